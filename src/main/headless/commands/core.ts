@@ -1,0 +1,135 @@
+/** Foundation commands: import, assets, doctor, info, serve. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { AppError } from '../../../shared/errors';
+import { createServer } from '../server';
+import { printJson, runWithServices, withProgress } from '../runtime';
+
+function fmt(n: number | null, digits = 2): string {
+  if (n === null) return '-';
+  const abs = Math.abs(n);
+  if (abs >= 1e9) return `${(n / 1e9).toFixed(digits)}B`;
+  if (abs >= 1e6) return `${(n / 1e6).toFixed(digits)}M`;
+  if (abs >= 1e3) return `${(n / 1e3).toFixed(digits)}K`;
+  return abs >= 1 ? n.toFixed(digits) : n.toPrecision(4);
+}
+
+export function registerCoreCommands(program: Command): void {
+  program
+    .command('import')
+    .description('import the bundled dataset (default) or a directory of CSVs in the same formats; idempotent')
+    .option('--dir <dir>', 'directory with assets.csv, market_daily.csv, ... (plain or .gz)')
+    .option('--json', 'print the import summary as JSON')
+    .action(async (opts: { dir?: string; json?: boolean }, cmd: Command) => {
+      await runWithServices(
+        cmd,
+        async (services) => {
+          const stop = withProgress(services, 'import');
+          try {
+            const summary = await services.client.call('dataset.import', opts.dir ? { dir: path.resolve(opts.dir) } : {});
+            if (opts.json) printJson(summary);
+            else {
+              process.stdout.write(
+                `imported ${summary.assets} assets, ${summary.financialRows} market rows, ${summary.onchainRows} on-chain rows, ${summary.githubRows} development rows, ${summary.contracts} contracts in ${summary.ms} ms\n`,
+              );
+              for (const s of summary.skipped) process.stdout.write(`  skipped ${s.count ? `${s.count} rows of ` : ''}${s.file}: ${s.reason}\n`);
+            }
+          } finally {
+            stop();
+          }
+        },
+        // An explicit import should not also auto-import first.
+        { json: opts.json ?? false, config: { autoImport: false } },
+      );
+    });
+
+  program
+    .command('assets')
+    .description('list assets with latest price, 30-day return, market cap, volume and data families')
+    .option('--json', 'print JSON')
+    .option('--all', 'include assets without market data')
+    .option('--search <text>', 'filter by symbol, name or address')
+    .option('--category <name>', 'filter by category')
+    .action(async (opts: { json?: boolean; all?: boolean; search?: string; category?: string }, cmd: Command) => {
+      await runWithServices(
+        cmd,
+        async (services) => {
+          const input: { includeUnpriced: boolean; search?: string; category?: string } = { includeUnpriced: opts.all ?? false };
+          if (opts.search) input.search = opts.search;
+          if (opts.category) input.category = opts.category;
+          const assets = await services.client.call('assets.list', input);
+          if (opts.json) return printJson(assets);
+          const lines = assets.map((a) =>
+            [a.symbol.padEnd(8), (a.lastDay ?? '-').padEnd(11), fmt(a.price).padStart(10), (a.return30d === null ? '-' : `${(a.return30d * 100).toFixed(1)}%`).padStart(8), fmt(a.marketCap).padStart(9), fmt(a.volume).padStart(9), a.families.join(',')].join(' '),
+          );
+          process.stdout.write(`${['SYMBOL  ', 'LAST DAY   ', '     PRICE', '  RET30D', '     MCAP', '   VOLUME', 'FAMILIES'].join(' ')}\n${lines.join('\n')}\n${assets.length} assets\n`);
+        },
+        { json: opts.json ?? false },
+      );
+    });
+
+  program
+    .command('doctor')
+    .description('check the database and every configured service (Postgres, Redis, RPC, API keys)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await runWithServices(
+        cmd,
+        async (services) => {
+          const report = await services.client.call('system.doctor', {});
+          if (opts.json) printJson(report);
+          else {
+            for (const c of report.checks) {
+              const mark = !c.configured ? '-' : c.ok ? 'ok' : 'FAIL';
+              process.stdout.write(`${mark.padEnd(5)}${c.name.padEnd(20)}${c.message}${c.latencyMs !== null ? ` (${c.latencyMs} ms)` : ''}\n`);
+            }
+            process.stdout.write(report.ok ? 'everything configured works\n' : 'some configured services do not work (see FAIL above)\n');
+          }
+          if (!report.ok) process.exitCode = 1;
+        },
+        { json: opts.json ?? false, config: { autoImport: false } },
+      );
+    });
+
+  program
+    .command('info')
+    .description('version, data directory, database size and dataset attribution')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await runWithServices(cmd, async (services) => {
+        const info = await services.client.call('system.info', {});
+        if (opts.json) printJson(info);
+        else process.stdout.write(`DEFIMON ${info.version}\ndata directory: ${info.dataDir}\ndatabase: ${info.database.path} (${(info.database.sizeBytes / 1e6).toFixed(1)} MB, ${info.database.migrations} migrations)\n${info.dataset ? `dataset: ${info.dataset.name} to ${info.dataset.cutoff}\n${info.dataset.attribution}\n` : ''}`);
+      });
+    });
+
+  program
+    .command('serve')
+    .description('serve the API and the web app over HTTP (127.0.0.1 by default)')
+    .option('--host <host>', 'address to bind (beyond loopback, API keys are required)')
+    .option('--port <port>', 'port (0 picks a free one)')
+    .option('--web-root <dir>', 'built renderer to serve (default: out/renderer when built)')
+    .action(async (opts: { host?: string; port?: string; webRoot?: string }, cmd: Command) => {
+      await runWithServices(cmd, async (services) => {
+        const port = opts.port === undefined ? services.config.server.port : Number(opts.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AppError('INVALID_INPUT', `--port must be 0-65535, got "${opts.port}"`);
+        const host = opts.host ?? services.config.server.host;
+        const webRoot = opts.webRoot ?? services.config.server.webRoot ?? defaultWebRoot();
+        const app = await createServer({ services, host, port, webRoot });
+        const address = await app.listen({ host, port });
+        process.stdout.write(`DEFIMON serving at ${address}${webRoot ? '' : ' (API only: run `npm run build` for the web app)'}\n`);
+        await new Promise<void>((resolve) => {
+          const stop = (): void => resolve();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        await app.close();
+      });
+    });
+}
+
+function defaultWebRoot(): string | null {
+  const candidates = [path.resolve(__dirname, '..', 'renderer'), path.resolve(__dirname, '..', '..', '..', 'out', 'renderer'), path.resolve(process.cwd(), 'out', 'renderer')];
+  return candidates.find((c) => existsSync(path.join(c, 'index.html'))) ?? null;
+}

@@ -1,0 +1,129 @@
+/** Read models of assets and their market history from the local store. */
+import type { AssetSummary, PricePoint } from '../../../shared/contract/assets';
+import type { DataFamily } from '../../../shared/schemas';
+import { downsampleMinMax } from '../../../shared/downsample';
+import { AppError } from '../../../shared/errors';
+import type { SqliteStore } from '../storage/sqlite';
+
+/** Live sources win over the bundled snapshot when both have a day. */
+const SOURCE_RANK = `CASE source WHEN 'bundled' THEN 1 ELSE 0 END`;
+
+interface AssetRow {
+  asset_id: string;
+  symbol: string;
+  name: string;
+  category: string | null;
+  address: string | null;
+  chain_id: number | null;
+  coingecko_id: string | null;
+  defillama_slug: string | null;
+  github_org: string | null;
+  ethereum_address: string | null;
+  decimals: number | null;
+  notes: string | null;
+  last_day: string | null;
+  close: number | null;
+  market_cap: number | null;
+  volume_usd: number | null;
+  close_30: number | null;
+}
+
+function assetRows(store: SqliteStore, where: string, params: unknown[]): AssetRow[] {
+  return store.db
+    .prepare(
+      `WITH last AS (
+         SELECT asset_id, MAX(day) AS day FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id
+       )
+       SELECT a.asset_id, a.symbol, a.name, a.category, a.address, a.chain_id, a.coingecko_id, a.defillama_slug,
+              a.github_org, a.ethereum_address, a.decimals, a.notes, l.day AS last_day,
+              (SELECT close FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.day = l.day AND f.close IS NOT NULL ORDER BY ${SOURCE_RANK} LIMIT 1) AS close,
+              (SELECT market_cap FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.day = l.day AND f.close IS NOT NULL ORDER BY ${SOURCE_RANK} LIMIT 1) AS market_cap,
+              (SELECT volume_usd FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.day = l.day AND f.close IS NOT NULL ORDER BY ${SOURCE_RANK} LIMIT 1) AS volume_usd,
+              (SELECT close FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.close IS NOT NULL
+                  AND f.day <= date(l.day, '-30 day') AND f.day >= date(l.day, '-37 day')
+                ORDER BY f.day DESC, ${SOURCE_RANK} LIMIT 1) AS close_30
+       FROM crypto_assets a LEFT JOIN last l ON l.asset_id = a.asset_id
+       ${where}
+       ORDER BY a.symbol`,
+    )
+    .all(...params) as AssetRow[];
+}
+
+function familiesByAsset(store: SqliteStore): Map<string, DataFamily[]> {
+  const map = new Map<string, DataFamily[]>();
+  const add = (id: string, f: DataFamily): void => {
+    const list = map.get(id) ?? [];
+    list.push(f);
+    map.set(id, list);
+  };
+  const q = (sql: string): string[] => (store.db.prepare(sql).all() as { asset_id: string }[]).map((r) => r.asset_id);
+  for (const id of q('SELECT DISTINCT asset_id FROM financial_metrics WHERE close IS NOT NULL')) add(id, 'market');
+  for (const id of q('SELECT DISTINCT asset_id FROM onchain_metrics WHERE transfers IS NOT NULL OR active_addresses IS NOT NULL')) add(id, 'onchain');
+  for (const id of q('SELECT DISTINCT asset_id FROM onchain_metrics WHERE tvl IS NOT NULL OR revenue IS NOT NULL')) add(id, 'tvl');
+  for (const id of q('SELECT DISTINCT asset_id FROM github_metrics')) add(id, 'development');
+  for (const id of q('SELECT DISTINCT asset_id FROM smart_contracts WHERE asset_id IS NOT NULL')) add(id, 'contracts');
+  return map;
+}
+
+function toSummary(r: AssetRow, families: Map<string, DataFamily[]>): AssetSummary {
+  const ret = r.close !== null && r.close_30 !== null && r.close_30 > 0 ? r.close / r.close_30 - 1 : null;
+  return {
+    assetId: r.asset_id,
+    symbol: r.symbol,
+    name: r.name,
+    category: r.category,
+    polygonAddress: r.chain_id === 137 ? r.address : null,
+    lastDay: r.last_day,
+    price: r.close,
+    return30d: ret,
+    marketCap: r.market_cap,
+    volume: r.volume_usd,
+    families: families.get(r.asset_id) ?? [],
+  };
+}
+
+export function listAssets(store: SqliteStore, opts: { includeUnpriced?: boolean; search?: string | undefined; category?: string | undefined } = {}): AssetSummary[] {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (!opts.includeUnpriced) clauses.push('l.day IS NOT NULL');
+  if (opts.search) {
+    clauses.push(`(a.symbol LIKE ? ESCAPE '\\' OR a.name LIKE ? ESCAPE '\\' OR a.address LIKE ? ESCAPE '\\')`);
+    const like = `%${opts.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    params.push(like, like, like);
+  }
+  if (opts.category) {
+    clauses.push('a.category = ?');
+    params.push(opts.category);
+  }
+  const families = familiesByAsset(store);
+  return assetRows(store, clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params).map((r) => toSummary(r, families));
+}
+
+export function getAsset(store: SqliteStore, assetId: string) {
+  const row = assetRows(store, 'WHERE a.asset_id = ?', [assetId])[0];
+  if (!row) throw new AppError('NOT_FOUND', `no asset "${assetId}"`);
+  return {
+    ...toSummary(row, familiesByAsset(store)),
+    coingeckoId: row.coingecko_id,
+    defillamaSlug: row.defillama_slug,
+    githubOrg: row.github_org,
+    ethereumAddress: row.ethereum_address,
+    decimals: row.decimals,
+    notes: row.notes,
+  };
+}
+
+export function priceHistory(store: SqliteStore, q: { assetId: string; from?: string | undefined; to?: string | undefined; maxPoints?: number | undefined }): PricePoint[] {
+  const exists = store.db.prepare('SELECT 1 FROM crypto_assets WHERE asset_id = ?').get(q.assetId);
+  if (!exists) throw new AppError('NOT_FOUND', `no asset "${q.assetId}"`);
+  // One row per day: the preferred source of that day.
+  const rows = store.db
+    .prepare(
+      `SELECT day, close, volume_usd AS volume, market_cap AS marketCap FROM (
+         SELECT day, close, volume_usd, market_cap, ROW_NUMBER() OVER (PARTITION BY day ORDER BY ${SOURCE_RANK}) AS rn
+         FROM financial_metrics WHERE asset_id = ? AND day >= ? AND day <= ?
+       ) WHERE rn = 1 ORDER BY day`,
+    )
+    .all(q.assetId, q.from ?? '0000-00-00', q.to ?? '9999-99-99') as PricePoint[];
+  return q.maxPoints ? downsampleMinMax(rows, q.maxPoints, (p) => p.close) : rows;
+}

@@ -1,0 +1,153 @@
+/**
+ * The composition root: createServices(config) builds every Electron-free service once. The
+ * desktop app, the CLI, the HTTP server and the tests all start here.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createClient, type Client } from '../../shared/client';
+import { AppError } from '../../shared/errors';
+import { getAsset, listAssets, priceHistory } from './assets/queries';
+import { createAuditDomain } from './audit';
+import { createCollectDomain } from './collect';
+import type { DefimonConfig } from './config/config';
+import type { Core } from './core';
+import { createEventBus } from './events/bus';
+import { importDataset } from './importer/importer';
+import { createLogger, type Logger } from './log/logger';
+import { createMlDomain } from './ml';
+import { dispatch, type CallContext, type Handlers } from './rpc/dispatch';
+import { createSettingsDomain } from './settings';
+import { openSqlite } from './storage/sqlite';
+import { createSyncDomain } from './sync';
+import { runDoctor } from './system/doctor';
+import { createTaskRunner } from './tasks/tasks';
+import { createUiDomain } from './ui';
+
+export const DB_FILE_NAME = 'defimon.sqlite';
+export const APP_VERSION = '0.1.0';
+
+/** Finds resources/dataset by walking up from this file (source tree, build output, or package). */
+export function findBundledDataset(start: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string | null {
+  let dir = start;
+  for (let i = 0; i < 8; i++) {
+    const candidate = path.join(dir, 'resources', 'dataset');
+    if (existsSync(path.join(candidate, 'manifest.json'))) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return null;
+}
+
+export interface Services {
+  readonly core: Core;
+  readonly config: DefimonConfig;
+  readonly log: Logger;
+  readonly handlers: Handlers;
+  /** The typed client over the in-process transport (CLI, tests). */
+  readonly client: Client;
+  call(method: string, input: unknown, ctx: CallContext): ReturnType<typeof dispatch>;
+  close(): Promise<void>;
+}
+
+export async function createServices(config: DefimonConfig, opts: { logger?: Logger } = {}): Promise<Services> {
+  const log = opts.logger ?? createLogger({ dataDir: config.dataDir, level: config.logLevel, toStderr: config.logToStderr });
+  const store = openSqlite({ file: path.join(config.dataDir, DB_FILE_NAME) });
+  const bus = createEventBus();
+  const tasks = createTaskRunner(bus);
+  const shutdown: (() => Promise<void> | void)[] = [];
+  const core: Core = { config, log, store, bus, tasks, onShutdown: (fn) => shutdown.push(fn) };
+
+  const datasetDir = config.datasetDir ?? findBundledDataset();
+  const manifest = datasetDir && existsSync(path.join(datasetDir, 'manifest.json')) ? (JSON.parse(readFileSync(path.join(datasetDir, 'manifest.json'), 'utf8')) as { name: string; cutoff: string }) : null;
+
+  const runImport = (dir: string | undefined, source: string, signal?: AbortSignal) =>
+    tasks.run(
+      'import',
+      ({ progress }) => {
+        const from = dir ?? datasetDir;
+        if (!from) throw new AppError('NOT_FOUND', 'the bundled dataset is missing (resources/dataset); pass a directory of CSVs');
+        const summary = importDataset({ store, dir: from, source, onProgress: progress });
+        log.info({ summary: { ...summary, skipped: summary.skipped.length } }, 'dataset imported');
+        return summary;
+      },
+      signal ? { signal } : {},
+    );
+
+  if (config.autoImport && datasetDir) {
+    const n = (store.db.prepare('SELECT count(*) AS n FROM crypto_assets').get() as { n: number }).n;
+    if (n === 0) await runImport(undefined, 'bundled');
+  }
+
+  const sync = createSyncDomain(core);
+  const collect = createCollectDomain(core);
+  const ml = createMlDomain(core);
+  const audit = createAuditDomain(core);
+  const settings = createSettingsDomain(core);
+  const ui = createUiDomain(core);
+
+  const handlers: Handlers = {
+    'system.info': (_input, ctx) => ({
+      version: APP_VERSION,
+      mode: ctx.origin === 'ipc' ? 'desktop' : ctx.origin === 'http' ? 'web' : 'cli',
+      dataDir: config.dataDir,
+      database: {
+        path: store.path,
+        sizeBytes: store.sizeBytes(),
+        migrations: (store.db.prepare('SELECT count(*) AS n FROM schema_migrations').get() as { n: number }).n,
+      },
+      dataset: manifest
+        ? {
+            name: manifest.name,
+            cutoff: manifest.cutoff,
+            attribution:
+              'Market data: CoinGecko, Binance (via CryptoDataDownload), Yahoo Finance, CoinMarketCap; fundamentals: Token Terminal; development activity counted from public git history.',
+          }
+        : null,
+    }),
+    'system.doctor': () => runDoctor(config, store),
+    'tasks.list': () => tasks.list(),
+    'tasks.cancel': ({ taskId }) => ({ cancelled: tasks.cancel(taskId) }),
+    'assets.list': (input) => listAssets(store, input),
+    'assets.get': ({ assetId }) => getAsset(store, assetId),
+    'assets.prices': (input) => priceHistory(store, input),
+    'dataset.import': ({ dir }, ctx) => runImport(dir, dir === undefined ? 'bundled' : `dir:${path.resolve(dir)}`, ctx.signal),
+    ...sync.handlers,
+    ...collect.handlers,
+    ...ml.handlers,
+    ...audit.handlers,
+    ...settings.handlers,
+    ...ui.handlers,
+  };
+
+  const call = (method: string, input: unknown, ctx: CallContext) => dispatch(handlers, method, input, ctx, log);
+  const client = createClient({
+    invoke: (method, input, signal) => call(method, input, signal ? { origin: 'cli', signal } : { origin: 'cli' }),
+    subscribe: (listener) => bus.onAny(listener),
+  });
+
+  let closed = false;
+  return {
+    core,
+    config,
+    log,
+    handlers,
+    client,
+    call,
+    async close() {
+      if (closed) return;
+      closed = true;
+      tasks.cancelAll();
+      for (const fn of shutdown.reverse()) {
+        try {
+          await fn();
+        } catch (err) {
+          log.warn({ err }, 'shutdown step failed');
+        }
+      }
+      bus.close();
+      store.close();
+      await new Promise<void>((resolve) => log.flush(() => resolve()));
+    },
+  };
+}

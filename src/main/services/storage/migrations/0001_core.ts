@@ -1,0 +1,133 @@
+import type { Migration } from './types';
+
+/**
+ * The seed's schema. Portable SQL only (TEXT, BIGINT, DOUBLE PRECISION; ISO text for days and
+ * times) so SQLite and Postgres hold the same logical schema. Natural keys everywhere.
+ */
+export const m0001Core: Migration = {
+  id: '0001_core',
+  statements: [
+    `CREATE TABLE crypto_assets (
+      asset_id TEXT NOT NULL PRIMARY KEY,
+      symbol TEXT NOT NULL,
+      name TEXT NOT NULL,
+      category TEXT,
+      chain_id BIGINT,
+      address TEXT,
+      ethereum_address TEXT,
+      decimals BIGINT,
+      coingecko_id TEXT,
+      defillama_slug TEXT,
+      github_org TEXT,
+      description TEXT,
+      source TEXT NOT NULL,
+      notes TEXT,
+      updated_at TEXT NOT NULL
+    )`,
+    `CREATE INDEX crypto_assets_chain_address ON crypto_assets (chain_id, address)`,
+    `CREATE TABLE financial_metrics (
+      asset_id TEXT NOT NULL,
+      day TEXT NOT NULL,
+      source TEXT NOT NULL,
+      close DOUBLE PRECISION,
+      close_source TEXT,
+      volume_usd DOUBLE PRECISION,
+      volume_source TEXT,
+      volume_usdt_binance DOUBLE PRECISION,
+      market_cap DOUBLE PRECISION,
+      market_cap_source TEXT,
+      circulating_supply DOUBLE PRECISION,
+      updated_at TEXT NOT NULL,
+      PRIMARY KEY (asset_id, day, source)
+    )`,
+    `CREATE INDEX financial_metrics_day ON financial_metrics (day)`,
+    `CREATE TABLE onchain_metrics (
+      asset_id TEXT NOT NULL,
+      day TEXT NOT NULL,
+      source TEXT NOT NULL,
+      tvl DOUBLE PRECISION,
+      tvl_polygon DOUBLE PRECISION,
+      revenue DOUBLE PRECISION,
+      revenue_protocol DOUBLE PRECISION,
+      revenue_supply_side DOUBLE PRECISION,
+      gmv DOUBLE PRECISION,
+      token_incentives DOUBLE PRECISION,
+      transfers BIGINT,
+      volume_token DOUBLE PRECISION,
+      volume_usd DOUBLE PRECISION,
+      active_addresses BIGINT,
+      new_holders BIGINT,
+      holders BIGINT,
+      top10_share DOUBLE PRECISION,
+      updated_at TEXT NOT NULL,
+      PRIMARY KEY (asset_id, day, source)
+    )`,
+    `CREATE INDEX onchain_metrics_day ON onchain_metrics (day)`,
+    `CREATE TABLE github_metrics (
+      asset_id TEXT NOT NULL,
+      repo TEXT NOT NULL,
+      week_start TEXT NOT NULL,
+      source TEXT NOT NULL,
+      commits BIGINT,
+      commits_first_parent BIGINT,
+      distinct_authors BIGINT,
+      prs_opened BIGINT,
+      prs_merged BIGINT,
+      issues_opened BIGINT,
+      issues_closed BIGINT,
+      stars BIGINT,
+      forks BIGINT,
+      contributors BIGINT,
+      updated_at TEXT NOT NULL,
+      PRIMARY KEY (asset_id, repo, week_start, source)
+    )`,
+    `CREATE TABLE ml_predictions (
+      asset_id TEXT NOT NULL,
+      day TEXT NOT NULL,
+      model_version TEXT NOT NULL,
+      score DOUBLE PRECISION,
+      confidence DOUBLE PRECISION,
+      prediction DOUBLE PRECISION,
+      contributions TEXT,
+      created_at TEXT NOT NULL,
+      PRIMARY KEY (asset_id, day, model_version)
+    )`,
+    `CREATE TABLE smart_contracts (
+      chain_id BIGINT NOT NULL,
+      address TEXT NOT NULL,
+      asset_id TEXT,
+      protocol TEXT,
+      name TEXT,
+      role TEXT,
+      verified BIGINT,
+      compiler_version TEXT,
+      compiler_settings TEXT,
+      source_format TEXT,
+      source TEXT,
+      abi TEXT,
+      creator TEXT,
+      creation_tx TEXT,
+      is_proxy BIGINT,
+      implementation TEXT,
+      audit_score DOUBLE PRECISION,
+      audited_at TEXT,
+      source_ref TEXT,
+      updated_at TEXT NOT NULL,
+      PRIMARY KEY (chain_id, address)
+    )`,
+    `CREATE TABLE competitor_analysis (
+      asset_id TEXT NOT NULL,
+      competitor_id TEXT NOT NULL,
+      method TEXT NOT NULL,
+      similarity DOUBLE PRECISION NOT NULL,
+      computed_at TEXT NOT NULL,
+      PRIMARY KEY (asset_id, competitor_id, method)
+    )`,
+    `CREATE TABLE dataset_imports (
+      source TEXT NOT NULL PRIMARY KEY,
+      fingerprint TEXT NOT NULL,
+      summary TEXT NOT NULL,
+      imported_at TEXT NOT NULL
+    )`,
+  ],
+};

@@ -1,0 +1,12 @@
+/**
+ * The migration ledger, in order. Append only: add a new file with the next free number of
+ * your domain's block and list it here; never edit or remove a shipped entry.
+ * Blocks: 0001-0099 foundation, 0100 collectors, 0200 models, 0300 audits, 0400 sync,
+ * 0500 UI (watchlists, notes, alerts), 0600 desktop shell.
+ */
+import { m0001Core } from './0001_core';
+import type { Migration } from './types';
+
+export const migrations: readonly Migration[] = [m0001Core];
+
+export type { Dialect, Migration } from './types';

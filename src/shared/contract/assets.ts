@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { method } from './define';
+import { AssetId, Day, DataFamily } from '../schemas';
+
+export const AssetSummary = z.object({
+  assetId: AssetId,
+  symbol: z.string(),
+  name: z.string(),
+  category: z.string().nullable(),
+  polygonAddress: z.string().nullable(),
+  lastDay: Day.nullable(),
+  price: z.number().nullable(),
+  return30d: z.number().nullable(),
+  marketCap: z.number().nullable(),
+  volume: z.number().nullable(),
+  families: z.array(DataFamily),
+});
+export type AssetSummary = z.infer<typeof AssetSummary>;
+
+export const PricePoint = z.object({ day: Day, close: z.number().nullable(), volume: z.number().nullable(), marketCap: z.number().nullable() });
+export type PricePoint = z.infer<typeof PricePoint>;
+
+export const ImportSummary = z.object({
+  source: z.string(),
+  assets: z.number(),
+  financialRows: z.number(),
+  onchainRows: z.number(),
+  githubRows: z.number(),
+  contracts: z.number(),
+  skipped: z.array(z.object({ file: z.string(), reason: z.string(), count: z.number() })),
+  ms: z.number(),
+});
+export type ImportSummary = z.infer<typeof ImportSummary>;
+
+export const assetMethods = {
+  'assets.list': method({
+    description: 'Each asset with its latest price, 30-day return, market cap, volume and data families.',
+    input: z
+      .object({
+        includeUnpriced: z.boolean().default(false),
+        search: z.string().max(100).optional(),
+        category: z.string().max(60).optional(),
+      })
+      .strict()
+      .default({ includeUnpriced: false }),
+    output: z.array(AssetSummary),
+  }),
+  'assets.get': method({
+    description: 'One asset by id.',
+    input: z.object({ assetId: AssetId }).strict(),
+    output: AssetSummary.extend({
+      coingeckoId: z.string().nullable(),
+      defillamaSlug: z.string().nullable(),
+      githubOrg: z.string().nullable(),
+      ethereumAddress: z.string().nullable(),
+      decimals: z.number().nullable(),
+      notes: z.string().nullable(),
+    }),
+  }),
+  'assets.prices': method({
+    description: 'Daily close, volume and market cap of one asset, oldest first, optionally bounded and downsampled.',
+    input: z
+      .object({
+        assetId: AssetId,
+        from: Day.optional(),
+        to: Day.optional(),
+        maxPoints: z.number().int().min(10).max(100_000).optional(),
+      })
+      .strict(),
+    output: z.array(PricePoint),
+  }),
+  'dataset.import': method({
+    description: 'Imports the bundled dataset, or a directory of CSVs in the same formats. Idempotent.',
+    long: true,
+    input: z.object({ dir: z.string().min(1).optional() }).strict().default({}),
+    output: ImportSummary,
+  }),
+};
+
+export const assetEvents = {};

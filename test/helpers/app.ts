@@ -1,0 +1,19 @@
+/** Builds real services on a temporary data directory for a test. */
+import { loadConfig, type DefimonConfigInput } from '../../src/main/services/config/config';
+import { createServices, type Services } from '../../src/main/services';
+import { createLogger } from '../../src/main/services/log/logger';
+import { tempDataDir } from './services';
+
+export async function createTestServices(overrides: Partial<DefimonConfigInput> = {}): Promise<{ services: Services; dataDir: string; cleanup: () => Promise<void> }> {
+  const tmp = tempDataDir();
+  const config = loadConfig({ overrides: { dataDir: tmp.dir, logLevel: 'silent', ...overrides }, env: {} });
+  const services = await createServices(config, { logger: createLogger({ dataDir: tmp.dir, level: 'silent', toStderr: false }) });
+  return {
+    services,
+    dataDir: tmp.dir,
+    cleanup: async () => {
+      await services.close();
+      tmp.remove();
+    },
+  };
+}
