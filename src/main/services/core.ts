@@ -2,6 +2,8 @@
 import type { DefimonConfig } from './config/config';
 import type { EventBus } from './events/bus';
 import type { Logger } from './log/logger';
+import type { Hlc } from './shared/hlc';
+import type { Ports } from './shared/ports';
 import type { SqliteStore } from './storage/sqlite';
 import type { TaskRunner } from './tasks/tasks';
 
@@ -11,6 +13,10 @@ export interface Core {
   readonly store: SqliteStore;
   readonly bus: EventBus;
   readonly tasks: TaskRunner;
+  /** Shared cache, rate limiter and locks; in-process unless the sync domain installs Redis ones. */
+  readonly ports: Ports;
+  /** Stamps user-data rows (columns `hlc` and `deleted`) for last-writer-wins sync. */
+  readonly clock: Hlc;
   /** Registers cleanup run at shutdown, last registered first. */
   onShutdown(fn: () => Promise<void> | void): void;
 }
