@@ -12,7 +12,9 @@ export function buildProgram(): Command {
   const program = addGlobalOptions(new Command('defimon'))
     .description('DEFIMON: DeFi investment research on Polygon, headless')
     .version(APP_VERSION)
-    .showHelpAfterError('(run defimon --help for usage)');
+    .showHelpAfterError('(run defimon --help for usage)')
+    // Set before subcommands are added so they inherit it: usage errors become exit code 2.
+    .exitOverride();
   registerCoreCommands(program);
   registerCollectCommands(program);
   registerMlCommands(program);
@@ -23,7 +25,6 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {

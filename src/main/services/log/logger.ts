@@ -13,7 +13,7 @@ const SECRET_FIELD = /(password|secret|token|api_?key|apikey|authorization|pgurl
 
 export function scrubSecrets(text: string): string {
   return text
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)([^\s/:@]+):([^\s@/]+)@/gi, '$1$2:***@')
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)([^\s/:@]*):([^\s@/]+)@/gi, '$1$2:***@')
     .replace(/([?&](?:api_?key|apikey|token|key|secret|access_token)=)[^&\s"]+/gi, '$1***')
     .replace(/(Bearer\s+)[A-Za-z0-9._~+/-]+=*/g, '$1***')
     .replace(/\b(gh[pousr]_[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,})\b/g, '***');

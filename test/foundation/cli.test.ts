@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, tempDataDir } from '../helpers/services';
+
+const run = promisify(execFile);
+const BIN = path.join(REPO_ROOT, 'bin', 'defimon.cjs');
+
+async function defimon(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe('defimon CLI', () => {
+  const tmp = tempDataDir('defimon-cli');
+  afterAll(() => tmp.remove());
+  let imported: { code: number; stdout: string; stderr: string };
+  beforeAll(async () => {
+    imported = await defimon(['import', '--json', '--data-dir', tmp.dir]);
+  });
+
+  it('prints help listing the commands', async () => {
+    const res = await defimon(['--help']);
+    expect(res.code).toBe(0);
+    for (const c of ['import', 'assets', 'doctor', 'serve']) expect(res.stdout).toMatch(new RegExp(`\\b${c}\\b`));
+  });
+
+  it('rejects an unknown flag with a clear message and exit code 2', async () => {
+    const res = await defimon(['assets', '--frobnicate', '--data-dir', tmp.dir]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/unknown option '--frobnicate'/);
+  });
+
+  it('imports the bundled set, then lists 148 assets as JSON', async () => {
+    expect(imported.code).toBe(0);
+    const summary = JSON.parse(imported.stdout) as { assets: number; financialRows: number };
+    expect(summary.financialRows).toBeGreaterThan(100_000);
+    const res = await defimon(['assets', '--json'], { DEFIMON_DATA_DIR: tmp.dir });
+    expect(res.code).toBe(0);
+    const assets = JSON.parse(res.stdout) as { symbol: string; price: number | null; families: string[] }[];
+    expect(assets).toHaveLength(148);
+    expect(assets.every((a) => a.price !== null && a.families.includes('market'))).toBe(true);
+    const again = await defimon(['import', '--json', '--data-dir', tmp.dir]);
+    expect(JSON.parse(again.stdout).skipped.some((s: { reason: string }) => /already imported/.test(s.reason))).toBe(true);
+  });
+
+  it('reports a malformed import directory as an error with a non-zero exit', async () => {
+    const res = await defimon(['import', '--dir', path.join(tmp.dir, 'nope'), '--data-dir', tmp.dir]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/NOT_FOUND: dataset directory .* does not exist/);
+  });
+
+  it('doctor says plainly what works, and fails on an unreachable Postgres without leaking its password', async () => {
+    const ok = await defimon(['doctor', '--json', '--data-dir', tmp.dir]);
+    expect(ok.code).toBe(0);
+    const report = JSON.parse(ok.stdout) as { ok: boolean; checks: { name: string; ok: boolean; configured: boolean }[] };
+    expect(report.checks.find((c) => c.name === 'database')?.ok).toBe(true);
+    expect(report.checks.find((c) => c.name === 'postgres')?.configured).toBe(false);
+    const bad = await defimon(['doctor', '--data-dir', tmp.dir, '--pg', 'postgres://analyst:s3cret-pw@127.0.0.1:1/team']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/FAIL\s+postgres\s+unreachable/);
+    expect(bad.stdout + bad.stderr).not.toMatch(/s3cret-pw/);
+  });
+});

@@ -1,0 +1,155 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findBundledDataset } from '../../src/main/services';
+import { listAssets, priceHistory } from '../../src/main/services/assets/queries';
+import { importDataset } from '../../src/main/services/importer/importer';
+import { openSqlite, type SqliteStore } from '../../src/main/services/storage/sqlite';
+import { SHARED_DATA_DIR } from '../helpers/services';
+
+const DATASET = findBundledDataset(__dirname)!;
+
+/** Reads a CSV independently of the importer: the shared data folder if present, else the bundle. */
+function readCsv(name: string): Record<string, string>[] {
+  const plain = path.join(SHARED_DATA_DIR, name);
+  const buf = existsSync(plain) ? readFileSync(plain) : gunzipSync(readFileSync(path.join(DATASET, `${name}.gz`)));
+  return parse(buf, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+}
+
+function tableDigest(store: SqliteStore, table: string, order: string): string {
+  const rows = store.db.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all() as Record<string, unknown>[];
+  return JSON.stringify(rows.map(({ updated_at: _u, ...rest }) => rest));
+}
+
+describe('bundled dataset import', () => {
+  let dir: string;
+  let store: SqliteStore;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'defimon-import-'));
+    store = openSqlite({ file: path.join(dir, 'defimon.sqlite') });
+  });
+  afterAll(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads every row of the bundle and lists the 148 priced assets', () => {
+    const manifest = JSON.parse(readFileSync(path.join(DATASET, 'manifest.json'), 'utf8')) as { files: Record<string, { rows: number }> };
+    const summary = importDataset({ store, dir: DATASET, source: 'bundled' });
+    expect(summary.financialRows).toBe(manifest.files['market_daily.csv']!.rows);
+    expect(summary.githubRows).toBe(manifest.files['dev_activity_weekly_repo.csv']!.rows + manifest.files['dev_activity_weekly_token.csv']!.rows);
+    expect(summary.contracts).toBe(manifest.files['polygon_defi_contracts.csv']!.rows);
+    const noSymbol = readCsv('protocol_fundamentals_daily.csv').filter((r) => r.symbol === '').length;
+    expect(summary.onchainRows).toBe(manifest.files['protocol_fundamentals_daily.csv']!.rows - noSymbol);
+    expect((store.db.prepare('SELECT count(*) AS n FROM financial_metrics').get() as { n: number }).n).toBe(summary.financialRows);
+
+    const symbols = new Set(readCsv('market_daily.csv').map((r) => r.symbol));
+    const assets = listAssets(store);
+    expect(assets).toHaveLength(symbols.size);
+    expect(symbols.size).toBe(148);
+    expect(new Set(assets.map((a) => a.symbol))).toEqual(symbols);
+    // Every registry symbol and every fundamentals symbol is an asset row too.
+    const registry = readCsv('assets.csv').map((r) => r.symbol);
+    const all = new Set(listAssets(store, { includeUnpriced: true }).map((a) => a.assetId));
+    for (const s of registry) expect(all.has(s!)).toBe(true);
+  });
+
+  it('gives the latest values the CSV holds (spot checks)', () => {
+    const market = readCsv('market_daily.csv');
+    const assets = new Map(listAssets(store).map((a) => [a.symbol, a]));
+    for (const symbol of ['AAVE', 'MATIC', 'UNI', 'QUICK', 'LUNA', 'CRV']) {
+      const rows = market.filter((r) => r.symbol === symbol && r.close !== '').sort((a, b) => a.date!.localeCompare(b.date!));
+      const last = rows[rows.length - 1]!;
+      const a = assets.get(symbol)!;
+      expect(a.lastDay).toBe(last.date);
+      expect(a.price).toBeCloseTo(Number(last.close), 10);
+      expect(a.marketCap).toBe(last.market_cap === '' ? null : Number(last.market_cap));
+      expect(a.volume).toBe(last.volume_usd_aggregate === '' ? null : Number(last.volume_usd_aggregate));
+      const target = new Date(Date.parse(`${last.date}T00:00:00Z`) - 30 * 86400_000).toISOString().slice(0, 10);
+      const prior = rows.filter((r) => r.date! <= target).pop();
+      if (prior && prior.date! >= new Date(Date.parse(`${target}T00:00:00Z`) - 7 * 86400_000).toISOString().slice(0, 10)) {
+        expect(a.return30d).toBeCloseTo(Number(last.close) / Number(prior.close) - 1, 10);
+      } else expect(a.return30d).toBeNull();
+    }
+    const aave = assets.get('AAVE')!;
+    expect(aave.polygonAddress).toBe('0xd6df932a45c0f255f85145f286ea0b292b21c90b');
+    expect(aave.families).toEqual(expect.arrayContaining(['market', 'tvl', 'development']));
+  });
+
+  it('serves a price history that matches the CSV and downsamples long ranges', () => {
+    const market = readCsv('market_daily.csv').filter((r) => r.symbol === 'AAVE');
+    const series = priceHistory(store, { assetId: 'AAVE' });
+    expect(series).toHaveLength(market.length);
+    const sample = market[Math.floor(market.length / 2)]!;
+    expect(series.find((p) => p.day === sample.date)?.close).toBeCloseTo(Number(sample.close), 10);
+    const small = priceHistory(store, { assetId: 'AAVE', maxPoints: 100 });
+    expect(small.length).toBeLessThanOrEqual(100);
+    const max = Math.max(...series.map((p) => p.close ?? 0));
+    expect(Math.max(...small.map((p) => p.close ?? 0))).toBe(max);
+  });
+
+  it('is idempotent: importing again changes nothing, forcing rewrites the same content', () => {
+    const before = ['financial_metrics', 'onchain_metrics', 'github_metrics', 'crypto_assets'].map((t) => tableDigest(store, t, '1, 2, 3'));
+    const again = importDataset({ store, dir: DATASET, source: 'bundled' });
+    expect(again.skipped.some((s) => /already imported/.test(s.reason))).toBe(true);
+    const forced = importDataset({ store, dir: DATASET, source: 'bundled', force: true });
+    expect(forced.financialRows).toBe(again.financialRows);
+    const after = ['financial_metrics', 'onchain_metrics', 'github_metrics', 'crypto_assets'].map((t) => tableDigest(store, t, '1, 2, 3'));
+    expect(after).toEqual(before);
+  });
+});
+
+describe('import of a directory of CSVs', () => {
+  let work: string;
+  let store: SqliteStore;
+  const header = 'date,symbol,close,close_source,volume_usd_aggregate,volume_aggregate_source,volume_usdt_binance,market_cap,market_cap_source,circ_supply_cmc';
+  beforeAll(() => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'defimon-dir-'));
+    store = openSqlite({ file: path.join(work, 'db.sqlite') });
+  });
+  afterAll(() => {
+    store.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+  const writeMarket = (name: string, lines: string[]): string => {
+    const d = path.join(work, name);
+    rmSync(d, { recursive: true, force: true });
+    mkdirSync(d);
+    writeFileSync(path.join(d, 'market_daily.csv'), `${[header, ...lines].join('\n')}\n`);
+    return d;
+  };
+  const count = (): number => (store.db.prepare('SELECT count(*) AS n FROM financial_metrics').get() as { n: number }).n;
+
+  it('imports plain CSVs, creating assets for new symbols', () => {
+    const d = writeMarket('good', ['2024-01-01,FOO,1.5,x,100,x,,1000,x,', '2024-01-02,FOO,1.6,x,110,x,,1100,x,']);
+    const s = importDataset({ store, dir: d, source: 'dir:good' });
+    expect(s.financialRows).toBe(2);
+    expect(listAssets(store).find((a) => a.symbol === 'FOO')?.price).toBe(1.6);
+  });
+
+  it.each([
+    ['a non-numeric close', '2024-01-03,BAR,abc,x,1,x,,1,x,', /market_daily\.csv line 3: close is not a number/],
+    ['a negative volume', '2024-01-03,BAR,1,x,-5,x,,1,x,', /market_daily\.csv line 3: volume_usd_aggregate is negative/],
+    ['a future date', '2999-01-03,BAR,1,x,1,x,,1,x,', /market_daily\.csv line 3: date "2999-01-03"/],
+    ['an impossible date', '2024-02-31,BAR,1,x,1,x,,1,x,', /line 3: date "2024-02-31"/],
+    ['a bad symbol', '2024-01-03,bar baz,1,x,1,x,,1,x,', /line 3: symbol/],
+  ])('rejects %s with file and line, writing nothing', (_label, bad, message) => {
+    const before = count();
+    const d = writeMarket('bad', ['2024-01-02,BAR,1,x,1,x,,1,x,', bad]);
+    expect(() => importDataset({ store, dir: d, source: 'dir:bad' })).toThrow(message);
+    expect(count()).toBe(before);
+    expect(listAssets(store, { includeUnpriced: true }).some((a) => a.symbol === 'BAR')).toBe(false);
+  });
+
+  it('rejects a file with a wrong number of columns, and a directory without dataset files', () => {
+    const d = writeMarket('ragged', ['2024-01-02,BAR,1,x']);
+    expect(() => importDataset({ store, dir: d, source: 'dir:ragged' })).toThrow(/market_daily\.csv.*line 2/);
+    const empty = path.join(work, 'empty');
+    mkdirSync(empty, { recursive: true });
+    expect(() => importDataset({ store, dir: empty, source: 'dir:empty' })).toThrow(/no dataset CSVs/);
+    expect(() => importDataset({ store, dir: path.join(work, 'missing'), source: 'x' })).toThrow(/does not exist/);
+  });
+});

@@ -1,0 +1,101 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from '../../src/main/headless/server';
+import { createTestServices } from '../helpers/app';
+
+describe('headless HTTP server', () => {
+  let ctx: Awaited<ReturnType<typeof createTestServices>>;
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    ctx = await createTestServices();
+    app = await createServer({ services: ctx.services, host: '127.0.0.1', port: 0, webRoot: null });
+  });
+  afterAll(async () => {
+    await app.close();
+    await ctx.cleanup();
+  });
+
+  it('answers contract methods with the same data as the in-process client', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/assets.list', payload: {} });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as { ok: boolean; data: { symbol: string; price: number }[] };
+    expect(body.ok).toBe(true);
+    const direct = await ctx.services.client.call('assets.list', {});
+    expect(body.data).toEqual(direct);
+    expect(body.data).toHaveLength(148);
+  });
+
+  it('rejects an invalid payload naming the field, and unknown methods', async () => {
+    const bad = await app.inject({ method: 'POST', url: '/api/assets.prices', payload: { assetId: 'AAVE', maxPoints: 'many' } });
+    expect(bad.statusCode).toBe(400);
+    const err = (bad.json() as { error: { code: string; message: string } }).error;
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.message).toMatch(/maxPoints/);
+    const extra = await app.inject({ method: 'POST', url: '/api/assets.get', payload: { assetId: 'AAVE', sneaky: 1 } });
+    expect(extra.statusCode).toBe(400);
+    expect(extra.body).toMatch(/sneaky/);
+    const missing = await app.inject({ method: 'POST', url: '/api/assets.get', payload: { assetId: 'NOPE' } });
+    expect(missing.statusCode).toBe(404);
+    const unknown = await app.inject({ method: 'POST', url: '/api/assets.drop', payload: {} });
+    expect(unknown.statusCode).toBe(404);
+    expect((unknown.json() as { error: { code: string } }).error.code).toBe('UNKNOWN_METHOD');
+  });
+
+  it('serves /health and Prometheus /metrics with request latencies', async () => {
+    expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toMatch(/defimon_http_request_duration_seconds_count\{method="assets.list",code="ok"\} \d+/);
+    expect(metrics.body).toMatch(/defimon_http_request_duration_seconds_count\{method="assets.prices",code="INVALID_INPUT"\} 1/);
+  });
+
+  it('streams events over SSE', async () => {
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const controller = new AbortController();
+    const res = await fetch(`${address}/api/events`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    const received = (async () => {
+      let text = '';
+      while (!text.includes('event: progress')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      return text;
+    })();
+    await new Promise((r) => setTimeout(r, 50));
+    await ctx.services.core.tasks.run('probe', ({ progress }) => progress(1, 1, 'probe step'));
+    const text = await received;
+    controller.abort();
+    expect(text).toMatch(/event: progress\ndata: \{.*"kind":"probe"/);
+  });
+});
+
+describe('server beyond loopback', () => {
+  it('refuses to start without API keys, and requires a key and rate-limits with them', async () => {
+    const ctx = await createTestServices({ autoImport: false, server: { host: '0.0.0.0', port: 0, apiKeys: [], rateLimitPerMinute: 3 } });
+    try {
+      await expect(createServer({ services: ctx.services, host: '0.0.0.0', webRoot: null })).rejects.toMatchObject({ code: 'NOT_CONFIGURED' });
+    } finally {
+      await ctx.cleanup();
+    }
+    const key = 'k'.repeat(24);
+    const ctx2 = await createTestServices({ autoImport: false, server: { host: '0.0.0.0', port: 0, apiKeys: [key], rateLimitPerMinute: 3 } });
+    const app = await createServer({ services: ctx2.services, host: '0.0.0.0', webRoot: null });
+    try {
+      const anon = await app.inject({ method: 'POST', url: '/api/system.info', payload: {} });
+      expect(anon.statusCode).toBe(401);
+      const wrong = await app.inject({ method: 'POST', url: '/api/system.info', payload: {}, headers: { authorization: 'Bearer wrong-key-wrong-key' } });
+      expect(wrong.statusCode).toBe(401);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        statuses.push((await app.inject({ method: 'POST', url: '/api/system.info', payload: {}, headers: { authorization: `Bearer ${key}` } })).statusCode);
+      }
+      expect(statuses.slice(0, 2)).toEqual([200, 200]);
+      expect(statuses).toContain(429);
+    } finally {
+      await app.close();
+      await ctx2.cleanup();
+    }
+  });
+});
