@@ -1,12 +1,45 @@
-/** The settings domain: its services and its share of the contract's handlers. */
+/**
+ * The settings domain: `settings.get`, `settings.update` and `settings.clearSecret` over the
+ * settings service. The desktop app passes a service backed by electron-store and the OS
+ * keychain; other runners get one over the plain settings file with no vault, so secrets there
+ * come from the environment and storing one is refused (NOT_CONFIGURED, saying what to do).
+ */
+import path from 'node:path';
 import type { settingsMethods } from '../../../shared/contract/settings';
+import { CONFIG_FILE_NAME } from '../config/config';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
+import { createJsonFileBackend, createSettingsService, type SettingsService } from './service';
 
 export interface SettingsDomain {
   handlers: HandlersFor<typeof settingsMethods>;
+  service: SettingsService;
 }
 
-export function createSettingsDomain(_core: Core): SettingsDomain {
-  return { handlers: {} };
+/** The app version the settings document migrates to; kept in step with package.json by a test. */
+export const SETTINGS_APP_VERSION = '0.1.0';
+
+export function createSettingsDomain(core: Core, service?: SettingsService): SettingsDomain {
+  const settings = service ?? createSettingsService({ backend: createJsonFileBackend(path.join(core.config.dataDir, CONFIG_FILE_NAME)), vault: null, appVersion: SETTINGS_APP_VERSION });
+  const announce = (changed: string[], pendingRestart: string[]): void => {
+    if (changed.length === 0) return;
+    core.log.info({ keys: changed }, 'settings changed');
+    core.bus.emit('settings.changed', { keys: changed, restartRequired: changed.some((k) => pendingRestart.includes(k)) });
+  };
+  return {
+    service: settings,
+    handlers: {
+      'settings.get': () => settings.view(),
+      'settings.update': (input) => {
+        const { view, changed } = settings.update(input);
+        announce(changed, view.pendingRestart);
+        return view;
+      },
+      'settings.clearSecret': ({ key }) => {
+        const { view, changed } = settings.clearSecret(key);
+        announce(changed, view.pendingRestart);
+        return view;
+      },
+    },
+  };
 }
