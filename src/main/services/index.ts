@@ -18,7 +18,7 @@ import { createMlDomain } from './ml';
 import { dispatch, type CallContext, type Handlers } from './rpc/dispatch';
 import { createSettingsDomain } from './settings';
 import { openSqlite } from './storage/sqlite';
-import { createSyncDomain } from './sync';
+import { createSyncDomain, syncClientId } from './sync';
 import { runDoctor } from './system/doctor';
 import { createHlc } from './shared/hlc';
 import { createLocalPorts } from './shared/ports';
@@ -58,7 +58,7 @@ export async function createServices(config: DefimonConfig, opts: { logger?: Log
   const bus = createEventBus();
   const tasks = createTaskRunner(bus);
   const shutdown: (() => Promise<void> | void)[] = [];
-  const core: Core = { config, log, store, bus, tasks, ports: createLocalPorts(), clock: createHlc(), onShutdown: (fn) => shutdown.push(fn) };
+  const core: Core = { config, log, store, bus, tasks, ports: createLocalPorts(), clock: createHlc(syncClientId(store)), onShutdown: (fn) => shutdown.push(fn) };
 
   const datasetDir = config.datasetDir ?? findBundledDataset();
   const manifest = datasetDir && existsSync(path.join(datasetDir, 'manifest.json')) ? (JSON.parse(readFileSync(path.join(datasetDir, 'manifest.json'), 'utf8')) as { name: string; cutoff: string }) : null;

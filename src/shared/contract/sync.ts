@@ -1,6 +1,79 @@
 // Contract methods and events of the sync domain (see the domain's issue). Add entries here only.
-import type { MethodMap } from './define';
+import { z } from 'zod';
+import { method, type MethodMap } from './define';
 
-export const syncMethods = {} satisfies MethodMap;
+export const SyncState = z.enum(['disabled', 'idle', 'syncing', 'offline', 'error']);
+export type SyncState = z.infer<typeof SyncState>;
 
-export const syncEvents = {};
+/** What the Data view shows about team sync. URLs are redacted; counters survive restarts. */
+export const SyncStatus = z.object({
+  /** A team Postgres is configured. */
+  configured: z.boolean(),
+  /** The background worker is running in this process. */
+  running: z.boolean(),
+  /** disabled: no team database; offline: unreachable, retrying with backoff; error: reachable but failing. */
+  state: SyncState,
+  postgres: z.string().nullable(),
+  replica: z.string().nullable(),
+  redis: z.object({ url: z.string(), connected: z.boolean() }).nullable(),
+  clientId: z.string(),
+  /** Local rows not yet acknowledged by the team database (outbox plus unshared imports). */
+  pending: z.number().int().nonnegative(),
+  pushed: z.number().int().nonnegative(),
+  pulled: z.number().int().nonnegative(),
+  /** Rows refused in either direction (see sync.rejects). */
+  rejected: z.number().int().nonnegative(),
+  /** Last team change applied here (server change sequence). */
+  watermark: z.number().int().nonnegative(),
+  lastPushAt: z.string().nullable(),
+  lastPullAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+  lastErrorAt: z.string().nullable(),
+  /** When the next attempt is due while offline. */
+  nextRetryAt: z.string().nullable(),
+});
+export type SyncStatus = z.infer<typeof SyncStatus>;
+
+export const SyncRunResult = z.object({
+  pushed: z.number().int().nonnegative(),
+  pulled: z.number().int().nonnegative(),
+  rejected: z.number().int().nonnegative(),
+  pending: z.number().int().nonnegative(),
+  ms: z.number().nonnegative(),
+});
+export type SyncRunResult = z.infer<typeof SyncRunResult>;
+
+export const SyncReject = z.object({
+  id: z.number().int(),
+  direction: z.enum(['push', 'pull']),
+  table: z.string().nullable(),
+  seq: z.number().nullable(),
+  row: z.string().nullable(),
+  error: z.string(),
+  at: z.string(),
+});
+export type SyncReject = z.infer<typeof SyncReject>;
+
+export const syncMethods = {
+  'sync.status': method({
+    description: 'Team sync state: connected or offline, pending rows, counters, last push and pull, last error.',
+    input: z.object({}).strict().default({}),
+    output: SyncStatus,
+  }),
+  'sync.now': method({
+    description: 'Pushes everything pending and pulls what the team wrote, now; retries briefly when the team database is away.',
+    input: z.object({}).strict().default({}),
+    output: SyncRunResult,
+    long: true,
+  }),
+  'sync.rejects': method({
+    description: 'Rows refused by sync (malformed rows from the team database, rows the team database refused), newest first.',
+    input: z.object({ limit: z.number().int().min(1).max(1000).default(100) }).strict().default({ limit: 100 }),
+    output: z.array(SyncReject),
+  }),
+} satisfies MethodMap;
+
+export const syncEvents = {
+  /** Sent when the sync state changes and after each pushed or pulled batch (at most ~4 a second). */
+  'sync.status': SyncStatus,
+};

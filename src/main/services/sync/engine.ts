@@ -1,0 +1,411 @@
+/**
+ * Push and pull between this client's SQLite and the team Postgres.
+ *
+ * Push: outbox entries in seq order, in batches; each batch is one Postgres transaction of
+ * multi-row upserts (`json_populate_recordset`, one statement per table) plus the client's
+ * acknowledged seq, and only after COMMIT are the entries removed locally. A crash between the
+ * two re-pushes nothing: on connect the client reads its acknowledged seq back from Postgres.
+ * Facts upsert only when something differs (so re-pushing the same rows logs no change); user
+ * data (columns `hlc`, `deleted`) upserts only when the incoming stamp is newer.
+ *
+ * Pull: `sync_changes` after the watermark (from the read replica when configured), validated,
+ * de-duplicated per key, applied with origin 'remote' (never re-queued) in one SQLite
+ * transaction together with the new watermark. Rows that fail validation are logged in
+ * `sync_rejects` and skipped, so one bad row never blocks the rows after it.
+ */
+import type pg from 'pg';
+import { AppError } from '../../../shared/errors';
+import { redactUrl } from '../config/config';
+import type { Logger } from '../log/logger';
+import type { Hlc } from '../shared/hlc';
+import { openPostgres, type PostgresStore } from '../storage/postgres';
+import type { Row, SqliteStore, TableInfo } from '../storage/sqlite';
+import { isSyncedTable, isUserDataTable, keyOf, openOutbox, openSyncState, recordReject, rowReader, type OutboxEntry } from './local';
+import { createRowValidators } from './validate';
+
+/** Serialises writers of the change log; the capture trigger takes the same lock. */
+const CHANGE_LOG_LOCK = 724400;
+/** The tables the dataset importer fills; an import the team lacks is pushed from these. */
+export const IMPORT_TABLES = ['crypto_assets', 'smart_contracts', 'financial_metrics', 'onchain_metrics', 'github_metrics'] as const;
+
+export interface EngineOptions {
+  store: SqliteStore;
+  log: Logger;
+  clock: Hlc;
+  clientId: string;
+  pgUrl: string;
+  /** Pulls read here when set (a read-only replica). */
+  pgReplicaUrl?: string | undefined;
+  /** Rows per push or pull transaction. @default 5000 */
+  batchSize?: number;
+  /** Called after each batch (for progress and status events). */
+  onBatch?: (kind: 'push' | 'pull', rows: number) => void;
+}
+
+export interface PushResult {
+  pushed: number;
+  rejected: number;
+  lastSeq: number;
+}
+
+export interface PullResult {
+  pulled: number;
+  rejected: number;
+  watermark: number;
+}
+
+/** Connection-level failures: the team database is away, not wrong. */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const msg = typeof e.message === 'string' ? e.message : '';
+  return (
+    code === 'UNAVAILABLE' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'ETIMEDOUT' ||
+    code === 'EPIPE' ||
+    code === 'ENOTFOUND' ||
+    code === 'EHOSTUNREACH' ||
+    code.startsWith('08') || // connection exception
+    code === '57P01' || // admin shutdown (pg_terminate_backend)
+    code === '57P02' ||
+    code === '57P03' ||
+    /terminat|Connection ended|timeout exceeded when trying to connect|not queryable|ECONNRESET/i.test(msg)
+  );
+}
+
+/** Data errors (SQLSTATE classes 22 and 23): this row is wrong, not the connection. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export interface SyncEngine {
+  connect(): Promise<void>;
+  pushImports(signal?: AbortSignal): Promise<number>;
+  push(signal?: AbortSignal): Promise<PushResult>;
+  pull(signal?: AbortSignal): Promise<PullResult>;
+  /** The highest change seq on the team database (for status and tests). */
+  remoteHead(): Promise<number>;
+  readonly pg: PostgresStore;
+  close(): Promise<void>;
+}
+
+export function createSyncEngine(o: EngineOptions): SyncEngine {
+  const batchSize = o.batchSize ?? 5000;
+  const primary = openPostgres(o.pgUrl, { max: 2, application_name: 'defimon-sync' });
+  const replica = o.pgReplicaUrl ? openPostgres(o.pgReplicaUrl, { max: 1, application_name: 'defimon-sync-pull' }) : null;
+  const db = o.store.db;
+  const outbox = openOutbox(db);
+  const state = openSyncState(db);
+  const readRow = rowReader(o.store);
+  const validators = createRowValidators(db);
+  const upsertSql = new Map<string, string>();
+  let connected = false;
+
+  function upsertStatement(info: TableInfo): string {
+    let sql = upsertSql.get(info.name);
+    if (sql) return sql;
+    const cols = info.columns.map(quoteIdent).join(', ');
+    const t = quoteIdent(info.name);
+    const nonKey = info.columns.filter((c) => !info.key.includes(c));
+    let conflict: string;
+    if (nonKey.length === 0) conflict = 'DO NOTHING';
+    else {
+      const set = nonKey.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ');
+      const when = isUserDataTable(info)
+        ? 'EXCLUDED."hlc" > cur."hlc"'
+        : `(${nonKey.map((c) => `cur.${quoteIdent(c)}`).join(', ')}) IS DISTINCT FROM (${nonKey.map((c) => `EXCLUDED.${quoteIdent(c)}`).join(', ')})`;
+      conflict = `DO UPDATE SET ${set} WHERE ${when}`;
+    }
+    sql = `INSERT INTO ${t} AS cur (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${t}, $1::json) ON CONFLICT (${info.key.map(quoteIdent).join(', ')}) ${conflict}`;
+    upsertSql.set(info.name, sql);
+    return sql;
+  }
+
+  async function withClient<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw new AppError('UNAVAILABLE', `team database at ${redactUrl(o.pgUrl)} is unreachable: ${(err as Error).message}`, { retryable: true, cause: err });
+    }
+    let broken: Error | undefined;
+    try {
+      return await fn(client);
+    } catch (err) {
+      if (isConnectionError(err)) broken = err as Error;
+      throw err;
+    } finally {
+      // A client whose connection died must not go back to the pool.
+      client.release(broken);
+    }
+  }
+
+  /** One transaction: the rows of `groups`, then the ack; throws on any failure (rolled back). */
+  async function pushGroups(groups: Map<string, Row[]>, lastSeq: number): Promise<void> {
+    await withClient(primary.pool, async (c) => {
+      await c.query('BEGIN');
+      try {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [CHANGE_LOG_LOCK]);
+        await c.query("SELECT set_config('defimon.client_id', $1, true)", [o.clientId]);
+        for (const [tbl, rows] of groups) await c.query(upsertStatement(o.store.table(tbl)), [JSON.stringify(rows)]);
+        if (lastSeq > 0) {
+          await c.query(
+            'INSERT INTO sync_clients (client_id, acked_seq, last_push_at) VALUES ($1, $2, now()) ON CONFLICT (client_id) DO UPDATE SET acked_seq = GREATEST(sync_clients.acked_seq, EXCLUDED.acked_seq), last_push_at = now()',
+            [o.clientId, lastSeq],
+          );
+        }
+        await c.query('COMMIT');
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  function groupEntries(entries: readonly OutboxEntry[]): { groups: Map<string, Row[]>; rows: number } {
+    const groups = new Map<string, Row[]>();
+    let rows = 0;
+    for (const e of entries) {
+      const row = readRow(e.tbl, e.key);
+      if (!row) continue; // the row is gone locally (a table rebuilt): nothing left to share
+      let list = groups.get(e.tbl);
+      if (!list) groups.set(e.tbl, (list = []));
+      list.push(row);
+      rows++;
+    }
+    return { groups, rows };
+  }
+
+  /**
+   * Pushes entries; on a data error splits the batch until the offending rows are isolated,
+   * records them as rejected and pushes the rest. Returns rows pushed and rejected.
+   */
+  async function pushEntries(entries: OutboxEntry[]): Promise<{ pushed: number; rejected: number }> {
+    const { groups, rows } = groupEntries(entries);
+    const lastSeq = entries[entries.length - 1]?.seq ?? 0;
+    try {
+      await pushGroups(groups, lastSeq);
+      o.store.transaction(() => {
+        outbox.ackThrough(lastSeq);
+        state.add('pushed', rows);
+        state.set('last_push_at', new Date().toISOString());
+      });
+      return { pushed: rows, rejected: 0 };
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      if (entries.length === 1) {
+        const e = entries[0] as OutboxEntry;
+        const message = `the team database refused ${e.tbl} ${e.key}: ${(err as Error).message}`;
+        o.log.warn({ table: e.tbl, key: e.key, pgCode: (err as { code?: string }).code }, 'push rejected a row');
+        o.store.transaction(() => {
+          recordReject(db, { direction: 'push', tbl: e.tbl, seq: e.seq, row: readRow(e.tbl, e.key), error: message });
+          outbox.remove(e.seq);
+          state.add('rejected', 1);
+          state.set('last_error', message);
+        });
+        return { pushed: 0, rejected: 1 };
+      }
+      const mid = Math.ceil(entries.length / 2);
+      const a = await pushEntries(entries.slice(0, mid));
+      const b = await pushEntries(entries.slice(mid));
+      return { pushed: a.pushed + b.pushed, rejected: a.rejected + b.rejected };
+    }
+  }
+
+  const engine: SyncEngine = {
+    pg: primary,
+    async connect() {
+      if (connected) return;
+      try {
+        await primary.migrate();
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'UNAVAILABLE') throw err;
+        if (isConnectionError(err)) throw new AppError('UNAVAILABLE', `team database at ${redactUrl(o.pgUrl)} is unreachable: ${(err as Error).message}`, { retryable: true, cause: err });
+        throw err;
+      }
+      await withClient(primary.pool, async (c) => {
+        // Tables added by migrations after the sync one get their capture triggers here.
+        await c.query('SELECT sync_install_triggers()');
+        const res = await c.query<{ acked_seq: string }>('SELECT acked_seq FROM sync_clients WHERE client_id = $1', [o.clientId]);
+        const acked = Number(res.rows[0]?.acked_seq ?? 0);
+        if (acked > 0) {
+          o.store.transaction(() => {
+            if (acked <= outbox.maxSeqEver()) outbox.ackThrough(acked);
+            else {
+              // This database is older than what the team acknowledged from this client id (a
+              // restored copy): keep its outbox, and never hand out an acknowledged seq again.
+              o.log.warn({ acked, local: outbox.maxSeqEver() }, 'local outbox is behind the team acknowledgement; keeping it');
+              outbox.bumpSeq(acked);
+            }
+          });
+        }
+      });
+      connected = true;
+    },
+
+    async pushImports(signal) {
+      const imports = db.prepare('SELECT source, fingerprint FROM dataset_imports ORDER BY imported_at').all() as { source: string; fingerprint: string }[];
+      const done = new Set(JSON.parse(state.get('imports_pushed') ?? '[]') as string[]);
+      let pushed = 0;
+      for (const imp of imports) {
+        const id = `${imp.source}|${imp.fingerprint}`;
+        if (done.has(id)) continue;
+        const present = await withClient(primary.pool, (c) => c.query('SELECT 1 FROM dataset_imports WHERE source = $1 AND fingerprint = $2', [imp.source, imp.fingerprint]));
+        if (present.rowCount === 0) {
+          // Resumable: the cursor (table, rowid) is saved after every committed chunk.
+          const cursor = JSON.parse(state.get('import_cursor') ?? 'null') as { id: string; table: string; rowid: number } | null;
+          let startTable = cursor && cursor.id === id ? IMPORT_TABLES.indexOf(cursor.table as (typeof IMPORT_TABLES)[number]) : 0;
+          if (startTable < 0) startTable = 0;
+          for (let ti = startTable; ti < IMPORT_TABLES.length; ti++) {
+            const tbl = IMPORT_TABLES[ti] as string;
+            let after = cursor && cursor.id === id && ti === startTable ? cursor.rowid : 0;
+            const stmt = db.prepare(`SELECT rowid AS _rowid, * FROM "${tbl}" WHERE rowid > ? ORDER BY rowid LIMIT ?`);
+            for (;;) {
+              if (signal?.aborted) throw new AppError('CANCELLED', 'sync was cancelled');
+              const chunk = stmt.all(after, batchSize) as (Row & { _rowid: number })[];
+              if (chunk.length === 0) break;
+              after = chunk[chunk.length - 1]?._rowid ?? after;
+              const rows = chunk.map(({ _rowid, ...row }) => row);
+              await pushGroups(new Map([[tbl, rows]]), 0);
+              o.store.transaction(() => {
+                state.add('pushed', rows.length);
+                state.set('import_cursor', JSON.stringify({ id, table: tbl, rowid: after }));
+                state.set('last_push_at', new Date().toISOString());
+              });
+              pushed += rows.length;
+              o.onBatch?.('push', rows.length);
+            }
+          }
+          const rec = db.prepare('SELECT * FROM dataset_imports WHERE source = ?').all(imp.source) as Row[];
+          await pushGroups(new Map([['dataset_imports', rec]]), 0);
+        }
+        done.add(id);
+        o.store.transaction(() => {
+          state.set('imports_pushed', JSON.stringify([...done]));
+          state.set('import_cursor', null);
+        });
+      }
+      return pushed;
+    },
+
+    async push(signal) {
+      let pushed = 0;
+      let rejected = 0;
+      let lastSeq = 0;
+      for (;;) {
+        if (signal?.aborted) throw new AppError('CANCELLED', 'sync was cancelled');
+        const entries = outbox.read(batchSize);
+        if (entries.length === 0) break;
+        const r = await pushEntries(entries);
+        pushed += r.pushed;
+        rejected += r.rejected;
+        lastSeq = entries[entries.length - 1]?.seq ?? lastSeq;
+        o.onBatch?.('push', r.pushed);
+      }
+      return { pushed, rejected, lastSeq };
+    },
+
+    async pull(signal) {
+      const pool = replica?.pool ?? primary.pool;
+      let pulled = 0;
+      let rejected = 0;
+      let watermark = state.num('watermark');
+      for (;;) {
+        if (signal?.aborted) throw new AppError('CANCELLED', 'sync was cancelled');
+        const res = await withClient(pool, (c) =>
+          c.query<{ seq: string; tbl: string; row_data: unknown }>('SELECT seq, tbl, row_data FROM sync_changes WHERE seq > $1 ORDER BY seq LIMIT $2', [watermark, batchSize]),
+        );
+        if (res.rows.length === 0) break;
+        const r = applyPulled(res.rows);
+        watermark = r.watermark;
+        pulled += r.applied;
+        rejected += r.rejected;
+        o.onBatch?.('pull', r.applied);
+        if (res.rows.length < batchSize) break;
+      }
+      return { pulled, rejected, watermark };
+    },
+
+    async remoteHead() {
+      const res = await withClient(primary.pool, (c) => c.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM sync_changes'));
+      return Number(res.rows[0]?.seq ?? 0);
+    },
+
+    async close() {
+      await primary.close();
+      await replica?.close();
+    },
+  };
+
+  /** Validates, de-duplicates and applies one pulled batch with its watermark, atomically. */
+  function applyPulled(changes: { seq: string; tbl: string; row_data: unknown }[]): { applied: number; rejected: number; watermark: number } {
+    // Last version of each key wins within the batch; tables in first-seen order.
+    const latest = new Map<string, Map<string, { seq: number; row: Row }>>();
+    const rejects: { seq: number; tbl: string; row: unknown; error: string }[] = [];
+    let watermark = 0;
+    for (const ch of changes) {
+      const seq = Number(ch.seq);
+      watermark = seq;
+      const validate = isSyncedTable(ch.tbl) ? validators(ch.tbl) : null;
+      if (!validate) {
+        rejects.push({ seq, tbl: ch.tbl, row: ch.row_data, error: `table "${ch.tbl}" is not known to this version of DEFIMON` });
+        continue;
+      }
+      const check = validate(ch.row_data);
+      if (!check.ok) {
+        rejects.push({ seq, tbl: ch.tbl, row: ch.row_data, error: check.error });
+        continue;
+      }
+      const info = o.store.table(ch.tbl);
+      let perTable = latest.get(ch.tbl);
+      if (!perTable) latest.set(ch.tbl, (perTable = new Map()));
+      const key = keyOf(info, check.row);
+      perTable.delete(key); // re-insert so iteration order follows the last write
+      perTable.set(key, { seq, row: check.row });
+    }
+    let applied = 0;
+    o.store.transaction(() => {
+      const outboxBusy = outbox.pending() > 0;
+      for (const [tbl, byKey] of latest) {
+        const info = o.store.table(tbl);
+        const userData = isUserDataTable(info);
+        const localHlc = userData ? db.prepare(`SELECT hlc FROM "${tbl}" WHERE ${info.key.map((k) => `"${k}" = ?`).join(' AND ')}`).pluck() : null;
+        const rows: Row[] = [];
+        for (const [key, { row }] of byKey) {
+          if (userData && localHlc) {
+            const incoming = row.hlc as string;
+            o.clock.observe(incoming);
+            const mine = localHlc.get(...info.key.map((k) => row[k])) as string | undefined;
+            if (mine !== undefined && mine >= incoming) continue;
+          } else if (outboxBusy && outbox.hasKey(tbl, key)) {
+            // A newer local write of this fact is waiting to be pushed; it will win on the server.
+            continue;
+          }
+          rows.push(row);
+        }
+        if (rows.length > 0) o.store.write(tbl, rows, { origin: 'remote' });
+        applied += rows.length;
+      }
+      for (const r of rejects) recordReject(db, { direction: 'pull', tbl: r.tbl, seq: r.seq, row: r.row, error: r.error });
+      state.set('watermark', watermark);
+      state.add('pulled', applied);
+      state.set('last_pull_at', new Date().toISOString());
+      if (rejects.length > 0) {
+        state.add('rejected', rejects.length);
+        const first = rejects[0] as (typeof rejects)[number];
+        state.set('last_error', `rejected ${rejects.length} malformed row(s) from the team database; first: ${first.tbl} change ${first.seq}: ${first.error}`);
+      }
+    });
+    if (rejects.length > 0) o.log.warn({ count: rejects.length, first: { table: rejects[0]?.tbl, seq: rejects[0]?.seq, error: rejects[0]?.error } }, 'pull rejected malformed rows');
+    return { applied, rejected: rejects.length, watermark };
+  }
+
+  return engine;
+}

@@ -1,0 +1,308 @@
+/**
+ * The sync worker: push then pull, whenever something was written here, whenever Redis says a
+ * teammate pushed, and otherwise on a polling interval. When the team database goes away the
+ * state turns `offline` and attempts continue with capped exponential backoff and jitter, so
+ * sync resumes by itself; nothing is lost because the outbox is only emptied after COMMIT.
+ */
+import type { SyncRunResult, SyncState, SyncStatus } from '../../../shared/contract/sync';
+import { AppError } from '../../../shared/errors';
+import type { Core } from '../core';
+import { redactUrl } from '../config/config';
+import { createSyncEngine, isConnectionError, type SyncEngine } from './engine';
+import { openOutbox, openSyncState } from './local';
+import { isRedisReady, openSyncChannel, type RedisClient, type SyncChannel } from './redis';
+
+export interface WorkerOptions {
+  /** Polling interval when nothing wakes the worker. @default 30000 (5000 without Redis) */
+  pollMs?: number;
+  /** First retry delay after a failure. @default 500 */
+  minBackoffMs?: number;
+  /** Longest retry delay. @default 30000 */
+  maxBackoffMs?: number;
+  /** Rows per transaction. @default 5000 */
+  batchSize?: number;
+  /** Delay between a local write and the push it triggers (writes close together share one). @default 250 */
+  debounceMs?: number;
+}
+
+export interface SyncWorker {
+  status(): SyncStatus;
+  /** One full cycle (imports, outbox, pull), retried with backoff up to `maxAttempts` times. */
+  syncOnce(opts?: { signal?: AbortSignal; maxAttempts?: number; progress?: (done: number, message: string) => void }): Promise<SyncRunResult>;
+  /** Changes options before the first cycle (batch size is fixed once connected). */
+  configure(opts: WorkerOptions): void;
+  /** Starts the background loop (idempotent). */
+  start(opts?: WorkerOptions): void;
+  stop(): Promise<void>;
+  /** Asks a running loop for a cycle soon (after a local write). */
+  wake(): void;
+  readonly running: boolean;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Worth another attempt: the connection, or a deadlock / serialisation conflict. */
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return isConnectionError(err) || code === '40P01' || code === '40001';
+}
+
+export function backoffMs(failures: number, min: number, max: number): number {
+  const ceiling = Math.min(max, min * 2 ** Math.max(0, failures - 1));
+  // Jitter keeps a team's laptops from retrying in lockstep after an outage.
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+export function createSyncWorker(o: { core: Core; clientId: string; redis: RedisClient | null; options?: WorkerOptions }): SyncWorker {
+  const { core } = o;
+  const { config, store, log } = core;
+  const db = store.db;
+  const state = openSyncState(db);
+  const outbox = openOutbox(db);
+  let opts: WorkerOptions = o.options ?? {};
+  let engine: SyncEngine | null = null;
+  let channel: SyncChannel | null = null;
+  let current: SyncState = config.pgUrl ? 'idle' : 'disabled';
+  let nextRetryAt: string | null = null;
+  let loopAbort: AbortController | null = null;
+  let loopDone: Promise<void> | null = null;
+  let wakeLoop: (() => void) | null = null;
+  let debounce: NodeJS.Timeout | null = null;
+  let chain: Promise<unknown> = Promise.resolve();
+  let lastEmit = 0;
+  let emitTimer: NodeJS.Timeout | null = null;
+
+  const secrets = [config.pgUrl, config.pgReplicaUrl, config.redisUrl].filter((u): u is string => typeof u === 'string' && u.length > 0);
+  /** Error text for status and logs, with any configured URL replaced by its redacted form. */
+  const clean = (msg: string): string => secrets.reduce((m, u) => m.split(u).join(redactUrl(u) ?? ''), msg);
+
+  function pendingImportRows(): number {
+    const done = new Set(JSON.parse(state.get('imports_pushed') ?? '[]') as string[]);
+    let n = 0;
+    const rows = db.prepare('SELECT source, fingerprint, summary FROM dataset_imports').all() as { source: string; fingerprint: string; summary: string }[];
+    for (const r of rows) {
+      if (done.has(`${r.source}|${r.fingerprint}`)) continue;
+      try {
+        const s = JSON.parse(r.summary) as Record<string, unknown>;
+        for (const k of ['assets', 'financialRows', 'onchainRows', 'githubRows', 'contracts']) if (typeof s[k] === 'number') n += s[k] as number;
+      } catch {
+        /* a summary we cannot read counts as nothing */
+      }
+    }
+    return n;
+  }
+
+  function status(): SyncStatus {
+    return {
+      configured: Boolean(config.pgUrl),
+      running: loopDone !== null,
+      state: current,
+      postgres: config.pgUrl ? (redactUrl(config.pgUrl) ?? null) : null,
+      replica: config.pgReplicaUrl ? (redactUrl(config.pgReplicaUrl) ?? null) : null,
+      redis: config.redisUrl ? { url: redactUrl(config.redisUrl) ?? '', connected: o.redis ? isRedisReady(o.redis) : false } : null,
+      clientId: o.clientId,
+      pending: outbox.pending() + pendingImportRows(),
+      pushed: state.num('pushed'),
+      pulled: state.num('pulled'),
+      rejected: state.num('rejected'),
+      watermark: state.num('watermark'),
+      lastPushAt: state.get('last_push_at'),
+      lastPullAt: state.get('last_pull_at'),
+      lastError: state.get('last_error'),
+      lastErrorAt: state.get('last_error_at'),
+      nextRetryAt,
+    };
+  }
+
+  function emitStatus(force = false): void {
+    const now = Date.now();
+    if (!force && now - lastEmit < 250) {
+      emitTimer ??= setTimeout(() => {
+        emitTimer = null;
+        emitStatus(true);
+      }, 250);
+      return;
+    }
+    lastEmit = now;
+    try {
+      core.bus.emit('sync.status', status());
+    } catch (err) {
+      log.debug({ err }, 'sync status event failed');
+    }
+  }
+
+  function setState(s: SyncState): void {
+    if (s === current) return;
+    current = s;
+    emitStatus(true);
+  }
+
+  function getEngine(): SyncEngine {
+    if (!config.pgUrl) throw new AppError('NOT_CONFIGURED', 'no team Postgres is configured (settings, DEFIMON_PG_URL or --pg)');
+    engine ??= createSyncEngine({
+      store,
+      log,
+      clock: core.clock,
+      clientId: o.clientId,
+      pgUrl: config.pgUrl,
+      pgReplicaUrl: config.pgReplicaUrl,
+      batchSize: opts.batchSize ?? 5000,
+      onBatch: () => emitStatus(),
+    });
+    return engine;
+  }
+
+  function ensureChannel(): void {
+    if (channel || !o.redis) return;
+    channel = openSyncChannel({
+      redis: o.redis,
+      prefix: config.redisPrefix,
+      log,
+      onMessage: (m) => {
+        if (m.clientId !== o.clientId && m.head > state.num('watermark')) wakeLoop?.();
+      },
+    });
+  }
+
+  /** One cycle; serialised so a `sync.now` and the loop never run at once. */
+  function cycle(signal: AbortSignal | undefined, progress?: (done: number, message: string) => void): Promise<{ pushed: number; pulled: number; rejected: number }> {
+    const run = async (): Promise<{ pushed: number; pulled: number; rejected: number }> => {
+      const e = getEngine();
+      setState('syncing');
+      await e.connect();
+      progress?.(0, 'pushing');
+      const imported = await e.pushImports(signal);
+      const push = await e.push(signal);
+      if (imported + push.pushed > 0 && channel) await channel.publish({ clientId: o.clientId, head: await e.remoteHead() });
+      progress?.(imported + push.pushed, 'pulling');
+      const pull = await e.pull(signal);
+      nextRetryAt = null;
+      setState('idle');
+      emitStatus(true);
+      return { pushed: imported + push.pushed, pulled: pull.pulled, rejected: push.rejected + pull.rejected };
+    };
+    const p = chain.then(run, run);
+    chain = p.catch(() => undefined);
+    return p;
+  }
+
+  function recordFailure(err: unknown, failures: number, delay: number): void {
+    const message = clean((err as Error).message ?? String(err));
+    const offline = isConnectionError(err);
+    state.set('last_error', message);
+    state.set('last_error_at', new Date().toISOString());
+    nextRetryAt = new Date(Date.now() + delay).toISOString();
+    log.warn({ err: message, failures, retryInMs: delay }, offline ? 'team database unreachable; sync is offline' : 'sync failed');
+    setState(offline ? 'offline' : 'error');
+    emitStatus(true);
+  }
+
+  const worker: SyncWorker = {
+    status,
+    get running() {
+      return loopDone !== null;
+    },
+
+    async syncOnce(run = {}) {
+      const t0 = performance.now();
+      const maxAttempts = run.maxAttempts ?? 5;
+      let failures = 0;
+      const total = { pushed: 0, pulled: 0, rejected: 0 };
+      for (;;) {
+        try {
+          const r = await cycle(run.signal, run.progress);
+          total.pushed += r.pushed;
+          total.pulled += r.pulled;
+          total.rejected += r.rejected;
+          return { ...total, pending: outbox.pending() + pendingImportRows(), ms: Math.round(performance.now() - t0) };
+        } catch (err) {
+          if ((err as AppError).code === 'CANCELLED' || (err as AppError).code === 'NOT_CONFIGURED' || run.signal?.aborted) throw err;
+          failures++;
+          const delay = backoffMs(failures, opts.minBackoffMs ?? 500, opts.maxBackoffMs ?? 30_000);
+          recordFailure(err, failures, delay);
+          if (failures >= maxAttempts || !isTransient(err)) {
+            const e = err as { code?: unknown };
+            if (err instanceof AppError) throw err;
+            throw new AppError(isConnectionError(err) ? 'UNAVAILABLE' : 'INTERNAL', `sync failed after ${failures} attempt(s): ${clean((err as Error).message)}`, { retryable: isConnectionError(err), details: { pgCode: typeof e.code === 'string' ? e.code : null } });
+          }
+          await sleep(delay, run.signal ?? new AbortController().signal);
+        }
+      }
+    },
+
+    configure(more) {
+      opts = { ...opts, ...more };
+    },
+
+    start(startOpts) {
+      if (loopDone) return;
+      if (startOpts) opts = { ...opts, ...startOpts };
+      getEngine();
+      ensureChannel();
+      const abort = new AbortController();
+      loopAbort = abort;
+      const pollMs = opts.pollMs ?? (o.redis ? 30_000 : 5000);
+      loopDone = (async () => {
+        let failures = 0;
+        while (!abort.signal.aborted) {
+          let delay = pollMs;
+          try {
+            await cycle(abort.signal);
+            failures = 0;
+          } catch (err) {
+            if (abort.signal.aborted) break;
+            failures++;
+            delay = backoffMs(failures, opts.minBackoffMs ?? 500, opts.maxBackoffMs ?? 30_000);
+            recordFailure(err, failures, delay);
+          }
+          const wakeable = new AbortController();
+          const onAbort = (): void => wakeable.abort();
+          abort.signal.addEventListener('abort', onAbort, { once: true });
+          // While offline only the backoff timer (or stop) ends the wait.
+          wakeLoop = failures === 0 ? () => wakeable.abort() : null;
+          await sleep(delay, wakeable.signal);
+          abort.signal.removeEventListener('abort', onAbort);
+          wakeLoop = null;
+        }
+      })();
+      emitStatus(true);
+    },
+
+    async stop() {
+      if (debounce) clearTimeout(debounce);
+      debounce = null;
+      if (emitTimer) clearTimeout(emitTimer);
+      emitTimer = null;
+      loopAbort?.abort();
+      await loopDone?.catch(() => undefined);
+      loopDone = null;
+      loopAbort = null;
+      await chain.catch(() => undefined);
+      await channel?.close();
+      channel = null;
+      await engine?.close();
+      engine = null;
+      if (current !== 'disabled') current = 'idle';
+    },
+
+    wake() {
+      if (!loopDone || debounce) return;
+      debounce = setTimeout(() => {
+        debounce = null;
+        wakeLoop?.();
+      }, opts.debounceMs ?? 250);
+    },
+  };
+  return worker;
+}

@@ -1,0 +1,107 @@
+/**
+ * Two clients (two SQLite files) through one Postgres: overlapping and distinct facts, user data
+ * resolved last-writer-wins by HLC with tombstones; afterwards both clients and Postgres hold
+ * the same content, every row once.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, postgresAvailable } from '../helpers/services';
+import { createSyncClient, marketRows, sqliteContent, type SyncClient } from './helpers';
+
+const pgOk = await postgresAvailable();
+
+describe.runIf(pgOk)('two clients converge through one Postgres', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let a: SyncClient;
+  let b: SyncClient;
+  let admin: pg.Client;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sync_converge');
+    a = await createSyncClient({ pgUrl: db.url });
+    b = await createSyncClient({ pgUrl: db.url });
+    admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    // A user-data table of this test's own (columns hlc and deleted), so the test does not
+    // depend on which user-data tables the UI defines; created before the first sync so the
+    // capture triggers are installed on it at connect.
+    const ddl = `CREATE TABLE test_notes (note_id TEXT NOT NULL PRIMARY KEY, asset_id TEXT NOT NULL, body TEXT NOT NULL, hlc TEXT NOT NULL, deleted BIGINT NOT NULL DEFAULT 0)`;
+    await admin.query(ddl);
+    for (const c of [a, b]) c.services.core.store.db.exec(ddl);
+  });
+  afterAll(async () => {
+    await admin?.end();
+    await a?.close();
+    await b?.close();
+    await db?.drop();
+  });
+
+  it('pushes, pulls and ends with identical content everywhere', async () => {
+    // Distinct rows on each side, plus 50 overlapping keys written by both with different values.
+    a.services.core.store.write('financial_metrics', marketRows({ assets: ['aa', 'shared'], days: 50, seed: 1 }));
+    b.services.core.store.write('financial_metrics', marketRows({ assets: ['bb', 'shared'], days: 50, seed: 2 }));
+    a.services.core.store.write('crypto_assets', [{ asset_id: 'aa', symbol: 'AA', name: 'Alpha', source: 'test', updated_at: 't' }]);
+
+    const ra = await a.services.client.call('sync.now', {});
+    expect(ra).toMatchObject({ pushed: 101, pending: 0 });
+    const rb = await b.services.client.call('sync.now', {});
+    expect(rb.pushed).toBe(100);
+    // b pulls a's rows plus its own echo; a then pulls b's.
+    await a.services.client.call('sync.now', {});
+
+    const pgRows = (await admin.query('SELECT * FROM financial_metrics ORDER BY asset_id, day, source')).rows;
+    expect(pgRows).toHaveLength(150);
+    const ca = sqliteContent(a.services, 'financial_metrics', 'asset_id, day, source');
+    const cb = sqliteContent(b.services, 'financial_metrics', 'asset_id, day, source');
+    expect(ca).toHaveLength(150);
+    expect(cb).toEqual(ca);
+    expect(pgRows).toEqual(ca);
+    // The overlapping keys hold the last pusher's values on every side.
+    expect(ca.filter((r) => r.asset_id === 'shared').every((r) => (r.volume_usd as number) >= 2e6)).toBe(true);
+    expect(sqliteContent(b.services, 'crypto_assets', 'asset_id')).toEqual(sqliteContent(a.services, 'crypto_assets', 'asset_id'));
+
+    // Exactly once: no duplicates anywhere, nothing left pending, nothing rejected.
+    for (const c of [a, b]) {
+      const s = await c.services.client.call('sync.status', {});
+      expect(s).toMatchObject({ pending: 0, rejected: 0, state: 'idle', lastError: null });
+    }
+    const dup = await admin.query('SELECT asset_id, day, source FROM financial_metrics GROUP BY 1, 2, 3 HAVING count(*) > 1');
+    expect(dup.rowCount).toBe(0);
+  });
+
+  it('resolves user data last-writer-wins by HLC, deletes as tombstones', async () => {
+    const note = (c: SyncClient, body: string, deleted = 0): Record<string, unknown> => ({
+      note_id: 'n1',
+      asset_id: 'aa',
+      body,
+      hlc: c.services.core.clock.now(),
+      deleted,
+    });
+    a.services.core.store.write('test_notes', [note(a, 'from a, first')]);
+    b.services.core.store.write('test_notes', [note(b, 'from b, later')]);
+    // b pushes its later edit first; a's older edit then must not win on the server.
+    await b.services.client.call('sync.now', {});
+    await a.services.client.call('sync.now', {});
+    await b.services.client.call('sync.now', {});
+    const server = (await admin.query('SELECT body FROM test_notes')).rows;
+    expect(server).toEqual([{ body: 'from b, later' }]);
+    expect(sqliteContent(a.services, 'test_notes', 'note_id')).toEqual(sqliteContent(b.services, 'test_notes', 'note_id'));
+    expect(sqliteContent(a.services, 'test_notes', 'note_id')[0]?.body).toBe('from b, later');
+
+    // a has seen b's stamp, so a delete on a is newer and wins everywhere as a tombstone.
+    a.services.core.store.write('test_notes', [note(a, 'from b, later', 1)]);
+    await a.services.client.call('sync.now', {});
+    await b.services.client.call('sync.now', {});
+    for (const c of [a, b]) expect(sqliteContent(c.services, 'test_notes', 'note_id')).toMatchObject([{ note_id: 'n1', deleted: 1 }]);
+    expect((await admin.query('SELECT deleted FROM test_notes')).rows).toEqual([{ deleted: '1' }]);
+  });
+
+  it('re-pushing identical facts logs no new changes', async () => {
+    const before = Number((await admin.query('SELECT max(seq) AS m FROM sync_changes')).rows[0].m);
+    const rows = sqliteContent(a.services, 'financial_metrics', 'asset_id, day, source').slice(0, 20);
+    a.services.core.store.write('financial_metrics', rows);
+    const r = await a.services.client.call('sync.now', {});
+    expect(r.pushed).toBe(20);
+    expect(Number((await admin.query('SELECT max(seq) AS m FROM sync_changes')).rows[0].m)).toBe(before);
+  });
+});

@@ -1,0 +1,79 @@
+/** The outbox hook: what is queued, in the same transaction as the write, and what never is. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/shared/errors';
+import { parseHlc } from '../../src/main/services/shared/hlc';
+import { createTestServices } from '../helpers/app';
+import { createSyncClient, marketRows, type SyncClient } from './helpers';
+
+const outbox = (c: SyncClient): { tbl: string; key: string }[] => c.services.core.store.db.prepare('SELECT tbl, key FROM sync_outbox ORDER BY seq').all() as { tbl: string; key: string }[];
+
+describe('sync outbox', () => {
+  let client: SyncClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    client = undefined;
+  });
+
+  it('queues each locally written key once, newest write last', async () => {
+    client = await createSyncClient({});
+    const store = client.services.core.store;
+    store.write('financial_metrics', marketRows({ assets: ['a', 'b'], days: 2 }));
+    expect(outbox(client).map((e) => e.key)).toEqual(['["a","2023-01-01","test"]', '["a","2023-01-02","test"]', '["b","2023-01-01","test"]', '["b","2023-01-02","test"]']);
+    // A rewrite of the first key moves it to the end instead of adding a second entry.
+    store.write('financial_metrics', [{ asset_id: 'a', day: '2023-01-01', source: 'test', close: 9, updated_at: 'x' }]);
+    const keys = outbox(client).map((e) => e.key);
+    expect(keys).toHaveLength(4);
+    expect(keys.at(-1)).toBe('["a","2023-01-01","test"]');
+    expect((await client.services.client.call('sync.status', {})).pending).toBe(4);
+  });
+
+  it('does not queue rows pulled from the team or imported from the dataset', async () => {
+    client = await createSyncClient({});
+    const store = client.services.core.store;
+    store.write('financial_metrics', marketRows({ assets: ['r'], days: 3 }), { origin: 'remote' });
+    store.write('financial_metrics', marketRows({ assets: ['i'], days: 3 }), { origin: 'import' });
+    expect(outbox(client)).toEqual([]);
+    expect((store.db.prepare('SELECT count(*) AS n FROM financial_metrics').get() as { n: number }).n).toBe(6);
+  });
+
+  it('rolls the outbox entry back with a failed write (same transaction)', async () => {
+    client = await createSyncClient({});
+    const store = client.services.core.store;
+    const bad = [...marketRows({ assets: ['ok'], days: 2 }), { asset_id: 'bad', day: '2023-01-01', source: 'test', no_such_column: 1, updated_at: 'x' }];
+    expect(() => store.write('financial_metrics', bad)).toThrow(AppError);
+    expect(outbox(client)).toEqual([]);
+    expect((store.db.prepare('SELECT count(*) AS n FROM financial_metrics').get() as { n: number }).n).toBe(0);
+    // And the other way round: a hook that throws after the outbox entry rolls back the row too.
+    const off = store.addWriteHook(() => {
+      throw new Error('disk full');
+    });
+    expect(() => store.write('financial_metrics', marketRows({ assets: ['x'], days: 1 }))).toThrow('disk full');
+    off();
+    expect(outbox(client)).toEqual([]);
+    expect((store.db.prepare('SELECT count(*) AS n FROM financial_metrics').get() as { n: number }).n).toBe(0);
+  });
+
+  it('keeps one client id per database, used as the clock node id', async () => {
+    const t = await createTestServices({ autoImport: false });
+    const first = (await t.services.client.call('sync.status', {})).clientId;
+    const stamp = parseHlc(t.services.core.clock.now());
+    expect(stamp?.node).toBe(first);
+    const dataDir = t.dataDir;
+    await t.services.close();
+    const again = await createSyncClient({ dataDir });
+    try {
+      expect((await again.services.client.call('sync.status', {})).clientId).toBe(first);
+      expect(parseHlc(again.services.core.clock.now())?.node).toBe(first);
+    } finally {
+      await again.close();
+      await t.cleanup();
+    }
+  });
+
+  it('reports disabled without a team database and refuses sync.now clearly', async () => {
+    client = await createSyncClient({});
+    const s = await client.services.client.call('sync.status', {});
+    expect(s).toMatchObject({ configured: false, state: 'disabled', postgres: null, redis: null, pushed: 0, pulled: 0 });
+    await expect(client.services.client.call('sync.now', {})).rejects.toMatchObject({ code: 'NOT_CONFIGURED' });
+  });
+});
