@@ -1,6 +1,163 @@
-// Contract methods and events of the collect domain (see the domain's issue). Add entries here only.
-import type { MethodMap } from './define';
+// Contract methods and events of the collect domain: collectors' status, runs and their data.
+import { z } from 'zod';
+import { Address, AssetId, Day } from '../schemas';
+import { method, type MethodMap } from './define';
 
-export const collectMethods = {} satisfies MethodMap;
+export const CollectSource = z.enum(['chain', 'explorer', 'market', 'tvl', 'github', 'hf']);
+export type CollectSource = z.infer<typeof CollectSource>;
 
-export const collectEvents = {};
+export const SourceStatus = z.object({
+  source: CollectSource,
+  running: z.boolean(),
+  taskId: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  done: z.number(),
+  total: z.number().nullable(),
+  message: z.string().nullable(),
+  lastSuccessAt: z.string().nullable(),
+  lastErrorAt: z.string().nullable(),
+  lastError: z.object({ code: z.string(), message: z.string() }).nullable(),
+  lastItems: z.number().nullable(),
+  lastDurationMs: z.number().nullable(),
+});
+export type SourceStatus = z.infer<typeof SourceStatus>;
+
+/** A provider's request counters and rate-limit state. */
+export const ProviderStatus = z.object({
+  provider: z.string(),
+  calls: z.number(),
+  cacheHits: z.number(),
+  retries: z.number(),
+  failures: z.number(),
+  lastStatus: z.number().nullable(),
+  lastCallAt: z.string().nullable(),
+  rateLimitedUntil: z.string().nullable(),
+  remaining: z.number().nullable(),
+  limit: z.number().nullable(),
+  ratePerSec: z.number(),
+});
+export type ProviderStatus = z.infer<typeof ProviderStatus>;
+
+export const QualityFlag = z.object({
+  source: z.string(),
+  table: z.string(),
+  rowKey: z.string(),
+  check: z.string(),
+  message: z.string(),
+  detectedAt: z.string(),
+});
+export type QualityFlag = z.infer<typeof QualityFlag>;
+
+export const CollectRunSummary = z.object({
+  source: CollectSource,
+  items: z.number(),
+  ms: z.number(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type CollectRunSummary = z.infer<typeof CollectRunSummary>;
+
+export const OnchainDay = z.object({
+  day: Day,
+  transfers: z.number().nullable(),
+  /** Token units, decimals applied. */
+  volume: z.number().nullable(),
+  volume_usd: z.number().nullable(),
+  active_addresses: z.number().nullable(),
+  new_holders: z.number().nullable(),
+  holders: z.number().nullable(),
+  top10_share: z.number().nullable(),
+});
+export type OnchainDay = z.infer<typeof OnchainDay>;
+
+export const NetworkDay = z.object({
+  day: Day,
+  blocks: z.number().nullable(),
+  transactions: z.number().nullable(),
+  utilisation: z.number().nullable(),
+  median_gas_price_gwei: z.number().nullable(),
+  median_base_fee_gwei: z.number().nullable(),
+});
+export type NetworkDay = z.infer<typeof NetworkDay>;
+
+export const SmartContract = z.object({
+  chainId: z.number(),
+  address: z.string(),
+  name: z.string().nullable(),
+  verified: z.boolean(),
+  compilerVersion: z.string().nullable(),
+  compilerSettings: z.string().nullable(),
+  /** 'single-file' | 'multi-file' | 'standard-json' (the latter two store standard-JSON input). */
+  sourceFormat: z.string().nullable(),
+  source: z.string().nullable(),
+  abi: z.string().nullable(),
+  creator: z.string().nullable(),
+  creationTx: z.string().nullable(),
+  isProxy: z.boolean().nullable(),
+  implementation: z.string().nullable(),
+  updatedAt: z.string(),
+});
+export type SmartContract = z.infer<typeof SmartContract>;
+
+const CollectRunInput = z
+  .object({
+    source: z.union([CollectSource, z.literal('all')]),
+    /** Chain: token contracts to collect (added to the tracked set); default: every tracked token. */
+    tokens: z.array(Address).max(500).optional(),
+    fromBlock: z.number().int().min(0).optional(),
+    toBlock: z.number().int().min(0).optional(),
+    /** Chain: also walk every block for network gas and utilisation. @default true */
+    network: z.boolean().optional(),
+    /** Market, TVL, GitHub, HF: only these assets. */
+    assets: z.array(AssetId).max(500).optional(),
+    /** Explorer: contracts to fetch. */
+    addresses: z.array(Address).max(500).optional(),
+  })
+  .strict()
+  .refine((v) => v.fromBlock === undefined || v.toBlock === undefined || v.fromBlock <= v.toBlock, { message: 'fromBlock must not exceed toBlock', path: ['fromBlock'] });
+
+export const collectMethods = {
+  'collect.status': method({
+    description: "Each collector's state (running, progress, last success, last error) and each provider's rate-limit state.",
+    input: z.object({}).strict().default({}),
+    output: z.object({ sources: z.array(SourceStatus), providers: z.array(ProviderStatus), quality: z.array(QualityFlag) }),
+  }),
+  'collect.run': method({
+    description: 'Runs one collector (or all) now; progress arrives as `progress` events; cancellable.',
+    long: true,
+    input: CollectRunInput,
+    output: z.array(CollectRunSummary),
+  }),
+  'collect.cancel': method({
+    description: 'Cancels the running collection of a source; false when it was not running.',
+    input: z.object({ source: z.union([CollectSource, z.literal('all')]) }).strict(),
+    output: z.object({ cancelled: z.boolean() }),
+  }),
+  'collect.trackToken': method({
+    description: 'Adds an ERC-20 contract to the chain collector; its decimals and symbol are read from chain on the next run.',
+    input: z.object({ address: Address, startBlock: z.number().int().min(0).optional() }).strict(),
+    output: z.object({ assetId: z.string(), address: z.string(), added: z.boolean() }),
+  }),
+  'collect.onchainMetrics': method({
+    description: 'Daily on-chain aggregates collected from chain for one token (by address or asset id), oldest first.',
+    input: z
+      .object({ token: z.string().min(1).max(80), from: Day.optional(), to: Day.optional() })
+      .strict(),
+    output: z.object({ assetId: z.string(), address: z.string().nullable(), decimals: z.number().nullable(), days: z.array(OnchainDay) }),
+  }),
+  'collect.networkMetrics': method({
+    description: 'Network activity per UTC day (blocks, transactions, utilisation, median gas price), oldest first.',
+    input: z.object({ from: Day.optional(), to: Day.optional() }).strict().default({}),
+    output: z.array(NetworkDay),
+  }),
+  'collect.contract': method({
+    description: 'Verified source, ABI, compiler, creator and proxy of a contract from the explorer (stored; refetched when `refresh`).',
+    long: true,
+    input: z.object({ address: Address, refresh: z.boolean().default(false) }).strict(),
+    output: SmartContract,
+  }),
+} satisfies MethodMap;
+
+export const collectEvents = {
+  /** A collector started, finished or failed. */
+  'collect.status': SourceStatus,
+};

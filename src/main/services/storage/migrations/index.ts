@@ -5,9 +5,10 @@
  * 0500 UI (watchlists, notes, alerts), 0600 desktop shell.
  */
 import { m0001Core } from './0001_core';
+import { m0100Collect } from './0100_collect';
 import { m0400Sync } from './0400_sync';
 import type { Migration } from './types';
 
-export const migrations: readonly Migration[] = [m0001Core, m0400Sync];
+export const migrations: readonly Migration[] = [m0001Core, m0100Collect, m0400Sync];
 
 export type { Dialect, Migration } from './types';

@@ -1,0 +1,556 @@
+/**
+ * The chain collector: ERC-20 Transfer logs of each tracked token, walked in adaptive block
+ * ranges up to `head - confirmations` (so a reorged block is never counted), turned into daily
+ * aggregates per token (`onchain_metrics`, source 'chain'), plus network activity per day
+ * (`network_metrics`) from block headers.
+ *
+ * Each range commits in one transaction: its daily rows, the touched balances and the new
+ * checkpoint. A crash or cancellation therefore resumes exactly where the last commit ended,
+ * and running twice adds nothing. The open (still running) day is kept in the checkpoint with
+ * its set of active addresses, so a day split across runs counts each address once.
+ *
+ * Holder metrics (holders, new holders, top-10 share) need every balance, so they are only
+ * reported for tokens walked from their first block (`fromGenesis`); otherwise they are null.
+ * The zero address is neither an active address nor a holder: transfers from it are mints and
+ * to it are burns, which move the supply.
+ */
+import { AbiCoder, formatUnits, id as keccakId } from 'ethers';
+import { z } from 'zod';
+import { AppError } from '../../../shared/errors';
+import type { Core } from '../core';
+import { hexToNumber, HexQuantity, isRangeTooLarge, RpcBlock, RpcLog, toHex, type RpcClient } from './jsonrpc';
+import { checkpointRow, priceOn, readCheckpoint, type TrackedToken } from './store';
+
+export const TRANSFER_TOPIC = keccakId('Transfer(address,address,uint256)');
+const ZERO = '0x0000000000000000000000000000000000000000';
+const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+
+export interface ChainSettings {
+  /** Blocks behind the head treated as final. @default 64 (Polygon PoS has reorged tens of blocks) */
+  confirmations: number;
+  /** First getLogs range, grown when sparse and halved on "too many results". @default 2000 */
+  initialRange: number;
+  /** Largest getLogs range. @default 10000 (a common provider cap) */
+  maxRange: number;
+  /** Logs per range the walker aims for. @default 10000 */
+  targetLogs: number;
+  /** Headers per JSON-RPC batch. @default 100 */
+  batchSize: number;
+  /** Network metrics start this many blocks back when there is no checkpoint and no --from-block. @default 2000 */
+  networkLookback: number;
+}
+
+export function chainSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): ChainSettings {
+  const n = (name: string, def: number, min = 0): number => {
+    const v = Number(env[name]);
+    return env[name] !== undefined && env[name] !== '' && Number.isFinite(v) && v >= min ? Math.floor(v) : def;
+  };
+  return {
+    confirmations: n('DEFIMON_CHAIN_CONFIRMATIONS', 64),
+    initialRange: n('DEFIMON_CHAIN_INITIAL_RANGE', 2000, 1),
+    maxRange: n('DEFIMON_CHAIN_MAX_RANGE', 10_000, 1),
+    targetLogs: n('DEFIMON_CHAIN_TARGET_LOGS', 10_000, 100),
+    batchSize: n('DEFIMON_RPC_BATCH_SIZE', 100, 1),
+    networkLookback: n('DEFIMON_CHAIN_NETWORK_LOOKBACK', 2000, 1),
+  };
+}
+
+interface OpenDay {
+  day: string;
+  transfers: number;
+  volume: string;
+  actives: string[];
+  newHolders: number;
+}
+
+export interface TokenState {
+  nextBlock: number;
+  fromGenesis: boolean;
+  supply: string;
+  holders: number;
+  rangeHint: number;
+  lastHash: string | null;
+  open: OpenDay | null;
+}
+
+interface NetworkOpenDay {
+  day: string;
+  blocks: number;
+  txs: number;
+  gasUsed: string;
+  gasLimit: string;
+  gasPrices: number[];
+  baseFees: number[];
+}
+
+interface NetworkState {
+  nextBlock: number;
+  lastHash: string | null;
+  open: NetworkOpenDay | null;
+}
+
+export interface ChainRunStats {
+  tokens: number;
+  logs: number;
+  blocks: number;
+  days: number;
+  fromBlock: number | null;
+  toBlock: number;
+  /** Where the time went (ms): waiting on the node, JSON parse, schema checks, decode+aggregate, store. */
+  timings: { networkMs: number; jsonMs: number; schemaMs: number; aggregateMs: number; storeMs: number; totalMs: number };
+}
+
+export function utcDay(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().slice(0, 10);
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** Block timestamps and hashes, fetched once per block in batches. Only confirmed blocks enter. */
+export class BlockCache {
+  private readonly ts = new Map<number, { t: number; hash: string }>();
+  constructor(private readonly max = 200_000) {}
+  get(n: number): { t: number; hash: string } | undefined {
+    return this.ts.get(n);
+  }
+  set(n: number, t: number, hash: string): void {
+    if (this.ts.size >= this.max) {
+      // Walks go forward; dropping the oldest half keeps memory flat.
+      const keys = [...this.ts.keys()].sort((a, b) => a - b).slice(0, this.max >> 1);
+      for (const k of keys) this.ts.delete(k);
+    }
+    this.ts.set(n, { t, hash });
+  }
+}
+
+async function fetchHeaders(rpc: RpcClient, blocks: number[], batchSize: number, cache: BlockCache, signal: AbortSignal): Promise<void> {
+  const missing = blocks.filter((b) => cache.get(b) === undefined);
+  for (let i = 0; i < missing.length; i += batchSize) {
+    const chunk = missing.slice(i, i + batchSize);
+    const out = await rpc.batch(
+      chunk.map((b) => ({ method: 'eth_getBlockByNumber', params: [toHex(b), false] })),
+      signal,
+    );
+    out.forEach((o, j) => {
+      if (!o.ok) throw o.error;
+      const blk = RpcBlock.safeParse(o.value);
+      if (!blk.success) throw new AppError('MALFORMED_DATA', `rpc: block ${chunk[j]} does not have the expected shape`);
+      cache.set(hexToNumber(blk.data.number), hexToNumber(blk.data.timestamp), blk.data.hash);
+    });
+  }
+}
+
+async function tokenMetadata(rpc: RpcClient, address: string, signal: AbortSignal): Promise<{ decimals: number; symbol: string | null }> {
+  const out = await rpc.batch(
+    [
+      { method: 'eth_call', params: [{ to: address, data: '0x313ce567' }, 'latest'] },
+      { method: 'eth_call', params: [{ to: address, data: '0x95d89b41' }, 'latest'] },
+    ],
+    signal,
+  );
+  const dec = out[0];
+  if (!dec?.ok || typeof dec.value !== 'string' || !HEX32.test(dec.value)) throw new AppError('UPSTREAM', `rpc: ${address} does not answer decimals() like an ERC-20`);
+  const decimals = Number(BigInt(dec.value));
+  if (decimals > 255) throw new AppError('MALFORMED_DATA', `rpc: ${address} reports ${decimals} decimals`);
+  let symbol: string | null = null;
+  const sym = out[1];
+  if (sym?.ok && typeof sym.value === 'string') {
+    try {
+      symbol = AbiCoder.defaultAbiCoder().decode(['string'], sym.value)[0] as string;
+    } catch {
+      // Old tokens return bytes32.
+      if (HEX32.test(sym.value)) symbol = Buffer.from(sym.value.slice(2), 'hex').toString('utf8').replace(/\0+$/, '') || null;
+    }
+  }
+  return { decimals, symbol };
+}
+
+interface ClosedDay {
+  day: string;
+  transfers: number;
+  volume: string;
+  newHolders: number;
+  activeCount: number;
+  holders: number;
+  top10: number | null;
+}
+
+interface Holder {
+  bal: bigint;
+  first: string;
+}
+
+/** One token's in-memory aggregation state between commits. */
+class TokenAggregator {
+  readonly balances = new Map<string, Holder>();
+  readonly dirty = new Set<string>();
+  readonly closed: ClosedDay[] = [];
+  private actives = new Set<string>();
+  private volume = 0n;
+  supply: bigint;
+  holders: number;
+  open: OpenDay | null;
+
+  constructor(state: TokenState) {
+    this.supply = BigInt(state.supply);
+    this.holders = state.holders;
+    this.open = state.open;
+    if (state.open) {
+      this.actives = new Set(state.open.actives);
+      this.volume = BigInt(state.open.volume);
+    }
+  }
+
+  /** Snapshot of the open day for the checkpoint or a row. */
+  snapshotOpen(): OpenDay | null {
+    if (!this.open) return null;
+    return { ...this.open, volume: this.volume.toString(), actives: [...this.actives] };
+  }
+
+  private credit(addr: string, value: bigint, day: string): void {
+    const h = this.balances.get(addr);
+    if (h === undefined) {
+      if (value <= 0n) return;
+      this.balances.set(addr, { bal: value, first: day });
+      this.holders++;
+      (this.open as OpenDay).newHolders++;
+    } else {
+      if (h.bal <= 0n && h.bal + value > 0n) this.holders++;
+      h.bal += value;
+    }
+    this.dirty.add(addr);
+  }
+
+  private debit(addr: string, value: bigint, day: string): void {
+    const h = this.balances.get(addr);
+    if (h === undefined) {
+      // Only possible without full history: keep the (negative) balance so later credits net out.
+      this.balances.set(addr, { bal: -value, first: day });
+    } else {
+      if (h.bal > 0n && h.bal - value <= 0n) this.holders--;
+      h.bal -= value;
+    }
+    this.dirty.add(addr);
+  }
+
+  apply(from: string, to: string, value: bigint, day: string): void {
+    if (this.open === null || this.open.day !== day) {
+      // Balances right now are the previous day's closing balances.
+      const snap = this.snapshotOpen();
+      if (snap) this.closed.push({ day: snap.day, transfers: snap.transfers, volume: snap.volume, newHolders: snap.newHolders, activeCount: this.actives.size, holders: this.holders, top10: this.top10Share() });
+      this.open = { day, transfers: 0, volume: '0', actives: [], newHolders: 0 };
+      this.actives = new Set();
+      this.volume = 0n;
+    }
+    this.open.transfers++;
+    this.volume += value;
+    if (from === ZERO) this.supply += value;
+    else {
+      this.actives.add(from);
+      if (value > 0n) this.debit(from, value, day);
+    }
+    if (to === ZERO) this.supply -= value;
+    else {
+      this.actives.add(to);
+      if (value > 0n) this.credit(to, value, day);
+    }
+  }
+
+  activeCount(): number {
+    return this.actives.size;
+  }
+
+  top10Share(): number | null {
+    if (this.supply <= 0n) return null;
+    const top: bigint[] = [];
+    for (const h of this.balances.values()) {
+      if (h.bal <= 0n) continue;
+      if (top.length < 10) {
+        top.push(h.bal);
+        top.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+      } else if (h.bal > (top[9] as bigint)) {
+        top[9] = h.bal;
+        top.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+      }
+    }
+    const sum = top.reduce((a, b) => a + b, 0n);
+    // Scaled integer division keeps precision for 18-decimal supplies.
+    return Number((sum * 1_000_000_000n) / this.supply) / 1e9;
+  }
+}
+
+export interface CollectChainArgs {
+  core: Core;
+  rpc: RpcClient;
+  tokens: TrackedToken[];
+  settings: ChainSettings;
+  fromBlock?: number | undefined;
+  toBlock?: number | undefined;
+  network: boolean;
+  signal: AbortSignal;
+  progress: (done: number, total: number | null, message?: string) => void;
+  cache?: BlockCache;
+}
+
+export async function collectChain(args: CollectChainArgs): Promise<ChainRunStats> {
+  const { core, rpc, settings, signal } = args;
+  const t0 = performance.now();
+  const http0 = rpc.http.timings();
+  const acc = { aggregateMs: 0, storeMs: 0 };
+  const chainId = core.config.chainId;
+  const cache = args.cache ?? new BlockCache();
+  const head = hexToNumber(await rpc.call('eth_blockNumber', [], HexQuantity, signal));
+  const safeHead = head - settings.confirmations;
+  const to = Math.min(args.toBlock ?? safeHead, safeHead);
+  const stats: ChainRunStats = { tokens: args.tokens.length, logs: 0, blocks: 0, days: 0, fromBlock: null, toBlock: to, timings: { networkMs: 0, jsonMs: 0, schemaMs: 0, aggregateMs: 0, storeMs: 0, totalMs: 0 } };
+  if (to < 0) return finish();
+
+  // Plan: where each walk starts, for a total the progress bar can show.
+  const plans: { token: TrackedToken | null; start: number }[] = [];
+  for (const token of args.tokens) {
+    const st = readCheckpoint<TokenState>(core, 'chain', `${chainId}:${token.address}`);
+    plans.push({ token, start: st ? st.nextBlock : (args.fromBlock ?? token.startBlock ?? 0) });
+  }
+  if (args.network) {
+    const st = readCheckpoint<NetworkState>(core, 'chain', `${chainId}:network`);
+    plans.push({ token: null, start: st ? st.nextBlock : (args.fromBlock ?? Math.max(0, to - settings.networkLookback + 1)) });
+  }
+  const total = plans.reduce((s, p) => s + Math.max(0, to - p.start + 1), 0);
+  let done = 0;
+  const report = (msg: string): void => args.progress(done, total, msg);
+  report('starting');
+
+  for (const plan of plans) {
+    if (signal.aborted) throw new AppError('CANCELLED', 'chain collection was cancelled');
+    if (plan.start > to) continue;
+    stats.fromBlock = stats.fromBlock === null ? plan.start : Math.min(stats.fromBlock, plan.start);
+    if (plan.token) {
+      const r = await walkToken(plan.token, to, (n) => {
+        done += n;
+        report(`${plan.token?.symbol ?? plan.token?.address}`);
+      });
+      stats.logs += r.logs;
+      stats.days += r.days;
+    } else {
+      const r = await walkNetwork(to, (n) => {
+        done += n;
+        report('network');
+      });
+      stats.blocks += r.blocks;
+      stats.days += r.days;
+    }
+  }
+  return finish();
+
+  function finish(): ChainRunStats {
+    const http1 = rpc.http.timings();
+    stats.timings = {
+      networkMs: Math.round(http1.networkMs - http0.networkMs),
+      jsonMs: Math.round(http1.jsonMs - http0.jsonMs),
+      schemaMs: Math.round(http1.schemaMs - http0.schemaMs),
+      aggregateMs: Math.round(acc.aggregateMs),
+      storeMs: Math.round(acc.storeMs),
+      totalMs: Math.round(performance.now() - t0),
+    };
+    return stats;
+  }
+
+  async function checkContinuity(scope: string, nextBlock: number, lastHash: string | null): Promise<void> {
+    if (lastHash === null || nextBlock === 0) return;
+    const prev = nextBlock - 1;
+    const known = cache.get(prev);
+    if (known === undefined) await fetchHeaders(rpc, [prev], 1, cache, signal);
+    const hash = cache.get(prev)?.hash;
+    if (hash !== lastHash) {
+      throw new AppError('CONFLICT', `chain: block ${prev} changed since it was collected for ${scope} (a reorg deeper than the ${settings.confirmations}-block confirmation depth); raise DEFIMON_CHAIN_CONFIRMATIONS and re-collect this token from an earlier block`);
+    }
+  }
+
+  async function walkToken(token: TrackedToken, to: number, advance: (blocks: number) => void): Promise<{ logs: number; days: number }> {
+    const scope = `${chainId}:${token.address}`;
+    let decimals = token.decimals;
+    if (decimals === null) {
+      const meta = await tokenMetadata(rpc, token.address, signal);
+      decimals = meta.decimals;
+      core.store.write('tracked_tokens', [{ chain_id: chainId, address: token.address, asset_id: token.assetId, decimals, symbol: meta.symbol ?? token.symbol, added_at: new Date().toISOString() }]);
+    }
+    const prior = readCheckpoint<TokenState>(core, 'chain', scope);
+    const start = prior ? prior.nextBlock : (args.fromBlock ?? token.startBlock ?? 0);
+    const state: TokenState = prior ?? { nextBlock: start, fromGenesis: start === 0 || (token.startBlock !== null && start <= token.startBlock), supply: '0', holders: 0, rangeHint: settings.initialRange, lastHash: null, open: null };
+    await checkContinuity(scope, state.nextBlock, state.lastHash);
+    const agg = new TokenAggregator(state);
+    for (const r of core.store.db.prepare('SELECT holder, balance, first_day FROM token_balances WHERE chain_id = ? AND token = ?').iterate(chainId, token.address) as IterableIterator<{ holder: string; balance: string; first_day: string }>) {
+      agg.balances.set(r.holder, { bal: BigInt(r.balance), first: r.first_day });
+    }
+    const upsertBalance = core.store.db.prepare(
+      'INSERT INTO token_balances (chain_id, token, holder, balance, first_day) VALUES (?, ?, ?, ?, ?) ON CONFLICT (chain_id, token, holder) DO UPDATE SET balance = excluded.balance',
+    );
+    let logs = 0;
+    let days = 0;
+    let from = state.nextBlock;
+    let range = Math.max(1, Math.min(state.rangeHint, settings.maxRange));
+    while (from <= to) {
+      if (signal.aborted) throw new AppError('CANCELLED', 'chain collection was cancelled');
+      const end = Math.min(to, from + range - 1);
+      let raw: RpcLog[];
+      try {
+        raw = await rpc.call('eth_getLogs', [{ address: token.address, topics: [TRANSFER_TOPIC], fromBlock: toHex(from), toBlock: toHex(end) }], z.array(RpcLog), signal);
+      } catch (err) {
+        if (isRangeTooLarge(err) && end > from) {
+          range = Math.max(1, Math.floor((end - from + 1) / 2));
+          continue;
+        }
+        throw err;
+      }
+      const blocks = new Set<number>([end]);
+      for (const l of raw) blocks.add(hexToNumber(l.blockNumber));
+      await fetchHeaders(rpc, [...blocks], settings.batchSize, cache, signal);
+
+      const ta = performance.now();
+      // Providers return logs in order, but a merged answer need not be; order is what makes days right.
+      const decoded = raw
+        .filter((l) => l.removed !== true && l.topics.length === 3 && l.topics[0]?.toLowerCase() === TRANSFER_TOPIC)
+        .map((l) => ({ block: hexToNumber(l.blockNumber), index: hexToNumber(l.logIndex), l }))
+        .sort((a, b) => a.block - b.block || a.index - b.index);
+      for (const { block, l } of decoded) {
+        const t1 = l.topics[1] as string;
+        const t2 = l.topics[2] as string;
+        if (l.data !== '0x' && !HEX32.test(l.data)) throw new AppError('MALFORMED_DATA', `rpc: Transfer log ${l.transactionHash}:${hexToNumber(l.logIndex)} has a non-uint256 value`);
+        const value = l.data === '0x' ? 0n : BigInt(l.data);
+        const ts = cache.get(block);
+        if (ts === undefined) throw new AppError('INTERNAL', `no timestamp for block ${block}`);
+        agg.apply(`0x${t1.slice(26).toLowerCase()}`, `0x${t2.slice(26).toLowerCase()}`, value, utcDay(ts.t));
+      }
+      const rows: Record<string, unknown>[] = [];
+      const now = new Date().toISOString();
+      const dayRow = (d: { day: string; transfers: number; volume: string; newHolders: number }, activeCount: number, holders: number, top10: number | null): Record<string, unknown> => {
+        const volume = Number(formatUnits(BigInt(d.volume), decimals ?? 18));
+        const price = priceOn(core, token.assetId, d.day);
+        return {
+          asset_id: token.assetId,
+          day: d.day,
+          source: 'chain',
+          transfers: d.transfers,
+          volume_token: volume,
+          volume_usd: price === null ? null : volume * price,
+          active_addresses: activeCount,
+          new_holders: state.fromGenesis ? d.newHolders : null,
+          holders: state.fromGenesis ? holders : null,
+          top10_share: state.fromGenesis ? top10 : null,
+          updated_at: now,
+        };
+      };
+      for (const d of agg.closed) rows.push(dayRow(d, d.activeCount, d.holders, d.top10));
+      const open = agg.snapshotOpen();
+      // The open day's row is provisional; the next range or run overwrites it.
+      if (open) rows.push(dayRow(open, agg.activeCount(), agg.holders, agg.top10Share()));
+      acc.aggregateMs += performance.now() - ta;
+
+      const tsStore = performance.now();
+      const endHash = cache.get(end)?.hash ?? null;
+      state.nextBlock = end + 1;
+      state.supply = agg.supply.toString();
+      state.holders = agg.holders;
+      state.rangeHint = range;
+      state.lastHash = endHash;
+      state.open = open;
+      core.store.transaction(() => {
+        for (const addr of agg.dirty) {
+          const h = agg.balances.get(addr) as Holder;
+          upsertBalance.run(chainId, token.address, addr, h.bal.toString(), h.first);
+        }
+        core.store.write('onchain_metrics', rows);
+        core.store.write('collector_checkpoints', [checkpointRow('chain', scope, state)]);
+      });
+      agg.dirty.clear();
+      days += agg.closed.length;
+      agg.closed.length = 0;
+      acc.storeMs += performance.now() - tsStore;
+
+      logs += decoded.length;
+      advance(end - from + 1);
+      // Grow when sparse, shrink when dense: fewer round trips without hitting provider caps.
+      if (decoded.length < settings.targetLogs / 4) range = Math.min(settings.maxRange, range * 2);
+      else if (decoded.length > settings.targetLogs) range = Math.max(1, Math.floor(range / 2));
+      from = end + 1;
+    }
+    if (state.open) days++;
+    return { logs, days };
+  }
+
+  async function walkNetwork(to: number, advance: (blocks: number) => void): Promise<{ blocks: number; days: number }> {
+    const scope = `${chainId}:network`;
+    const prior = readCheckpoint<NetworkState>(core, 'chain', scope);
+    const state: NetworkState = prior ?? { nextBlock: args.fromBlock ?? Math.max(0, to - settings.networkLookback + 1), lastHash: null, open: null };
+    await checkContinuity(scope, state.nextBlock, state.lastHash);
+    let blocks = 0;
+    let days = 0;
+    const span = Math.max(1, settings.batchSize);
+    let from = state.nextBlock;
+    while (from <= to) {
+      if (signal.aborted) throw new AppError('CANCELLED', 'chain collection was cancelled');
+      const end = Math.min(to, from + span - 1);
+      const nums: number[] = [];
+      for (let b = from; b <= end; b++) nums.push(b);
+      const out = await rpc.batch(
+        nums.map((b) => ({ method: 'eth_getBlockByNumber', params: [toHex(b), true] })),
+        signal,
+      );
+      const ta = performance.now();
+      const closed: NetworkOpenDay[] = [];
+      let lastHash: string | null = state.lastHash;
+      out.forEach((o, j) => {
+        if (!o.ok) throw o.error;
+        const parsed = RpcBlock.safeParse(o.value);
+        if (!parsed.success) throw new AppError('MALFORMED_DATA', `rpc: block ${nums[j]} does not have the expected shape`);
+        const blk = parsed.data;
+        const n = hexToNumber(blk.number);
+        const t = hexToNumber(blk.timestamp);
+        cache.set(n, t, blk.hash);
+        lastHash = blk.hash;
+        const day = utcDay(t);
+        if (state.open === null || state.open.day !== day) {
+          if (state.open) closed.push(state.open);
+          state.open = { day, blocks: 0, txs: 0, gasUsed: '0', gasLimit: '0', gasPrices: [], baseFees: [] };
+        }
+        const d = state.open;
+        d.blocks++;
+        d.txs += blk.transactions.length;
+        d.gasUsed = (BigInt(d.gasUsed) + BigInt(blk.gasUsed)).toString();
+        d.gasLimit = (BigInt(d.gasLimit) + BigInt(blk.gasLimit)).toString();
+        if (blk.baseFeePerGas) d.baseFees.push(Number(BigInt(blk.baseFeePerGas)) / 1e9);
+        const prices: number[] = [];
+        for (const tx of blk.transactions) if (typeof tx === 'object' && tx.gasPrice) prices.push(Number(BigInt(tx.gasPrice)) / 1e9);
+        const m = median(prices);
+        if (m !== null) d.gasPrices.push(m);
+      });
+      const now = new Date().toISOString();
+      const row = (d: NetworkOpenDay): Record<string, unknown> => {
+        const used = Number(BigInt(d.gasUsed));
+        const limit = Number(BigInt(d.gasLimit));
+        return { chain_id: chainId, day: d.day, source: 'chain', blocks: d.blocks, transactions: d.txs, gas_used: used, gas_limit: limit, utilisation: limit > 0 ? used / limit : null, median_gas_price_gwei: median(d.gasPrices), median_base_fee_gwei: median(d.baseFees), updated_at: now };
+      };
+      const rows = [...closed.map(row), ...(state.open ? [row(state.open)] : [])];
+      acc.aggregateMs += performance.now() - ta;
+      const tsStore = performance.now();
+      state.nextBlock = end + 1;
+      state.lastHash = lastHash;
+      core.store.transaction(() => {
+        core.store.write('network_metrics', rows);
+        core.store.write('collector_checkpoints', [checkpointRow('chain', scope, state)]);
+      });
+      acc.storeMs += performance.now() - tsStore;
+      blocks += nums.length;
+      days += closed.length;
+      advance(nums.length);
+      from = end + 1;
+    }
+    if (state.open) days++;
+    return { blocks, days };
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * Verified contracts from the Etherscan API V2 (one endpoint for every chain, `chainid` chosen
+ * by configuration, 137 = Polygon): source in its three forms, ABI, compiler settings, creator
+ * and creation transaction, proxy implementation. Stored in `smart_contracts`; the audit domain
+ * calls `fetchVerifiedContract` to audit a contract by address.
+ *
+ * Source forms as Etherscan returns them in `SourceCode`:
+ * - plain Solidity text: a single file;
+ * - a JSON object of `{ "path.sol": { content } }`: several files;
+ * - the same JSON wrapped in an extra pair of braces `{{ ... }}`: standard-JSON input.
+ * Multi-file and standard-JSON are both stored as the standard-JSON input string, so readers
+ * have one shape for anything with more than one file.
+ */
+import { z } from 'zod';
+import type { SmartContract } from '../../../shared/contract/collect';
+import { AppError } from '../../../shared/errors';
+import { Address } from '../../../shared/schemas';
+import type { Core } from '../core';
+import { createHttpClient, upstreamError, type HttpClient } from './http';
+
+const EtherscanEnvelope = z.object({ status: z.string(), message: z.string(), result: z.unknown() });
+
+const SourceCodeItem = z.object({
+  SourceCode: z.string(),
+  ABI: z.string(),
+  ContractName: z.string(),
+  CompilerVersion: z.string(),
+  OptimizationUsed: z.string(),
+  Runs: z.string(),
+  ConstructorArguments: z.string().optional(),
+  EVMVersion: z.string().optional(),
+  Library: z.string().optional(),
+  LicenseType: z.string().optional(),
+  Proxy: z.string().optional(),
+  Implementation: z.string().optional(),
+});
+const SourceCodeResponse = EtherscanEnvelope.extend({ status: z.literal('1'), result: z.array(SourceCodeItem).min(1) });
+
+const CreationItem = z.object({ contractAddress: z.string(), contractCreator: z.string(), txHash: z.string() });
+const CreationResponse = z.union([
+  EtherscanEnvelope.extend({ status: z.literal('1'), result: z.array(CreationItem) }),
+  // "No data found": a genesis or pre-indexing contract.
+  EtherscanEnvelope.extend({ status: z.literal('0'), result: z.union([z.null(), z.array(z.unknown()).max(0), z.string()]) }),
+]);
+
+/** Etherscan answers errors with HTTP 200 and `status:"0"`; classify them before the schema. */
+export function inspectEtherscan(body: unknown): void {
+  const env = EtherscanEnvelope.safeParse(body);
+  if (!env.success || env.data.status !== '0') return;
+  const result = typeof env.data.result === 'string' ? env.data.result : '';
+  const text = `${env.data.message}: ${result}`.trim();
+  if (/rate limit|max calls per sec/i.test(text)) throw upstreamError('RATE_LIMITED', 'etherscan', text, { retryable: true });
+  if (/invalid api key|missing\/invalid api key|api key/i.test(text)) throw upstreamError('FORBIDDEN', 'etherscan', text);
+  if (/no data found|no records found/i.test(text)) return;
+  throw upstreamError('UPSTREAM', 'etherscan', text);
+}
+
+export interface ParsedSource {
+  format: 'single-file' | 'multi-file' | 'standard-json';
+  source: string;
+}
+
+/** Normalises Etherscan's `SourceCode` into one of the stored forms; null when unverified. */
+export function normaliseSource(item: z.infer<typeof SourceCodeItem>): ParsedSource | null {
+  const raw = item.SourceCode.trim();
+  if (raw === '') return null;
+  const isVyper = /vyper/i.test(item.CompilerVersion);
+  if (raw.startsWith('{{') && raw.endsWith('}}')) {
+    const std = parseJson(raw.slice(1, -1), 'standard-JSON input') as { language?: unknown; sources?: unknown; settings?: unknown };
+    const sources = z.record(z.string(), z.object({ content: z.string() }).passthrough()).safeParse(std.sources);
+    if (!sources.success) throw upstreamError('MALFORMED_DATA', 'etherscan', 'standard-JSON input without a `sources` map of {content}');
+    return { format: 'standard-json', source: JSON.stringify({ language: typeof std.language === 'string' ? std.language : isVyper ? 'Vyper' : 'Solidity', sources: sources.data, settings: std.settings ?? {} }) };
+  }
+  if (raw.startsWith('{')) {
+    const obj = parseJson(raw, 'multi-file source') as Record<string, unknown>;
+    if ('sources' in obj) {
+      const sources = z.record(z.string(), z.object({ content: z.string() }).passthrough()).safeParse(obj.sources);
+      if (!sources.success) throw upstreamError('MALFORMED_DATA', 'etherscan', 'standard-JSON input without a `sources` map of {content}');
+      return { format: 'standard-json', source: JSON.stringify({ language: typeof obj.language === 'string' ? obj.language : 'Solidity', sources: sources.data, settings: obj.settings ?? {} }) };
+    }
+    const files = z.record(z.string(), z.object({ content: z.string() })).safeParse(obj);
+    if (!files.success) throw upstreamError('MALFORMED_DATA', 'etherscan', 'multi-file source is not a map of {content}');
+    const settings: Record<string, unknown> = { optimizer: { enabled: item.OptimizationUsed === '1', runs: Number(item.Runs) || 200 } };
+    if (item.EVMVersion && !/^default$/i.test(item.EVMVersion)) settings.evmVersion = item.EVMVersion.toLowerCase();
+    return { format: 'multi-file', source: JSON.stringify({ language: isVyper ? 'Vyper' : 'Solidity', sources: files.data, settings }) };
+  }
+  return { format: 'single-file', source: item.SourceCode };
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw upstreamError('MALFORMED_DATA', 'etherscan', `${what} is not valid JSON`);
+  }
+}
+
+interface ContractRow {
+  chain_id: number;
+  address: string;
+  name: string | null;
+  verified: number | null;
+  compiler_version: string | null;
+  compiler_settings: string | null;
+  source_format: string | null;
+  source: string | null;
+  abi: string | null;
+  creator: string | null;
+  creation_tx: string | null;
+  is_proxy: number | null;
+  implementation: string | null;
+  updated_at: string;
+}
+
+export function toSmartContract(r: ContractRow): SmartContract {
+  return {
+    chainId: Number(r.chain_id),
+    address: r.address,
+    name: r.name,
+    verified: r.verified === 1,
+    compilerVersion: r.compiler_version,
+    compilerSettings: r.compiler_settings,
+    sourceFormat: r.source_format,
+    source: r.source,
+    abi: r.abi,
+    creator: r.creator,
+    creationTx: r.creation_tx,
+    isProxy: r.is_proxy === null ? null : r.is_proxy === 1,
+    implementation: r.implementation,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** The stored contract, or null when it was never fetched. */
+export function readContract(core: Pick<Core, 'store' | 'config'>, address: string): SmartContract | null {
+  const row = core.store.db.prepare('SELECT * FROM smart_contracts WHERE chain_id = ? AND address = ?').get(core.config.chainId, address.toLowerCase()) as ContractRow | undefined;
+  return row ? toSmartContract(row) : null;
+}
+
+/** Default: Etherscan's free tier allows 5 calls per second; stay just under it. */
+export function createEtherscanClient(core: Pick<Core, 'ports' | 'log'>, ratePerSec = Number(process.env.DEFIMON_ETHERSCAN_RATE ?? 4)): HttpClient {
+  return createHttpClient(core, { name: 'etherscan', ratePerSec, burst: Math.max(1, Math.floor(ratePerSec)), timeoutMs: 20_000 });
+}
+
+function etherscanUrl(core: Pick<Core, 'config'>, params: Record<string, string>): string {
+  const u = new URL(core.config.etherscanBaseUrl);
+  u.searchParams.set('chainid', String(core.config.chainId));
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+  if (core.config.etherscanApiKey) u.searchParams.set('apikey', core.config.etherscanApiKey);
+  return u.toString();
+}
+
+/**
+ * Fetches a contract's verified source, ABI, compiler settings, creator and proxy target from
+ * the explorer, stores it in `smart_contracts` (one upsert: nothing is written when any part
+ * fails) and returns the stored row. An unverified contract is stored with `verified: false`.
+ */
+export async function fetchVerifiedContract(args: { core: Core; address: string; signal?: AbortSignal; client?: HttpClient }): Promise<SmartContract> {
+  const { core, signal } = args;
+  const parsedAddress = Address.safeParse(args.address);
+  if (!parsedAddress.success) throw new AppError('INVALID_INPUT', `not a contract address: "${args.address}"`);
+  const address = parsedAddress.data;
+  if (!core.config.etherscanApiKey) throw new AppError('NOT_CONFIGURED', 'no explorer API key: set DEFIMON_ETHERSCAN_API_KEY (an Etherscan API V2 key)');
+  const client = args.client ?? createEtherscanClient(core);
+
+  const src = await client.request({
+    url: etherscanUrl(core, { module: 'contract', action: 'getsourcecode', address }),
+    schema: SourceCodeResponse,
+    inspect: inspectEtherscan,
+    signal,
+    cacheTtlSec: 6 * 3600,
+    what: 'getsourcecode',
+  });
+  const creation = await client.request({
+    url: etherscanUrl(core, { module: 'contract', action: 'getcontractcreation', contractaddresses: address }),
+    schema: CreationResponse,
+    inspect: inspectEtherscan,
+    signal,
+    cacheTtlSec: 24 * 3600,
+    what: 'getcontractcreation',
+  });
+
+  const item = src.data.result[0] as z.infer<typeof SourceCodeItem>;
+  const normalised = normaliseSource(item);
+  const verified = normalised !== null;
+  let abi: string | null = null;
+  if (verified) {
+    try {
+      if (Array.isArray(JSON.parse(item.ABI))) abi = item.ABI;
+    } catch {
+      throw upstreamError('MALFORMED_DATA', 'etherscan', 'the ABI of a verified contract is not a JSON array');
+    }
+  }
+  const created = creation.data.status === '1' ? (creation.data.result as z.infer<typeof CreationItem>[]).find((c) => c.contractAddress.toLowerCase() === address) : undefined;
+  const impl = item.Implementation && /^0x[0-9a-fA-F]{40}$/.test(item.Implementation) ? item.Implementation.toLowerCase() : null;
+  const settings = verified
+    ? JSON.stringify({
+        optimizer: { enabled: item.OptimizationUsed === '1', runs: Number(item.Runs) || null },
+        evmVersion: item.EVMVersion ?? null,
+        libraries: item.Library || null,
+        constructorArguments: item.ConstructorArguments || null,
+        license: item.LicenseType ?? null,
+      })
+    : null;
+  const asset = core.store.db.prepare('SELECT asset_id FROM crypto_assets WHERE chain_id = ? AND address = ?').get(core.config.chainId, address) as { asset_id: string } | undefined;
+  const row: Record<string, unknown> = {
+    chain_id: core.config.chainId,
+    address,
+    name: item.ContractName || null,
+    verified: verified ? 1 : 0,
+    compiler_version: item.CompilerVersion || null,
+    compiler_settings: settings,
+    source_format: normalised?.format ?? null,
+    source: normalised?.source ?? null,
+    abi,
+    creator: created ? created.contractCreator.toLowerCase() : null,
+    creation_tx: created ? created.txHash.toLowerCase() : null,
+    is_proxy: item.Proxy === '1' || impl !== null ? 1 : 0,
+    implementation: impl,
+    source_ref: `etherscan-v2:${core.config.chainId}`,
+    updated_at: new Date().toISOString(),
+  };
+  if (asset) row.asset_id = asset.asset_id;
+  core.store.write('smart_contracts', [row]);
+  const stored = readContract(core, address);
+  if (!stored) throw new AppError('INTERNAL', 'the contract row was not stored');
+  return stored;
+}

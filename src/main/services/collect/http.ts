@@ -1,0 +1,295 @@
+/**
+ * The one client discipline every external source goes through (HTTP APIs and JSON-RPC):
+ *
+ * - a per-provider token bucket (`core.ports.limiter`, shared across a team when Redis is set);
+ * - a timeout per attempt, and the caller's AbortSignal honoured while waiting and fetching;
+ * - bounded exponential backoff with full jitter on 429, 5xx, timeouts and connection errors,
+ *   honouring `Retry-After` (seconds or an HTTP date) up to `maxDelayMs`;
+ * - never a retry for another 4xx, a malformed body or a schema mismatch: those are the
+ *   caller's or the provider's bug, and repeating them only spends the rate limit;
+ * - every body parsed as JSON and then by a zod schema before the caller sees it;
+ * - an optional shared response cache (`core.ports.cache`, keyed by a hash of the request,
+ *   so keys in URLs never reach Redis) plus in-flight de-duplication in this process.
+ */
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import { AppError, type ErrorCode } from '../../../shared/errors';
+import type { Core } from '../core';
+
+export interface ProviderPolicy {
+  /** Bucket and status name, e.g. "etherscan", "rpc". */
+  readonly name: string;
+  /** Sustained requests per second the plan allows. */
+  readonly ratePerSec: number;
+  /** Requests allowed at once after idling. @default ratePerSec */
+  readonly burst?: number;
+  /** Per attempt. @default 20000 */
+  readonly timeoutMs?: number;
+  /** Retries after the first attempt for retryable failures. @default 4 */
+  readonly maxRetries?: number;
+  /** First backoff step. @default 250 */
+  readonly baseDelayMs?: number;
+  /** Ceiling of one wait, including a Retry-After; a longer Retry-After fails as RATE_LIMITED. @default 30000 */
+  readonly maxDelayMs?: number;
+}
+
+/** What a provider's limits look like right now, for the Data view. */
+export interface ProviderState {
+  provider: string;
+  calls: number;
+  cacheHits: number;
+  retries: number;
+  failures: number;
+  lastStatus: number | null;
+  lastCallAt: string | null;
+  /** Set while the provider has told us to wait (429, or GitHub's remaining=0). */
+  rateLimitedUntil: string | null;
+  /** From x-ratelimit-remaining / x-ratelimit-limit when the provider sends them. */
+  remaining: number | null;
+  limit: number | null;
+  ratePerSec: number;
+}
+
+export interface RequestOptions<S extends z.ZodType> {
+  url: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  /** JSON-serialised when not a string. */
+  body?: unknown;
+  schema: S;
+  signal?: AbortSignal | undefined;
+  /** Share and reuse the validated response for this long (seconds). 0 or absent: no cache. */
+  cacheTtlSec?: number;
+  /**
+   * Looks at a parsed body before the schema does, for APIs that answer errors with 200
+   * (Etherscan's `status:"0"`, JSON-RPC `error`). Throw an AppError to fail the request;
+   * `retryable: true` makes it retried like a 429.
+   */
+  inspect?: (body: unknown) => void;
+  /** Short label for errors and logs (never the URL, which may hold a key). */
+  what?: string;
+}
+
+export interface HttpResult<T> {
+  data: T;
+  status: number;
+  headers: Headers;
+  cached: boolean;
+}
+
+export interface HttpClient {
+  readonly policy: Required<ProviderPolicy>;
+  request<S extends z.ZodType>(opts: RequestOptions<S>): Promise<HttpResult<z.output<S>>>;
+  state(): ProviderState;
+  /** Cumulative milliseconds spent waiting on the network, in JSON.parse and in schema checks. */
+  timings(): { networkMs: number; jsonMs: number; schemaMs: number };
+}
+
+/** Requests in flight in this process, by cache key: concurrent askers share one upstream call. */
+const inflight = new Map<string, Promise<unknown>>();
+
+const RETRY_STATUS = new Set([408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524]);
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AppError('CANCELLED', 'cancelled'));
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(new AppError('CANCELLED', 'cancelled'));
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Retry-After in ms from seconds or an HTTP date; null when absent or unparsable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value === null || value.trim() === '') return null;
+  const secs = Number(value);
+  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  // Full jitter: spreads retries of many clients hit by the same 429.
+  return Math.round(random() * Math.min(maxMs, baseMs * 2 ** attempt));
+}
+
+function describeZod(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 4)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+export function upstreamError(code: ErrorCode, provider: string, message: string, extra: { retryable?: boolean; status?: number; retryAfterMs?: number; cause?: unknown } = {}): AppError {
+  const details: Record<string, unknown> = { provider };
+  if (extra.status !== undefined) details.status = extra.status;
+  if (extra.retryAfterMs !== undefined) details.retryAfterMs = extra.retryAfterMs;
+  return new AppError(code, `${provider}: ${message}`, { retryable: extra.retryable ?? false, details, cause: extra.cause });
+}
+
+function isCancelled(err: unknown): boolean {
+  return err instanceof AppError && err.code === 'CANCELLED';
+}
+
+export function createHttpClient(core: Pick<Core, 'ports' | 'log'>, policy: ProviderPolicy, opts: { fetch?: typeof fetch; random?: () => number } = {}): HttpClient {
+  const p: Required<ProviderPolicy> = {
+    name: policy.name,
+    ratePerSec: policy.ratePerSec,
+    burst: policy.burst ?? Math.max(1, Math.ceil(policy.ratePerSec)),
+    timeoutMs: policy.timeoutMs ?? 20_000,
+    maxRetries: policy.maxRetries ?? 4,
+    baseDelayMs: policy.baseDelayMs ?? 250,
+    maxDelayMs: policy.maxDelayMs ?? 30_000,
+  };
+  const doFetch = opts.fetch ?? fetch;
+  const random = opts.random ?? Math.random;
+  const tm = { networkMs: 0, jsonMs: 0, schemaMs: 0 };
+  const st: ProviderState = { provider: p.name, calls: 0, cacheHits: 0, retries: 0, failures: 0, lastStatus: null, lastCallAt: null, rateLimitedUntil: null, remaining: null, limit: null, ratePerSec: p.ratePerSec };
+
+  function noteHeaders(headers: Headers): void {
+    const rem = headers.get('x-ratelimit-remaining');
+    const lim = headers.get('x-ratelimit-limit');
+    if (rem !== null && Number.isFinite(Number(rem))) st.remaining = Number(rem);
+    if (lim !== null && Number.isFinite(Number(lim))) st.limit = Number(lim);
+  }
+
+  /** One attempt: the response text of a 2xx, or a classified AppError. */
+  async function attempt(o: RequestOptions<z.ZodType>, what: string): Promise<{ text: string; status: number; headers: Headers }> {
+    const timeout = AbortSignal.timeout(p.timeoutMs);
+    const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+    st.calls++;
+    st.lastCallAt = new Date().toISOString();
+    const t0 = performance.now();
+    try {
+      return await send(o, what, signal, timeout);
+    } finally {
+      tm.networkMs += performance.now() - t0;
+    }
+  }
+
+  async function send(o: RequestOptions<z.ZodType>, what: string, signal: AbortSignal, timeout: AbortSignal): Promise<{ text: string; status: number; headers: Headers }> {
+    let res: Response;
+    try {
+      const init: RequestInit = { method: o.method ?? 'GET', headers: { accept: 'application/json', ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers }, signal };
+      if (o.body !== undefined) init.body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+      res = await doFetch(o.url, init);
+    } catch (err) {
+      if (o.signal?.aborted) throw new AppError('CANCELLED', 'cancelled', { cause: err });
+      if (timeout.aborted) throw upstreamError('TIMEOUT', p.name, `${what}: no answer within ${p.timeoutMs} ms`, { retryable: true });
+      throw upstreamError('UNAVAILABLE', p.name, `${what}: ${(err as Error).message}${(err as { cause?: { code?: string } }).cause?.code ? ` (${(err as { cause: { code: string } }).cause.code})` : ''}`, { retryable: true, cause: err });
+    }
+    st.lastStatus = res.status;
+    noteHeaders(res.headers);
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      if (o.signal?.aborted) throw new AppError('CANCELLED', 'cancelled', { cause: err });
+      if (timeout.aborted) throw upstreamError('TIMEOUT', p.name, `${what}: body not received within ${p.timeoutMs} ms`, { retryable: true });
+      throw upstreamError('UNAVAILABLE', p.name, `${what}: connection lost while reading the body`, { retryable: true, cause: err });
+    }
+    if (res.ok) return { text, status: res.status, headers: res.headers };
+    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+    const snippet = text.slice(0, 200).replace(/\s+/g, ' ');
+    if (res.status === 429 || (res.status === 403 && res.headers.get('x-ratelimit-remaining') === '0')) {
+      // GitHub signals exhaustion with 403 + remaining 0 and a reset epoch instead of Retry-After.
+      const reset = Number(res.headers.get('x-ratelimit-reset'));
+      const waitMs = retryAfterMs ?? (Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : null);
+      st.rateLimitedUntil = new Date(Date.now() + (waitMs ?? p.baseDelayMs)).toISOString();
+      throw upstreamError('RATE_LIMITED', p.name, `${what}: rate limited (HTTP ${res.status})${waitMs !== null ? `, retry after ${Math.ceil(waitMs / 1000)} s` : ''}`, { retryable: true, status: res.status, ...(waitMs !== null ? { retryAfterMs: waitMs } : {}) });
+    }
+    if (RETRY_STATUS.has(res.status)) throw upstreamError('UPSTREAM', p.name, `${what}: HTTP ${res.status} ${snippet}`, { retryable: true, status: res.status, ...(retryAfterMs !== null ? { retryAfterMs } : {}) });
+    const code: ErrorCode = res.status === 404 ? 'NOT_FOUND' : res.status === 401 || res.status === 403 ? 'FORBIDDEN' : 'UPSTREAM';
+    throw upstreamError(code, p.name, `${what}: HTTP ${res.status} ${snippet}`, { status: res.status });
+  }
+
+  function validate<S extends z.ZodType>(o: RequestOptions<S>, text: string, what: string): z.output<S> {
+    let body: unknown;
+    const t0 = performance.now();
+    try {
+      body = JSON.parse(text);
+      tm.jsonMs += performance.now() - t0;
+    } catch {
+      throw upstreamError('MALFORMED_DATA', p.name, `${what}: the response is not valid JSON (${text.length} bytes${text.length > 0 ? `, ends "${text.slice(-40)}"` : ''})`);
+    }
+    o.inspect?.(body);
+    const t1 = performance.now();
+    const parsed = o.schema.safeParse(body);
+    tm.schemaMs += performance.now() - t1;
+    if (!parsed.success) throw upstreamError('MALFORMED_DATA', p.name, `${what}: the response does not have the documented shape: ${describeZod(parsed.error)}`);
+    return parsed.data;
+  }
+
+  async function fetchValidated<S extends z.ZodType>(o: RequestOptions<S>, what: string): Promise<{ text: string; data: z.output<S>; status: number; headers: Headers }> {
+    for (let i = 0; ; i++) {
+      try {
+        await core.ports.limiter.acquire(`http:${p.name}`, { ratePerSec: p.ratePerSec, burst: p.burst, ...(o.signal ? { signal: o.signal } : {}) });
+        const r = await attempt(o as RequestOptions<z.ZodType>, what);
+        const data = validate(o, r.text, what);
+        st.rateLimitedUntil = null;
+        return { ...r, data };
+      } catch (err) {
+        if (isCancelled(err)) throw err;
+        const e = err instanceof AppError ? err : upstreamError('UPSTREAM', p.name, `${what}: ${(err as Error).message}`, { cause: err });
+        if (!e.retryable || i >= p.maxRetries) {
+          st.failures++;
+          throw e;
+        }
+        const hinted = typeof e.details?.retryAfterMs === 'number' ? e.details.retryAfterMs : null;
+        if (hinted !== null && hinted > p.maxDelayMs) {
+          st.failures++;
+          throw upstreamError('RATE_LIMITED', p.name, `${what}: asked to wait ${Math.ceil(hinted / 1000)} s, longer than the ${Math.ceil(p.maxDelayMs / 1000)} s this client waits`, { retryAfterMs: hinted });
+        }
+        st.retries++;
+        const delay = hinted !== null ? hinted + backoffDelay(0, Math.min(250, p.baseDelayMs), p.maxDelayMs, random) : backoffDelay(i, p.baseDelayMs, p.maxDelayMs, random);
+        core.log.debug({ provider: p.name, what, attempt: i + 1, delay, code: e.code }, 'retrying');
+        await sleep(delay, o.signal);
+      }
+    }
+  }
+
+  return {
+    policy: p,
+    state: () => ({ ...st }),
+    timings: () => ({ ...tm }),
+    async request(o) {
+      const what = o.what ?? `${o.method ?? 'GET'} request`;
+      const ttl = o.cacheTtlSec ?? 0;
+      if (ttl <= 0) {
+        const r = await fetchValidated(o, what);
+        return { data: r.data, status: r.status, headers: r.headers, cached: false };
+      }
+      const key = `http:${p.name}:${createHash('sha256')
+        .update(`${o.method ?? 'GET'} ${o.url}\n${o.body === undefined ? '' : typeof o.body === 'string' ? o.body : JSON.stringify(o.body)}`)
+        .digest('hex')}`;
+      const hit = await core.ports.cache.get(key);
+      if (hit !== null) {
+        try {
+          st.cacheHits++;
+          return { data: validate(o, hit, what), status: 200, headers: new Headers(), cached: true };
+        } catch {
+          // A cache entry from an older schema: fetch afresh.
+        }
+      }
+      let pending = inflight.get(key);
+      const owner = pending === undefined;
+      if (pending === undefined) {
+        pending = fetchValidated(o, what).then(async (r) => {
+          await core.ports.cache.set(key, r.text, ttl);
+          return r.data as unknown;
+        });
+        inflight.set(key, pending);
+        const forget = (): void => void inflight.delete(key);
+        pending.then(forget, forget);
+      } else st.cacheHits++;
+      const data = (await pending) as z.output<typeof o.schema>;
+      return { data, status: 200, headers: new Headers(), cached: !owner };
+    },
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * One runner per source: reads its settings, builds (once) its provider client with the plan's
+ * rate, runs the collector and the quality checks. Provider rates, overridable by environment:
+ * RPC `DEFIMON_RPC_RATE` (default 25/s), Etherscan `DEFIMON_ETHERSCAN_RATE` (4/s; the free tier
+ * allows 5), CoinGecko 0.2/s without a key and 0.5/s with a demo key, DefiLlama 2/s, GitHub
+ * 60/hour without a token and 5000/hour with one.
+ */
+import type { CollectSource } from '../../../shared/contract/collect';
+import { AppError } from '../../../shared/errors';
+import type { Core } from '../core';
+import { BlockCache, chainSettingsFromEnv, collectChain } from './chain';
+import { fetchVerifiedContract } from './explorer';
+import { collectGithub } from './github';
+import { createHttpClient, type HttpClient } from './http';
+import { createRpcClient, ensureRpcUrl, type RpcClient } from './jsonrpc';
+import { collectMarket, collectTvl, fillVolumeUsd } from './market';
+import { runQualityChecks } from './quality';
+import { collectSimilarity } from './similarity';
+import type { CollectorStatusRegistry } from './status';
+import { listTrackedTokens, trackToken } from './store';
+
+export interface RunInput {
+  tokens?: string[] | undefined;
+  fromBlock?: number | undefined;
+  toBlock?: number | undefined;
+  network?: boolean | undefined;
+  assets?: string[] | undefined;
+  addresses?: string[] | undefined;
+}
+
+export interface RunContext {
+  signal: AbortSignal;
+  progress: (done: number, total: number | null, message?: string) => void;
+}
+
+export type Runner = (input: RunInput, ctx: RunContext) => Promise<{ items: number; details: Record<string, unknown> }>;
+
+export type Runners = Record<CollectSource, Runner> & { configured(source: CollectSource): boolean };
+
+function envRate(name: string, def: number): number {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : def;
+}
+
+/** The HTTP JSON-RPC URL: rpcUrl, or the https twin of a wss:// URL (QuickNode serves both on one path). */
+export function httpRpcUrl(core: Pick<Core, 'config'>): string {
+  const ws = core.config.rpcWsUrl;
+  return ensureRpcUrl(core.config.rpcUrl ?? (ws ? ws.replace(/^ws(s?):\/\//i, 'http$1://') : undefined));
+}
+
+export function createRunners(core: Core, status: CollectorStatusRegistry, explorerClient: () => HttpClient): Runners {
+  const clients = new Map<string, HttpClient>();
+  const client = (name: string, ratePerSec: number, burst: number): HttpClient => {
+    let c = clients.get(name);
+    if (!c || c.policy.ratePerSec !== ratePerSec) {
+      c = createHttpClient(core, { name, ratePerSec, burst });
+      clients.set(name, c);
+      status.registerProvider(c);
+    }
+    return c;
+  };
+  let rpc: { url: string; client: RpcClient } | null = null;
+  const blockCache = new BlockCache();
+  const rpcClient = (): RpcClient => {
+    const url = httpRpcUrl(core);
+    if (!rpc || rpc.url !== url) {
+      const rate = envRate('DEFIMON_RPC_RATE', 25);
+      rpc = { url, client: createRpcClient(core, { url, policy: { ratePerSec: rate, burst: Math.max(1, Math.ceil(rate)) } }) };
+      status.registerProvider(rpc.client.http);
+    }
+    return rpc.client;
+  };
+
+  const withQuality = async (source: string, out: { items: number; details: Record<string, unknown> }): Promise<{ items: number; details: Record<string, unknown> }> => {
+    const flags = runQualityChecks(core, source);
+    return { items: out.items, details: { ...out.details, qualityFlags: flags } };
+  };
+
+  const runners: Record<CollectSource, Runner> = {
+    async chain(input, ctx) {
+      const client = rpcClient();
+      for (const t of input.tokens ?? []) trackToken(core, t);
+      const wanted = input.tokens?.map((t) => t.toLowerCase());
+      const tokens = listTrackedTokens(core).filter((t) => !wanted || wanted.includes(t.address));
+      if (tokens.length === 0 && input.network === false) throw new AppError('INVALID_INPUT', 'no tokens to collect: pass --token ADDRESS or add tokens with a Polygon address');
+      const stats = await collectChain({ core, rpc: client, tokens, settings: chainSettingsFromEnv(), fromBlock: input.fromBlock, toBlock: input.toBlock, network: input.network ?? true, signal: ctx.signal, progress: ctx.progress, cache: blockCache });
+      for (const t of tokens) fillVolumeUsd(core, t.assetId);
+      return withQuality('chain', { items: stats.logs + stats.blocks, details: { ...stats } });
+    },
+    async explorer(input, ctx) {
+      const addresses = input.addresses ?? [
+        ...listTrackedTokens(core).map((t) => t.address),
+        ...(core.store.db.prepare('SELECT address FROM smart_contracts WHERE chain_id = ? AND source IS NULL AND (verified IS NULL)').all(core.config.chainId) as { address: string }[]).map((r) => r.address),
+      ];
+      const unique = [...new Set(addresses.map((a) => a.toLowerCase()))];
+      const failed: { address: string; code: string; message: string }[] = [];
+      let verified = 0;
+      for (const [i, address] of unique.entries()) {
+        ctx.progress(i, unique.length, address);
+        try {
+          const c = await fetchVerifiedContract({ core, address, signal: ctx.signal, client: explorerClient() });
+          if (c.verified) verified++;
+        } catch (err) {
+          if (err instanceof AppError && ['CANCELLED', 'RATE_LIMITED', 'FORBIDDEN', 'NOT_CONFIGURED'].includes(err.code)) throw err;
+          failed.push({ address, code: err instanceof AppError ? err.code : 'INTERNAL', message: (err as Error).message });
+        }
+      }
+      ctx.progress(unique.length, unique.length, 'done');
+      if (failed.length > 0 && failed.length === unique.length) throw new AppError('UPSTREAM', `explorer: every contract failed; first: ${failed[0]?.message}`, { details: { failed } });
+      return { items: unique.length - failed.length, details: { contracts: unique.length, verified, failed } };
+    },
+    async market(input, ctx) {
+      const c = client('coingecko', core.config.coingeckoApiKey ? 0.5 : 0.2, core.config.coingeckoApiKey ? 5 : 3);
+      return withQuality('coingecko', await collectMarket({ core, client: c, assets: input.assets, ...ctx }));
+    },
+    async tvl(input, ctx) {
+      const c = client('defillama', envRate('DEFIMON_DEFILLAMA_RATE', 2), 4);
+      return withQuality('defillama', await collectTvl({ core, client: c, assets: input.assets, ...ctx }));
+    },
+    async github(input, ctx) {
+      const c = core.config.githubToken ? client('github', 5000 / 3600, 20) : client('github', 60 / 3600, 10);
+      return withQuality('github', await collectGithub({ core, client: c, assets: input.assets, ...ctx }));
+    },
+    async hf(_input, ctx) {
+      return collectSimilarity({ core, ...ctx });
+    },
+  };
+
+  return Object.assign(runners, {
+    configured(source: CollectSource): boolean {
+      if (source === 'chain') return core.config.rpcUrl !== undefined || core.config.rpcWsUrl !== undefined;
+      if (source === 'explorer') return core.config.etherscanApiKey !== undefined;
+      return true;
+    },
+  });
+}
