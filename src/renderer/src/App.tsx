@@ -1,35 +1,93 @@
+/** The shell of the renderer: navigation, keyboard shortcuts, theme, alerts and the data attribution. */
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
-import { PriceChart } from './components/PriceChart';
+import { useEffect } from 'react';
+import { AlertCenter } from './components/AlertCenter';
 import { client } from './lib/client';
-import { AssetList } from './views/AssetList';
+import { navigate, useRoute, type Route } from './lib/route';
+import { useTheme } from './lib/theme';
+import { ThemeContext, ThemeSetterContext } from './lib/theme-context';
+import { AssetDetail } from './views/AssetDetail';
+import { AuditView } from './views/Audit';
+import { DataView } from './views/Data';
+import { ModelsView } from './views/Models';
+import { Overview } from './views/Overview';
+import { SettingsView } from './views/Settings';
 
-function AssetChart({ assetId }: { assetId: string }) {
-  const prices = useQuery({ queryKey: ['assets.prices', assetId], queryFn: () => client.call('assets.prices', { assetId, maxPoints: 2000 }) });
-  if (prices.isLoading) return <p className="state">Loading prices…</p>;
-  if (prices.isError) return <p className="state error" role="alert">Could not load prices: {prices.error.message}</p>;
-  return <PriceChart points={prices.data ?? []} symbol={assetId} />;
+const NAV: { view: Route['view']; label: string; key: string }[] = [
+  { view: 'overview', label: 'Overview', key: '1' },
+  { view: 'audit', label: 'Audit', key: '2' },
+  { view: 'models', label: 'Models', key: '3' },
+  { view: 'data', label: 'Data', key: '4' },
+  { view: 'settings', label: 'Settings', key: '5' },
+];
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
 }
 
 export function App() {
-  const [selected, setSelected] = useState<string | null>(null);
+  const route = useRoute();
+  const [theme, setTheme] = useTheme();
   const info = useQuery({ queryKey: ['system.info'], queryFn: () => client.call('system.info', {}) });
+
+  useEffect(() => {
+    // 1-5 switch views, "/" searches the overview, Escape leaves a field; never while typing.
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key === 'Escape' && isTyping(e.target)) {
+        (e.target as HTMLElement).blur();
+        return;
+      }
+      if (isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+      const item = NAV.find((n) => n.key === e.key);
+      if (item) {
+        e.preventDefault();
+        navigate({ view: item.view } as Route);
+      } else if (e.key === '/') {
+        e.preventDefault();
+        if (route.view !== 'overview') navigate({ view: 'overview' });
+        setTimeout(() => document.getElementById('overview-search')?.focus(), 0);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [route.view]);
+
+  const current = route.view === 'asset' ? 'overview' : route.view;
+  const dataset = info.data?.dataset;
   return (
-    <div className="app">
-      <header>
-        <h1>DEFIMON</h1>
-        <span className="muted">DeFi research on Polygon</span>
-      </header>
-      <main>
-        {selected && (
-          <section className="detail">
-            <h2>{selected}</h2>
-            <AssetChart assetId={selected} />
-          </section>
-        )}
-        <AssetList selected={selected} onSelect={setSelected} />
-      </main>
-      <footer className="muted">{info.data?.dataset ? `Bundled data to ${info.data.dataset.cutoff}. ${info.data.dataset.attribution}` : ''}</footer>
-    </div>
+    <ThemeContext.Provider value={theme}>
+      <ThemeSetterContext.Provider value={setTheme}>
+      <div className="app">
+        <header>
+          <h1>DEFIMON</h1>
+          <nav aria-label="Views">
+            {NAV.map((n) => (
+              <a key={n.view} href={`#/${n.view}`} className={current === n.view ? 'active' : ''} aria-current={current === n.view ? 'page' : undefined} title={`${n.label} (${n.key})`}>
+                {n.label}
+              </a>
+            ))}
+          </nav>
+          <span className="spacer" />
+          <AlertCenter />
+          <button type="button" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+            {theme === 'dark' ? '☀' : '☾'}
+          </button>
+        </header>
+        <main>
+          {route.view === 'overview' && <Overview />}
+          {route.view === 'asset' && <AssetDetail key={route.assetId} assetId={route.assetId} />}
+          {route.view === 'audit' && <AuditView address={route.address} />}
+          {route.view === 'models' && <ModelsView />}
+          {route.view === 'data' && <DataView />}
+          {route.view === 'settings' && <SettingsView />}
+        </main>
+        <footer className="muted" data-testid="attribution">
+          {dataset ? `${dataset.name}, to ${dataset.cutoff} (UTC). ${dataset.attribution}` : info.isError ? 'Dataset attribution unavailable.' : ''}
+          {info.data ? <span className="right">v{info.data.version} · {info.data.mode}</span> : null}
+        </footer>
+      </div>
+      </ThemeSetterContext.Provider>
+    </ThemeContext.Provider>
   );
 }

@@ -1,6 +1,227 @@
-// Contract methods and events of the ui domain (see the domain's issue). Add entries here only.
-import type { MethodMap } from './define';
+/**
+ * Read models the analyst's UI needs (overview rows, downsampled time series, an asset's
+ * models, competitors and contracts) and the analyst's own data: watchlists, notes and alert
+ * rules. User data is synced last-writer-wins, so deletes are tombstones, never row removals.
+ */
+import { z } from 'zod';
+import { method, type MethodMap } from './define';
+import { AssetId, Day } from '../schemas';
 
-export const uiMethods = {} satisfies MethodMap;
+export const OverviewRow = z.object({
+  assetId: AssetId,
+  symbol: z.string(),
+  name: z.string(),
+  category: z.string().nullable(),
+  /** Chains the asset has a known token address on ('polygon', 'ethereum'). */
+  chains: z.array(z.string()),
+  lastDay: z.string().nullable(),
+  price: z.number().nullable(),
+  return7d: z.number().nullable(),
+  return30d: z.number().nullable(),
+  marketCap: z.number().nullable(),
+  volume: z.number().nullable(),
+  /** Latest total value locked and its day (it may be older than the price). */
+  tvl: z.number().nullable(),
+  tvlDay: z.string().nullable(),
+  /** Commits in the 12 weeks up to the asset's latest development week. */
+  commits12w: z.number().nullable(),
+  devWeek: z.string().nullable(),
+  /** The latest ensemble score (0-100) and confidence, when the models have scored the asset. */
+  score: z.number().nullable(),
+  confidence: z.number().nullable(),
+  scoreDay: z.string().nullable(),
+  /** The worst (lowest) audit score among the asset's audited contracts. */
+  auditScore: z.number().nullable(),
+  contracts: z.number(),
+});
+export type OverviewRow = z.infer<typeof OverviewRow>;
+
+export const SeriesFamily = z.enum(['market', 'tvl', 'onchain', 'development', 'score']);
+export type SeriesFamily = z.infer<typeof SeriesFamily>;
+
+export const Series = z.object({
+  key: z.string(),
+  label: z.string(),
+  unit: z.enum(['usd', 'count', 'score', 'ratio']),
+  values: z.array(z.number().nullable()),
+});
+export type Series = z.infer<typeof Series>;
+
+/** Columnar: `days[i]` is the day of every `series[k].values[i]`. */
+export const SeriesResult = z.object({
+  assetId: AssetId,
+  family: SeriesFamily,
+  days: z.array(z.string()),
+  series: z.array(Series),
+  /** Points in the range before downsampling. */
+  total: z.number(),
+  downsampled: z.boolean(),
+});
+export type SeriesResult = z.infer<typeof SeriesResult>;
+
+export const ModelView = z.object({
+  modelVersion: z.string(),
+  day: z.string(),
+  score: z.number().nullable(),
+  confidence: z.number().nullable(),
+  prediction: z.number().nullable(),
+  /** Feature name to its contribution to the score (signed). */
+  contributions: z.record(z.string(), z.number()),
+});
+export type ModelView = z.infer<typeof ModelView>;
+
+export const ContractRow = z.object({
+  chainId: z.number(),
+  address: z.string(),
+  protocol: z.string().nullable(),
+  name: z.string().nullable(),
+  role: z.string().nullable(),
+  verified: z.boolean().nullable(),
+  isProxy: z.boolean().nullable(),
+  implementation: z.string().nullable(),
+  auditScore: z.number().nullable(),
+  auditedAt: z.string().nullable(),
+});
+export type ContractRow = z.infer<typeof ContractRow>;
+
+export const Note = z.object({ noteId: z.string().uuid(), assetId: AssetId, body: z.string(), createdAt: z.string(), updatedAt: z.string() });
+export type Note = z.infer<typeof Note>;
+
+export const AlertKind = z.enum(['score_above', 'score_below', 'price_move', 'audit_high']);
+export type AlertKind = z.infer<typeof AlertKind>;
+
+export const AlertRule = z.object({
+  ruleId: z.string().uuid(),
+  assetId: AssetId,
+  kind: AlertKind,
+  /** Score level (0-100) for score rules; absolute daily move as a fraction (0.1 = 10%) for price_move; unused for audit_high. */
+  threshold: z.number().nullable(),
+  enabled: z.boolean(),
+  createdAt: z.string(),
+});
+export type AlertRule = z.infer<typeof AlertRule>;
+
+export const Alert = z.object({
+  /** Stable per firing (rule and the day or finding that fired it), so it is notified once. */
+  key: z.string(),
+  ruleId: z.string(),
+  assetId: AssetId,
+  kind: AlertKind,
+  day: z.string().nullable(),
+  message: z.string(),
+});
+export type Alert = z.infer<typeof Alert>;
+
+const WatchlistName = z.string().trim().min(1).max(60);
+
+export const uiMethods = {
+  'ui.overview': method({
+    description: 'The ranked universe: one row per priced asset with returns, size, TVL, development activity, score and audit score.',
+    input: z
+      .object({
+        includeUnpriced: z.boolean().default(false),
+        limit: z.number().int().min(1).max(10_000).default(10_000),
+        offset: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({ includeUnpriced: false, limit: 10_000, offset: 0 }),
+    output: z.object({
+      rows: z.array(OverviewRow),
+      total: z.number(),
+      /** The latest day with any price: the overview's "as of". */
+      asOf: z.string().nullable(),
+      scored: z.boolean(),
+    }),
+  }),
+  'ui.series': method({
+    description: 'One data family of an asset as daily (weekly for development) columns, bounded and downsampled to maxPoints keeping extremes.',
+    input: z
+      .object({
+        assetId: AssetId,
+        family: SeriesFamily,
+        from: Day.optional(),
+        to: Day.optional(),
+        maxPoints: z.number().int().min(10).max(200_000).default(2000),
+      })
+      .strict(),
+    output: SeriesResult,
+  }),
+  'ui.models': method({
+    description: "Each model version's latest prediction for an asset, with its feature contributions.",
+    input: z.object({ assetId: AssetId }).strict(),
+    output: z.array(ModelView),
+  }),
+  'ui.competitors': method({
+    description: 'Similar projects of an asset (from competitor analysis) with their overview metrics side by side.',
+    input: z.object({ assetId: AssetId, limit: z.number().int().min(1).max(50).default(10) }).strict(),
+    output: z.array(z.object({ similarity: z.number(), method: z.string(), row: OverviewRow })),
+  }),
+  'ui.contracts': method({
+    description: "An asset's known contracts (its token and its protocol's contracts) and their audit status.",
+    input: z.object({ assetId: AssetId }).strict(),
+    output: z.array(ContractRow),
+  }),
+  'ui.watchlist': method({
+    description: 'The assets on a watchlist, oldest first.',
+    input: z.object({ name: WatchlistName.default('default') }).strict().default({ name: 'default' }),
+    output: z.array(z.object({ assetId: AssetId, addedAt: z.string() })),
+  }),
+  'ui.watch': method({
+    description: 'Adds an asset to a watchlist or removes it (watched: false).',
+    input: z.object({ name: WatchlistName.default('default'), assetId: AssetId, watched: z.boolean() }).strict(),
+    output: z.object({ assetId: AssetId, watched: z.boolean() }),
+  }),
+  'ui.notes': method({
+    description: "An asset's notes, newest first.",
+    input: z.object({ assetId: AssetId }).strict(),
+    output: z.array(Note),
+  }),
+  'ui.noteSave': method({
+    description: 'Creates a note (no noteId) or replaces the body of one.',
+    input: z.object({ noteId: z.string().uuid().optional(), assetId: AssetId, body: z.string().trim().min(1).max(20_000) }).strict(),
+    output: Note,
+  }),
+  'ui.noteDelete': method({
+    description: 'Deletes a note; false when there was none.',
+    input: z.object({ noteId: z.string().uuid() }).strict(),
+    output: z.object({ deleted: z.boolean() }),
+  }),
+  'ui.alertRules': method({
+    description: 'Alert rules, optionally of one asset.',
+    input: z.object({ assetId: AssetId.optional() }).strict().default({}),
+    output: z.array(AlertRule),
+  }),
+  'ui.alertRuleSave': method({
+    description: 'Creates an alert rule (no ruleId) or updates one.',
+    input: z
+      .object({
+        ruleId: z.string().uuid().optional(),
+        assetId: AssetId,
+        kind: AlertKind,
+        threshold: z.number().finite().nullable().default(null),
+        enabled: z.boolean().default(true),
+      })
+      .strict()
+      .superRefine((r, ctx) => {
+        if ((r.kind === 'score_above' || r.kind === 'score_below') && (r.threshold === null || r.threshold < 0 || r.threshold > 100)) {
+          ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'a score rule needs a level between 0 and 100' });
+        }
+        if (r.kind === 'price_move' && (r.threshold === null || r.threshold <= 0 || r.threshold > 10)) {
+          ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'a price rule needs a move above 0 (as a fraction: 0.1 = 10%)' });
+        }
+      }),
+    output: AlertRule,
+  }),
+  'ui.alertRuleDelete': method({
+    description: 'Deletes an alert rule; false when there was none.',
+    input: z.object({ ruleId: z.string().uuid() }).strict(),
+    output: z.object({ deleted: z.boolean() }),
+  }),
+  'ui.alerts': method({
+    description: "Evaluates the enabled alert rules against the latest data and returns what fires now.",
+    input: z.object({}).strict().default({}),
+    output: z.array(Alert),
+  }),
+} satisfies MethodMap;
 
 export const uiEvents = {};

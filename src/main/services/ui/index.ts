@@ -1,12 +1,34 @@
-/** The ui domain: its services and its share of the contract's handlers. */
+/** The ui domain: read models for the analyst's views, and the analyst's own data. */
 import type { uiMethods } from '../../../shared/contract/ui';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
+import { assetContracts, competitors, modelViews, overview } from './overview';
+import { seriesOf } from './series';
+import { createUserData } from './user-data';
 
 export interface UiDomain {
   handlers: HandlersFor<typeof uiMethods>;
 }
 
-export function createUiDomain(_core: Core): UiDomain {
-  return { handlers: {} };
+export function createUiDomain(core: Core): UiDomain {
+  const { store } = core;
+  const user = createUserData(core);
+  return {
+    handlers: {
+      'ui.overview': (q) => overview(store, q),
+      'ui.series': (q) => seriesOf(store, q),
+      'ui.models': ({ assetId }) => modelViews(store, assetId),
+      'ui.competitors': ({ assetId, limit }) => competitors(store, assetId, limit),
+      'ui.contracts': ({ assetId }) => assetContracts(store, assetId),
+      'ui.watchlist': ({ name }) => user.watchlist(name),
+      'ui.watch': ({ name, assetId, watched }) => user.watch(name, assetId, watched),
+      'ui.notes': ({ assetId }) => user.notes(assetId),
+      'ui.noteSave': (input) => user.saveNote(input),
+      'ui.noteDelete': ({ noteId }) => ({ deleted: user.deleteNote(noteId) }),
+      'ui.alertRules': ({ assetId }) => user.rules(assetId),
+      'ui.alertRuleSave': (input) => user.saveRule(input),
+      'ui.alertRuleDelete': ({ ruleId }) => ({ deleted: user.deleteRule(ruleId) }),
+      'ui.alerts': () => user.alerts(),
+    },
+  };
 }

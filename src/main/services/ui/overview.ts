@@ -1,0 +1,295 @@
+/** Read models of the overview: one row per asset joining prices, TVL, development, scores, audits. */
+import type { ContractRow, ModelView, OverviewRow } from '../../../shared/contract/ui';
+import { AppError } from '../../../shared/errors';
+import type { SqliteStore } from '../storage/sqlite';
+
+/** Live sources win over bundled snapshots when both cover a day. */
+export const MARKET_SOURCE_RANK = `CASE source WHEN 'bundled' THEN 1 ELSE 0 END`;
+export const ONCHAIN_SOURCE_RANK = `CASE source WHEN 'tokenterminal' THEN 1 WHEN 'bundled' THEN 1 ELSE 0 END`;
+
+interface PriceRow {
+  asset_id: string;
+  symbol: string;
+  name: string;
+  category: string | null;
+  chain_id: number | null;
+  address: string | null;
+  ethereum_address: string | null;
+  last_day: string | null;
+  close: number | null;
+  market_cap: number | null;
+  volume_usd: number | null;
+  close_7: number | null;
+  close_30: number | null;
+}
+
+/** The close on the latest day at or before `offset` days back, within a week's tolerance. */
+const closeBack = (offset: number): string => `(SELECT close FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.close IS NOT NULL
+   AND f.day <= date(l.day, '-${offset} day') AND f.day >= date(l.day, '-${offset + 7} day')
+   ORDER BY f.day DESC, ${MARKET_SOURCE_RANK} LIMIT 1)`;
+
+function priceRows(store: SqliteStore, where: string, params: unknown[]): PriceRow[] {
+  return store.db
+    .prepare(
+      `WITH last AS (SELECT asset_id, MAX(day) AS day FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id),
+       latest AS (
+         SELECT f.asset_id, f.close, f.market_cap, f.volume_usd,
+                ROW_NUMBER() OVER (PARTITION BY f.asset_id ORDER BY ${MARKET_SOURCE_RANK}) AS rn
+         FROM financial_metrics f JOIN last l ON l.asset_id = f.asset_id AND l.day = f.day WHERE f.close IS NOT NULL
+       )
+       SELECT a.asset_id, a.symbol, a.name, a.category, a.chain_id, a.address, a.ethereum_address,
+              l.day AS last_day, p.close, p.market_cap, p.volume_usd, ${closeBack(7)} AS close_7, ${closeBack(30)} AS close_30
+       FROM crypto_assets a
+       LEFT JOIN last l ON l.asset_id = a.asset_id
+       LEFT JOIN latest p ON p.asset_id = a.asset_id AND p.rn = 1
+       ${where}
+       ORDER BY a.symbol`,
+    )
+    .all(...params) as PriceRow[];
+}
+
+interface Extra {
+  tvl: Map<string, { tvl: number; day: string }>;
+  dev: Map<string, { commits: number; week: string }>;
+  scores: Map<string, { score: number | null; confidence: number | null; day: string }>;
+  audits: Map<string, { score: number | null; contracts: number }>;
+}
+
+function latestTvl(store: SqliteStore): Extra['tvl'] {
+  const rows = store.db
+    .prepare(
+      `SELECT asset_id, day, tvl FROM (
+         SELECT asset_id, day, tvl, ROW_NUMBER() OVER (PARTITION BY asset_id ORDER BY day DESC, ${ONCHAIN_SOURCE_RANK}) AS rn
+         FROM onchain_metrics WHERE tvl IS NOT NULL
+       ) WHERE rn = 1`,
+    )
+    .all() as { asset_id: string; day: string; tvl: number }[];
+  return new Map(rows.map((r) => [r.asset_id, { tvl: r.tvl, day: r.day }]));
+}
+
+/**
+ * Commits in the 12 weeks to each asset's latest week. The per-token roll-up (repo '*')
+ * de-duplicates commits across repositories, so it is used when present; otherwise repos are summed.
+ */
+function recentCommits(store: SqliteStore): Extra['dev'] {
+  const rows = store.db
+    .prepare(
+      `WITH pick AS (
+         SELECT asset_id, MAX(CASE WHEN repo = '*' THEN 1 ELSE 0 END) AS rolled FROM github_metrics GROUP BY asset_id
+       ), weekly AS (
+         SELECT g.asset_id, g.week_start, SUM(g.commits) AS commits
+         FROM github_metrics g JOIN pick p ON p.asset_id = g.asset_id
+         WHERE (p.rolled = 1 AND g.repo = '*') OR (p.rolled = 0 AND g.repo <> '*')
+         GROUP BY g.asset_id, g.week_start
+       ), last AS (SELECT asset_id, MAX(week_start) AS week FROM weekly GROUP BY asset_id)
+       SELECT w.asset_id, l.week, SUM(w.commits) AS commits
+       FROM weekly w JOIN last l ON l.asset_id = w.asset_id
+       WHERE w.week_start > date(l.week, '-84 day')
+       GROUP BY w.asset_id, l.week`,
+    )
+    .all() as { asset_id: string; week: string; commits: number | null }[];
+  return new Map(rows.map((r) => [r.asset_id, { commits: r.commits ?? 0, week: r.week }]));
+}
+
+/**
+ * The model version whose scores the overview shows: the newest ensemble version when one is
+ * named so, else the version with the most recent predictions.
+ */
+export function headlineModelVersion(store: SqliteStore): string | null {
+  const row = store.db
+    .prepare(
+      `SELECT model_version FROM ml_predictions WHERE score IS NOT NULL
+       GROUP BY model_version
+       ORDER BY MAX(CASE WHEN lower(model_version) LIKE '%ensemble%' THEN 1 ELSE 0 END) DESC, MAX(day) DESC, MAX(created_at) DESC
+       LIMIT 1`,
+    )
+    .get() as { model_version: string } | undefined;
+  return row?.model_version ?? null;
+}
+
+function latestScores(store: SqliteStore): Extra['scores'] {
+  const version = headlineModelVersion(store);
+  if (version === null) return new Map();
+  const rows = store.db
+    .prepare(
+      `SELECT asset_id, day, score, confidence FROM (
+         SELECT asset_id, day, score, confidence, ROW_NUMBER() OVER (PARTITION BY asset_id ORDER BY day DESC) AS rn
+         FROM ml_predictions WHERE model_version = ? AND score IS NOT NULL
+       ) WHERE rn = 1`,
+    )
+    .all(version) as { asset_id: string; day: string; score: number | null; confidence: number | null }[];
+  return new Map(rows.map((r) => [r.asset_id, { score: r.score, confidence: r.confidence, day: r.day }]));
+}
+
+const firstWord = (col: string): string => `lower(substr(${col}, 1, instr(${col} || ' ', ' ') - 1))`;
+/**
+ * Registry contracts carry a protocol name ('Aave v3', 'QuickSwap v2') rather than an asset id:
+ * they belong to the asset whose name starts with the same word ('Aave', 'QuickSwap (QUICK new)').
+ */
+const PROTOCOL_MATCH = `c.protocol IS NOT NULL AND ${firstWord('c.protocol')} = ${firstWord('a.name')}`;
+
+/** Contracts belong to an asset by `asset_id`, by being its token address, or by its protocol's name. */
+function contractStats(store: SqliteStore): Extra['audits'] {
+  const rows = store.db
+    .prepare(
+      `SELECT a.asset_id, COUNT(c.address) AS n, MIN(c.audit_score) AS score
+       FROM crypto_assets a JOIN smart_contracts c
+         ON c.asset_id = a.asset_id OR (a.address IS NOT NULL AND c.chain_id = a.chain_id AND c.address = a.address)
+            OR (c.asset_id IS NULL AND ${PROTOCOL_MATCH})
+       GROUP BY a.asset_id`,
+    )
+    .all() as { asset_id: string; n: number; score: number | null }[];
+  return new Map(rows.map((r) => [r.asset_id, { score: r.score, contracts: r.n }]));
+}
+
+function toRow(r: PriceRow, x: Extra): OverviewRow {
+  const ret = (back: number | null): number | null => (r.close !== null && back !== null && back > 0 ? r.close / back - 1 : null);
+  const chains: string[] = [];
+  if (r.chain_id === 137 && r.address) chains.push('polygon');
+  if (r.ethereum_address) chains.push('ethereum');
+  const tvl = x.tvl.get(r.asset_id);
+  const dev = x.dev.get(r.asset_id);
+  const score = x.scores.get(r.asset_id);
+  const audit = x.audits.get(r.asset_id);
+  return {
+    assetId: r.asset_id,
+    symbol: r.symbol,
+    name: r.name,
+    category: r.category,
+    chains,
+    lastDay: r.last_day,
+    price: r.close,
+    return7d: ret(r.close_7),
+    return30d: ret(r.close_30),
+    marketCap: r.market_cap,
+    volume: r.volume_usd,
+    tvl: tvl?.tvl ?? null,
+    tvlDay: tvl?.day ?? null,
+    commits12w: dev?.commits ?? null,
+    devWeek: dev?.week ?? null,
+    score: score?.score ?? null,
+    confidence: score?.confidence ?? null,
+    scoreDay: score?.day ?? null,
+    auditScore: audit?.score ?? null,
+    contracts: audit?.contracts ?? 0,
+  };
+}
+
+function extras(store: SqliteStore): Extra {
+  return { tvl: latestTvl(store), dev: recentCommits(store), scores: latestScores(store), audits: contractStats(store) };
+}
+
+export function overview(store: SqliteStore, q: { includeUnpriced: boolean; limit: number; offset: number }): { rows: OverviewRow[]; total: number; asOf: string | null; scored: boolean } {
+  const x = extras(store);
+  const all = priceRows(store, q.includeUnpriced ? '' : 'WHERE l.day IS NOT NULL', []).map((r) => toRow(r, x));
+  const asOf = all.reduce<string | null>((m, r) => (r.lastDay !== null && (m === null || r.lastDay > m) ? r.lastDay : m), null);
+  return { rows: all.slice(q.offset, q.offset + q.limit), total: all.length, asOf, scored: x.scores.size > 0 };
+}
+
+export function overviewRowsFor(store: SqliteStore, assetIds: readonly string[]): Map<string, OverviewRow> {
+  if (assetIds.length === 0) return new Map();
+  const x = extras(store);
+  const rows = priceRows(store, `WHERE a.asset_id IN (${assetIds.map(() => '?').join(',')})`, [...assetIds]);
+  return new Map(rows.map((r) => [r.asset_id, toRow(r, x)]));
+}
+
+export function requireAsset(store: SqliteStore, assetId: string): { chain_id: number | null; address: string | null; name: string } {
+  const row = store.db.prepare('SELECT chain_id, address, name FROM crypto_assets WHERE asset_id = ?').get(assetId) as { chain_id: number | null; address: string | null; name: string } | undefined;
+  if (!row) throw new AppError('NOT_FOUND', `no asset "${assetId}"`);
+  return row;
+}
+
+export function competitors(store: SqliteStore, assetId: string, limit: number): { similarity: number; method: string; row: OverviewRow }[] {
+  requireAsset(store, assetId);
+  const rows = store.db
+    .prepare(
+      `SELECT competitor_id, method, MAX(similarity) AS similarity FROM competitor_analysis
+       WHERE asset_id = ? AND competitor_id <> ? GROUP BY competitor_id ORDER BY similarity DESC LIMIT ?`,
+    )
+    .all(assetId, assetId, limit) as { competitor_id: string; method: string; similarity: number }[];
+  const metrics = overviewRowsFor(store, rows.map((r) => r.competitor_id));
+  return rows.flatMap((r) => {
+    const row = metrics.get(r.competitor_id);
+    return row ? [{ similarity: r.similarity, method: r.method, row }] : [];
+  });
+}
+
+/** The asset's token contract and the contracts of its protocol (matched by asset id). */
+export function assetContracts(store: SqliteStore, assetId: string): ContractRow[] {
+  const asset = requireAsset(store, assetId);
+  const rows = store.db
+    .prepare(
+      `SELECT chain_id, address, protocol, c.name, role, verified, is_proxy, implementation, audit_score, audited_at
+       FROM smart_contracts c, (SELECT ? AS name) a
+       WHERE c.asset_id = ? OR (c.chain_id = ? AND c.address = ?) OR (c.asset_id IS NULL AND ${PROTOCOL_MATCH})
+       ORDER BY protocol, c.name, address`,
+    )
+    .all(asset.name, assetId, asset.chain_id ?? -1, asset.address ?? '') as {
+    chain_id: number;
+    address: string;
+    protocol: string | null;
+    name: string | null;
+    role: string | null;
+    verified: number | null;
+    is_proxy: number | null;
+    implementation: string | null;
+    audit_score: number | null;
+    audited_at: string | null;
+  }[];
+  const bool = (v: number | null): boolean | null => (v === null ? null : v !== 0);
+  return rows.map((r) => ({
+    chainId: Number(r.chain_id),
+    address: r.address,
+    protocol: r.protocol,
+    name: r.name,
+    role: r.role,
+    verified: bool(r.verified),
+    isProxy: bool(r.is_proxy),
+    implementation: r.implementation,
+    auditScore: r.audit_score,
+    auditedAt: r.audited_at,
+  }));
+}
+
+/** Each model version's latest prediction for the asset. Unparseable contributions read as none. */
+export function modelViews(store: SqliteStore, assetId: string): ModelView[] {
+  requireAsset(store, assetId);
+  const rows = store.db
+    .prepare(
+      `SELECT model_version, day, score, confidence, prediction, contributions FROM (
+         SELECT *, ROW_NUMBER() OVER (PARTITION BY model_version ORDER BY day DESC) AS rn FROM ml_predictions WHERE asset_id = ?
+       ) WHERE rn = 1 ORDER BY model_version`,
+    )
+    .all(assetId) as { model_version: string; day: string; score: number | null; confidence: number | null; prediction: number | null; contributions: string | null }[];
+  return rows.map((r) => ({
+    modelVersion: r.model_version,
+    day: r.day,
+    score: r.score,
+    confidence: r.confidence,
+    prediction: r.prediction,
+    contributions: parseContributions(r.contributions),
+  }));
+}
+
+export function parseContributions(text: string | null): Record<string, number> {
+  if (!text) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    const out: Record<string, number> = {};
+    if (Array.isArray(value)) {
+      // Also accept [{feature, value|contribution}] lists.
+      for (const item of value as unknown[]) {
+        if (typeof item !== 'object' || item === null) continue;
+        const o = item as Record<string, unknown>;
+        const name = o.feature ?? o.name;
+        const v = o.contribution ?? o.value;
+        if (typeof name === 'string' && typeof v === 'number' && Number.isFinite(v)) out[name] = v;
+      }
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}

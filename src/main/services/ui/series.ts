@@ -1,0 +1,115 @@
+/** Time series of one data family of an asset, columnar and downsampled for charts. */
+import type { Series, SeriesFamily, SeriesResult } from '../../../shared/contract/ui';
+import { downsampleMinMax } from '../../../shared/downsample';
+import type { SqliteStore } from '../storage/sqlite';
+import { headlineModelVersion, MARKET_SOURCE_RANK, ONCHAIN_SOURCE_RANK, requireAsset } from './overview';
+
+interface FamilySpec {
+  fields: { key: string; label: string; unit: Series['unit'] }[];
+  rows(store: SqliteStore, assetId: string, from: string, to: string): Record<string, unknown>[];
+}
+
+const FAMILIES: Record<SeriesFamily, FamilySpec> = {
+  market: {
+    fields: [
+      { key: 'close', label: 'Price', unit: 'usd' },
+      { key: 'volume', label: 'Volume 24h', unit: 'usd' },
+      { key: 'marketCap', label: 'Market cap', unit: 'usd' },
+    ],
+    rows: (store, assetId, from, to) =>
+      store.db
+        .prepare(
+          `SELECT day, close, volume, marketCap FROM (
+             SELECT day, close, volume_usd AS volume, market_cap AS marketCap,
+                    ROW_NUMBER() OVER (PARTITION BY day ORDER BY ${MARKET_SOURCE_RANK}) AS rn
+             FROM financial_metrics WHERE asset_id = ? AND day >= ? AND day <= ?
+           ) WHERE rn = 1 ORDER BY day`,
+        )
+        .all(assetId, from, to) as Record<string, unknown>[],
+  },
+  tvl: {
+    fields: [
+      { key: 'tvl', label: 'TVL', unit: 'usd' },
+      { key: 'revenue', label: 'Revenue', unit: 'usd' },
+      { key: 'fees', label: 'Supply-side revenue', unit: 'usd' },
+    ],
+    rows: (store, assetId, from, to) =>
+      store.db
+        .prepare(
+          `SELECT day, tvl, revenue, fees FROM (
+             SELECT day, tvl, revenue, revenue_supply_side AS fees,
+                    ROW_NUMBER() OVER (PARTITION BY day ORDER BY ${ONCHAIN_SOURCE_RANK}) AS rn
+             FROM onchain_metrics WHERE asset_id = ? AND day >= ? AND day <= ? AND (tvl IS NOT NULL OR revenue IS NOT NULL)
+           ) WHERE rn = 1 ORDER BY day`,
+        )
+        .all(assetId, from, to) as Record<string, unknown>[],
+  },
+  onchain: {
+    fields: [
+      { key: 'transfers', label: 'Transfers', unit: 'count' },
+      { key: 'activeAddresses', label: 'Active addresses', unit: 'count' },
+      { key: 'newHolders', label: 'New holders', unit: 'count' },
+      { key: 'volumeUsd', label: 'Transfer volume', unit: 'usd' },
+      { key: 'top10Share', label: 'Top-10 holder share', unit: 'ratio' },
+    ],
+    rows: (store, assetId, from, to) =>
+      store.db
+        .prepare(
+          `SELECT day, transfers, activeAddresses, newHolders, volumeUsd, top10Share FROM (
+             SELECT day, transfers, active_addresses AS activeAddresses, new_holders AS newHolders, volume_usd AS volumeUsd, top10_share AS top10Share,
+                    ROW_NUMBER() OVER (PARTITION BY day ORDER BY ${ONCHAIN_SOURCE_RANK}) AS rn
+             FROM onchain_metrics WHERE asset_id = ? AND day >= ? AND day <= ? AND (transfers IS NOT NULL OR active_addresses IS NOT NULL)
+           ) WHERE rn = 1 ORDER BY day`,
+        )
+        .all(assetId, from, to) as Record<string, unknown>[],
+  },
+  development: {
+    fields: [
+      { key: 'commits', label: 'Commits / week', unit: 'count' },
+      { key: 'authors', label: 'Distinct authors', unit: 'count' },
+    ],
+    // The per-token roll-up (repo '*') de-duplicates commits across repos; without it, sum repos.
+    rows: (store, assetId, from, to) => {
+      const rolled = store.db.prepare(`SELECT 1 FROM github_metrics WHERE asset_id = ? AND repo = '*' LIMIT 1`).get(assetId) !== undefined;
+      return store.db
+        .prepare(
+          `SELECT week_start AS day, SUM(commits) AS commits, ${rolled ? 'SUM(distinct_authors)' : 'MAX(distinct_authors)'} AS authors
+           FROM github_metrics WHERE asset_id = ? AND ${rolled ? "repo = '*'" : "repo <> '*'"} AND week_start >= ? AND week_start <= ?
+           GROUP BY week_start ORDER BY week_start`,
+        )
+        .all(assetId, from, to) as Record<string, unknown>[];
+    },
+  },
+  score: {
+    fields: [
+      { key: 'score', label: 'Score', unit: 'score' },
+      { key: 'confidence', label: 'Confidence', unit: 'ratio' },
+    ],
+    rows: (store, assetId, from, to) => {
+      const version = headlineModelVersion(store);
+      if (version === null) return [];
+      return store.db
+        .prepare(`SELECT day, score, confidence FROM ml_predictions WHERE asset_id = ? AND model_version = ? AND day >= ? AND day <= ? ORDER BY day`)
+        .all(assetId, version, from, to) as Record<string, unknown>[];
+    },
+  },
+};
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : null);
+
+export function seriesOf(store: SqliteStore, q: { assetId: string; family: SeriesFamily; from?: string | undefined; to?: string | undefined; maxPoints: number }): SeriesResult {
+  requireAsset(store, q.assetId);
+  const spec = FAMILIES[q.family];
+  const all = spec.rows(store, q.assetId, q.from ?? '0000-00-00', q.to ?? '9999-99-99');
+  // The first field (price, TVL, commits...) decides which points keep the series' shape.
+  const first = spec.fields[0]?.key ?? '';
+  const kept = downsampleMinMax(all, q.maxPoints, (r) => num(r[first]));
+  return {
+    assetId: q.assetId,
+    family: q.family,
+    days: kept.map((r) => String(r.day)),
+    series: spec.fields.map((f) => ({ ...f, values: kept.map((r) => num(r[f.key])) })),
+    total: all.length,
+    downsampled: kept.length < all.length,
+  };
+}

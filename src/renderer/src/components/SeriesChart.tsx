@@ -1,0 +1,69 @@
+/** One data family of an asset over a range, downsampled by the server to the chart's needs. */
+import { useQuery } from '@tanstack/react-query';
+import { useMemo } from 'react';
+import type { SeriesFamily } from '../../../shared/contract/ui';
+import { summarizeSeries, timeSeriesOption } from '../lib/chart-options';
+import { client } from '../lib/client';
+import { useThemeValue } from '../lib/theme-context';
+import { Chart } from './Chart';
+import { Empty, ErrorState, Loading } from './States';
+
+export function SeriesChart({
+  assetId,
+  family,
+  title,
+  keys,
+  bars,
+  from,
+  to,
+  log = false,
+  maxPoints = 2000,
+  testId,
+  emptyText,
+}: {
+  assetId: string;
+  family: SeriesFamily;
+  title: string;
+  keys?: readonly string[];
+  bars?: readonly string[];
+  from?: string | undefined;
+  to?: string | undefined;
+  log?: boolean;
+  maxPoints?: number;
+  testId: string;
+  emptyText: string;
+}) {
+  const theme = useThemeValue();
+  const input = { assetId, family, maxPoints, ...(from ? { from } : {}), ...(to ? { to } : {}) };
+  const q = useQuery({ queryKey: ['ui.series', input], queryFn: () => client.call('ui.series', input) });
+  const shown = useMemo(() => (q.data ? q.data.series.filter((s) => !keys || keys.includes(s.key)) : []), [q.data, keys]);
+  const hasValues = shown.some((s) => s.values.some((v) => v !== null));
+  const option = useMemo(
+    () => (q.data ? timeSeriesOption(q.data, { ...(keys ? { keys } : {}), ...(bars ? { bars } : {}), log, dark: theme === 'dark' }) : null),
+    [q.data, keys, bars, log, theme],
+  );
+  const summary = useMemo(() => (q.data ? { total: q.data.total, downsampled: q.data.downsampled, series: summarizeSeries(q.data.days, shown) } : undefined), [q.data, shown]);
+
+  return (
+    <section className="panel chart-panel">
+      <h3>
+        {title}
+        {q.data?.downsampled ? (
+          <span className="muted small" title="Each bucket keeps its first, lowest, highest and last point">
+            {' '}
+            · {q.data.days.length.toLocaleString('en-US')} of {q.data.total.toLocaleString('en-US')} points
+          </span>
+        ) : null}
+      </h3>
+      {q.isLoading ? (
+        <Loading what={title.toLowerCase()} />
+      ) : q.isError ? (
+        <ErrorState what={title.toLowerCase()} error={q.error} onRetry={() => void q.refetch()} />
+      ) : !hasValues || !option ? (
+        <Empty>{emptyText}</Empty>
+      ) : (
+        <Chart option={option} testId={testId} filename={`${assetId}-${testId}`} summary={summary} height={260} />
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,132 @@
+/** ECharts options built from contract data. Pure functions, so they are tested without a browser. */
+import type { EChartsCoreOption } from 'echarts/core';
+import type { Series, SeriesResult } from '../../../shared/contract/ui';
+import { formatByUnit } from './format';
+
+const PALETTE = ['#7aa2f7', '#e0af68', '#9ece6a', '#bb9af7', '#f7768e', '#7dcfff'];
+
+export interface SeriesSummary {
+  key: string;
+  points: number;
+  first: [string, number] | null;
+  last: [string, number] | null;
+  min: number | null;
+  max: number | null;
+}
+
+/** What a chart shows, per series: the e2e tests compare this with the database. */
+export function summarizeSeries(days: readonly string[], series: readonly Series[]): SeriesSummary[] {
+  return series.map((s) => {
+    let first: [string, number] | null = null;
+    let last: [string, number] | null = null;
+    let min: number | null = null;
+    let max: number | null = null;
+    let points = 0;
+    s.values.forEach((v, i) => {
+      if (v === null) return;
+      points++;
+      const day = days[i] as string;
+      if (first === null) first = [day, v];
+      last = [day, v];
+      if (min === null || v < min) min = v;
+      if (max === null || v > max) max = v;
+    });
+    return { key: s.key, points, first, last, min, max };
+  });
+}
+
+/** A log axis cannot place zero or negative values: they become gaps. */
+export function forLogAxis(values: readonly (number | null)[]): (number | null)[] {
+  return values.map((v) => (v !== null && v > 0 ? v : null));
+}
+
+export function timeSeriesOption(
+  result: Pick<SeriesResult, 'days' | 'series'>,
+  opts: { keys?: readonly string[]; log?: boolean; bars?: readonly string[]; dark?: boolean } = {},
+): EChartsCoreOption {
+  const shown = result.series.filter((s) => !opts.keys || opts.keys.includes(s.key));
+  const units = [...new Set(shown.map((s) => s.unit))];
+  const axisColor = opts.dark === false ? '#57606a' : '#8b93a1';
+  return {
+    animation: false,
+    backgroundColor: 'transparent',
+    color: PALETTE,
+    grid: { left: 64, right: units.length > 1 ? 64 : 20, top: 32, bottom: 64 },
+    legend: { top: 0, textStyle: { color: axisColor } },
+    tooltip: {
+      trigger: 'axis',
+      axisPointer: { type: 'cross' },
+    },
+    xAxis: { type: 'time', axisLabel: { color: axisColor } },
+    yAxis: units.map((u, i) => ({
+      type: opts.log ? 'log' : 'value',
+      scale: true,
+      position: i === 0 ? 'left' : 'right',
+      axisLabel: { color: axisColor, formatter: (v: number) => formatByUnit(v, u) },
+      splitLine: { show: i === 0, lineStyle: { color: opts.dark === false ? '#e5e7eb' : '#262c36' } },
+    })),
+    dataZoom: [{ type: 'inside' }, { type: 'slider', height: 20, bottom: 8 }],
+    series: shown.map((s) => {
+      const values = opts.log ? forLogAxis(s.values) : s.values;
+      return {
+        name: s.label,
+        type: opts.bars?.includes(s.key) ? 'bar' : 'line',
+        showSymbol: false,
+        yAxisIndex: units.indexOf(s.unit),
+        // Large series: ECharts' own LTTB sampling keeps the shape when zoomed out.
+        sampling: 'lttb',
+        connectNulls: false,
+        data: result.days.map((d, i) => [d, values[i] ?? null]),
+      };
+    }),
+  };
+}
+
+/** Counts of scores in equal bins over 0-100 (the last bin includes 100). */
+export function scoreHistogram(scores: readonly (number | null)[], bins = 10): { label: string; count: number }[] {
+  const width = 100 / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (const s of scores) {
+    if (s === null || !Number.isFinite(s)) continue;
+    const i = Math.min(bins - 1, Math.max(0, Math.floor(s / width)));
+    counts[i] = (counts[i] ?? 0) + 1;
+  }
+  return counts.map((count, i) => ({ label: `${Math.round(i * width)}-${Math.round((i + 1) * width)}`, count }));
+}
+
+export function histogramOption(bins: readonly { label: string; count: number }[], dark = true): EChartsCoreOption {
+  const axisColor = dark ? '#8b93a1' : '#57606a';
+  return {
+    animation: false,
+    backgroundColor: 'transparent',
+    grid: { left: 40, right: 10, top: 10, bottom: 30 },
+    tooltip: { trigger: 'axis' },
+    xAxis: { type: 'category', data: bins.map((b) => b.label), axisLabel: { color: axisColor } },
+    yAxis: { type: 'value', minInterval: 1, axisLabel: { color: axisColor } },
+    series: [{ type: 'bar', name: 'Assets', data: bins.map((b) => b.count), itemStyle: { color: PALETTE[0] } }],
+  };
+}
+
+/** Horizontal bars, largest absolute contribution on top; positive green, negative red. */
+export function contributionsOption(contributions: Record<string, number>, dark = true, top = 12): EChartsCoreOption {
+  const entries = Object.entries(contributions)
+    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+    .slice(0, top)
+    .reverse();
+  const axisColor = dark ? '#8b93a1' : '#57606a';
+  return {
+    animation: false,
+    backgroundColor: 'transparent',
+    grid: { left: 160, right: 20, top: 10, bottom: 24 },
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+    xAxis: { type: 'value', axisLabel: { color: axisColor } },
+    yAxis: { type: 'category', data: entries.map((e) => e[0]), axisLabel: { color: axisColor } },
+    series: [
+      {
+        type: 'bar',
+        name: 'Contribution',
+        data: entries.map(([, v]) => ({ value: v, itemStyle: { color: v >= 0 ? '#3fb950' : '#f85149' } })),
+      },
+    ],
+  };
+}

@@ -1,0 +1,346 @@
+/** One asset: charts over selectable ranges, score history, models, contributions, competitors, contracts, notes, alerts. */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
+import type { AlertKind, ContractRow, ModelView } from '../../../shared/contract/ui';
+import { Chart } from '../components/Chart';
+import { DataTable, type Column } from '../components/DataTable';
+import { SeriesChart } from '../components/SeriesChart';
+import { Empty, ErrorState, Loading } from '../components/States';
+import { contributionsOption } from '../lib/chart-options';
+import { client } from '../lib/client';
+import { formatCount, formatPct, formatScore, formatShare, formatUsd, formatUtc } from '../lib/format';
+import { useWatchlist } from '../lib/queries';
+import { RANGES, rangeBounds, type RangeId } from '../lib/range';
+import { navigate } from '../lib/route';
+import { useThemeValue } from '../lib/theme-context';
+
+export function AssetDetail({ assetId }: { assetId: string }) {
+  const asset = useQuery({ queryKey: ['assets.get', assetId], queryFn: () => client.call('assets.get', { assetId }) });
+  const ov = useQuery({ queryKey: ['ui.overview'], queryFn: () => client.call('ui.overview', {}) });
+  const row = ov.data?.rows.find((r) => r.assetId === assetId) ?? null;
+  const { watched, toggle } = useWatchlist();
+  const [range, setRange] = useState<RangeId>('4y');
+  const [log, setLog] = useState(false);
+
+  if (asset.isLoading) return <Loading what={assetId} />;
+  if (asset.isError) return <ErrorState what={assetId} error={asset.error} onRetry={() => void asset.refetch()} />;
+  const a = asset.data;
+  if (!a) return null;
+  const { from, to } = rangeBounds(range, a.lastDay);
+  const on = watched.has(assetId);
+  const common = { assetId, from, to, log };
+
+  return (
+    <div className="detail" data-testid="asset-detail" data-asset={assetId}>
+      <div className="detail-head">
+        <button type="button" className="link" onClick={() => navigate({ view: 'overview' })} aria-label="Back to the overview">
+          ← Overview
+        </button>
+        <h2>
+          {a.symbol} <span className="muted">{a.name}</span>
+        </h2>
+        <span className="tag">{a.category ?? 'uncategorised'}</span>
+        <button type="button" className={`star ${on ? 'on' : ''}`} aria-pressed={on} onClick={() => toggle.mutate({ assetId, watched: !on })}>
+          {on ? '★ Watching' : '☆ Watch'}
+        </button>
+      </div>
+      <dl className="facts">
+        <div>
+          <dt>Price</dt>
+          <dd data-testid="fact-price">{formatUsd(a.price)}</dd>
+        </div>
+        <div>
+          <dt>7d / 30d</dt>
+          <dd>
+            {formatPct(row?.return7d)} / {formatPct(a.return30d)}
+          </dd>
+        </div>
+        <div>
+          <dt>Market cap</dt>
+          <dd>{formatUsd(a.marketCap)}</dd>
+        </div>
+        <div>
+          <dt>Volume 24h</dt>
+          <dd>{formatUsd(a.volume)}</dd>
+        </div>
+        <div>
+          <dt>TVL</dt>
+          <dd>
+            {formatUsd(row?.tvl)} {row?.tvlDay ? <span className="muted small">({row.tvlDay})</span> : null}
+          </dd>
+        </div>
+        <div>
+          <dt>Score</dt>
+          <dd>
+            {formatScore(row?.score)} {row?.confidence !== null && row?.confidence !== undefined ? <span className="muted small">conf. {formatShare(row.confidence)}</span> : null}
+          </dd>
+        </div>
+        <div>
+          <dt>As of (UTC)</dt>
+          <dd>{a.lastDay ?? '—'}</dd>
+        </div>
+        {a.polygonAddress ? (
+          <div>
+            <dt>Polygon token</dt>
+            <dd className="mono small">{a.polygonAddress}</dd>
+          </div>
+        ) : null}
+      </dl>
+      <div className="toolbar" role="toolbar" aria-label="Chart range">
+        {RANGES.map((r) => (
+          <button key={r.id} type="button" className={range === r.id ? 'active' : ''} aria-pressed={range === r.id} onClick={() => setRange(r.id)}>
+            {r.label}
+          </button>
+        ))}
+        <label>
+          <input type="checkbox" checked={log} onChange={(e) => setLog(e.target.checked)} /> Log scale
+        </label>
+      </div>
+      <div className="chart-grid">
+        <SeriesChart {...common} family="market" keys={['close']} title="Price (USD, daily close)" testId="chart-price" emptyText="No price history in this range." />
+        <SeriesChart {...common} family="market" keys={['volume', 'marketCap']} bars={['volume']} title="Volume and market cap" testId="chart-volume" emptyText="No volume or market cap in this range." />
+        <SeriesChart {...common} family="tvl" keys={['tvl']} title="TVL" testId="chart-tvl" emptyText="No TVL data for this asset in this range (the bundled fundamentals stop in 2022-02)." />
+        <SeriesChart {...common} family="tvl" keys={['revenue', 'fees']} bars={['revenue', 'fees']} title="Revenue" testId="chart-revenue" emptyText="No revenue data for this asset in this range." />
+        <SeriesChart {...common} family="onchain" keys={['transfers', 'activeAddresses', 'newHolders']} title="On-chain activity (Polygon)" testId="chart-onchain" emptyText="No on-chain activity collected yet: add a QuickNode RPC URL in Settings and collect." />
+        <SeriesChart {...common} family="development" bars={['commits']} title="Development activity (weekly)" testId="chart-dev" emptyText="No development activity known for this asset." />
+        <SeriesChart {...common} log={false} family="score" title="Score history" testId="chart-score" emptyText="No score history: the models have not scored this asset yet." />
+      </div>
+      <p className="muted small attribution">Bundled history: market data from CoinGecko, Binance (CryptoDataDownload), Yahoo Finance and CoinMarketCap; fundamentals from Token Terminal; development activity counted from public git history. Live collections replace it where they overlap.</p>
+      <div className="two-col">
+        <ModelsPanel assetId={assetId} />
+        <CompetitorsPanel assetId={assetId} />
+      </div>
+      <ContractsPanel assetId={assetId} />
+      <div className="two-col">
+        <NotesPanel assetId={assetId} />
+        <AlertRulesPanel assetId={assetId} />
+      </div>
+    </div>
+  );
+}
+
+function ModelsPanel({ assetId }: { assetId: string }) {
+  const q = useQuery({ queryKey: ['ui.models', assetId], queryFn: () => client.call('ui.models', { assetId }) });
+  const theme = useThemeValue();
+  const headline = useMemo(() => {
+    const list = q.data ?? [];
+    return list.find((m) => /ensemble/i.test(m.modelVersion)) ?? list.find((m) => Object.keys(m.contributions).length > 0) ?? null;
+  }, [q.data]);
+  const columns: Column<ModelView>[] = [
+    { id: 'model', header: 'Model', align: 'left', value: (m) => m.modelVersion },
+    { id: 'day', header: 'Day', value: (m) => m.day },
+    { id: 'score', header: 'Score', value: (m) => m.score, render: (m) => formatScore(m.score) },
+    { id: 'confidence', header: 'Conf.', value: (m) => m.confidence, render: (m) => formatShare(m.confidence) },
+    { id: 'prediction', header: 'Predicted rel. return', value: (m) => m.prediction, render: (m) => formatPct(m.prediction) },
+  ];
+  return (
+    <section className="panel">
+      <h3>Models</h3>
+      {q.isLoading ? (
+        <Loading what="models" />
+      ) : q.isError ? (
+        <ErrorState what="models" error={q.error} />
+      ) : (q.data ?? []).length === 0 ? (
+        <Empty>No model has scored this asset yet.</Empty>
+      ) : (
+        <>
+          <DataTable rows={q.data ?? []} columns={columns} rowId={(m) => m.modelVersion} testId="models-table" csvName={`${assetId}-models`} maxHeight={220} />
+          {headline && Object.keys(headline.contributions).length > 0 ? (
+            <>
+              <h4>Why this score ({headline.modelVersion}, {headline.day})</h4>
+              <Chart option={contributionsOption(headline.contributions, theme === 'dark')} testId="chart-contributions" filename={`${assetId}-contributions`} height={260} summary={headline.contributions} />
+            </>
+          ) : (
+            <Empty>No feature contributions recorded for this score.</Empty>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function CompetitorsPanel({ assetId }: { assetId: string }) {
+  const q = useQuery({ queryKey: ['ui.competitors', assetId], queryFn: () => client.call('ui.competitors', { assetId }) });
+  type C = NonNullable<typeof q.data>[number];
+  const columns: Column<C>[] = [
+    { id: 'symbol', header: 'Project', align: 'left', value: (c) => c.row.symbol, render: (c) => <a href={`#/asset/${encodeURIComponent(c.row.assetId)}`}>{c.row.symbol}</a> },
+    { id: 'similarity', header: 'Similarity', value: (c) => c.similarity, render: (c) => c.similarity.toFixed(2) },
+    { id: 'score', header: 'Score', value: (c) => c.row.score, render: (c) => formatScore(c.row.score) },
+    { id: 'marketCap', header: 'Market cap', value: (c) => c.row.marketCap, render: (c) => formatUsd(c.row.marketCap) },
+    { id: 'return30d', header: '30d', value: (c) => c.row.return30d, render: (c) => formatPct(c.row.return30d) },
+    { id: 'tvl', header: 'TVL', value: (c) => c.row.tvl, render: (c) => formatUsd(c.row.tvl) },
+    { id: 'commits', header: 'Commits 12w', value: (c) => c.row.commits12w, render: (c) => formatCount(c.row.commits12w) },
+  ];
+  return (
+    <section className="panel">
+      <h3>Competitors</h3>
+      {q.isLoading ? (
+        <Loading what="competitors" />
+      ) : q.isError ? (
+        <ErrorState what="competitors" error={q.error} />
+      ) : (q.data ?? []).length === 0 ? (
+        <Empty>No similar projects computed yet for this asset.</Empty>
+      ) : (
+        <DataTable rows={q.data ?? []} columns={columns} rowId={(c) => c.row.assetId} testId="competitors-table" csvName={`${assetId}-competitors`} initialSort={[{ id: 'similarity', desc: true }]} maxHeight={260} onOpen={(c) => navigate({ view: 'asset', assetId: c.row.assetId })} />
+      )}
+    </section>
+  );
+}
+
+function ContractsPanel({ assetId }: { assetId: string }) {
+  const q = useQuery({ queryKey: ['ui.contracts', assetId], queryFn: () => client.call('ui.contracts', { assetId }) });
+  const yesNo = (v: boolean | null): string => (v === null ? '—' : v ? 'yes' : 'no');
+  const columns: Column<ContractRow>[] = [
+    { id: 'protocol', header: 'Protocol', align: 'left', value: (c) => c.protocol },
+    { id: 'name', header: 'Contract', align: 'left', value: (c) => c.name },
+    { id: 'address', header: 'Address', align: 'left', value: (c) => c.address, render: (c) => <a className="mono" href={`#/audit/${c.address}`} title="Audit this contract">{c.address}</a> },
+    { id: 'verified', header: 'Verified', value: (c) => yesNo(c.verified) },
+    { id: 'proxy', header: 'Proxy', value: (c) => yesNo(c.isProxy) },
+    { id: 'auditScore', header: 'Audit score', value: (c) => c.auditScore, render: (c) => (c.auditScore === null ? <span className="muted">not audited</span> : formatScore(c.auditScore)) },
+    { id: 'auditedAt', header: 'Audited', value: (c) => c.auditedAt, render: (c) => formatUtc(c.auditedAt) },
+  ];
+  return (
+    <section className="panel">
+      <h3>Contracts</h3>
+      {q.isLoading ? (
+        <Loading what="contracts" />
+      ) : q.isError ? (
+        <ErrorState what="contracts" error={q.error} />
+      ) : (q.data ?? []).length === 0 ? (
+        <Empty>No contracts known for this asset.</Empty>
+      ) : (
+        <DataTable rows={q.data ?? []} columns={columns} rowId={(c) => `${c.chainId}:${c.address}`} testId="contracts-table" csvName={`${assetId}-contracts`} maxHeight={260} onOpen={(c) => navigate({ view: 'audit', address: c.address })} />
+      )}
+    </section>
+  );
+}
+
+function NotesPanel({ assetId }: { assetId: string }) {
+  const qc = useQueryClient();
+  const q = useQuery({ queryKey: ['ui.notes', assetId], queryFn: () => client.call('ui.notes', { assetId }) });
+  const [draft, setDraft] = useState('');
+  const [editing, setEditing] = useState<{ noteId: string; body: string } | null>(null);
+  const refresh = (): Promise<void> => qc.invalidateQueries({ queryKey: ['ui.notes', assetId] });
+  const save = useMutation({ mutationFn: (v: { noteId?: string; body: string }) => client.call('ui.noteSave', { assetId, ...v }), onSuccess: refresh });
+  const remove = useMutation({ mutationFn: (noteId: string) => client.call('ui.noteDelete', { noteId }), onSuccess: refresh });
+  return (
+    <section className="panel notes">
+      <h3>Notes</h3>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!draft.trim()) return;
+          save.mutate({ body: draft }, { onSuccess: () => setDraft('') });
+        }}
+      >
+        <textarea aria-label="New note" placeholder="Write a note… (Ctrl+Enter saves)" value={draft} rows={3} onChange={(e) => setDraft(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && e.ctrlKey && e.currentTarget.form?.requestSubmit()} />
+        <button type="submit" disabled={!draft.trim() || save.isPending}>
+          Add note
+        </button>
+      </form>
+      {save.isError && <ErrorState what="the note" error={save.error} />}
+      {q.isLoading ? (
+        <Loading what="notes" />
+      ) : q.isError ? (
+        <ErrorState what="notes" error={q.error} />
+      ) : (q.data ?? []).length === 0 ? (
+        <Empty>No notes on this asset.</Empty>
+      ) : (
+        <ul className="note-list" data-testid="notes">
+          {(q.data ?? []).map((n) => (
+            <li key={n.noteId} data-note={n.noteId}>
+              {editing?.noteId === n.noteId ? (
+                <>
+                  <textarea aria-label="Edit note" value={editing.body} rows={3} onChange={(e) => setEditing({ noteId: n.noteId, body: e.target.value })} />
+                  <button type="button" onClick={() => save.mutate({ noteId: n.noteId, body: editing.body }, { onSuccess: () => setEditing(null) })}>
+                    Save
+                  </button>
+                  <button type="button" onClick={() => setEditing(null)}>
+                    Cancel
+                  </button>
+                </>
+              ) : (
+                <>
+                  <p className="note-body">{n.body}</p>
+                  <span className="muted small">{formatUtc(n.updatedAt)}</span>{' '}
+                  <button type="button" className="link" onClick={() => setEditing({ noteId: n.noteId, body: n.body })}>
+                    Edit
+                  </button>{' '}
+                  <button type="button" className="link" onClick={() => remove.mutate(n.noteId)}>
+                    Delete
+                  </button>
+                </>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+const KIND_LABEL: Record<AlertKind, string> = {
+  score_above: 'Score rises above',
+  score_below: 'Score falls below',
+  price_move: 'Daily price move over (%)',
+  audit_high: 'New high-severity audit finding',
+};
+
+function AlertRulesPanel({ assetId }: { assetId: string }) {
+  const qc = useQueryClient();
+  const q = useQuery({ queryKey: ['ui.alertRules', assetId], queryFn: () => client.call('ui.alertRules', { assetId }) });
+  const [kind, setKind] = useState<AlertKind>('price_move');
+  const [level, setLevel] = useState('10');
+  const refresh = async (): Promise<void> => {
+    await qc.invalidateQueries({ queryKey: ['ui.alertRules'] });
+    await qc.invalidateQueries({ queryKey: ['ui.alerts'] });
+  };
+  const save = useMutation({
+    mutationFn: () => {
+      const n = Number(level);
+      const threshold = kind === 'audit_high' ? null : kind === 'price_move' ? n / 100 : n;
+      return client.call('ui.alertRuleSave', { assetId, kind, threshold });
+    },
+    onSuccess: refresh,
+  });
+  const remove = useMutation({ mutationFn: (ruleId: string) => client.call('ui.alertRuleDelete', { ruleId }), onSuccess: refresh });
+  return (
+    <section className="panel">
+      <h3>Alert rules</h3>
+      <form
+        className="toolbar"
+        onSubmit={(e) => {
+          e.preventDefault();
+          save.mutate();
+        }}
+      >
+        <select aria-label="Alert kind" value={kind} onChange={(e) => setKind(e.target.value as AlertKind)}>
+          {(Object.keys(KIND_LABEL) as AlertKind[]).map((k) => (
+            <option key={k} value={k}>
+              {KIND_LABEL[k]}
+            </option>
+          ))}
+        </select>
+        {kind !== 'audit_high' && <input aria-label="Alert level" value={level} size={6} onChange={(e) => setLevel(e.target.value)} />}
+        <button type="submit" disabled={save.isPending}>
+          Add rule
+        </button>
+      </form>
+      {save.isError && <ErrorState what="the rule" error={save.error} />}
+      {(q.data ?? []).length === 0 ? (
+        <Empty>No alert rules for this asset.</Empty>
+      ) : (
+        <ul className="rule-list" data-testid="alert-rules">
+          {(q.data ?? []).map((r) => (
+            <li key={r.ruleId}>
+              {KIND_LABEL[r.kind]} {r.threshold === null ? '' : r.kind === 'price_move' ? `${(r.threshold * 100).toFixed(1)}%` : r.threshold}{' '}
+              <button type="button" className="link" onClick={() => remove.mutate(r.ruleId)}>
+                Delete
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,160 @@
+/** The ranked universe: filters, search, a virtualised table, top movers and the score distribution. */
+import { useQuery } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
+import type { OverviewRow } from '../../../shared/contract/ui';
+import { Chart } from '../components/Chart';
+import { DataTable, type Column } from '../components/DataTable';
+import { Empty, ErrorState, Loading } from '../components/States';
+import { histogramOption, scoreHistogram } from '../lib/chart-options';
+import { client } from '../lib/client';
+import { formatCount, formatPct, formatScore, formatShare, formatUsd } from '../lib/format';
+import { categoriesOf, filterOverview, NO_FILTERS, parseUsdAmount, topMovers, type OverviewFilters } from '../lib/overview-filter';
+import { useWatchlist } from '../lib/queries';
+import { navigate } from '../lib/route';
+import { useThemeValue } from '../lib/theme-context';
+
+const signed = (n: number | null) => <span className={n === null ? '' : n >= 0 ? 'up' : 'down'}>{formatPct(n)}</span>;
+
+export function Overview() {
+  const query = useQuery({ queryKey: ['ui.overview'], queryFn: () => client.call('ui.overview', {}) });
+  const { watched, toggle } = useWatchlist();
+  const [filters, setFilters] = useState<OverviewFilters>(NO_FILTERS);
+  const [mcapText, setMcapText] = useState('');
+  const theme = useThemeValue();
+  const rows = useMemo(() => query.data?.rows ?? [], [query.data]);
+  const shown = useMemo(() => filterOverview(rows, filters, watched), [rows, filters, watched]);
+  const categories = useMemo(() => categoriesOf(rows), [rows]);
+  const movers = useMemo(() => topMovers(rows, query.data?.asOf ?? null), [rows, query.data?.asOf]);
+  const histogram = useMemo(() => scoreHistogram(rows.map((r) => r.score)), [rows]);
+  const set = (patch: Partial<OverviewFilters>): void => setFilters((f) => ({ ...f, ...patch }));
+  const mcapInvalid = parseUsdAmount(mcapText) === null;
+
+  const columns = useMemo<Column<OverviewRow>[]>(
+    () => [
+      {
+        id: 'watch',
+        header: '★',
+        title: 'On the watchlist',
+        align: 'center',
+        width: 28,
+        value: (r) => (watched.has(r.assetId) ? 1 : 0),
+        render: (r) => {
+          const on = watched.has(r.assetId);
+          return (
+            <button
+              type="button"
+              className={`star ${on ? 'on' : ''}`}
+              aria-label={on ? `Remove ${r.symbol} from the watchlist` : `Add ${r.symbol} to the watchlist`}
+              aria-pressed={on}
+              onClick={(e) => {
+                e.stopPropagation();
+                toggle.mutate({ assetId: r.assetId, watched: !on });
+              }}
+            >
+              {on ? '★' : '☆'}
+            </button>
+          );
+        },
+      },
+      { id: 'symbol', header: 'Symbol', align: 'left', value: (r) => r.symbol, render: (r) => <strong>{r.symbol}</strong> },
+      { id: 'name', header: 'Name', align: 'left', value: (r) => r.name },
+      { id: 'category', header: 'Category', align: 'left', value: (r) => r.category },
+      { id: 'score', header: 'Score', value: (r) => r.score, render: (r) => formatScore(r.score), title: 'Ensemble investment score, 0-100' },
+      { id: 'confidence', header: 'Conf.', value: (r) => r.confidence, render: (r) => formatShare(r.confidence) },
+      { id: 'price', header: 'Price', value: (r) => r.price, render: (r) => formatUsd(r.price) },
+      { id: 'return7d', header: '7d', value: (r) => r.return7d, render: (r) => signed(r.return7d) },
+      { id: 'return30d', header: '30d', value: (r) => r.return30d, render: (r) => signed(r.return30d) },
+      { id: 'marketCap', header: 'Market cap', value: (r) => r.marketCap, render: (r) => formatUsd(r.marketCap) },
+      { id: 'volume', header: 'Volume 24h', value: (r) => r.volume, render: (r) => formatUsd(r.volume) },
+      { id: 'tvl', header: 'TVL', value: (r) => r.tvl, render: (r) => <span title={r.tvlDay ? `as of ${r.tvlDay}` : undefined}>{formatUsd(r.tvl)}</span> },
+      { id: 'commits12w', header: 'Commits 12w', value: (r) => r.commits12w, render: (r) => <span title={r.devWeek ? `to week of ${r.devWeek}` : undefined}>{formatCount(r.commits12w)}</span> },
+      { id: 'auditScore', header: 'Audit', value: (r) => r.auditScore, render: (r) => formatScore(r.auditScore), title: 'Lowest audit score among the asset’s audited contracts' },
+      { id: 'lastDay', header: 'As of (UTC)', value: (r) => r.lastDay },
+    ],
+    [watched, toggle],
+  );
+
+  if (query.isLoading) return <Loading what="the overview" />;
+  if (query.isError) return <ErrorState what="the overview" error={query.error} onRetry={() => void query.refetch()} />;
+  if (rows.length === 0) return <Empty>No assets yet. Run <code>defimon import</code> to load the bundled dataset.</Empty>;
+
+  const toolbar = (
+    <>
+      <input id="overview-search" aria-label="Search assets" placeholder="Search symbol or name  ( / )" value={filters.search} onChange={(e) => set({ search: e.target.value })} />
+      <select aria-label="Category" value={filters.category} onChange={(e) => set({ category: e.target.value })}>
+        <option value="">All categories</option>
+        {categories.map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+      </select>
+      <select aria-label="Chain" value={filters.chain} onChange={(e) => set({ chain: e.target.value })}>
+        <option value="">Any chain</option>
+        <option value="polygon">Polygon</option>
+        <option value="ethereum">Ethereum</option>
+      </select>
+      <input
+        aria-label="Minimum market cap"
+        aria-invalid={mcapInvalid}
+        className={mcapInvalid ? 'invalid' : ''}
+        placeholder="Min market cap (e.g. 100M)"
+        value={mcapText}
+        size={14}
+        onChange={(e) => {
+          setMcapText(e.target.value);
+          const v = parseUsdAmount(e.target.value);
+          if (v !== null) set({ minMarketCap: v });
+        }}
+      />
+      <label>
+        <input type="checkbox" checked={filters.hasAudit} onChange={(e) => set({ hasAudit: e.target.checked })} /> Audited
+      </label>
+      <label>
+        <input type="checkbox" checked={filters.watchedOnly} onChange={(e) => set({ watchedOnly: e.target.checked })} /> Watchlist
+      </label>
+    </>
+  );
+
+  return (
+    <div className="overview">
+      <div className="cards">
+        <section className="panel movers" data-testid="movers">
+          <h3>Top movers, 7 days {query.data?.asOf ? <span className="muted">to {query.data.asOf}</span> : null}</h3>
+          <div className="mover-cols">
+            {(['up', 'down'] as const).map((side) => (
+              <ul key={side}>
+                {movers[side].map((r) => (
+                  <li key={r.assetId}>
+                    <a href={`#/asset/${encodeURIComponent(r.assetId)}`}>{r.symbol}</a> {signed(r.return7d)}
+                  </li>
+                ))}
+                {movers[side].length === 0 && <li className="muted">none</li>}
+              </ul>
+            ))}
+          </div>
+        </section>
+        <section className="panel distribution">
+          <h3>Score distribution</h3>
+          {query.data?.scored ? (
+            <Chart option={histogramOption(histogram, theme === 'dark')} testId="score-histogram" filename="score-distribution" height={150} summary={histogram} />
+          ) : (
+            <Empty>No scores yet: the models have not scored this universe. Train and score them in Models.</Empty>
+          )}
+        </section>
+      </div>
+      {shown.length === 0 && <Empty>No asset matches these filters.</Empty>}
+      <DataTable
+        rows={shown}
+        columns={columns}
+        rowId={(r) => r.assetId}
+        testId="overview-table"
+        csvName="defimon-overview"
+        initialSort={query.data?.scored ? [{ id: 'score', desc: true }] : [{ id: 'marketCap', desc: true }]}
+        onOpen={(r) => navigate({ view: 'asset', assetId: r.assetId })}
+        toolbar={toolbar}
+        maxHeight={560}
+      />
+    </div>
+  );
+}

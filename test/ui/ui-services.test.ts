@@ -1,0 +1,215 @@
+/** The ui domain's read models and user data, against real services on the bundled dataset. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Services } from '../../src/main/services';
+import type { Row } from '../../src/main/services/storage/sqlite';
+import { createTestServices } from '../helpers/app';
+
+let services: Services;
+let cleanup: () => Promise<void>;
+const writes: { table: string; rows: readonly Row[] }[] = [];
+
+const all = <T>(sql: string, ...params: unknown[]): T[] => services.core.store.db.prepare(sql).all(...params) as T[];
+const one = <T>(sql: string, ...params: unknown[]): T => services.core.store.db.prepare(sql).get(...params) as T;
+
+beforeAll(async () => {
+  ({ services, cleanup } = await createTestServices());
+  services.core.store.addWriteHook((table, rows) => writes.push({ table, rows }));
+});
+afterAll(async () => cleanup());
+
+function closeOn(asset: string, day: string): number | null {
+  return one<{ close: number } | undefined>(`SELECT close FROM financial_metrics WHERE asset_id = ? AND day = ? AND close IS NOT NULL ORDER BY CASE source WHEN 'bundled' THEN 1 ELSE 0 END LIMIT 1`, asset, day)?.close ?? null;
+}
+const minusDays = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
+
+describe('ui.overview', () => {
+  it('lists every priced asset with values that match the database', async () => {
+    const o = await services.client.call('ui.overview', {});
+    const priced = one<{ n: number }>('SELECT count(DISTINCT asset_id) AS n FROM financial_metrics WHERE close IS NOT NULL').n;
+    expect(o.total).toBe(priced);
+    expect(o.rows).toHaveLength(priced);
+    expect(o.asOf).toBe(one<{ d: string }>('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').d);
+    expect(o.scored).toBe(false);
+
+    for (const symbol of ['AAVE', 'UNI', 'QUICK', 'BTC']) {
+      const r = o.rows.find((x) => x.assetId === symbol)!;
+      const last = one<{ d: string }>('SELECT MAX(day) AS d FROM financial_metrics WHERE asset_id = ? AND close IS NOT NULL', symbol).d;
+      expect(r.lastDay).toBe(last);
+      expect(r.price).toBe(closeOn(symbol, last));
+      // 7 days back, or the latest close within the week before that.
+      const back = one<{ close: number } | undefined>('SELECT close FROM financial_metrics WHERE asset_id = ? AND close IS NOT NULL AND day <= ? AND day >= ? ORDER BY day DESC LIMIT 1', symbol, minusDays(last, 7), minusDays(last, 14));
+      if (back) expect(r.return7d).toBeCloseTo(r.price! / back.close - 1, 12);
+      else expect(r.return7d).toBeNull();
+    }
+    const aave = o.rows.find((x) => x.assetId === 'AAVE')!;
+    const tvl = one<{ day: string; tvl: number }>('SELECT day, tvl FROM onchain_metrics WHERE asset_id = ? AND tvl IS NOT NULL ORDER BY day DESC LIMIT 1', 'AAVE');
+    expect([aave.tvlDay, aave.tvl]).toEqual([tvl.day, tvl.tvl]);
+    const week = one<{ w: string }>(`SELECT MAX(week_start) AS w FROM github_metrics WHERE asset_id = 'AAVE' AND repo = '*'`).w;
+    const commits = one<{ c: number }>(`SELECT SUM(commits) AS c FROM github_metrics WHERE asset_id = 'AAVE' AND repo = '*' AND week_start > ?`, minusDays(week, 84)).c;
+    expect(aave.devWeek).toBe(week);
+    expect(aave.commits12w).toBe(commits);
+    expect(aave.chains).toEqual(['polygon', 'ethereum']);
+    // Registry contracts of 'Aave v2'/'Aave v3' belong to AAVE by protocol name.
+    expect(aave.contracts).toBe(one<{ n: number }>(`SELECT count(*) AS n FROM smart_contracts WHERE protocol LIKE 'Aave %'`).n);
+  });
+
+  it('pages', async () => {
+    const full = await services.client.call('ui.overview', {});
+    const page = await services.client.call('ui.overview', { limit: 10, offset: 20 });
+    expect(page.total).toBe(full.total);
+    expect(page.rows.map((r) => r.assetId)).toEqual(full.rows.slice(20, 30).map((r) => r.assetId));
+    await expect(services.client.call('ui.overview', { limit: 0 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('shows the ensemble score and the lowest audit score once they exist', async () => {
+    const now = new Date().toISOString();
+    services.core.store.write('ml_predictions', [
+      { asset_id: 'UNI', day: '2024-06-29', model_version: 'ensemble-t1', score: 40, confidence: 0.5, prediction: 0.01, contributions: '{"momentum_30d":0.2}', created_at: now },
+      { asset_id: 'UNI', day: '2024-06-30', model_version: 'ensemble-t1', score: 81, confidence: 0.7, prediction: 0.03, contributions: '{"momentum_30d":0.4,"tvl_growth":-0.1}', created_at: now },
+      { asset_id: 'UNI', day: '2024-06-30', model_version: 'ridge-t1', score: 60, confidence: 0.4, prediction: 0.02, contributions: 'not json', created_at: now },
+    ]);
+    const uniContract = one<{ chain_id: number; address: string }>(`SELECT chain_id, address FROM smart_contracts WHERE protocol LIKE 'Uniswap%' LIMIT 1`);
+    services.core.store.write('smart_contracts', [{ ...uniContract, audit_score: 55, audited_at: now, updated_at: now }]);
+    const o = await services.client.call('ui.overview', {});
+    const uni = o.rows.find((r) => r.assetId === 'UNI')!;
+    expect(o.scored).toBe(true);
+    expect([uni.score, uni.confidence, uni.scoreDay]).toEqual([81, 0.7, '2024-06-30']);
+    expect(uni.auditScore).toBe(55);
+
+    const models = await services.client.call('ui.models', { assetId: 'UNI' });
+    expect(models.map((m) => m.modelVersion)).toEqual(['ensemble-t1', 'ridge-t1']);
+    expect(models[0]!.contributions).toEqual({ momentum_30d: 0.4, tvl_growth: -0.1 });
+    expect(models[1]!.contributions).toEqual({});
+
+    const history = await services.client.call('ui.series', { assetId: 'UNI', family: 'score' });
+    expect(history.days).toEqual(['2024-06-29', '2024-06-30']);
+    expect(history.series[0]!.values).toEqual([40, 81]);
+  });
+});
+
+describe('ui.series', () => {
+  it('returns the full daily market history when it fits', async () => {
+    const rows = all<{ day: string; close: number | null }>(`SELECT day, close FROM financial_metrics WHERE asset_id = 'AAVE' ORDER BY day`);
+    const s = await services.client.call('ui.series', { assetId: 'AAVE', family: 'market', maxPoints: 5000 });
+    expect(s.downsampled).toBe(false);
+    expect(s.total).toBe(rows.length);
+    expect(s.days).toEqual(rows.map((r) => r.day));
+    expect(s.series.find((x) => x.key === 'close')!.values).toEqual(rows.map((r) => r.close));
+  });
+
+  it('downsamples to maxPoints keeping the first, last, highest and lowest points', async () => {
+    const rows = all<{ day: string; close: number }>(`SELECT day, close FROM financial_metrics WHERE asset_id = 'BTC' AND close IS NOT NULL ORDER BY day`);
+    const s = await services.client.call('ui.series', { assetId: 'BTC', family: 'market', maxPoints: 100 });
+    expect(s.downsampled).toBe(true);
+    expect(s.total).toBe(rows.length);
+    expect(s.days.length).toBeLessThanOrEqual(100);
+    expect(s.days.length).toBeGreaterThan(50);
+    const closes = s.series[0]!.values as number[];
+    expect(Math.max(...closes)).toBe(Math.max(...rows.map((r) => r.close)));
+    expect(Math.min(...closes)).toBe(Math.min(...rows.map((r) => r.close)));
+    expect(s.days[0]).toBe(rows[0]!.day);
+    expect(s.days[s.days.length - 1]).toBe(rows[rows.length - 1]!.day);
+    expect([...s.days].sort()).toEqual(s.days);
+  });
+
+  it('bounds by day and reads TVL and weekly development', async () => {
+    const s = await services.client.call('ui.series', { assetId: 'AAVE', family: 'tvl', from: '2021-01-01', to: '2021-01-31' });
+    const rows = all<{ day: string; tvl: number | null }>(`SELECT day, tvl FROM onchain_metrics WHERE asset_id = 'AAVE' AND day BETWEEN '2021-01-01' AND '2021-01-31' AND (tvl IS NOT NULL OR revenue IS NOT NULL) ORDER BY day`);
+    expect(s.days).toEqual(rows.map((r) => r.day));
+    expect(s.series[0]!.values).toEqual(rows.map((r) => r.tvl));
+    const dev = await services.client.call('ui.series', { assetId: 'AAVE', family: 'development', maxPoints: 5000 });
+    const weeks = all<{ week_start: string; commits: number }>(`SELECT week_start, commits FROM github_metrics WHERE asset_id = 'AAVE' AND repo = '*' ORDER BY week_start`);
+    expect(dev.days).toEqual(weeks.map((w) => w.week_start));
+    expect(dev.series[0]!.values).toEqual(weeks.map((w) => w.commits));
+    const onchain = await services.client.call('ui.series', { assetId: 'AAVE', family: 'onchain' });
+    expect(onchain.total).toBe(0);
+  });
+
+  it('rejects an unknown asset and a malformed day', async () => {
+    await expect(services.client.call('ui.series', { assetId: 'NOPE', family: 'market' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(services.client.call('ui.series', { assetId: 'AAVE', family: 'market', from: '2021-13-01' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});
+
+describe('ui.contracts and ui.competitors', () => {
+  it('lists the asset’s contracts and its competitors with their metrics', async () => {
+    const contracts = await services.client.call('ui.contracts', { assetId: 'AAVE' });
+    expect(contracts.length).toBeGreaterThan(0);
+    expect(contracts.every((c) => c.protocol?.startsWith('Aave'))).toBe(true);
+    const now = new Date().toISOString();
+    services.core.store.write('competitor_analysis', [
+      { asset_id: 'AAVE', competitor_id: 'COMP', method: 'embedding', similarity: 0.91, computed_at: now },
+      { asset_id: 'AAVE', competitor_id: 'MKR', method: 'embedding', similarity: 0.72, computed_at: now },
+    ]);
+    const comps = await services.client.call('ui.competitors', { assetId: 'AAVE' });
+    expect(comps.map((c) => [c.row.assetId, c.similarity])).toEqual([
+      ['COMP', 0.91],
+      ['MKR', 0.72],
+    ]);
+    const comp = (await services.client.call('ui.overview', {})).rows.find((r) => r.assetId === 'COMP');
+    expect(comps[0]!.row).toEqual(comp);
+  });
+});
+
+describe('user data', () => {
+  it('watches and unwatches with HLC-stamped tombstones through store.write', async () => {
+    writes.length = 0;
+    await services.client.call('ui.watch', { assetId: 'AAVE', watched: true });
+    await services.client.call('ui.watch', { assetId: 'UNI', watched: true });
+    expect((await services.client.call('ui.watchlist', {})).map((w) => w.assetId)).toEqual(['AAVE', 'UNI']);
+    const before = one<{ hlc: string }>(`SELECT hlc FROM watchlist_items WHERE asset_id = 'AAVE'`).hlc;
+    await services.client.call('ui.watch', { assetId: 'AAVE', watched: false });
+    const after = one<{ hlc: string; deleted: number }>(`SELECT hlc, deleted FROM watchlist_items WHERE asset_id = 'AAVE'`);
+    expect(after.deleted).toBe(1);
+    expect(after.hlc > before).toBe(true);
+    expect((await services.client.call('ui.watchlist', {})).map((w) => w.assetId)).toEqual(['UNI']);
+    expect(writes.filter((w) => w.table === 'watchlist_items')).toHaveLength(3);
+    // The sync outbox queued the change in the same write (one entry per natural key).
+    expect(all<{ key: string }>(`SELECT key FROM sync_outbox WHERE tbl = 'watchlist_items' ORDER BY key`).map((r) => r.key)).toEqual(['["default","AAVE"]', '["default","UNI"]']);
+    // Another list is separate.
+    expect(await services.client.call('ui.watchlist', { name: 'defi' })).toEqual([]);
+    await expect(services.client.call('ui.watch', { assetId: 'NOPE', watched: true })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(one<{ n: number }>(`SELECT count(*) AS n FROM watchlist_items WHERE asset_id = 'NOPE'`).n).toBe(0);
+  });
+
+  it('creates, edits and deletes notes', async () => {
+    const n = await services.client.call('ui.noteSave', { assetId: 'AAVE', body: '  first look  ' });
+    expect(n.body).toBe('first look');
+    const edited = await services.client.call('ui.noteSave', { noteId: n.noteId, assetId: 'AAVE', body: 'second look' });
+    expect(edited.createdAt).toBe(n.createdAt);
+    expect((await services.client.call('ui.notes', { assetId: 'AAVE' })).map((x) => x.body)).toEqual(['second look']);
+    await expect(services.client.call('ui.noteSave', { noteId: n.noteId, assetId: 'UNI', body: 'moved' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(services.client.call('ui.noteSave', { assetId: 'AAVE', body: '   ' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(await services.client.call('ui.noteDelete', { noteId: n.noteId })).toEqual({ deleted: true });
+    expect(await services.client.call('ui.noteDelete', { noteId: n.noteId })).toEqual({ deleted: false });
+    expect(await services.client.call('ui.notes', { assetId: 'AAVE' })).toEqual([]);
+    expect(one<{ deleted: number }>('SELECT deleted FROM notes WHERE note_id = ?', n.noteId).deleted).toBe(1);
+    await expect(services.client.call('ui.noteSave', { noteId: n.noteId, assetId: 'AAVE', body: 'revive' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('validates alert rules and fires them from the data', async () => {
+    await expect(services.client.call('ui.alertRuleSave', { assetId: 'AAVE', kind: 'score_above', threshold: 140 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(services.client.call('ui.alertRuleSave', { assetId: 'AAVE', kind: 'price_move' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(one<{ n: number }>('SELECT count(*) AS n FROM alert_rules').n).toBe(0);
+
+    const [d1, d0] = all<{ day: string }>(`SELECT day FROM financial_metrics WHERE asset_id = 'AAVE' AND close IS NOT NULL ORDER BY day DESC LIMIT 2`).map((r) => r.day);
+    const move = closeOn('AAVE', d1!)! / closeOn('AAVE', d0!)! - 1;
+    const fires = await services.client.call('ui.alertRuleSave', { assetId: 'AAVE', kind: 'price_move', threshold: Math.abs(move) / 2 });
+    const quiet = await services.client.call('ui.alertRuleSave', { assetId: 'AAVE', kind: 'price_move', threshold: Math.abs(move) * 2 });
+    // UNI's ensemble score went 40 -> 81 (written above): crossing 70 upwards fires, 90 does not.
+    const crossed = await services.client.call('ui.alertRuleSave', { assetId: 'UNI', kind: 'score_above', threshold: 70 });
+    await services.client.call('ui.alertRuleSave', { assetId: 'UNI', kind: 'score_above', threshold: 90 });
+    const off = await services.client.call('ui.alertRuleSave', { assetId: 'AAVE', kind: 'price_move', threshold: Math.abs(move) / 3, enabled: false });
+
+    const alerts = await services.client.call('ui.alerts', {});
+    expect(alerts.map((a) => a.ruleId).sort()).toEqual([fires.ruleId, crossed.ruleId].sort());
+    expect(alerts.find((a) => a.ruleId === fires.ruleId)).toMatchObject({ key: `${fires.ruleId}:${d1}`, day: d1, kind: 'price_move' });
+    expect(alerts.find((a) => a.ruleId === crossed.ruleId)!.message).toContain('81');
+
+    expect(await services.client.call('ui.alertRuleDelete', { ruleId: quiet.ruleId })).toEqual({ deleted: true });
+    expect((await services.client.call('ui.alertRules', { assetId: 'AAVE' })).map((r) => r.ruleId).sort()).toEqual([fires.ruleId, off.ruleId].sort());
+    const updated = await services.client.call('ui.alertRuleSave', { ruleId: off.ruleId, assetId: 'AAVE', kind: 'price_move', threshold: Math.abs(move) / 3, enabled: true });
+    expect(updated.createdAt).toBe(off.createdAt);
+    expect((await services.client.call('ui.alerts', {})).some((a) => a.ruleId === off.ruleId)).toBe(true);
+  });
+});
