@@ -1,89 +1,251 @@
 /**
- * The desktop app's main process: the only code that imports electron. It builds the services,
- * registers the contract over IPC and opens a hardened window; it stays a router.
+ * The desktop app's main process: the only code that imports electron. It stays a router:
+ * the services (database, collectors, models, sync) run in a utility process, settings and the
+ * OS keychain stay here, and the contract reaches the window over validated IPC. See README.md.
  */
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, shell } from 'electron';
-import { loadConfig } from '../services/config/config';
-import { createServices, type Services } from '../services';
-import { isOwnPage, registerIpc } from './ipc';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, screen, session, shell, utilityProcess, type WebContents } from 'electron';
+import Store from 'electron-store';
+import pino from 'pino';
+import type { Envelope } from '../../shared/client';
+import { IPC_EVENT_CHANNEL } from '../../shared/ipc';
+import { loadConfig, type DefimonConfig } from '../services/config/config';
+import { createEventBus } from '../services/events/bus';
+import { createLogger, type Logger } from '../services/log/logger';
+import { dispatch, type Handlers } from '../services/rpc/dispatch';
+import { createSettingsDomain } from '../services/settings';
+import { installCrashHandlers } from './crash';
+import type { HostChild } from './host-protocol';
+import { APP_SCHEME, isTrustedSender, registerIpc } from './ipc';
+import { buildMenuTemplate } from './menu';
+import { createServicesRouter, type ServicesRouter } from './services-router';
+import { createDesktopSettings } from './settings-store';
+import { createUpdateController } from './updates';
+import { guardWebContents, restoreWindowState, serveRenderer, windowOptions, type WindowState } from './window';
 
-const devServerUrl = process.env.ELECTRON_RENDERER_URL;
-let services: Services | undefined;
+const devServerUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL;
+const rendererRoot = path.join(__dirname, '../renderer');
+
+// Before `ready`: every renderer sandboxed, and the app's own scheme treated like https.
+app.enableSandbox();
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, codeCache: true } }]);
+
+const appWindows = new Set<number>();
+let router: ServicesRouter | undefined;
 let disposeIpc: (() => void) | undefined;
+let quitting = false;
 
-export function windowOptions(preloadPath: string): Electron.BrowserWindowConstructorOptions {
+function sendCommand(command: 'openSettings' | 'openData' | 'openModels'): void {
+  for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC_EVENT_CHANNEL, { name: 'shell.command', payload: { command } });
+}
+
+function createWindow(stateStore: Store<{ bounds?: WindowState }>): BrowserWindow {
+  const state = restoreWindowState(stateStore.get('bounds'), screen.getAllDisplays());
+  const win = new BrowserWindow(windowOptions(path.join(__dirname, '../preload/index.js'), state));
+  const id = win.webContents.id;
+  appWindows.add(id);
+  if (state.maximized) win.maximize();
+  win.once('ready-to-show', () => win.show());
+  win.on('close', () => {
+    stateStore.set('bounds', { ...win.getNormalBounds(), maximized: win.isMaximized() });
+  });
+  win.on('closed', () => appWindows.delete(id));
+  if (devServerUrl) void win.loadURL(devServerUrl);
+  else void win.loadURL(`${APP_SCHEME}://defimon/index.html`);
+  return win;
+}
+
+function forkServices(): HostChild {
+  const child = utilityProcess.fork(path.join(__dirname, 'services-host.js'), [], {
+    serviceName: 'DEFIMON services',
+    env: { ...process.env, DEFIMON_SERVICES_HOST: '1' },
+    stdio: 'inherit',
+  });
   return {
-    width: 1440,
-    height: 900,
-    minWidth: 960,
-    minHeight: 600,
-    show: false,
-    backgroundColor: '#0f1217',
-    title: 'DEFIMON',
-    webPreferences: {
-      preload: preloadPath,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      spellcheck: false,
+    post: (msg) => child.postMessage(msg),
+    onMessage: (listener) => child.on('message', listener),
+    onExit: (listener) => child.on('exit', listener),
+    kill: () => {
+      child.kill();
     },
   };
 }
 
-async function createWindow(): Promise<BrowserWindow> {
-  const win = new BrowserWindow(windowOptions(path.join(__dirname, '../preload/index.js')));
-  win.once('ready-to-show', () => win.show());
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  win.webContents.on('will-navigate', (event, url) => {
-    if (!isOwnPage(url, devServerUrl)) event.preventDefault();
-  });
-  if (devServerUrl) await win.loadURL(devServerUrl);
-  else await win.loadFile(path.join(__dirname, '../renderer/index.html'));
-  return win;
+function mainLogger(dataDir: string): Logger {
+  // The services process owns the rotating log; main writes its own small file beside it.
+  const destination = pino.destination({ dest: path.join(dataDir, 'logs', 'main.log'), mkdir: true, sync: false });
+  return createLogger({ dataDir, level: 'info', toStderr: false, destination: destination as unknown as NodeJS.WritableStream });
 }
 
 async function start(): Promise<void> {
   await app.whenReady();
-  const config = loadConfig({
-    overrides: {
-      mode: 'desktop',
-      dataDir: process.env.DEFIMON_DATA_DIR ?? app.getPath('userData'),
-      ...(app.isPackaged ? { datasetDir: path.join(process.resourcesPath, 'dataset') } : {}),
+  const dataDir = process.env.DEFIMON_DATA_DIR ?? app.getPath('userData');
+  const logsDir = path.join(dataDir, 'logs');
+  const log = mainLogger(dataDir);
+  installCrashHandlers({ proc: process, log, logsDir, showError: (title, detail) => dialog.showErrorBox(title, detail) });
+
+  // Settings and secrets: hand-written clear-text secrets are encrypted before anything reads them.
+  const settings = createDesktopSettings(dataDir, app.getVersion());
+  const moved = settings.encryptClearSecrets();
+  if (moved.length > 0) log.info({ keys: moved }, 'clear-text secrets in the settings file were encrypted with the OS keychain');
+  const { secrets, unreadable } = settings.secretsForConfig();
+  if (unreadable.length > 0) log.warn({ keys: unreadable }, 'stored secrets this keychain cannot decrypt were skipped');
+  let config: DefimonConfig;
+  try {
+    config = loadConfig({
+      overrides: {
+        ...secrets,
+        mode: 'desktop',
+        dataDir,
+        ...(app.isPackaged ? { datasetDir: path.join(process.resourcesPath, 'dataset') } : {}),
+      },
+    });
+  } catch (err) {
+    dialog.showErrorBox('DEFIMON cannot start', `The settings file ${settings.path} is invalid:\n${(err as Error).message}`);
+    app.exit(1);
+    return;
+  }
+
+  // Settings are answered here (the keychain is here); everything else goes to the services process.
+  const bus = createEventBus();
+  const settingsDomain = createSettingsDomain({ config, log, bus }, settings);
+  const localHandlers = settingsDomain.handlers as unknown as Handlers;
+  const local = {
+    has: (method: string) => Object.prototype.hasOwnProperty.call(settingsDomain.handlers, method),
+    call: (method: string, input: unknown): Promise<Envelope> => dispatch(localHandlers, method, input, { origin: 'ipc' }, log),
+  };
+  const services = createServicesRouter({
+    spawn: forkServices,
+    config,
+    log,
+    local,
+    onFault: ({ error, fatal, context }) => {
+      if (fatal) return; // the exit that follows is reported once, with the choice to restart
+      dialog.showErrorBox('DEFIMON services hit an unexpected error', `${error.code}: ${error.message}\n(${context}; the services keep running. Details are in ${logsDir}.)`);
+    },
+    onUnexpectedExit: (code) => {
+      if (quitting) return;
+      void dialog
+        .showMessageBox({
+          type: 'error',
+          buttons: ['Restart Services', 'Quit'],
+          defaultId: 0,
+          message: 'The DEFIMON services stopped unexpectedly',
+          detail: `Exit code ${code ?? 'none'}. Your data is safe: every write is a transaction. Details are in ${logsDir}.`,
+        })
+        .then(({ response }) => (response === 0 ? services.restart() : app.quit()))
+        .catch((err: unknown) => log.error({ err }, 'restarting the services failed'));
     },
   });
-  services = await createServices(config);
+  router = services;
+  try {
+    await services.start();
+  } catch (err) {
+    dialog.showErrorBox('DEFIMON cannot start', `${(err as Error).message}\n\nDetails are in ${logsDir}.`);
+    app.exit(1);
+    return;
+  }
+
   disposeIpc = registerIpc({
     ipcMain,
-    services,
-    isTrustedSender: (event) => event.senderFrame !== null && event.senderFrame.parent === null && isOwnPage(event.senderFrame.url, devServerUrl),
-    targets: () => BrowserWindow.getAllWindows().map((w) => w.webContents),
+    call: services.call,
+    subscribe: (listener) => {
+      const offRemote = services.subscribe(listener);
+      const offLocal = bus.onAny(listener);
+      return () => {
+        offRemote();
+        offLocal();
+      };
+    },
+    log,
+    isTrustedSender: (event) => isTrustedSender(event, { devServerUrl, isAppWindow: (wc: WebContents) => appWindows.has(wc.id) }),
+    targets: () => BrowserWindow.getAllWindows().filter((w) => appWindows.has(w.webContents.id)).map((w) => w.webContents),
   }).dispose;
-  await createWindow();
+
+  // No permission (camera, notifications, geolocation...) is ever granted to a page.
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  protocol.handle(APP_SCHEME, (request) => serveRenderer(request, rendererRoot));
+
+  const updates = createUpdateController({ load: async () => (await import('electron-updater')).autoUpdater, log, isPackaged: app.isPackaged });
+  const stateStore = new Store<{ bounds?: WindowState }>({ cwd: dataDir, name: 'window-state' });
+  const setMenu = (): void => {
+    Menu.setApplicationMenu(
+      Menu.buildFromTemplate(
+        buildMenuTemplate({
+          platform: process.platform,
+          devTools: !app.isPackaged,
+          updatesEnabled: updates.feedUrl !== null,
+          commands: {
+            openSettings: () => sendCommand('openSettings'),
+            openDataView: () => sendCommand('openData'),
+            openModelsView: () => sendCommand('openModels'),
+            openDataFolder: () => void shell.openPath(dataDir),
+            openLogsFolder: () => void shell.openPath(logsDir),
+            restartServices: () => void services.restart().catch((err: unknown) => dialog.showErrorBox('Restarting the services failed', (err as Error).message)),
+            checkForUpdates: () => void updates.checkNow(),
+            openAbout: () => void showAbout(services),
+          },
+        }),
+      ),
+    );
+  };
+  const applyUpdates = async (): Promise<void> => {
+    await updates.apply(settings.view().values.updates);
+    setMenu();
+  };
+  bus.on('settings.changed', ({ keys }) => {
+    if (keys.includes('updates')) void applyUpdates();
+  });
+  await applyUpdates();
+
+  createWindow(stateStore);
+  app.on('second-instance', () => {
+    const win = BrowserWindow.getAllWindows()[0];
+    if (win) {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+    } else createWindow(stateStore);
+  });
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) void createWindow();
+    if (BrowserWindow.getAllWindows().length === 0) createWindow(stateStore);
   });
 }
+
+async function showAbout(services: ServicesRouter): Promise<void> {
+  const info = await services.call('system.info', {});
+  const dataset = info.ok ? (info.data as { dataset: { name: string; cutoff: string; attribution: string } | null }).dataset : null;
+  await dialog.showMessageBox({
+    type: 'info',
+    message: `DEFIMON ${app.getVersion()}`,
+    detail: dataset ? `Bundled data: ${dataset.name}, up to ${dataset.cutoff}.\n${dataset.attribution}` : 'No bundled dataset is installed.',
+  });
+}
+
+// Every webContents (windows, and anything a page tries to open) is guarded the same way.
+app.on('web-contents-created', (_event, wc) => guardWebContents(wc, { devServerUrl, openExternal: (url) => void shell.openExternal(url) }));
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 
 app.on('will-quit', (event) => {
-  if (!services) return;
+  if (router === undefined) return;
+  // Close the services (and with them the database) before the app exits.
   event.preventDefault();
+  quitting = true;
   disposeIpc?.();
-  const s = services;
-  services = undefined;
-  void s.close().finally(() => app.quit());
+  const r = router;
+  router = undefined;
+  void r.shutdown().finally(() => app.quit());
 });
 
-void start().catch((err: unknown) => {
-  console.error('DEFIMON failed to start:', err);
-  app.exit(1);
-});
+if (!app.requestSingleInstanceLock()) {
+  // Another DEFIMON is running: it gets focus (second-instance) and this one leaves.
+  app.quit();
+} else {
+  void start().catch((err: unknown) => {
+    dialog.showErrorBox('DEFIMON failed to start', (err as Error).message);
+    app.exit(1);
+  });
+}

@@ -147,4 +147,6 @@ export const settingsMethods = {
 export const settingsEvents = {
   /** Settings were changed; `restartRequired` when a changed key is read only at start. */
   'settings.changed': z.object({ keys: z.array(z.string()), restartRequired: z.boolean() }),
+  /** A desktop menu command for the renderer to carry out (desktop app only). */
+  'shell.command': z.object({ command: z.enum(['openSettings', 'openData', 'openModels']) }),
 };

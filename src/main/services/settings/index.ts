@@ -19,7 +19,8 @@ export interface SettingsDomain {
 /** The app version the settings document migrates to; kept in step with package.json by a test. */
 export const SETTINGS_APP_VERSION = '0.1.0';
 
-export function createSettingsDomain(core: Core, service?: SettingsService): SettingsDomain {
+/** `core` needs only config, log and bus, so the desktop main process can run this domain too. */
+export function createSettingsDomain(core: Pick<Core, 'config' | 'log' | 'bus'>, service?: SettingsService): SettingsDomain {
   const settings = service ?? createSettingsService({ backend: createJsonFileBackend(path.join(core.config.dataDir, CONFIG_FILE_NAME)), vault: null, appVersion: SETTINGS_APP_VERSION });
   const announce = (changed: string[], pendingRestart: string[]): void => {
     if (changed.length === 0) return;
