@@ -118,6 +118,9 @@ export class BlockCache {
   get(n: number): { t: number; hash: string } | undefined {
     return this.ts.get(n);
   }
+  clear(): void {
+    this.ts.clear();
+  }
   set(n: number, t: number, hash: string): void {
     if (this.ts.size >= this.max) {
       // Walks go forward; dropping the oldest half keeps memory flat.
@@ -363,10 +366,10 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
   async function checkContinuity(scope: string, nextBlock: number, lastHash: string | null): Promise<void> {
     if (lastHash === null || nextBlock === 0) return;
     const prev = nextBlock - 1;
-    const known = cache.get(prev);
-    if (known === undefined) await fetchHeaders(rpc, [prev], 1, cache, signal);
-    const hash = cache.get(prev)?.hash;
-    if (hash !== lastHash) {
+    // Always asked afresh: a cached header is exactly what a reorg would have invalidated.
+    const blk = await rpc.call('eth_getBlockByNumber', [toHex(prev), false], RpcBlock.nullable(), signal);
+    if (blk?.hash !== lastHash) {
+      cache.clear();
       throw new AppError('CONFLICT', `chain: block ${prev} changed since it was collected for ${scope} (a reorg deeper than the ${settings.confirmations}-block confirmation depth); raise DEFIMON_CHAIN_CONFIRMATIONS and re-collect this token from an earlier block`);
     }
   }

@@ -1,0 +1,182 @@
+/**
+ * The chain collector against a real hardhat node: an ERC-20 compiled by solc-js, thousands of
+ * transfers (mints, burns, zero-value and multi-recipient transfers) spread over four UTC days,
+ * and the expected daily aggregates computed from what the test sent, not by the collector.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { formatUnits } from 'ethers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OnchainDay } from '../../src/shared/contract/collect';
+import { createTestServices } from '../helpers/app';
+import { REPO_ROOT, tempDataDir } from '../helpers/services';
+import { deployToken, expectedAggregates, prng, startHardhatNode, TransferSimulator, type ExpectedDay, type Node } from './chain-helpers';
+
+const run = promisify(execFile);
+const DAY0 = Date.parse('2024-03-01T00:00:00Z') / 1000;
+const HOUR = 3600;
+
+function compare(actual: OnchainDay[], expected: ExpectedDay[], decimals: number): void {
+  expect(actual.map((d) => d.day)).toEqual(expected.map((d) => d.day));
+  for (const [i, e] of expected.entries()) {
+    const a = actual[i] as OnchainDay;
+    expect({ day: a.day, transfers: a.transfers, active: a.active_addresses, newHolders: a.new_holders, holders: a.holders }).toEqual({ day: e.day, transfers: e.transfers, active: e.active_addresses, newHolders: e.new_holders, holders: e.holders });
+    expect(a.volume).toBeCloseTo(Number(formatUnits(e.volume, decimals)), 6);
+    if (e.top10_share === null) expect(a.top10_share).toBeNull();
+    else expect(a.top10_share).toBeCloseTo(e.top10_share, 6);
+  }
+}
+
+describe('chain collector against a local hardhat node', () => {
+  let node: Node;
+  let token: string;
+  let sim: TransferSimulator;
+  let head: number;
+  const confirmations = 5;
+
+  beforeAll(async () => {
+    process.env.DEFIMON_CHAIN_CONFIRMATIONS = String(confirmations);
+    // Small ranges so the walk crosses many range and day boundaries.
+    process.env.DEFIMON_CHAIN_INITIAL_RANGE = '3';
+    process.env.DEFIMON_CHAIN_MAX_RANGE = '8';
+    node = await startHardhatNode();
+    token = await deployToken(node, 'TT', 18);
+    sim = new TransferSimulator(node, token, prng(42));
+    // Four days; blocks just before and exactly at midnight test the day boundary.
+    for (let d = 0; d < 4; d++) {
+      const base = DAY0 + d * 86_400;
+      for (const at of [HOUR, 5 * HOUR, 11 * HOUR, 17 * HOUR, 86_399]) await sim.mineBlock(base + at, 110);
+    }
+    await sim.mineBlock(DAY0 + 4 * 86_400, 40);
+    await sim.mineEmpty(confirmations + 1, DAY0 + 4 * 86_400 + HOUR);
+    head = Number(BigInt(await node.rpc<string>('eth_blockNumber')));
+  }, 180_000);
+
+  afterAll(async () => {
+    await node?.stop();
+  });
+
+  it('aggregates per UTC day exactly as computed from the sent transfers, incrementally and idempotently', async () => {
+    expect(sim.sent.length).toBeGreaterThan(3000);
+    const { services, cleanup } = await createTestServices({ rpcUrl: node.url, chainId: 31337, autoImport: false });
+    try {
+      const progress: { done: number; total: number | null; finished: boolean }[] = [];
+      const off = services.client.on('progress', (p) => {
+        if (p.kind === 'collect:chain') progress.push({ done: p.done, total: p.total, finished: p.finished });
+      });
+      // First run stops mid-way (inside day 2); the second continues from the checkpoint.
+      const mid = 12;
+      const first = await services.client.call('collect.run', { source: 'chain', tokens: [token], fromBlock: 0, toBlock: mid });
+      expect(first[0]?.details.toBlock).toBe(mid);
+      const second = await services.client.call('collect.run', { source: 'chain', tokens: [token] });
+      expect(second[0]?.details.toBlock).toBe(head - confirmations);
+      off();
+      const last = progress.at(-1);
+      expect(last?.finished).toBe(true);
+      expect(last?.total).not.toBeNull();
+      expect(last?.done).toBe(last?.total);
+
+      const metrics = await services.client.call('collect.onchainMetrics', { token });
+      compare(metrics.days, expectedAggregates(sim.sent), 18);
+      expect(metrics.decimals).toBe(18);
+
+      // Running again adds nothing and changes nothing.
+      const before = services.core.store.db.prepare(`SELECT asset_id, day, transfers, volume_token, active_addresses, new_holders, holders, top10_share FROM onchain_metrics ORDER BY day`).all();
+      const balancesBefore = services.core.store.db.prepare('SELECT count(*) AS n FROM token_balances').get() as { n: number };
+      const again = await services.client.call('collect.run', { source: 'chain', tokens: [token] });
+      expect(again[0]?.details.logs).toBe(0);
+      expect(services.core.store.db.prepare(`SELECT asset_id, day, transfers, volume_token, active_addresses, new_holders, holders, top10_share FROM onchain_metrics ORDER BY day`).all()).toEqual(before);
+      expect(services.core.store.db.prepare('SELECT count(*) AS n FROM token_balances').get()).toEqual(balancesBefore);
+
+      // Network per day against the node's own blocks.
+      const to = head - confirmations;
+      const blocks = (await node.batch(Array.from({ length: to + 1 }, (_, n) => ({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, false] })))) as { timestamp: string; transactions: string[]; gasUsed: string; gasLimit: string }[];
+      const perDay = new Map<string, { blocks: number; txs: number; used: number; limit: number }>();
+      for (const b of blocks) {
+        const day = new Date(Number(BigInt(b.timestamp)) * 1000).toISOString().slice(0, 10);
+        const d = perDay.get(day) ?? { blocks: 0, txs: 0, used: 0, limit: 0 };
+        d.blocks++;
+        d.txs += b.transactions.length;
+        d.used += Number(BigInt(b.gasUsed));
+        d.limit += Number(BigInt(b.gasLimit));
+        perDay.set(day, d);
+      }
+      const network = await services.client.call('collect.networkMetrics', {});
+      expect(network.map((n) => n.day)).toEqual([...perDay.keys()].sort());
+      for (const n of network) {
+        const e = perDay.get(n.day);
+        expect(n.blocks).toBe(e?.blocks);
+        expect(n.transactions).toBe(e?.txs);
+        expect(n.utilisation).toBeCloseTo((e?.used ?? 0) / (e?.limit ?? 1), 9);
+      }
+      expect(network.some((n) => (n.median_gas_price_gwei ?? 0) > 0)).toBe(true);
+
+      const status = await services.client.call('collect.status', {});
+      const chain = status.sources.find((s) => s.source === 'chain');
+      expect(chain?.lastSuccessAt).not.toBeNull();
+      expect(chain?.running).toBe(false);
+      expect(status.providers.find((p) => p.provider === 'rpc')?.calls).toBeGreaterThan(0);
+    } finally {
+      await cleanup();
+    }
+  }, 180_000);
+
+  it('never counts blocks inside the confirmation depth, so a reorg there leaves the aggregates right; a deeper one is refused', async () => {
+    const { services, cleanup } = await createTestServices({ rpcUrl: node.url, chainId: 31337, autoImport: false });
+    try {
+      await services.client.call('collect.run', { source: 'chain', tokens: [token], fromBlock: 0, network: false });
+      const t0 = DAY0 + 5 * 86_400;
+      const snapshot = await node.rpc<string>('evm_snapshot');
+      const saved = { sent: sim.sent.length, balances: new Map(sim.balances) };
+      // Fork A: three blocks of transfers, still within the confirmation depth when collected.
+      for (let i = 0; i < 3; i++) await sim.mineBlock(t0 + i * HOUR, 60);
+      await services.client.call('collect.run', { source: 'chain', tokens: [token], network: false });
+      // The reorg: fork A disappears, fork B replaces it and grows past the depth.
+      expect(await node.rpc<boolean>('evm_revert', [snapshot])).toBe(true);
+      sim.sent.length = saved.sent;
+      sim.balances.clear();
+      for (const [k, v] of saved.balances) sim.balances.set(k, v);
+      for (let i = 0; i < 4; i++) await sim.mineBlock(t0 + 2 * HOUR + i * HOUR, 60);
+      await sim.mineEmpty(confirmations + 1, t0 + 10 * HOUR);
+      await services.client.call('collect.run', { source: 'chain', tokens: [token], network: false });
+      const metrics = await services.client.call('collect.onchainMetrics', { token });
+      compare(metrics.days, expectedAggregates(sim.sent), 18);
+
+      // A reorg deeper than the depth (blocks already collected change) is detected, not absorbed.
+      const deep = await node.rpc<string>('evm_snapshot');
+      await sim.mineBlock(t0 + 12 * HOUR, 10);
+      await sim.mineEmpty(confirmations + 2, t0 + 13 * HOUR);
+      await services.client.call('collect.run', { source: 'chain', tokens: [token], network: false });
+      await node.rpc('evm_revert', [deep]);
+      await sim.mineEmpty(confirmations + 6, t0 + 14 * HOUR);
+      await expect(services.client.call('collect.run', { source: 'chain', tokens: [token], network: false })).rejects.toMatchObject({ code: 'CONFLICT' });
+      const status = await services.client.call('collect.status', {});
+      expect(status.sources.find((s) => s.source === 'chain')?.lastError?.code).toBe('CONFLICT');
+    } finally {
+      await cleanup();
+    }
+  }, 180_000);
+
+  it('runs from the CLI: collect chain --rpc --token, then metrics onchain --json', async () => {
+    const tmp = tempDataDir('defimon-cli-chain');
+    const env = { ...process.env, DEFIMON_DATA_DIR: tmp.dir, DEFIMON_CHAIN_ID: '31337', DEFIMON_AUTO_IMPORT: 'false', DEFIMON_LOG_LEVEL: 'silent' };
+    const bin = path.join(REPO_ROOT, 'bin', 'defimon.cjs');
+    try {
+      const collected = await run(process.execPath, [bin, 'collect', 'chain', '--rpc', node.url, '--token', token, '--from-block', '0', '--to-block', '10', '--no-network', '--json'], { env });
+      const summary = JSON.parse(collected.stdout) as { source: string; items: number }[];
+      expect(summary[0]?.source).toBe('chain');
+      expect(summary[0]?.items).toBeGreaterThan(0);
+      const out = await run(process.execPath, [bin, 'metrics', 'onchain', '--token', token.toUpperCase().replace('0X', '0x'), '--json'], { env });
+      const days = JSON.parse(out.stdout) as OnchainDay[];
+      compare(days, expectedAggregates(sim.sent.filter((t) => t.block <= 10)), 18);
+      expect(Object.keys(days[0] as object).sort()).toEqual(['active_addresses', 'day', 'holders', 'new_holders', 'top10_share', 'transfers', 'volume', 'volume_usd']);
+      expect(days.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d.day))).toBe(true);
+      const bad = await run(process.execPath, [bin, 'collect', 'chain', '--rpc', node.url, '--from-block', 'x', '--json'], { env }).catch((e: { code: number; stdout: string }) => e);
+      expect((bad as { code: number }).code).toBe(2);
+      expect(JSON.parse((bad as { stdout: string }).stdout).error.code).toBe('INVALID_INPUT');
+    } finally {
+      tmp.remove();
+    }
+  }, 120_000);
+});
