@@ -1,0 +1,169 @@
+/** The client discipline against a local server scripted with each fault case. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createHttpClient, parseRetryAfter, type ProviderPolicy } from '../../src/main/services/collect/http';
+import { createRpcClient, isRangeTooLarge } from '../../src/main/services/collect/jsonrpc';
+import { createLogger } from '../../src/main/services/log/logger';
+import { createLocalPorts, type Ports } from '../../src/main/services/shared/ports';
+import { tempDataDir } from '../helpers/services';
+import { startApiServer, type ApiServer } from './api-server';
+
+const Price = z.object({ price: z.number() });
+
+describe('HTTP client discipline', () => {
+  let api: ApiServer;
+  let ports: Ports;
+  const tmp = tempDataDir('defimon-http');
+  const log = createLogger({ dataDir: tmp.dir, level: 'silent', toStderr: false });
+  const policy: ProviderPolicy = { name: 'test', ratePerSec: 1000, burst: 1000, baseDelayMs: 5, maxDelayMs: 2000, maxRetries: 3, timeoutMs: 300 };
+  const client = (p: Partial<ProviderPolicy> = {}) => createHttpClient({ ports, log }, { ...policy, ...p });
+
+  beforeAll(async () => {
+    api = await startApiServer();
+  });
+  afterEach(() => {
+    api.requests.length = 0;
+    ports = createLocalPorts();
+  });
+  afterAll(async () => {
+    await api.close();
+    tmp.remove();
+  });
+  ports = createLocalPorts();
+
+  it('honours Retry-After on 429, then succeeds', async () => {
+    api.on('/429', { status: 429, headers: { 'retry-after': '1' }, json: { error: 'slow down' } }, { json: { price: 3 } });
+    const c = client();
+    const res = await c.request({ url: `${api.url}/429`, schema: Price });
+    expect(res.data.price).toBe(3);
+    expect(api.count('/429')).toBe(2);
+    const [a, b] = api.requests;
+    expect((b?.at ?? 0) - (a?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect(c.state().retries).toBe(1);
+    expect(c.state().rateLimitedUntil).toBeNull();
+  });
+
+  it('retries 5xx with backoff and gives up after maxRetries with the status in the error', async () => {
+    api.on('/flaky', { status: 503, body: 'unavailable' }, { status: 502, body: 'bad gateway' }, { json: { price: 1 } });
+    expect((await client().request({ url: `${api.url}/flaky`, schema: Price })).data.price).toBe(1);
+    expect(api.count('/flaky')).toBe(3);
+    api.on('/down', { status: 500, body: 'boom' });
+    await expect(client({ maxRetries: 2 }).request({ url: `${api.url}/down`, schema: Price, what: 'price' })).rejects.toMatchObject({ code: 'UPSTREAM', details: { provider: 'test', status: 500 } });
+    expect(api.count('/down')).toBe(3);
+  });
+
+  it('never retries another 4xx', async () => {
+    api.on('/bad', { status: 400, json: { message: 'bad request' } });
+    await expect(client().request({ url: `${api.url}/bad`, schema: Price })).rejects.toMatchObject({ code: 'UPSTREAM', retryable: false });
+    api.on('/gone', { status: 404, json: { message: 'nope' } });
+    await expect(client().request({ url: `${api.url}/gone`, schema: Price })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(api.count('/bad')).toBe(1);
+    expect(api.count('/gone')).toBe(1);
+  });
+
+  it('times out a hanging request, retrying a bounded number of times', async () => {
+    api.on('/hang', { hang: true });
+    await expect(client({ timeoutMs: 150, maxRetries: 1 }).request({ url: `${api.url}/hang`, schema: Price })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(api.count('/hang')).toBe(2);
+  });
+
+  it('fails malformed JSON, a truncated body and schema drift without retrying, naming the problem', async () => {
+    api.on('/malformed', { body: '{"price": 1,,}' });
+    await expect(client().request({ url: `${api.url}/malformed`, schema: Price })).rejects.toMatchObject({ code: 'MALFORMED_DATA', message: expect.stringContaining('not valid JSON') });
+    expect(api.count('/malformed')).toBe(1);
+    api.on('/cut', { body: '{"price": 1' });
+    await expect(client().request({ url: `${api.url}/cut`, schema: Price })).rejects.toMatchObject({ code: 'MALFORMED_DATA' });
+    api.on('/drift', { json: { price: '1.5' } });
+    await expect(client().request({ url: `${api.url}/drift`, schema: Price })).rejects.toMatchObject({ code: 'MALFORMED_DATA', message: expect.stringContaining('price') });
+    expect(api.count('/drift')).toBe(1);
+    // A connection cut mid-body is a transport failure: retried, then reported.
+    api.on('/truncated', { truncate: '{"price": ', declaredLength: 200 });
+    await expect(client({ maxRetries: 1 }).request({ url: `${api.url}/truncated`, schema: Price })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(api.count('/truncated')).toBe(2);
+  });
+
+  it('fails at once when told to wait longer than it may', async () => {
+    api.on('/long', { status: 429, headers: { 'retry-after': '3600' }, json: {} });
+    const c = client();
+    await expect(c.request({ url: `${api.url}/long`, schema: Price })).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    expect(api.count('/long')).toBe(1);
+    expect(c.state().rateLimitedUntil).not.toBeNull();
+  });
+
+  it('treats GitHub-style 403 with remaining 0 as a rate limit and records the limit headers', async () => {
+    const reset = Math.floor(Date.now() / 1000) + 7200;
+    api.on('/gh', { status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-limit': '60', 'x-ratelimit-reset': String(reset) }, json: { message: 'API rate limit exceeded' } });
+    const c = client();
+    await expect(c.request({ url: `${api.url}/gh`, schema: Price })).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    expect(c.state()).toMatchObject({ remaining: 0, limit: 60 });
+  });
+
+  it('shares cached responses: two clients asking the same request within the TTL make one upstream call', async () => {
+    api.on('/cached', { json: { price: 7 } });
+    const a = client();
+    const b = client();
+    const [r1, r2] = await Promise.all([a.request({ url: `${api.url}/cached`, schema: Price, cacheTtlSec: 60 }), b.request({ url: `${api.url}/cached`, schema: Price, cacheTtlSec: 60 })]);
+    const r3 = await b.request({ url: `${api.url}/cached`, schema: Price, cacheTtlSec: 60 });
+    expect([r1.data.price, r2.data.price, r3.data.price]).toEqual([7, 7, 7]);
+    expect(api.count('/cached')).toBe(1);
+    expect(r3.cached).toBe(true);
+    // Without a TTL every call goes upstream.
+    await a.request({ url: `${api.url}/cached`, schema: Price });
+    expect(api.count('/cached')).toBe(2);
+  });
+
+  it('is cancelled by its AbortSignal while waiting to retry', async () => {
+    api.on('/slow429', { status: 429, headers: { 'retry-after': '1' }, json: {} });
+    const ctrl = new AbortController();
+    const p = client().request({ url: `${api.url}/slow429`, schema: Price, signal: ctrl.signal });
+    setTimeout(() => ctrl.abort(), 100);
+    await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(api.count('/slow429')).toBe(1);
+  });
+
+  it('waits for tokens of the provider bucket', async () => {
+    api.on('/bucket', { json: { price: 1 } });
+    const c = client({ ratePerSec: 20, burst: 1 });
+    for (let i = 0; i < 4; i++) await c.request({ url: `${api.url}/bucket`, schema: Price });
+    const times = api.requests.map((r) => r.at);
+    // Four calls at 20/s with a burst of one span at least three intervals of 50 ms.
+    expect((times[3] ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(140);
+  });
+
+  it('parses Retry-After as seconds or an HTTP date', () => {
+    expect(parseRetryAfter('2')).toBe(2000);
+    expect(parseRetryAfter(new Date(Date.now() + 5000).toUTCString())).toBeGreaterThan(3000);
+    expect(parseRetryAfter('soon')).toBeNull();
+    expect(parseRetryAfter(null)).toBeNull();
+  });
+
+  it('classifies JSON-RPC errors: reverts and bad params are final, range errors shrink, node hiccups retry', async () => {
+    let calls = 0;
+    api.handle('/rpc', (req) => {
+      calls++;
+      const body = JSON.parse(req.body) as { id: number; method: string } | { id: number; method: string }[];
+      const one = (b: { id: number; method: string }) => {
+        if (b.method === 'eth_call') return { jsonrpc: '2.0', id: b.id, error: { code: 3, message: 'execution reverted' } };
+        if (b.method === 'eth_getLogs') return { jsonrpc: '2.0', id: b.id, error: { code: -32005, message: 'query returned more than 10000 results' } };
+        if (b.method === 'eth_blockNumber') return calls < 2 ? { jsonrpc: '2.0', id: b.id, error: { code: -32000, message: 'header not found' } } : { jsonrpc: '2.0', id: b.id, result: '0x10' };
+        return { jsonrpc: '2.0', id: b.id, error: { code: -32601, message: 'the method does not exist' } };
+      };
+      return { json: Array.isArray(body) ? body.map(one) : one(body) };
+    });
+    const rpc = createRpcClient({ ports, log }, { url: `${api.url}/rpc`, policy: { baseDelayMs: 5, maxRetries: 2 } });
+    expect(await rpc.call('eth_blockNumber', [], z.string())).toBe('0x10');
+    expect(calls).toBe(2);
+    const before = calls;
+    await expect(rpc.call('eth_call', [{}], z.string())).rejects.toMatchObject({ retryable: false, message: expect.stringContaining('reverted') });
+    await expect(rpc.call('eth_foo', [], z.string())).rejects.toMatchObject({ retryable: false });
+    expect(calls).toBe(before + 2);
+    const err = await rpc.call('eth_getLogs', [{}], z.array(z.unknown())).catch((e: unknown) => e);
+    expect(isRangeTooLarge(err)).toBe(true);
+    const batch = await rpc.batch([
+      { method: 'eth_call', params: [] },
+      { method: 'eth_blockNumber', params: [] },
+    ]);
+    expect(batch[0]?.ok).toBe(false);
+    expect(batch[1]).toEqual({ ok: true, value: '0x10' });
+  });
+});
