@@ -3,7 +3,7 @@
  * scripted replies (status, headers, body, or a fault), and every request is recorded.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export type Reply =
   | { status?: number; headers?: Record<string, string>; json: unknown }
@@ -35,7 +35,7 @@ export async function startApiServer(): Promise<ApiServer> {
   const queues = new Map<string, Reply[]>();
   const handlers = new Map<string, (req: Recorded) => Reply>();
   const requests: Recorded[] = [];
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += String(d)));
