@@ -10,6 +10,8 @@ import { fork as forkChild, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 type Listener = (...args: unknown[]) => unknown;
 
@@ -95,7 +97,8 @@ class FakeApp extends EventEmitter {
   quitCalls = 0;
   exitCode: number | undefined;
   singleInstance = true;
-  paths: Record<string, string> = {};
+  /** Electron always knows userData; nothing is written there unless a test points at it. */
+  paths: Record<string, string> = { userData: path.join(os.tmpdir(), 'defimon-fake-userdata') };
   private readyResolve: (() => void) | undefined;
   private readonly ready = new Promise<void>((resolve) => {
     this.readyResolve = resolve;

@@ -49,7 +49,7 @@ function payloadTooLarge(input: unknown): boolean {
 export function registerIpc(deps: IpcDeps): { dispose(): void; channels: string[] } {
   const channels: string[] = [];
   let disposed = false;
-  for (const method of methodNames) {
+  const register = (method: string): void => {
     const channel = `${IPC_INVOKE_CHANNEL}:${method}`;
     deps.ipcMain.handle(channel, async (event, input: unknown): Promise<Envelope> => {
       if (!deps.isTrustedSender(event)) {
@@ -67,6 +67,13 @@ export function registerIpc(deps: IpcDeps): { dispose(): void; channels: string[
       }
     });
     channels.push(channel);
+  };
+  try {
+    for (const method of methodNames) register(method);
+  } catch (err) {
+    // All or nothing: a failed registration leaves no handler behind.
+    for (const c of channels) deps.ipcMain.removeHandler(c);
+    throw err;
   }
   const offEvents = deps.subscribe((name, payload) => {
     for (const wc of deps.targets()) if (!wc.isDestroyed()) wc.send(IPC_EVENT_CHANNEL, { name, payload });
