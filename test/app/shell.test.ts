@@ -121,7 +121,7 @@ describe('IPC registration', () => {
     const bus = new EventEmitter();
     const warnings: unknown[] = [];
     const reg = registerIpc({
-      ipcMain: electron.ipcMain,
+      ipcMain: electron.ipcMain as never,
       call,
       subscribe: (l) => {
         bus.on('e', l);
