@@ -3,7 +3,8 @@
  * rate, runs the collector and the quality checks. Provider rates, overridable by environment:
  * RPC `DEFIMON_RPC_RATE` (default 25/s), Etherscan `DEFIMON_ETHERSCAN_RATE` (4/s; the free tier
  * allows 5), CoinGecko 0.2/s without a key and 0.5/s with a demo key, DefiLlama 2/s, GitHub
- * 60/hour without a token and 5000/hour with one.
+ * 60/hour without a token and 5000/hour with one (`DEFIMON_COINGECKO_RATE`, `DEFIMON_GITHUB_RATE`,
+ * `DEFIMON_DEFILLAMA_RATE` override these, in requests per second).
  */
 import type { CollectSource } from '../../../shared/contract/collect';
 import { AppError } from '../../../shared/errors';
@@ -110,7 +111,8 @@ export function createRunners(core: Core, status: CollectorStatusRegistry, explo
       return { items: unique.length - failed.length, details: { contracts: unique.length, verified, failed } };
     },
     async market(input, ctx) {
-      const c = client('coingecko', core.config.coingeckoApiKey ? 0.5 : 0.2, core.config.coingeckoApiKey ? 5 : 3);
+      const rate = envRate('DEFIMON_COINGECKO_RATE', core.config.coingeckoApiKey ? 0.5 : 0.2);
+      const c = client('coingecko', rate, Math.max(3, Math.ceil(rate)));
       return withQuality('coingecko', await collectMarket({ core, client: c, assets: input.assets, ...ctx }));
     },
     async tvl(input, ctx) {
@@ -118,7 +120,8 @@ export function createRunners(core: Core, status: CollectorStatusRegistry, explo
       return withQuality('defillama', await collectTvl({ core, client: c, assets: input.assets, ...ctx }));
     },
     async github(input, ctx) {
-      const c = core.config.githubToken ? client('github', 5000 / 3600, 20) : client('github', 60 / 3600, 10);
+      const rate = envRate('DEFIMON_GITHUB_RATE', core.config.githubToken ? 5000 / 3600 : 60 / 3600);
+      const c = client('github', rate, Math.max(10, Math.ceil(rate)));
       return withQuality('github', await collectGithub({ core, client: c, assets: input.assets, ...ctx }));
     },
     async hf(_input, ctx) {

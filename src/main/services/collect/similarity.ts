@@ -93,7 +93,7 @@ async function embed(core: Core, client: InferenceClient, texts: AssetText[], si
     let raw: unknown;
     try {
       raw = await client.featureExtraction(
-        core.config.hfEndpointUrl ? { endpointUrl: core.config.hfEndpointUrl, inputs: t.text, provider: 'hf-inference' } : { model: HF_MODEL, inputs: t.text, provider: 'hf-inference' },
+        core.config.hfEndpointUrl ? { endpointUrl: core.config.hfEndpointUrl, inputs: t.text } : { model: HF_MODEL, inputs: t.text, provider: 'hf-inference' },
         { signal },
       );
     } catch (err) {
