@@ -63,7 +63,9 @@ export function registerSyncCommands(program: Command): void {
     .command('status')
     .description('pending rows, rows pushed and pulled, last error (reads the local state; no network)')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }, cmd: Command) => {
+    .action(async (_opts: { json?: boolean }, cmd: Command) => {
+      // `--json` may be parsed by the parent `sync` command, which has the same flag.
+      const opts = cmd.optsWithGlobals<{ json?: boolean }>();
       await runWithServices(
         cmd,
         async (services) => {

@@ -18,6 +18,7 @@ import { AppError } from '../../../shared/errors';
 import { redactUrl } from '../config/config';
 import type { Logger } from '../log/logger';
 import type { Hlc } from '../shared/hlc';
+import { migratePostgres } from '../storage/migrator';
 import { openPostgres, type PostgresStore } from '../storage/postgres';
 import type { Row, SqliteStore, TableInfo } from '../storage/sqlite';
 import { isSyncedTable, isUserDataTable, keyOf, openOutbox, openSyncState, recordReject, rowReader, type OutboxEntry } from './local';
@@ -136,12 +137,18 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       throw new AppError('UNAVAILABLE', `team database at ${redactUrl(o.pgUrl)} is unreachable: ${(err as Error).message}`, { retryable: true, cause: err });
     }
     let broken: Error | undefined;
+    // A checked-out client whose server goes away emits 'error'; the failing query reports it.
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       return await fn(client);
     } catch (err) {
       if (isConnectionError(err)) broken = err as Error;
       throw err;
     } finally {
+      client.off('error', onError);
       // A client whose connection died must not go back to the pool.
       client.release(broken);
     }
@@ -223,13 +230,8 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
     pg: primary,
     async connect() {
       if (connected) return;
-      try {
-        await primary.migrate();
-      } catch (err) {
-        if (err instanceof AppError && err.code === 'UNAVAILABLE') throw err;
-        if (isConnectionError(err)) throw new AppError('UNAVAILABLE', `team database at ${redactUrl(o.pgUrl)} is unreachable: ${(err as Error).message}`, { retryable: true, cause: err });
-        throw err;
-      }
+      // Migrated through withClient so a connection dying mid-migration is an error, not a crash.
+      await withClient(primary.pool, (c) => migratePostgres(c));
       await withClient(primary.pool, async (c) => {
         // Tables added by migrations after the sync one get their capture triggers here.
         await c.query('SELECT sync_install_triggers()');

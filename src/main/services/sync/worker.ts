@@ -13,8 +13,10 @@ import { openOutbox, openSyncState } from './local';
 import { isRedisReady, openSyncChannel, type RedisClient, type SyncChannel } from './redis';
 
 export interface WorkerOptions {
-  /** Polling interval when nothing wakes the worker. @default 30000 (5000 without Redis) */
+  /** Polling interval while Redis pub/sub can wake the worker. @default 30000 */
   pollMs?: number;
+  /** Polling interval without Redis, or while it is away. @default 5000 */
+  offlinePollMs?: number;
   /** First retry delay after a failure. @default 500 */
   minBackoffMs?: number;
   /** Longest retry delay. @default 30000 */
@@ -163,8 +165,14 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
     return engine;
   }
 
+  // Redis going away or coming back changes the polling interval and may mean missed
+  // wake-ups: either way, run a cycle now.
+  const onRedisChange = (): void => wakeLoop?.();
+
   function ensureChannel(): void {
     if (channel || !o.redis) return;
+    o.redis.on('close', onRedisChange);
+    o.redis.on('ready', onRedisChange);
     channel = openSyncChannel({
       redis: o.redis,
       prefix: config.redisPrefix,
@@ -252,11 +260,11 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
       ensureChannel();
       const abort = new AbortController();
       loopAbort = abort;
-      const pollMs = opts.pollMs ?? (o.redis ? 30_000 : 5000);
       loopDone = (async () => {
         let failures = 0;
         while (!abort.signal.aborted) {
-          let delay = pollMs;
+          // Pub/sub wakes the worker while Redis is up; otherwise polling is all there is.
+          let delay = o.redis && isRedisReady(o.redis) ? (opts.pollMs ?? 30_000) : Math.min(opts.offlinePollMs ?? 5000, opts.pollMs ?? Infinity);
           try {
             await cycle(abort.signal);
             failures = 0;
@@ -291,6 +299,8 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
       await chain.catch(() => undefined);
       await channel?.close();
       channel = null;
+      o.redis?.off('close', onRedisChange);
+      o.redis?.off('ready', onRedisChange);
       await engine?.close();
       engine = null;
       if (current !== 'disabled') current = 'idle';
