@@ -11,6 +11,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/app/index.ts'),
           cli: resolve(__dirname, 'src/main/headless/cli.ts'),
+          'ml-worker': resolve(__dirname, 'src/main/services/ml/worker.ts'),
           // The utility process that hosts the services (started by the app's main process).
           'services-host': resolve(__dirname, 'src/main/app/services-host.ts'),
         },

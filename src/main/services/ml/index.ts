@@ -1,12 +1,204 @@
-/** The ml domain: its services and its share of the contract's handlers. */
+/**
+ * The ml domain: trains model versions in a worker thread (as `ml.train` tasks with progress and
+ * cancellation), scores days, keeps the registry and the A/B pair, tracks realised skill, and
+ * retrains on a schedule (a timer started here and cleared at shutdown).
+ */
 import type { mlMethods } from '../../../shared/contract/ml';
+import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
+import { scoreInWorker, trainInWorker } from './jobs';
+import type { TrainParams } from './pipeline';
+import { realisedSeries, updateRealisedIc } from './realised';
+import {
+  defaultVersion,
+  getAb,
+  getArtefacts,
+  getModelRow,
+  getSetting,
+  listModelRows,
+  newVersionId,
+  saveTrainedModel,
+  savePredictions,
+  setSetting,
+  storedScores,
+  toDetail,
+  toSummary,
+} from './registry';
 
 export interface MlDomain {
   handlers: HandlersFor<typeof mlMethods>;
+  /** Trains now if the schedule says a retrain is due; resolves to the new version or null. */
+  checkSchedule(): Promise<string | null>;
 }
 
-export function createMlDomain(_core: Core): MlDomain {
-  return { handlers: {} };
+export interface MlDomainOptions {
+  /** How often the schedule is checked. @default 10 minutes */
+  scheduleCheckMs?: number;
+}
+
+type TrainInput = {
+  until?: string | undefined;
+  horizon?: number | undefined;
+  folds?: number | undefined;
+  trainStride?: number | undefined;
+  gbmIterations?: number | undefined;
+  rfTrees?: number | undefined;
+  nnEpochs?: number | undefined;
+  promote?: boolean | undefined;
+};
+
+export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain {
+  const { store } = core;
+  let training: Promise<string> | null = null;
+
+  const latestPriceDay = (): string | null => (store.db.prepare('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get() as { d: string | null }).d;
+
+  function train(input: TrainInput, signal?: AbortSignal): Promise<string> {
+    if (training) throw new AppError('CONFLICT', 'a model is already training; wait for it or cancel it (tasks.cancel)');
+    const params: Partial<TrainParams> = { horizon: input.horizon ?? core.config.horizonDays };
+    if (input.folds !== undefined) params.folds = input.folds;
+    if (input.trainStride !== undefined) params.trainStride = input.trainStride;
+    if (input.gbmIterations !== undefined) params.gbm = { iterations: input.gbmIterations };
+    if (input.rfTrees !== undefined) params.rf = { trees: input.rfTrees };
+    if (input.nnEpochs !== undefined) params.nn = { epochs: input.nnEpochs };
+    const run = core.tasks.run(
+      'ml.train',
+      async ({ signal: taskSignal, progress }) => {
+        const t0 = performance.now();
+        const result = await trainInWorker({ dbPath: store.path, until: input.until, params }, { signal: taskSignal, onProgress: progress });
+        const version = newVersionId();
+        saveTrainedModel(store, version, result, performance.now() - t0);
+        const ab = getAb(store);
+        const role = input.promote || !ab.champion ? 'champion' : 'challenger';
+        setSetting(store, 'ab', role === 'champion' ? { champion: version, challenger: ab.challenger } : { champion: ab.champion, challenger: version });
+        const ensembleIc = result.metrics.models.ensemble.meanIc;
+        core.bus.emit('ml.trained', { version, role, ensembleIc: Number.isFinite(ensembleIc) ? ensembleIc : null });
+        core.log.info({ version, role, ensembleIc, ms: Math.round(performance.now() - t0) }, 'model trained');
+        return version;
+      },
+      signal ? { signal } : {},
+    );
+    training = run;
+    const clear = (): void => {
+      training = null;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  async function scoreDay(version: string, day: string | undefined, signal?: AbortSignal) {
+    const model = getModelRow(store, version);
+    const target = day ?? latestPriceDay();
+    if (!target) throw new AppError('NOT_FOUND', 'no market data to score');
+    const inSample = target <= model.train_to;
+    if (!inSample) {
+      const stored = storedScores(store, version, target);
+      if (stored) return { day: target, inSample, assets: stored, horizon: Number(model.horizon_days) };
+    }
+    const scores = await core.tasks.run('ml.score', ({ signal: s }) => scoreInWorker({ dbPath: store.path, day: target, artefacts: getArtefacts(store, version) }, { signal: s }), signal ? { signal } : {});
+    if (scores.length === 0) throw new AppError('NOT_FOUND', `no asset has market data on ${target}`);
+    if (!inSample) savePredictions(store, version, scores);
+    scores.sort((a, b) => b.score - a.score || a.assetId.localeCompare(b.assetId));
+    return { day: target, inSample, assets: scores, horizon: Number(model.horizon_days) };
+  }
+
+  function abStatus() {
+    const ab = getAb(store);
+    const versions = [];
+    for (const [version, role] of [
+      [ab.champion, 'champion'],
+      [ab.challenger, 'challenger'],
+    ] as const) {
+      if (!version) continue;
+      updateRealisedIc(store, version);
+      const series = realisedSeries(store, version);
+      const ics = series.map((s) => s.ic).filter((v): v is number => v !== null);
+      const spreads = series.map((s) => s.spread).filter((v): v is number => v !== null);
+      const summary = toSummary(getModelRow(store, version), ab);
+      versions.push({
+        version,
+        role,
+        validationIc: summary.metrics.ensemble.meanIc,
+        realised: { days: ics.length, meanIc: ics.length ? ics.reduce((s, v) => s + v, 0) / ics.length : null, meanSpread: spreads.length ? spreads.reduce((s, v) => s + v, 0) / spreads.length : null, series },
+      });
+    }
+    return { champion: ab.champion, challenger: ab.challenger, versions };
+  }
+
+  function schedule() {
+    const intervalHours = getSetting<{ intervalHours: number | null }>(store, 'schedule')?.intervalHours ?? null;
+    const last = (store.db.prepare('SELECT MAX(created_at) AS t FROM ml_models').get() as { t: string | null }).t;
+    const nextDueAt = intervalHours === null ? null : last ? new Date(Date.parse(last) + intervalHours * 3_600_000).toISOString() : new Date().toISOString();
+    return { intervalHours, lastTrainedAt: last, nextDueAt, running: training !== null };
+  }
+
+  async function checkSchedule(): Promise<string | null> {
+    const s = schedule();
+    if (s.nextDueAt === null || s.running || Date.parse(s.nextDueAt) > Date.now()) return null;
+    if (!latestPriceDay()) return null;
+    try {
+      return await train({});
+    } catch (err) {
+      core.log.warn({ err }, 'scheduled retraining failed');
+      return null;
+    }
+  }
+
+  const timer = setInterval(() => void checkSchedule(), opts.scheduleCheckMs ?? 10 * 60_000);
+  // The schedule never keeps a CLI process alive.
+  timer.unref();
+  core.onShutdown(() => clearInterval(timer));
+
+  const handlers: HandlersFor<typeof mlMethods> = {
+    'ml.train': async (input, ctx) => {
+      const version = await train(input, ctx.signal);
+      return toSummary(getModelRow(store, version), getAb(store));
+    },
+    'ml.score': async (input, ctx) => {
+      const version = input.modelVersion ?? defaultVersion(store);
+      const res = await scoreDay(version, input.day, ctx.signal);
+      // A/B: the challenger scores the same (out-of-sample) day beside the champion.
+      const ab = getAb(store);
+      if (!res.inSample && version === ab.champion && ab.challenger) {
+        try {
+          await scoreDay(ab.challenger, res.day, ctx.signal);
+        } catch (err) {
+          core.log.warn({ err, challenger: ab.challenger }, 'challenger scoring failed');
+        }
+      }
+      return { modelVersion: version, day: res.day, horizonDays: res.horizon, inSample: res.inSample, assets: input.limit ? res.assets.slice(0, input.limit) : res.assets };
+    },
+    'ml.scoreHistory': ({ assetId, modelVersion }) => {
+      const version = modelVersion ?? defaultVersion(store);
+      const model = getModelRow(store, version);
+      const exists = store.db.prepare('SELECT 1 FROM crypto_assets WHERE asset_id = ?').get(assetId);
+      if (!exists) throw new AppError('NOT_FOUND', `no asset "${assetId}"`);
+      const rows = store.db.prepare('SELECT day, score, confidence, prediction FROM ml_predictions WHERE model_version = ? AND asset_id = ? AND score IS NOT NULL ORDER BY day').all(version, assetId) as {
+        day: string;
+        score: number;
+        confidence: number | null;
+        prediction: number | null;
+      }[];
+      return { modelVersion: version, trainTo: model.train_to, points: rows.map((r) => ({ ...r, kind: r.day <= model.train_to ? ('validation' as const) : ('live' as const) })) };
+    },
+    'ml.models': () => {
+      const ab = getAb(store);
+      return listModelRows(store).map((r) => toSummary(r, ab));
+    },
+    'ml.model': ({ version }) => toDetail(getModelRow(store, version), getAb(store)),
+    'ml.abStatus': () => abStatus(),
+    'ml.abSet': ({ champion, challenger }) => {
+      getModelRow(store, champion);
+      if (challenger !== null) getModelRow(store, challenger);
+      if (challenger === champion) throw new AppError('INVALID_INPUT', 'the challenger must differ from the champion');
+      setSetting(store, 'ab', { champion, challenger });
+      return abStatus();
+    },
+    'ml.schedule': ({ intervalHours }) => {
+      if (intervalHours !== undefined) setSetting(store, 'schedule', { intervalHours });
+      return schedule();
+    },
+  };
+  return { handlers, checkSchedule };
 }

@@ -1,0 +1,160 @@
+/**
+ * The raw panel: every asset's daily series on one calendar of days, as typed arrays with NaN
+ * for "not known". Read straight from SQLite (the worker opens its own read-only connection).
+ * Where a live source and the bundled snapshot both have a value for a day, the live one wins.
+ */
+import type Database from 'better-sqlite3';
+import { addDays, dayDiff } from './math';
+
+export const SERIES = [
+  'close',
+  'volume',
+  'mcap',
+  'supply',
+  'tvl',
+  'revenue',
+  'transfers',
+  'active',
+  'top10',
+  'commits',
+  'authors',
+  'prs',
+  'issues',
+  'stars',
+] as const;
+export type SeriesName = (typeof SERIES)[number];
+
+export interface RawPanel {
+  /** Every calendar day from the first to the last market day, oldest first. */
+  days: string[];
+  assets: string[];
+  symbols: string[];
+  /** series[name][assetIndex] is a Float64Array over `days`; NaN where nothing is known. */
+  series: Record<SeriesName, Float64Array[]>;
+}
+
+export function emptyPanel(days: string[], assets: string[], symbols: string[] = assets): RawPanel {
+  const series = {} as Record<SeriesName, Float64Array[]>;
+  for (const s of SERIES) series[s] = assets.map(() => new Float64Array(days.length).fill(NaN));
+  return { days, assets, symbols, series };
+}
+
+export function dayRange(from: string, to: string): string[] {
+  const n = dayDiff(from, to);
+  const out: string[] = [];
+  for (let i = 0; i <= n; i++) out.push(addDays(from, i));
+  return out;
+}
+
+/** Live sources first in priority; anything not listed ranks after these. */
+const LIVE_LAST = `CASE source WHEN 'bundled' THEN 0 WHEN 'tokenterminal' THEN 0 ELSE 1 END`;
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : NaN;
+}
+
+/**
+ * Loads the panel with data up to `until` (inclusive). Nothing after `until` is read, so a
+ * model trained "as of" a day cannot see later values.
+ */
+export function loadPanel(db: Database.Database, opts: { until?: string | undefined; minDays?: number } = {}): RawPanel {
+  const until = opts.until ?? '9999-12-31';
+  const range = db.prepare(`SELECT MIN(day) AS lo, MAX(day) AS hi FROM financial_metrics WHERE close IS NOT NULL AND day <= ?`).get(until) as { lo: string | null; hi: string | null };
+  if (!range.lo || !range.hi) return emptyPanel([], []);
+  const assetRows = db
+    .prepare(
+      `SELECT a.asset_id, a.symbol FROM crypto_assets a
+       WHERE EXISTS (SELECT 1 FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.close IS NOT NULL AND f.day <= ?)
+       ORDER BY a.asset_id`,
+    )
+    .all(until) as { asset_id: string; symbol: string }[];
+  const days = dayRange(range.lo, range.hi);
+  const panel = emptyPanel(
+    days,
+    assetRows.map((r) => r.asset_id),
+    assetRows.map((r) => r.symbol),
+  );
+  const aIndex = new Map(panel.assets.map((a, i) => [a, i]));
+  const dIndex = (day: string): number => dayDiff(range.lo as string, day);
+  const put = (name: SeriesName, a: number, d: number, v: unknown): void => {
+    const x = num(v);
+    if (!Number.isNaN(x) && d >= 0 && d < days.length) panel.series[name][a]![d] = x;
+  };
+
+  // Rows arrive bundled first, live last; a later non-null value overwrites an earlier one.
+  const fin = db
+    .prepare(`SELECT asset_id, day, close, volume_usd, market_cap, circulating_supply FROM financial_metrics WHERE day <= ? ORDER BY ${LIVE_LAST}`)
+    .raw()
+    .iterate(until) as IterableIterator<[string, string, unknown, unknown, unknown, unknown]>;
+  for (const [id, day, close, vol, mcap, supply] of fin) {
+    const a = aIndex.get(id);
+    if (a === undefined) continue;
+    const d = dIndex(day);
+    // A non-positive price is a data error, not a price.
+    if (num(close) > 0) put('close', a, d, close);
+    put('volume', a, d, vol);
+    if (num(mcap) > 0) put('mcap', a, d, mcap);
+    if (num(supply) > 0) put('supply', a, d, supply);
+  }
+
+  const onchain = db
+    .prepare(`SELECT asset_id, day, tvl, revenue, transfers, active_addresses, top10_share FROM onchain_metrics WHERE day <= ? ORDER BY ${LIVE_LAST}`)
+    .raw()
+    .iterate(until) as IterableIterator<[string, string, unknown, unknown, unknown, unknown, unknown]>;
+  for (const [id, day, tvl, revenue, transfers, active, top10] of onchain) {
+    const a = aIndex.get(id);
+    if (a === undefined) continue;
+    const d = dIndex(day);
+    put('tvl', a, d, tvl);
+    put('revenue', a, d, revenue);
+    put('transfers', a, d, transfers);
+    put('active', a, d, active);
+    put('top10', a, d, top10);
+  }
+
+  // A week (Monday start) is known once its Sunday has closed: its values land on that Sunday,
+  // so features of day t only ever sum weeks that ended on or before t.
+  const dev = db
+    .prepare(
+      `SELECT asset_id, repo, week_start, commits, distinct_authors, prs_opened, issues_opened, stars FROM github_metrics
+       WHERE week_start <= ? ORDER BY ${LIVE_LAST}`,
+    )
+    .raw()
+    .iterate(addDays(until, -6)) as IterableIterator<[string, string, string, unknown, unknown, unknown, unknown, unknown]>;
+  const rollup = new Map<string, { commits: number; authors: number }>();
+  const perRepo = new Map<string, { commits: number; authors: number; prs: number; issues: number; stars: number }>();
+  for (const [id, repo, week, commits, authors, prs, issues, stars] of dev) {
+    if (!aIndex.has(id)) continue;
+    const key = `${id}|${week}`;
+    if (repo === '*') {
+      rollup.set(key, { commits: num(commits), authors: num(authors) });
+      continue;
+    }
+    const acc = perRepo.get(key) ?? { commits: NaN, authors: NaN, prs: NaN, issues: NaN, stars: NaN };
+    const add = (prev: number, v: unknown): number => (Number.isNaN(num(v)) ? prev : (Number.isNaN(prev) ? 0 : prev) + num(v));
+    acc.commits = add(acc.commits, commits);
+    // Authors overlap across repos: the per-repo maximum is a lower bound that never double counts.
+    acc.authors = Number.isNaN(num(authors)) ? acc.authors : Math.max(Number.isNaN(acc.authors) ? 0 : acc.authors, num(authors));
+    acc.prs = add(acc.prs, prs);
+    acc.issues = add(acc.issues, issues);
+    acc.stars = add(acc.stars, stars);
+    perRepo.set(key, acc);
+  }
+  const weekKeys = new Set([...rollup.keys(), ...perRepo.keys()]);
+  for (const key of weekKeys) {
+    const [id, week] = key.split('|') as [string, string];
+    const a = aIndex.get(id) as number;
+    const d = dIndex(addDays(week, 6));
+    const r = rollup.get(key);
+    const p = perRepo.get(key);
+    // The de-duplicated roll-up beats a sum over repos for commits and authors.
+    put('commits', a, d, r ? r.commits : p?.commits);
+    put('authors', a, d, r ? r.authors : p?.authors);
+    if (p) {
+      put('prs', a, d, p.prs);
+      put('issues', a, d, p.issues);
+      put('stars', a, d, p.stars);
+    }
+  }
+  return panel;
+}

@@ -1,0 +1,70 @@
+/**
+ * Realised skill of stored scores: for each day a version scored after its training data ended,
+ * once the horizon has passed, the rank IC between its predictions and what the assets then did
+ * (relative to the day's median), and the top-minus-bottom quintile spread. This is the A/B
+ * read-out: validation skill says what to expect, realised skill what happened.
+ */
+import type { SqliteStore } from '../storage/sqlite';
+import { addDays, median } from './math';
+import { getModelRow } from './registry';
+import { dailySkill } from './validation';
+
+const LIVE_FIRST = `CASE source WHEN 'bundled' THEN 1 ELSE 0 END`;
+
+function closesOn(store: SqliteStore, day: string): Map<string, number> {
+  const rows = store.db.prepare(`SELECT asset_id, close FROM financial_metrics WHERE day = ? AND close > 0 ORDER BY ${LIVE_FIRST} DESC`).all(day) as { asset_id: string; close: number }[];
+  // Ordered bundled first: a live value for the same asset overwrites it.
+  return new Map(rows.map((r) => [r.asset_id, r.close]));
+}
+
+function lastCloseWithin(store: SqliteStore, from: string, to: string): Map<string, number> {
+  const rows = store.db.prepare(`SELECT asset_id, close FROM financial_metrics WHERE day BETWEEN ? AND ? AND close > 0 ORDER BY day ASC, ${LIVE_FIRST} DESC`).all(from, to) as { asset_id: string; close: number }[];
+  return new Map(rows.map((r) => [r.asset_id, r.close]));
+}
+
+/** Computes realised IC for every scored day of `version` whose horizon has passed; returns how many days were added. */
+export function updateRealisedIc(store: SqliteStore, version: string): number {
+  const model = getModelRow(store, version);
+  const h = Number(model.horizon_days);
+  const lastPrice = (store.db.prepare('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get() as { d: string | null }).d;
+  if (!lastPrice) return 0;
+  const days = (
+    store.db
+      .prepare(
+        `SELECT DISTINCT day FROM ml_predictions WHERE model_version = ? AND day > ? AND day <= ?
+         AND day NOT IN (SELECT day FROM ml_realised_ic WHERE model_version = ?) ORDER BY day`,
+      )
+      .all(version, model.data_until, addDays(lastPrice, -h), version) as { day: string }[]
+  ).map((r) => r.day);
+  const out: Record<string, unknown>[] = [];
+  const now = new Date().toISOString();
+  for (const day of days) {
+    const preds = store.db.prepare('SELECT asset_id, prediction FROM ml_predictions WHERE model_version = ? AND day = ? AND prediction IS NOT NULL').all(version, day) as { asset_id: string; prediction: number }[];
+    const start = closesOn(store, day);
+    const end = lastCloseWithin(store, addDays(day, h - 3), addDays(day, h));
+    const p: number[] = [];
+    const t: number[] = [];
+    for (const r of preds) {
+      const a = start.get(r.asset_id);
+      const b = end.get(r.asset_id);
+      if (a === undefined || b === undefined) continue;
+      p.push(r.prediction);
+      t.push(Math.log(b / a));
+    }
+    const med = median(t);
+    const rel = t.map((v) => v - med);
+    const rows = p.map((_, i) => i);
+    const { daily } = dailySkill(p, rel, rows, new Int32Array(rows.length));
+    const d = daily[0];
+    out.push({ model_version: version, day, ic: d ? d.ic : null, spread: d ? d.spread : null, assets: p.length, computed_at: now });
+  }
+  if (out.length) store.write('ml_realised_ic', out);
+  return out.length;
+}
+
+export function realisedSeries(store: SqliteStore, version: string): { day: string; ic: number | null; spread: number | null; assets: number }[] {
+  return (store.db.prepare('SELECT day, ic, spread, assets FROM ml_realised_ic WHERE model_version = ? ORDER BY day').all(version) as { day: string; ic: number | null; spread: number | null; assets: number }[]).map((r) => ({
+    ...r,
+    assets: Number(r.assets),
+  }));
+}
