@@ -134,9 +134,22 @@ export const AbStatus = z.object({
 });
 export type AbStatus = z.infer<typeof AbStatus>;
 
+/** Training options a scheduled retrain uses (the defaults when empty). */
+export const RetrainOptions = z
+  .object({
+    horizon: z.number().int().min(5).max(180).optional(),
+    folds: z.number().int().min(2).max(12).optional(),
+    trainStride: z.number().int().min(1).max(30).optional(),
+    gbmIterations: z.number().int().min(1).max(2000).optional(),
+    rfTrees: z.number().int().min(1).max(1000).optional(),
+    nnEpochs: z.number().int().min(1).max(200).optional(),
+  })
+  .strict();
+
 export const Schedule = z.object({
   /** Retrain when the newest version is older than this; null = only on demand. */
   intervalHours: z.number().nullable(),
+  options: RetrainOptions,
   lastTrainedAt: z.string().nullable(),
   nextDueAt: z.string().nullable(),
   running: z.boolean(),
@@ -205,7 +218,7 @@ export const mlMethods = {
   }),
   'ml.schedule': method({
     description: 'Reads, or with intervalHours sets, the retraining schedule.',
-    input: z.object({ intervalHours: z.number().min(1).max(24 * 365).nullable().optional() }).strict().default({}),
+    input: z.object({ intervalHours: z.number().min(1).max(24 * 365).nullable().optional(), options: RetrainOptions.optional() }).strict().default({}),
     output: Schedule,
   }),
 } satisfies MethodMap;

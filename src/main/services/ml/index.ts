@@ -3,7 +3,8 @@
  * cancellation), scores days, keeps the registry and the A/B pair, tracks realised skill, and
  * retrains on a schedule (a timer started here and cleared at shutdown).
  */
-import type { mlMethods } from '../../../shared/contract/ml';
+import type { z } from 'zod';
+import type { mlMethods, RetrainOptions } from '../../../shared/contract/ml';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
@@ -36,6 +37,8 @@ export interface MlDomainOptions {
   /** How often the schedule is checked. @default 10 minutes */
   scheduleCheckMs?: number;
 }
+
+type ScheduleOptions = z.infer<typeof RetrainOptions>;
 
 type TrainInput = {
   until?: string | undefined;
@@ -127,10 +130,12 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
   }
 
   function schedule() {
-    const intervalHours = getSetting<{ intervalHours: number | null }>(store, 'schedule')?.intervalHours ?? null;
+    const setting = getSetting<{ intervalHours: number | null; options?: ScheduleOptions }>(store, 'schedule');
+    const intervalHours = setting?.intervalHours ?? null;
+    const options = setting?.options ?? {};
     const last = (store.db.prepare('SELECT MAX(created_at) AS t FROM ml_models').get() as { t: string | null }).t;
     const nextDueAt = intervalHours === null ? null : last ? new Date(Date.parse(last) + intervalHours * 3_600_000).toISOString() : new Date().toISOString();
-    return { intervalHours, lastTrainedAt: last, nextDueAt, running: training !== null };
+    return { intervalHours, options, lastTrainedAt: last, nextDueAt, running: training !== null };
   }
 
   async function checkSchedule(): Promise<string | null> {
@@ -138,7 +143,7 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
     if (s.nextDueAt === null || s.running || Date.parse(s.nextDueAt) > Date.now()) return null;
     if (!latestPriceDay()) return null;
     try {
-      return await train({});
+      return await train(s.options);
     } catch (err) {
       core.log.warn({ err }, 'scheduled retraining failed');
       return null;
@@ -195,8 +200,11 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
       setSetting(store, 'ab', { champion, challenger });
       return abStatus();
     },
-    'ml.schedule': ({ intervalHours }) => {
-      if (intervalHours !== undefined) setSetting(store, 'schedule', { intervalHours });
+    'ml.schedule': ({ intervalHours, options }) => {
+      if (intervalHours !== undefined || options !== undefined) {
+        const prev = schedule();
+        setSetting(store, 'schedule', { intervalHours: intervalHours === undefined ? prev.intervalHours : intervalHours, options: options ?? prev.options });
+      }
       return schedule();
     },
   };

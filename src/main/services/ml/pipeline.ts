@@ -6,7 +6,7 @@
 import { AppError } from '../../../shared/errors';
 import { BASE_FEATURES, computeFeatures, MOMENTUM_FEATURE, rowsByDay, type FeatureSet } from './features';
 import { fitRidge, predictRidge, ridgeContributions, ridgeImportance, type RidgeModel } from './linear';
-import { clamp, mean, percentileRanks, quantile } from './math';
+import { clamp, createRng, mean, percentileRanks, quantile, shuffleInPlace } from './math';
 import { DEFAULT_NN, fitNn, nnContributions, nnImportance, predictNn, type NnModel, type NnParams } from './nn';
 import type { RawPanel } from './panel';
 import { binFeatures, DEFAULT_GBM, DEFAULT_RF, fitGbm, fitRandomForest, predictTrees, treeContributions, treesFromJson, treesToJson, type GbmParams, type RfParams } from './trees';
@@ -32,6 +32,11 @@ export interface TrainParams {
   historyStride: number;
   /** Feature contributions kept per asset. */
   topContributions: number;
+  /**
+   * Placebo check: when set, targets are permuted among each day's assets (with this seed)
+   * before anything is fitted, so every model and the ensemble should score an IC near zero.
+   */
+  placeboSeed: number | null;
 }
 
 export const DEFAULT_TRAIN_PARAMS: TrainParams = {
@@ -46,6 +51,7 @@ export const DEFAULT_TRAIN_PARAMS: TrainParams = {
   nn: {},
   historyStride: 7,
   topContributions: 12,
+  placeboSeed: null,
 };
 
 export interface Artefacts {
@@ -247,6 +253,7 @@ export async function runPipeline(panel: RawPanel, params: Partial<TrainParams> 
 
   const fs = computeFeatures(panel, { horizon: p.horizon });
   const dayRows = rowsByDay(fs);
+  if (p.placeboSeed !== null) permuteWithinDays(fs, dayRows, p.placeboSeed);
   stage('features');
 
   // Labelled days: enough assets with a known forward return.
@@ -445,6 +452,17 @@ export async function runPipeline(panel: RawPanel, params: Partial<TrainParams> 
     history,
     scores,
   };
+}
+
+/** Shuffles the known targets among the rows of each day (the placebo check). */
+export function permuteWithinDays(fs: FeatureSet, dayRows: Int32Array, seed: number): void {
+  const rand = createRng(seed);
+  for (let d = 0; d < fs.days.length; d++) {
+    const rows: number[] = [];
+    for (let r = dayRows[d]!; r < dayRows[d + 1]!; r++) if (Number.isFinite(fs.target[r]!)) rows.push(r);
+    const vals = shuffleInPlace(rows.map((r) => fs.target[r]!), rand);
+    rows.forEach((r, k) => (fs.target[r] = vals[k]!));
+  }
 }
 
 export function lastScorableDay(fs: FeatureSet, dayRows: Int32Array, minAssets: number): number {

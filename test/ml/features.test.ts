@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BASE_FEATURES, computeFeatures } from '../../src/main/services/ml/features';
+import { createRng } from '../../src/main/services/ml/math';
+import { loadPanel } from '../../src/main/services/ml/panel';
+import { openSqlite, type SqliteStore } from '../../src/main/services/storage/sqlite';
+import { tempDataDir } from '../helpers/services';
+import { clonePanel, syntheticPanel } from './synthetic';
+
+const same = (a: number, b: number): boolean => (Number.isNaN(a) && Number.isNaN(b)) || a === b;
+
+describe('features', () => {
+  it('never look ahead: changing every value after a day changes no feature up to that day', () => {
+    const panel = syntheticPanel({ assets: 30, days: 400, seed: 5 });
+    const cutoff = 250;
+    const changed = clonePanel(panel);
+    const rand = createRng(42);
+    for (const arrs of Object.values(changed.series))
+      for (const arr of arrs) for (let t = cutoff + 1; t < arr.length; t++) if (!Number.isNaN(arr[t]!)) arr[t] = arr[t]! * (0.2 + rand() * 3);
+    const h = 30;
+    const a = computeFeatures(panel, { horizon: h });
+    const b = computeFeatures(changed, { horizon: h });
+    let compared = 0;
+    let targetsCompared = 0;
+    for (let r = 0; r < a.nRows && a.rowDay[r]! <= cutoff; r++) {
+      expect(b.rowAsset[r]).toBe(a.rowAsset[r]);
+      expect(b.rowDay[r]).toBe(a.rowDay[r]);
+      for (let j = 0; j < a.nFeat; j++) {
+        if (!same(a.X[r * a.nFeat + j]!, b.X[r * b.nFeat + j]!)) throw new Error(`feature ${a.names[j]} of row ${r} (day ${a.rowDay[r]}) changed`);
+        compared++;
+      }
+      // The target looks ahead by design, but only `h` days.
+      if (a.rowDay[r]! + h <= cutoff) {
+        expect(same(a.target[r]!, b.target[r]!)).toBe(true);
+        targetsCompared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(100_000);
+    expect(targetsCompared).toBeGreaterThan(1000);
+    // And the change did reach later rows, so the comparison could have failed.
+    let later = 0;
+    for (let r = 0; r < a.nRows; r++) if (a.rowDay[r]! > cutoff + 5 && !same(a.X[r * a.nFeat]!, b.X[r * b.nFeat]!)) later++;
+    expect(later).toBeGreaterThan(100);
+  });
+
+  it('keeps a missing family missing (NaN plus an indicator), never zero', () => {
+    const fs = computeFeatures(syntheticPanel({ assets: 12, days: 200 }), { horizon: 30 });
+    const col = (name: string): number => fs.names.indexOf(name);
+    let withTvl = 0;
+    let without = 0;
+    for (let r = 0; r < fs.nRows; r++) {
+      const a = fs.rowAsset[r]!;
+      const tvl = fs.X[r * fs.nFeat + col('log_tvl')]!;
+      const has = fs.X[r * fs.nFeat + col('has_tvl')]!;
+      if (a % 2 === 0) {
+        expect(Number.isFinite(tvl)).toBe(true);
+        expect(has).toBe(1);
+        withTvl++;
+      } else {
+        expect(Number.isNaN(tvl)).toBe(true);
+        expect(Number.isNaN(fs.X[r * fs.nFeat + col('rank_log_tvl')]!)).toBe(true);
+        expect(has).toBe(0);
+        without++;
+      }
+    }
+    expect(withTvl).toBeGreaterThan(0);
+    expect(without).toBeGreaterThan(0);
+    // Chain data is absent everywhere: its features are NaN, not 0.
+    for (let r = 0; r < fs.nRows; r++) expect(Number.isNaN(fs.X[r * fs.nFeat + col('log_active_7')]!)).toBe(true);
+  });
+
+  it('makes the target relative to the day: its median across assets is zero', () => {
+    const fs = computeFeatures(syntheticPanel({ assets: 21, days: 200 }), { horizon: 20 });
+    const byDay = new Map<number, number[]>();
+    for (let r = 0; r < fs.nRows; r++) if (Number.isFinite(fs.target[r]!)) byDay.set(fs.rowDay[r]!, [...(byDay.get(fs.rowDay[r]!) ?? []), fs.target[r]!]);
+    expect(byDay.size).toBeGreaterThan(50);
+    for (const ys of byDay.values()) {
+      const s = [...ys].sort((x, y) => x - y);
+      const med = s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+      expect(Math.abs(med)).toBeLessThan(1e-12);
+    }
+    // No target in the last `horizon` days: those returns are not known yet.
+    for (let r = 0; r < fs.nRows; r++) if (fs.rowDay[r]! + 20 >= fs.days.length) expect(Number.isNaN(fs.target[r]!)).toBe(true);
+    expect(BASE_FEATURES.length * 2 + 3).toBe(fs.nFeat);
+  });
+});
+
+describe('loadPanel', () => {
+  let store: SqliteStore | undefined;
+  let remove: (() => void) | undefined;
+  afterEach(() => {
+    store?.close();
+    remove?.();
+  });
+
+  it('prefers live sources, lands a week on its Sunday, and reads nothing after `until`', () => {
+    const tmp = tempDataDir('ml-panel');
+    remove = tmp.remove;
+    store = openSqlite({ file: `${tmp.dir}/t.sqlite` });
+    const now = new Date().toISOString();
+    store.write('crypto_assets', [{ asset_id: 'AAA', symbol: 'AAA', name: 'A', source: 'test', updated_at: now }], { origin: 'import' });
+    const fin = (day: string, source: string, close: number) => ({ asset_id: 'AAA', day, source, close, volume_usd: 10, market_cap: 1000, updated_at: now });
+    store.write('financial_metrics', [fin('2021-01-04', 'bundled', 1), fin('2021-01-05', 'bundled', 2), fin('2021-01-05', 'coingecko', 2.5), fin('2021-01-12', 'bundled', 3), fin('2021-01-20', 'bundled', 4)]);
+    store.write('onchain_metrics', [
+      { asset_id: 'AAA', day: '2021-01-05', source: 'tokenterminal', tvl: 100, updated_at: now },
+      { asset_id: 'AAA', day: '2021-01-05', source: 'defillama', tvl: 120, updated_at: now },
+    ]);
+    store.write('github_metrics', [
+      { asset_id: 'AAA', repo: '*', week_start: '2021-01-04', source: 'bundled', commits: 7, distinct_authors: 2, updated_at: now },
+      { asset_id: 'AAA', repo: 'org/x', week_start: '2021-01-04', source: 'bundled', commits: 5, distinct_authors: 2, stars: 3, updated_at: now },
+      { asset_id: 'AAA', repo: '*', week_start: '2021-01-11', source: 'bundled', commits: 9, distinct_authors: 3, updated_at: now },
+    ]);
+    const p = loadPanel(store.db, { until: '2021-01-15' });
+    expect(p.days[0]).toBe('2021-01-04');
+    expect(p.days[p.days.length - 1]).toBe('2021-01-12');
+    const at = (day: string): number => p.days.indexOf(day);
+    expect(p.series.close[0]![at('2021-01-05')]).toBe(2.5);
+    expect(p.series.tvl[0]![at('2021-01-05')]).toBe(120);
+    // The week of Monday 2021-01-04 is known on its Sunday, 2021-01-10; the roll-up wins over repos.
+    expect(p.series.commits[0]![at('2021-01-10')]).toBe(7);
+    expect(p.series.stars[0]![at('2021-01-10')]).toBe(3);
+    expect(Number.isNaN(p.series.commits[0]![at('2021-01-09')]!)).toBe(true);
+    // The week of 2021-01-11 ends 2021-01-17, after `until`: not read.
+    expect(p.series.commits[0]!.filter((v) => v === 9)).toHaveLength(0);
+    expect(Number.isNaN(p.series.close[0]![at('2021-01-06')]!)).toBe(true);
+  });
+});

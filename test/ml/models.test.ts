@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { fitRidge, predictRidge, ridgeContributions } from '../../src/main/services/ml/linear';
+import { createRng } from '../../src/main/services/ml/math';
+import { fitNn, predictNn } from '../../src/main/services/ml/nn';
+import { fitGbm, fitRandomForest, predictTrees, treeContributions, treesFromJson, treesToJson } from '../../src/main/services/ml/trees';
+
+/** y = sin(3 x0) + step(x1) + (x2 missing ? 1 : 0.2 x2) + noise; x3..x5 are noise. */
+function dataset(n: number, seed: number): { X: Float32Array; y: Float64Array; F: number } {
+  const F = 6;
+  const rand = createRng(seed);
+  const X = new Float32Array(n * F);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < F; f++) X[i * F + f] = rand() * 2 - 1;
+    const missing = rand() < 0.3;
+    if (missing) X[i * F + 2] = NaN;
+    y[i] = Math.sin(3 * X[i * F]!) + (X[i * F + 1]! > 0.2 ? 1 : 0) + (missing ? 1 : 0.2 * X[i * F + 2]!) + 0.1 * (rand() - 0.5);
+  }
+  return { X, y, F };
+}
+
+function r2(pred: Float64Array, y: Float64Array): number {
+  let m = 0;
+  for (const v of y) m += v;
+  m /= y.length;
+  let ss = 0;
+  let st = 0;
+  for (let i = 0; i < y.length; i++) {
+    ss += (y[i]! - pred[i]!) ** 2;
+    st += (y[i]! - m) ** 2;
+  }
+  return 1 - ss / st;
+}
+
+describe('tree models', () => {
+  const train = dataset(6000, 1);
+  const test = dataset(2000, 2);
+
+  it('gradient boosting learns a non-linear function with missing values, beyond a linear fit', () => {
+    const gbm = fitGbm(train.X, 6000, train.F, train.y, { iterations: 200, learningRate: 0.1, minSamplesLeaf: 20, lambda: 1, maxLeaves: 31, subsample: 0.8 });
+    const ridge = fitRidge(train.X, 6000, train.F, train.y, 0.001);
+    const gbmR2 = r2(predictTrees(gbm, test.X, 2000, test.F), test.y);
+    const ridgeR2 = r2(predictRidge(ridge, test.X, 2000, test.F), test.y);
+    expect(gbmR2).toBeGreaterThan(0.95);
+    expect(gbmR2).toBeGreaterThan(ridgeR2 + 0.2);
+    // The informative features carry the gain; noise features almost none.
+    expect(gbm.importance[0]! + gbm.importance[1]! + gbm.importance[2]!).toBeGreaterThan(0.9);
+  });
+
+  it('random forest learns it too', () => {
+    const rf = fitRandomForest(train.X, 6000, train.F, train.y, { trees: 40, minSamplesLeaf: 10, featureFraction: 0.6, sampleFraction: 0.6 });
+    expect(r2(predictTrees(rf, test.X, 2000, test.F), test.y)).toBeGreaterThan(0.85);
+  });
+
+  it('is reproducible from its seed and survives serialisation', () => {
+    const a = fitGbm(train.X, 6000, train.F, train.y, { iterations: 30, seed: 3 });
+    const b = fitGbm(train.X, 6000, train.F, train.y, { iterations: 30, seed: 3 });
+    const c = fitGbm(train.X, 6000, train.F, train.y, { iterations: 30, seed: 4 });
+    const pa = predictTrees(a, test.X, 2000, test.F);
+    expect(predictTrees(b, test.X, 2000, test.F)).toEqual(pa);
+    expect(predictTrees(c, test.X, 2000, test.F)).not.toEqual(pa);
+    const back = treesFromJson(JSON.parse(JSON.stringify(treesToJson(a))) as ReturnType<typeof treesToJson>);
+    const pb = predictTrees(back, test.X, 2000, test.F);
+    for (let i = 0; i < 2000; i++) expect(pb[i]).toBeCloseTo(pa[i]!, 6);
+  });
+
+  it('path contributions explain the difference between two predictions exactly', () => {
+    for (const m of [fitGbm(train.X, 6000, train.F, train.y, { iterations: 40 }), fitRandomForest(train.X, 6000, train.F, train.y, { trees: 10 })]) {
+      const p = predictTrees(m, test.X, 50, test.F);
+      const c = treeContributions(m, test.X, 50, test.F);
+      const sum = (i: number): number => c.slice(i * test.F, (i + 1) * test.F).reduce((s, v) => s + v, 0);
+      for (let i = 1; i < 50; i++) expect(sum(i) - sum(0)).toBeCloseTo(p[i]! - p[0]!, 8);
+    }
+  });
+});
+
+describe('ridge', () => {
+  it('recovers linear coefficients and its contributions add up to the prediction', () => {
+    const n = 3000;
+    const F = 3;
+    const rand = createRng(9);
+    const X = new Float32Array(n * F);
+    const y = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      for (let f = 0; f < F; f++) X[i * F + f] = rand() * 2 - 1;
+      y[i] = 2 * X[i * F]! - X[i * F + 1]! + 0.5;
+    }
+    const m = fitRidge(X, n, F, y, 1e-6);
+    const p = predictRidge(m, X, n, F);
+    for (let i = 0; i < 20; i++) expect(p[i]).toBeCloseTo(y[i]!, 3);
+    const c = ridgeContributions(m, X, 5, F);
+    for (let i = 0; i < 5; i++) expect(m.intercept + c[i * F]! + c[i * F + 1]! + c[i * F + 2]!).toBeCloseTo(p[i]!, 9);
+  });
+});
+
+describe('neural network', () => {
+  it('learns a signal and is reproducible from its seed', async () => {
+    const n = 2000;
+    const F = 4;
+    const rand = createRng(5);
+    const X = new Float32Array(n * F);
+    const y = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      for (let f = 0; f < F; f++) X[i * F + f] = rand() * 2 - 1;
+      y[i] = X[i * F]! * X[i * F]! + 0.5 * X[i * F + 1]!;
+    }
+    const a = await fitNn(X, n, F, y, { epochs: 30, batchSize: 128, learningRate: 0.01, seed: 1 });
+    const b = await fitNn(X, n, F, y, { epochs: 30, batchSize: 128, learningRate: 0.01, seed: 1 });
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(a.backend);
+    const pa = predictNn(a, X, n, F);
+    expect(r2(pa, y)).toBeGreaterThan(0.8);
+    expect(predictNn(b, X, n, F)).toEqual(pa);
+  });
+});
