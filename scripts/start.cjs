@@ -21,8 +21,9 @@ function findElectron() {
   let bin;
   try {
     bin = require('electron');
-  } catch (err) {
-    return { bin: null, why: err && err.message ? err.message.split('\n')[0] : String(err) };
+  } catch {
+    // node_modules/electron throws when its postinstall download was skipped or failed.
+    return { bin: null, why: 'node_modules/electron has no downloaded binary' };
   }
   if (typeof bin !== 'string' || !fs.existsSync(bin)) return { bin: null, why: `no executable at ${bin}` };
   return { bin, why: null };

@@ -145,6 +145,19 @@ describe('desktop main process', () => {
     expect(event?.args[0]).toEqual({ name: 'settings.changed', payload: { keys: ['rpcUrl'], restartRequired: true } });
   });
 
+  it('settings.restart restarts the services process on the new settings and clears what was pending', async () => {
+    const before = await invoke('settings.get', {});
+    expect((before.data as { pendingRestart: string[] }).pendingRestart).toEqual(['rpcUrl']);
+    const first = electron.utilityProcess.forked[0]!.process;
+    const restarted = await invoke('settings.restart', {});
+    expect(restarted).toEqual({ ok: true, data: { restarted: true } });
+    expect(first.child.exitCode).toBe(0);
+    expect(electron.utilityProcess.forked).toHaveLength(2);
+    expect(electron.dialog.messages).toEqual([]); // a requested restart is not reported as a crash
+    expect(((await invoke('settings.get', {})).data as { pendingRestart: string[] }).pendingRestart).toEqual([]);
+    expect((await invoke('system.info', {})).ok).toBe(true);
+  });
+
   it('relays the services process events to the app window', async () => {
     const before = win.webContents.sent.length;
     const failed = await invoke('dataset.import', { dir: path.join(tmp.dir, 'no-such-folder') });
@@ -156,7 +169,7 @@ describe('desktop main process', () => {
   });
 
   it('quits cleanly: handlers removed, services closed, then the app exits', async () => {
-    const host = electron.utilityProcess.forked[0]!.process;
+    const host = electron.utilityProcess.forked.at(-1)!.process;
     const exited = new Promise<number | null>((resolve) => host.child.once('exit', (code) => resolve(code)));
     electron.app.quit();
     expect(electron.ipcMain.handlers.size).toBe(0);

@@ -45,7 +45,7 @@ function setup() {
   });
   const config = loadConfig({ overrides: { dataDir: tmp.dir, autoImport: false, logLevel: 'silent' }, env: {} });
   const onUnexpectedExit = vi.fn();
-  const router = createServicesRouter({ spawn: spawnNodeHost(children), config, log: quietLog, onUnexpectedExit });
+  const router = createServicesRouter({ spawn: spawnNodeHost(children), config: () => config, log: quietLog, onUnexpectedExit });
   return { router, children, onUnexpectedExit, dir: tmp.dir };
 }
 
@@ -99,14 +99,14 @@ describe('services process (real child process)', () => {
     writeFileSync(file, 'x');
     const children: ReturnType<typeof fork>[] = [];
     const config = loadConfig({ overrides: { dataDir: file, autoImport: false, logLevel: 'silent' }, env: {} });
-    const router = createServicesRouter({ spawn: spawnNodeHost(children), config, log: quietLog });
+    const router = createServicesRouter({ spawn: spawnNodeHost(children), config: () => config, log: quietLog });
     await expect(router.start()).rejects.toThrow(/failed to start|exited before it was ready/);
   });
 
   it('routes local methods in main without touching the services process', async () => {
     const local = { has: (m: string) => m.startsWith('settings.'), call: vi.fn(async () => ({ ok: true as const, data: 'local' })) };
     const spawn = vi.fn();
-    const router = createServicesRouter({ spawn, config: loadConfig({ overrides: { dataDir: '/nonexistent' }, env: {} }), log: quietLog, local });
+    const router = createServicesRouter({ spawn, config: () => loadConfig({ overrides: { dataDir: '/nonexistent' }, env: {} }), log: quietLog, local });
     expect(await router.call('settings.get', {})).toEqual({ ok: true, data: 'local' });
     expect(spawn).not.toHaveBeenCalled();
   });

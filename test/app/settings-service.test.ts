@@ -169,6 +169,7 @@ describe('settings over the contract (headless)', () => {
       expect(JSON.stringify(refused)).not.toContain(ETHERSCAN);
       const bad = await t.services.call('settings.update', { values: { horizonDays: 0 } }, { origin: 'http' });
       expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+      expect(await t.services.call('settings.restart', {}, { origin: 'http' })).toMatchObject({ ok: false, error: { code: 'NOT_CONFIGURED' } });
       const updated = await t.services.client.call('settings.update', { values: { horizonDays: 45 } });
       expect(updated.values.horizonDays).toBe(45);
       expect(seen).toEqual([{ keys: ['horizonDays'], restartRequired: true }]);

@@ -43,7 +43,7 @@ describe('desktop settings (electron-store + safeStorage)', () => {
   it('writes no secret in clear, returns none to the renderer, and shares values with the headless runner', async () => {
     const dir = dataDir();
     const settings = createDesktopSettings(dir, '0.1.0');
-    const domain = createSettingsDomain({ config: loadConfig({ overrides: { dataDir: dir }, env: {} }), log: { info: () => undefined } as never, bus: createEventBus() }, settings);
+    const domain = createSettingsDomain({ config: loadConfig({ overrides: { dataDir: dir }, env: {} }), log: { info: () => undefined } as never, bus: createEventBus() }, { service: settings });
     const view = await domain.handlers['settings.update']({ secrets: SECRETS, values: { horizonDays: 90, coingeckoBaseUrl: 'https://pro-api.coingecko.com/api/v3' } }, { origin: 'ipc' });
     const file = path.join(dir, 'defimon.config.json');
     const onDisk = readFileSync(file, 'utf8');

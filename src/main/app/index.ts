@@ -88,11 +88,11 @@ async function start(): Promise<void> {
   const settings = createDesktopSettings(dataDir, app.getVersion());
   const moved = settings.encryptClearSecrets();
   if (moved.length > 0) log.info({ keys: moved }, 'clear-text secrets in the settings file were encrypted with the OS keychain');
-  const { secrets, unreadable } = settings.secretsForConfig();
-  if (unreadable.length > 0) log.warn({ keys: unreadable }, 'stored secrets this keychain cannot decrypt were skipped');
-  let config: DefimonConfig;
-  try {
-    config = loadConfig({
+  /** The services' configuration from the settings file, env and keychain, read afresh at each (re)start. */
+  const buildConfig = (): DefimonConfig => {
+    const { secrets, unreadable } = settings.secretsForConfig();
+    if (unreadable.length > 0) log.warn({ keys: unreadable }, 'stored secrets this keychain cannot decrypt were skipped');
+    return loadConfig({
       overrides: {
         ...secrets,
         mode: 'desktop',
@@ -100,6 +100,10 @@ async function start(): Promise<void> {
         ...(app.isPackaged ? { datasetDir: path.join(process.resourcesPath, 'dataset') } : {}),
       },
     });
+  };
+  let config: DefimonConfig;
+  try {
+    config = buildConfig();
   } catch (err) {
     dialog.showErrorBox('DEFIMON cannot start', `The settings file ${settings.path} is invalid:\n${(err as Error).message}`);
     app.exit(1);
@@ -108,7 +112,7 @@ async function start(): Promise<void> {
 
   // Settings are answered here (the keychain is here); everything else goes to the services process.
   const bus = createEventBus();
-  const settingsDomain = createSettingsDomain({ config, log, bus }, settings);
+  const settingsDomain = createSettingsDomain({ config, log, bus }, { service: settings, restart: () => services.restart() });
   const localHandlers = settingsDomain.handlers as unknown as Handlers;
   const local = {
     has: (method: string) => Object.prototype.hasOwnProperty.call(settingsDomain.handlers, method),
@@ -116,7 +120,7 @@ async function start(): Promise<void> {
   };
   const services = createServicesRouter({
     spawn: forkServices,
-    config,
+    config: buildConfig,
     log,
     local,
     onFault: ({ error, fatal, context }) => {

@@ -25,7 +25,8 @@ export interface ServicesRouter {
 export interface RouterOptions {
   /** Creates the services process (Electron's utilityProcess.fork; a Node child in tests). */
   spawn(): HostChild;
-  config: DefimonConfig;
+  /** The services' configuration, built afresh at each (re)start so changed settings apply. */
+  config(): DefimonConfig;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** An unexpected error inside the services process (already logged there). */
   onFault?(fault: { error: SerializedError; fatal: boolean; context: string }): void;
@@ -92,7 +93,15 @@ export function createServicesRouter(opts: RouterOptions): ServicesRouter {
         opts.onUnexpectedExit?.(code);
       }
     });
-    c.post({ type: 'init', config: opts.config });
+    let config: DefimonConfig;
+    try {
+      config = opts.config();
+    } catch (err) {
+      state.stopping = true;
+      c.kill();
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    c.post({ type: 'init', config });
     return started;
   }
 

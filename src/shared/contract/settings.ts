@@ -142,6 +142,12 @@ export const settingsMethods = {
     input: z.object({ key: SecretKey }).strict(),
     output: SettingsView,
   }),
+  'settings.restart': method({
+    description: 'Restarts the services so changed settings take effect (desktop app); web and CLI runners answer NOT_CONFIGURED: restart the process.',
+    long: true,
+    input: z.object({}).strict().default({}),
+    output: z.object({ restarted: z.boolean() }),
+  }),
 } satisfies MethodMap;
 
 export const settingsEvents = {

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import type { settingsMethods } from '../../../shared/contract/settings';
+import { AppError } from '../../../shared/errors';
 import { CONFIG_FILE_NAME } from '../config/config';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
@@ -20,7 +21,14 @@ export interface SettingsDomain {
 export const SETTINGS_APP_VERSION = '0.1.0';
 
 /** `core` needs only config, log and bus, so the desktop main process can run this domain too. */
-export function createSettingsDomain(core: Pick<Core, 'config' | 'log' | 'bus'>, service?: SettingsService): SettingsDomain {
+export interface SettingsDomainOptions {
+  service?: SettingsService;
+  /** Restarts the services on the current settings (the desktop app's services process). */
+  restart?: () => Promise<void>;
+}
+
+export function createSettingsDomain(core: Pick<Core, 'config' | 'log' | 'bus'>, opts: SettingsDomainOptions = {}): SettingsDomain {
+  const { service, restart } = opts;
   const settings = service ?? createSettingsService({ backend: createJsonFileBackend(path.join(core.config.dataDir, CONFIG_FILE_NAME)), vault: null, appVersion: SETTINGS_APP_VERSION });
   const announce = (changed: string[], pendingRestart: string[]): void => {
     if (changed.length === 0) return;
@@ -40,6 +48,14 @@ export function createSettingsDomain(core: Pick<Core, 'config' | 'log' | 'bus'>,
         const { view, changed } = settings.clearSecret(key);
         announce(changed, view.pendingRestart);
         return view;
+      },
+      'settings.restart': async () => {
+        if (restart === undefined) {
+          throw new AppError('NOT_CONFIGURED', 'this runner cannot restart itself: restart `defimon serve` (or the CLI command) to apply the changed settings');
+        }
+        await restart();
+        settings.markApplied();
+        return { restarted: true };
       },
     },
   };

@@ -48,6 +48,8 @@ export interface SettingsService {
    * Returns the keys it moved; does nothing without a working vault.
    */
   encryptClearSecrets(): SecretKey[];
+  /** The services were restarted on the current settings: nothing is pending any more. */
+  markApplied(): void;
   /**
    * Decrypted stored secrets not overridden by the environment, for building the configuration
    * (main process only). `unreadable` names secrets this keychain cannot decrypt (stored under
@@ -229,6 +231,10 @@ export function createSettingsService(opts: SettingsServiceOptions): SettingsSer
       doc[ENCRYPTED_SECRETS_KEY] = encrypted;
       backend.write(doc);
       return keys;
+    },
+
+    markApplied() {
+      pendingRestart.clear();
     },
 
     secretsForConfig() {
