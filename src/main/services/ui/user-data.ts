@@ -151,7 +151,7 @@ export function createUserData(core: Core) {
         if (!now || !prev || prev.close <= 0) continue;
         const move = now.close / prev.close - 1;
         if (Math.abs(move) > rule.threshold) {
-          out.push({ ...base, key: `${rule.ruleId}:${now.day}`, day: now.day, message: `${rule.assetId} moved ${(move * 100).toFixed(1)}% on ${now.day} (rule: more than ${(rule.threshold * 100).toFixed(1)}%)` });
+          out.push({ ...base, key: `${rule.ruleId}:${now.day}`, day: now.day, message: `${rule.assetId} moved ${(move * 100).toFixed(1)}% on ${now.day} (rule: more than ${Number((rule.threshold * 100).toPrecision(3))}%)` });
         }
       } else if ((rule.kind === 'score_above' || rule.kind === 'score_below') && rule.threshold !== null && version !== null) {
         const [now, prev] = lastTwoScores(rule.assetId, version);

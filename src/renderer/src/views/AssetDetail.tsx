@@ -333,7 +333,7 @@ function AlertRulesPanel({ assetId }: { assetId: string }) {
         <ul className="rule-list" data-testid="alert-rules">
           {(q.data ?? []).map((r) => (
             <li key={r.ruleId}>
-              {KIND_LABEL[r.kind]} {r.threshold === null ? '' : r.kind === 'price_move' ? `${(r.threshold * 100).toFixed(1)}%` : r.threshold}{' '}
+              {KIND_LABEL[r.kind]} {r.threshold === null ? '' : r.kind === 'price_move' ? `${Number((r.threshold * 100).toPrecision(3))}%` : r.threshold}{' '}
               <button type="button" className="link" onClick={() => remove.mutate(r.ruleId)}>
                 Delete
               </button>

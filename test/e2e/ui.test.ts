@@ -1,0 +1,288 @@
+/**
+ * The renderer in Debian's Chromium against the headless server on the bundled dataset: what the
+ * analyst sees is compared with the database, not just checked for presence. Screenshots of each
+ * view go to test-results/screenshots/.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chartSummary, launchChromium, newPage, SCREENSHOTS, startApp, type RunningApp } from './harness';
+
+interface Summary {
+  total: number;
+  downsampled: boolean;
+  series: { key: string; points: number; first: [string, number] | null; last: [string, number] | null; min: number | null; max: number | null }[];
+}
+
+let app: RunningApp;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+const all = <T>(sql: string, ...params: unknown[]): T[] => app.services.core.store.db.prepare(sql).all(...params) as T[];
+const one = <T>(sql: string, ...params: unknown[]): T => app.services.core.store.db.prepare(sql).get(...params) as T;
+const shot = (name: string): Promise<Buffer> => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+const visibleRowIds = (): Promise<string[]> => page.$$eval('[data-testid="overview-table"] tbody tr[data-row-id]', (trs) => trs.map((tr) => tr.getAttribute('data-row-id') ?? ''));
+/** Waits until a chart's data-summary satisfies a JavaScript condition on its fields (e.g. "total < 100"). */
+const waitForSummary = (testId: string, condition: string): Promise<unknown> =>
+  page.waitForFunction(`(() => { const el = document.querySelector('[data-testid="${testId}"]'); if (!el) return false; const { total } = JSON.parse(el.getAttribute('data-summary') || '{}'); return ${condition}; })()`);
+const rowCount = async (): Promise<number> => Number((await page.getByTestId('overview-table-count').textContent())?.replace(/\D/g, ''));
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  app = await startApp();
+  browser = await launchChromium();
+  page = await newPage(browser);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+});
+
+// A failing step leaves a screenshot of what the page showed.
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail' && page) await page.screenshot({ path: path.join(SCREENSHOTS, `failed-${ctx.task.name.replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+describe('overview', () => {
+  it('lists every priced asset, sorted by market cap, with the attribution', async () => {
+    await page.goto(`${app.url}/#/overview`);
+    await page.getByTestId('overview-table').waitFor();
+    const priced = one<{ n: number }>('SELECT count(DISTINCT asset_id) AS n FROM financial_metrics WHERE close IS NOT NULL').n;
+    expect(await rowCount()).toBe(priced);
+    // Default order: market cap, largest first (no scores in the bundled data).
+    const top = all<{ asset_id: string }>(
+      `SELECT f.asset_id FROM financial_metrics f JOIN (SELECT asset_id, MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id) l
+         ON l.asset_id = f.asset_id AND l.d = f.day WHERE f.market_cap IS NOT NULL ORDER BY f.market_cap DESC LIMIT 5`,
+    ).map((r) => r.asset_id);
+    expect((await visibleRowIds()).slice(0, 5)).toEqual(top);
+    const btcCap = page.locator('tr[data-row-id="BTC"] td[data-col="marketCap"]');
+    expect(await btcCap.textContent()).toMatch(/^\$1\.\d+T$/);
+    expect(await page.getByTestId('attribution').textContent()).toContain('CoinGecko');
+    // Virtualised: far fewer rows in the DOM than in the table.
+    expect((await visibleRowIds()).length).toBeLessThan(priced);
+    await shot('overview');
+  });
+
+  it('sorts by a column in both directions', async () => {
+    const price = page.locator('th[data-col="price"]');
+    await price.click();
+    const byPrice = all<{ asset_id: string }>(
+      `SELECT f.asset_id FROM financial_metrics f JOIN (SELECT asset_id, MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id) l
+         ON l.asset_id = f.asset_id AND l.d = f.day WHERE f.close IS NOT NULL ORDER BY f.close DESC`,
+    ).map((r) => r.asset_id);
+    expect(await price.getAttribute('aria-sort')).toBe('descending');
+    expect((await visibleRowIds()).slice(0, 5)).toEqual(byPrice.slice(0, 5));
+    await price.click();
+    expect(await price.getAttribute('aria-sort')).toBe('ascending');
+    expect((await visibleRowIds()).slice(0, 5)).toEqual([...byPrice].reverse().slice(0, 5));
+  });
+
+  it('filters by search, category, minimum market cap and watchlist', async () => {
+    await page.getByLabel('Search assets').fill('aave');
+    const matching = all<{ asset_id: string }>(
+      `SELECT DISTINCT a.asset_id FROM crypto_assets a JOIN financial_metrics f ON f.asset_id = a.asset_id AND f.close IS NOT NULL
+       WHERE lower(a.symbol) LIKE '%aave%' OR lower(a.name) LIKE '%aave%'`,
+    ).map((r) => r.asset_id);
+    expect((await visibleRowIds()).sort()).toEqual(matching.sort());
+    expect(matching).toContain('AAVE');
+    await page.getByLabel('Search assets').fill('');
+
+    await page.getByLabel('Category').selectOption('dex');
+    const dex = one<{ n: number }>(`SELECT count(DISTINCT a.asset_id) AS n FROM crypto_assets a JOIN financial_metrics f ON f.asset_id = a.asset_id AND f.close IS NOT NULL WHERE a.category = 'dex'`).n;
+    expect(await rowCount()).toBe(dex);
+    const cats = await page.$$eval('[data-testid="overview-table"] td[data-col="category"]', (tds) => [...new Set(tds.map((td) => td.textContent))]);
+    expect(cats).toEqual(['dex']);
+    await page.getByLabel('Category').selectOption('');
+
+    await page.getByLabel('Minimum market cap').fill('10B');
+    const big = one<{ n: number }>(
+      `SELECT count(*) AS n FROM financial_metrics f JOIN (SELECT asset_id, MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id) l
+         ON l.asset_id = f.asset_id AND l.d = f.day WHERE f.market_cap >= 1e10`,
+    ).n;
+    expect(await rowCount()).toBe(big);
+    await page.getByLabel('Minimum market cap').fill('');
+
+    // Star AAVE from the table: the watchlist filter keeps only it, and the database has it.
+    await page.getByLabel('Search assets').fill('aave');
+    await page.getByRole('button', { name: 'Add AAVE to the watchlist' }).click();
+    await page.getByRole('button', { name: 'Remove AAVE from the watchlist' }).waitFor();
+    await page.getByLabel('Search assets').fill('');
+    await page.getByLabel('Watchlist', { exact: true }).check();
+    expect(await visibleRowIds()).toEqual(['AAVE']);
+    expect(all(`SELECT asset_id FROM watchlist_items WHERE deleted = 0`)).toEqual([{ asset_id: 'AAVE' }]);
+    await page.getByLabel('Watchlist', { exact: true }).uncheck();
+  });
+
+  it('exports the table as CSV with every row', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'CSV' }).first().click()]);
+    const csv = readFileSync((await download.path())!, 'utf8').trim().split(/\r\n/);
+    expect(csv[0]).toContain('Symbol,Name,Category,Score');
+    expect(csv.length - 1).toBe(await rowCount());
+    const aave = csv.find((l) => l.includes(',AAVE,'))!;
+    const close = one<{ close: number }>(`SELECT close FROM financial_metrics WHERE asset_id = 'AAVE' AND close IS NOT NULL ORDER BY day DESC LIMIT 1`).close;
+    expect(aave.split(',')).toContain(String(close));
+  });
+
+  it('opens an asset from the keyboard', async () => {
+    await page.getByLabel('Search assets').fill('aave');
+    const index = (await visibleRowIds()).indexOf('AAVE');
+    await page.locator('.table-scroll').focus();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Home');
+    for (let i = 0; i < index; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('asset-detail').waitFor();
+    expect(page.url()).toContain('#/asset/AAVE');
+  });
+});
+
+describe('asset detail', () => {
+  it('charts the four-year price history exactly as the database holds it', async () => {
+    const s = await chartSummary<Summary>(page, 'chart-price');
+    const last = one<{ d: string }>(`SELECT MAX(day) AS d FROM financial_metrics WHERE asset_id = 'AAVE' AND close IS NOT NULL`).d;
+    const from = new Date(Date.parse(`${last}T00:00:00Z`) - 4 * 365 * 86_400_000).toISOString().slice(0, 10);
+    const rows = all<{ day: string; close: number }>(`SELECT day, close FROM financial_metrics WHERE asset_id = 'AAVE' AND close IS NOT NULL AND day >= ? ORDER BY day`, from);
+    expect(s.downsampled).toBe(false);
+    const close = s.series[0]!;
+    expect(close.points).toBe(rows.length);
+    expect(close.first).toEqual([rows[0]!.day, rows[0]!.close]);
+    expect(close.last).toEqual([last, rows[rows.length - 1]!.close]);
+    expect(close.max).toBe(Math.max(...rows.map((r) => r.close)));
+    expect(close.min).toBe(Math.min(...rows.map((r) => r.close)));
+    expect(await page.getByTestId('fact-price').textContent()).toBe(`$${rows[rows.length - 1]!.close.toFixed(2)}`);
+  });
+
+  it('charts TVL and development activity from the database', async () => {
+    const tvl = await chartSummary<Summary>(page, 'chart-tvl');
+    const lastTvl = one<{ day: string; tvl: number }>(`SELECT day, tvl FROM onchain_metrics WHERE asset_id = 'AAVE' AND tvl IS NOT NULL ORDER BY day DESC LIMIT 1`);
+    expect(tvl.series[0]!.last).toEqual([lastTvl.day, lastTvl.tvl]);
+    const dev = await chartSummary<Summary>(page, 'chart-dev');
+    const commits = dev.series.find((x) => x.key === 'commits')!;
+    const lastWeek = one<{ week_start: string; commits: number }>(`SELECT week_start, commits FROM github_metrics WHERE asset_id = 'AAVE' AND repo = '*' ORDER BY week_start DESC LIMIT 1`);
+    expect(commits.last).toEqual([lastWeek.week_start, lastWeek.commits]);
+    expect(commits.max).toBe(one<{ m: number }>(`SELECT MAX(commits) AS m FROM github_metrics WHERE asset_id = 'AAVE' AND repo = '*' AND week_start >= ?`, dev.series[0]!.first![0]).m);
+    // No on-chain data in the bundle: the empty state says what to do.
+    expect(await page.locator('.chart-panel', { hasText: 'On-chain activity' }).textContent()).toContain('add a QuickNode RPC URL');
+    await page.locator('main').evaluate((m) => m.scrollTo(0, 0));
+    await shot('asset-detail');
+  });
+
+  it('switches range and log scale', async () => {
+    const everyDay = one<{ n: number }>(`SELECT count(*) AS n FROM financial_metrics WHERE asset_id = 'AAVE'`).n;
+    await page.getByRole('button', { name: 'All', exact: true }).click();
+    await waitForSummary('chart-price', `total === ${everyDay}`);
+    const s = await chartSummary<Summary>(page, 'chart-price');
+    expect(s.series[0]!.first![0]).toBe(one<{ d: string }>(`SELECT MIN(day) AS d FROM financial_metrics WHERE asset_id = 'AAVE' AND close IS NOT NULL`).d);
+    await page.getByLabel('Log scale').check();
+    await page.getByRole('button', { name: '3M' }).click();
+    await waitForSummary('chart-price', 'total < 100');
+    expect((await chartSummary<Summary>(page, 'chart-price')).series[0]!.points).toBeLessThanOrEqual(91);
+  });
+
+  it('exports a chart as PNG', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('.chart-panel', { hasText: 'Price (USD' }).getByRole('button', { name: 'PNG' }).click()]);
+    expect(download.suggestedFilename()).toBe('AAVE-chart-price.png');
+    const bytes = readFileSync((await download.path())!);
+    expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(bytes.length).toBeGreaterThan(5000);
+  });
+
+  it('keeps notes and fires an alert rule in the page', async () => {
+    await page.getByLabel('New note').fill('Watch the v3 migration');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await page.getByTestId('notes').getByText('Watch the v3 migration').waitFor();
+    expect(all(`SELECT body FROM notes WHERE asset_id = 'AAVE' AND deleted = 0`)).toEqual([{ body: 'Watch the v3 migration' }]);
+
+    // A daily move above 0.01% certainly happened on the last day: the rule fires at once.
+    await page.getByLabel('Alert kind').selectOption('price_move');
+    await page.getByLabel('Alert level').fill('0.01');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    const toast = page.getByTestId('toasts').locator('.toast');
+    await toast.first().waitFor();
+    const [d1, d0] = all<{ day: string; close: number }>(`SELECT day, close FROM financial_metrics WHERE asset_id = 'AAVE' AND close IS NOT NULL ORDER BY day DESC LIMIT 2`);
+    expect(await toast.first().textContent()).toContain(`AAVE moved ${((d1!.close / d0!.close - 1) * 100).toFixed(1)}% on ${d1!.day}`);
+    expect(one<{ threshold: number }>(`SELECT threshold FROM alert_rules WHERE asset_id = 'AAVE'`).threshold).toBeCloseTo(0.0001, 10);
+    await page.locator('main').evaluate((m) => m.scrollTo(0, m.scrollHeight));
+    await shot('asset-detail-notes-alerts');
+  });
+});
+
+describe('errors, settings and other views', () => {
+  it('shows a server error with its code and what to do', async () => {
+    await page.goto(`${app.url}/#/asset/NOPE`);
+    const alert = page.getByRole('alert').first();
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('NOT_FOUND');
+    expect(await alert.textContent()).toContain('no asset "NOPE"');
+
+    // An unreachable service: the overview says so and offers a retry.
+    const ctx = page.context();
+    await ctx.route('**/api/ui.overview', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ ok: false, error: { code: 'UNAVAILABLE', message: 'the database is locked', retryable: true } }) }));
+    await page.goto(`${app.url}/#/overview`);
+    await page.reload();
+    const err = page.getByRole('alert').first();
+    await err.waitFor({ timeout: 15_000 });
+    expect(await err.textContent()).toContain('UNAVAILABLE');
+    expect(await err.textContent()).toContain('check that it is running');
+    await shot('overview-error');
+    await ctx.unroute('**/api/ui.overview');
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.getByTestId('overview-table').waitFor();
+  });
+
+  it('persists settings through the server and keeps secrets write-only', async () => {
+    await page.goto(`${app.url}/#/settings`);
+    const horizon = page.getByLabel('Model horizon (days)');
+    await horizon.waitFor();
+    await horizon.fill('45');
+    await page.getByRole('button', { name: 'Save preferences' }).click();
+    await page.getByText('Saved.').waitFor();
+    expect((await app.services.client.call('settings.get', {})).values.horizonDays).toBe(45);
+    await page.reload();
+    await page.getByLabel('Model horizon (days)').waitFor();
+    expect(await page.getByLabel('Model horizon (days)').inputValue()).toBe('45');
+    // Invalid input is refused with the field named, and nothing is written.
+    await page.getByLabel('Etherscan API base URL').fill('ftp://example.org');
+    await page.getByRole('button', { name: 'Save preferences' }).click();
+    const err = page.getByRole('alert').first();
+    await err.waitFor();
+    expect(await err.textContent()).toContain('INVALID_INPUT');
+    expect((await app.services.client.call('settings.get', {})).values.etherscanBaseUrl).not.toContain('ftp');
+    // Secret inputs are password fields and never hold a value from the server.
+    const inputs = await page.locator('[data-testid="secrets"] input').all();
+    expect(inputs.length).toBeGreaterThan(5);
+    for (const input of inputs) expect([await input.getAttribute('type'), await input.inputValue()]).toEqual(['password', '']);
+    await shot('settings');
+  });
+
+  it('shows the data view with collectors, sync and services', async () => {
+    await page.goto(`${app.url}/#/data`);
+    await page.getByTestId('collectors').waitFor();
+    const sources = await page.$$eval('[data-testid="collectors"] tr[data-source]', (trs) => trs.map((t) => t.getAttribute('data-source')));
+    expect(sources).toEqual((await app.services.client.call('collect.status', {})).sources.map((s) => s.source));
+    await page.getByTestId('sync').waitFor();
+    expect(await page.getByTestId('sync').textContent()).toContain('Local only');
+    await page.getByTestId('doctor').waitFor();
+    await shot('data');
+  });
+
+  it('renders the remaining views and the light theme', async () => {
+    for (const view of ['audit', 'models']) {
+      await page.goto(`${app.url}/#/${view}`);
+      await page.locator('main h2').waitFor();
+      await page.waitForTimeout(300);
+      await shot(view);
+    }
+    await page.keyboard.press('1');
+    await page.getByTestId('overview-table').waitFor();
+    await page.getByRole('button', { name: 'Switch to light theme' }).click();
+    expect(await page.locator('html').getAttribute('data-theme')).toBe('light');
+    await shot('overview-light');
+    await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    expect(pageErrors).toEqual([]);
+  });
+});
