@@ -111,6 +111,9 @@ class FakeApp extends EventEmitter {
   getVersion(): string {
     return '0.1.0';
   }
+  setPath(name: string, p: string): void {
+    this.paths[name] = p;
+  }
   whenReady(): Promise<void> {
     return this.ready;
   }
@@ -159,7 +162,10 @@ export class BrowserWindow extends EventEmitter {
     this.loadedUrl = `file://${file}`;
   }
   show(): void {}
-  focus(): void {}
+  focused = false;
+  focus(): void {
+    this.focused = true;
+  }
   restore(): void {}
   maximize(): void {
     this.maximized = true;
@@ -173,11 +179,13 @@ export class BrowserWindow extends EventEmitter {
   getNormalBounds(): { x: number; y: number; width: number; height: number } {
     return { x: 40, y: 30, width: (this.options.width as number) ?? 1440, height: (this.options.height as number) ?? 900 };
   }
+  /** Like Electron: closing the last window emits the app's `window-all-closed`. */
   close(): void {
     this.emit('close');
     this.destroyed = true;
     this.webContents.destroyed = true;
     this.emit('closed');
+    if (BrowserWindow.getAllWindows().length === 0) electron.app.emit('window-all-closed');
   }
 }
 

@@ -168,12 +168,25 @@ describe('desktop main process', () => {
     });
   });
 
-  it('quits cleanly: handlers removed, services closed, then the app exits', async () => {
+  it('keeps one instance: a second launch focuses the window', () => {
+    win.focused = false;
+    electron.app.emit('second-instance', {}, ['defimon']);
+    expect(win.focused).toBe(true);
+    expect(BrowserWindow.getAllWindows()).toHaveLength(1);
+  });
+
+  it('uses the same data folder as the CLI and the server', () => {
+    expect(electron.app.paths.userData).toBe(tmp.dir);
+  });
+
+  it('closing the last window quits cleanly: window state saved, handlers removed, services closed', async () => {
     const host = electron.utilityProcess.forked.at(-1)!.process;
     const exited = new Promise<number | null>((resolve) => host.child.once('exit', (code) => resolve(code)));
-    electron.app.quit();
+    win.close();
+    expect(JSON.parse(readFileSync(path.join(tmp.dir, 'window-state.json'), 'utf8'))).toEqual({ bounds: { x: 40, y: 30, width: 1440, height: 900, maximized: false } });
     expect(electron.ipcMain.handlers.size).toBe(0);
     expect(await exited).toBe(0);
     await vi.waitFor(() => expect(electron.app.quitCalls).toBe(2));
+    expect(electron.dialog.errors).toEqual([]);
   });
 });

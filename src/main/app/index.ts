@@ -9,7 +9,7 @@ import Store from 'electron-store';
 import pino from 'pino';
 import type { Envelope } from '../../shared/client';
 import { IPC_EVENT_CHANNEL } from '../../shared/ipc';
-import { loadConfig, type DefimonConfig } from '../services/config/config';
+import { defaultDataDir, loadConfig, type DefimonConfig } from '../services/config/config';
 import { createEventBus } from '../services/events/bus';
 import { createLogger, type Logger } from '../services/log/logger';
 import { dispatch, type Handlers } from '../services/rpc/dispatch';
@@ -26,8 +26,11 @@ import { guardWebContents, restoreWindowState, serveRenderer, windowOptions, typ
 const devServerUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL;
 const rendererRoot = path.join(__dirname, '../renderer');
 
-// Before `ready`: every renderer sandboxed, and the app's own scheme treated like https.
+// Before `ready`: every renderer sandboxed, the app's own scheme treated like https, and one data
+// folder for the app, the CLI and the server (Electron would otherwise name it after package.json's
+// lower-case name in development).
 app.enableSandbox();
+app.setPath('userData', process.env.DEFIMON_DATA_DIR ?? defaultDataDir());
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, codeCache: true } }]);
 
 const appWindows = new Set<number>();
@@ -79,7 +82,7 @@ function mainLogger(dataDir: string): Logger {
 
 async function start(): Promise<void> {
   await app.whenReady();
-  const dataDir = process.env.DEFIMON_DATA_DIR ?? app.getPath('userData');
+  const dataDir = process.env.DEFIMON_DATA_DIR ?? defaultDataDir();
   const logsDir = path.join(dataDir, 'logs');
   const log = mainLogger(dataDir);
   installCrashHandlers({ proc: process, log, logsDir, showError: (title, detail) => dialog.showErrorBox(title, detail) });
