@@ -1,5 +1,5 @@
 /**
- * Realised skill of stored scores: for each day a version scored after its training data ended,
+ * Realised skill of stored scores: for each day a version scored from the end of its data on,
  * once the horizon has passed, the rank IC between its predictions and what the assets then did
  * (relative to the day's median), and the top-minus-bottom quintile spread. This is the A/B
  * read-out: validation skill says what to expect, realised skill what happened.
@@ -31,7 +31,7 @@ export function updateRealisedIc(store: SqliteStore, version: string): number {
   const days = (
     store.db
       .prepare(
-        `SELECT DISTINCT day FROM ml_predictions WHERE model_version = ? AND day > ? AND day <= ?
+        `SELECT DISTINCT day FROM ml_predictions WHERE model_version = ? AND day >= ? AND day <= ?
          AND day NOT IN (SELECT day FROM ml_realised_ic WHERE model_version = ?) ORDER BY day`,
       )
       .all(version, model.data_until, addDays(lastPrice, -h), version) as { day: string }[]

@@ -1,0 +1,148 @@
+/**
+ * The ml domain on real services and the bundled dataset: training in the worker thread with
+ * progress and cancellation, the registry, scoring (stored, in-sample guard), history, A/B with
+ * realised IC, and scheduled retraining. Small model settings keep it quick.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dayDiff } from '../../src/main/services/ml/math';
+import { createMlDomain } from '../../src/main/services/ml';
+import type { Services } from '../../src/main/services';
+import { createTestServices } from '../helpers/app';
+
+const SMALL = { folds: 2, trainStride: 10, gbmIterations: 15, rfTrees: 6, nnEpochs: 1 };
+
+describe('ml domain', () => {
+  let services: Services;
+  let cleanup: () => Promise<void>;
+  let first = '';
+
+  beforeAll(async () => {
+    ({ services, cleanup } = await createTestServices());
+  }, 120_000);
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  const modelCount = (): number => (services.core.store.db.prepare('SELECT count(*) AS n FROM ml_models').get() as { n: number }).n;
+
+  it('trains off the main thread with progress, validates with a purge gap and stores the version', async () => {
+    const events: { done: number; total: number | null; finished: boolean }[] = [];
+    const off = services.client.on('progress', (p) => {
+      if (p.kind === 'ml.train') events.push({ done: p.done, total: p.total, finished: p.finished });
+    });
+    const m = await services.client.call('ml.train', { until: '2021-12-31', ...SMALL });
+    off();
+    first = m.version;
+    expect(m.role).toBe('champion');
+    expect(m.dataUntil <= '2021-12-31').toBe(true);
+    expect(dayDiff(m.trainTo, m.dataUntil)).toBeGreaterThanOrEqual(30);
+    expect(m.features.length).toBeGreaterThan(20);
+    expect(m.metrics.ensemble.dates).toBeGreaterThan(50);
+    expect(m.chance.meanIc).not.toBeNull();
+    expect(events.length).toBeGreaterThan(2);
+    expect(events[events.length - 1]!.finished).toBe(true);
+    expect(events.some((e) => e.total !== null && e.done > 0)).toBe(true);
+
+    const detail = await services.client.call('ml.model', { version: m.version });
+    expect(detail.folds).toHaveLength(2);
+    for (const f of detail.folds) expect(dayDiff(f.trainEnd, f.valStart)).toBeGreaterThan(30);
+    expect(detail.icSeries.ensemble.length).toBe(m.metrics.ensemble.dates);
+    expect(detail.importance.ensemble.length).toBe(m.features.length);
+    expect(detail.reliability).toHaveLength(3);
+    expect(detail.dropped).toContain('log_active_7');
+    expect((await services.client.call('ml.models', {})).map((x) => x.version)).toEqual([m.version]);
+  });
+
+  it('scores a later day, stores it, and refuses to store an in-sample day', async () => {
+    const res = await services.client.call('ml.score', { day: '2022-01-10' });
+    expect(res.modelVersion).toBe(first);
+    expect(res.inSample).toBe(false);
+    expect(res.assets.length).toBeGreaterThan(20);
+    for (const a of res.assets) {
+      expect(a.score).toBeGreaterThanOrEqual(0);
+      expect(a.score).toBeLessThanOrEqual(100);
+      expect(a.contributions.length).toBeGreaterThan(0);
+    }
+    expect(res.assets[0]!.score).toBe(100);
+    const again = await services.client.call('ml.score', { day: '2022-01-10' });
+    expect(again.assets.map((a) => [a.assetId, a.score, a.models.gbm])).toEqual(res.assets.map((a) => [a.assetId, a.score, a.models.gbm]));
+    const stored = services.core.store.db.prepare("SELECT count(*) AS n FROM ml_predictions WHERE model_version = ? AND day = '2022-01-10'").get(`${first}:gbm`) as { n: number };
+    expect(stored.n).toBe(res.assets.length);
+
+    const inside = await services.client.call('ml.score', { day: '2021-06-01', limit: 5 });
+    expect(inside.inSample).toBe(true);
+    expect(inside.assets).toHaveLength(5);
+    const kept = services.core.store.db.prepare("SELECT count(*) AS n FROM ml_predictions WHERE model_version = ? AND day = '2021-06-01' AND contributions IS NOT NULL").get(first) as { n: number };
+    expect(kept.n).toBe(0);
+
+    const hist = await services.client.call('ml.scoreHistory', { assetId: 'ETH' });
+    expect(hist.points.filter((p) => p.kind === 'validation').length).toBeGreaterThan(5);
+    // Training scored the last day of its data; scoring added 2022-01-10.
+    expect(hist.points.filter((p) => p.kind === 'live').map((p) => p.day)).toEqual(['2021-12-31', '2022-01-10']);
+  });
+
+  it('runs an A/B test: the challenger scores beside the champion and realised IC is tracked', async () => {
+    const second = await services.client.call('ml.train', { until: '2021-12-31', ...SMALL, trainStride: 9 });
+    expect(second.role).toBe('challenger');
+    await services.client.call('ml.score', { day: '2022-02-01' });
+    const challengerRows = services.core.store.db.prepare("SELECT count(*) AS n FROM ml_predictions WHERE model_version = ? AND day = '2022-02-01'").get(second.version) as { n: number };
+    expect(challengerRows.n).toBeGreaterThan(20);
+    const ab = await services.client.call('ml.abStatus', {});
+    expect(ab.champion).toBe(first);
+    expect(ab.challenger).toBe(second.version);
+    const champ = ab.versions.find((v) => v.role === 'champion')!;
+    const chall = ab.versions.find((v) => v.role === 'challenger')!;
+    expect(champ.realised.series.map((p) => p.day)).toEqual(['2021-12-31', '2022-01-10', '2022-02-01']);
+    expect(chall.realised.series.map((p) => p.day)).toEqual(['2021-12-31', '2022-02-01']);
+    expect(champ.realised.days).toBe(3);
+    for (const p of [...champ.realised.series, ...chall.realised.series]) {
+      expect(p.ic).not.toBeNull();
+      expect(Math.abs(p.ic!)).toBeLessThanOrEqual(1);
+      expect(p.assets).toBeGreaterThan(20);
+    }
+    const swapped = await services.client.call('ml.abSet', { champion: second.version, challenger: first });
+    expect(swapped.champion).toBe(second.version);
+    const roles = Object.fromEntries((await services.client.call('ml.models', {})).map((m) => [m.version, m.role]));
+    expect(roles).toEqual({ [first]: 'challenger', [second.version]: 'champion' });
+    await expect(services.client.call('ml.abSet', { champion: first, challenger: first })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await services.client.call('ml.abSet', { champion: first, challenger: null });
+  });
+
+  it('rejects bad input clearly and writes nothing', async () => {
+    const before = modelCount();
+    await expect(services.client.call('ml.train', { until: '2019-01-01', ...SMALL })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(services.client.call('ml.train', { until: '2021-13-01' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(services.client.call('ml.score', { modelVersion: 'm-does-not-exist' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(services.client.call('ml.scoreHistory', { assetId: 'NOPE' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(modelCount()).toBe(before);
+  });
+
+  it('cancels a training through tasks.cancel and stores nothing', async () => {
+    const before = modelCount();
+    const off = services.client.on('progress', (p) => {
+      if (p.kind === 'ml.train' && !p.finished) void services.client.call('tasks.cancel', { taskId: p.taskId });
+    });
+    await expect(services.client.call('ml.train', { until: '2021-12-31', ...SMALL })).rejects.toMatchObject({ code: 'CANCELLED' });
+    off();
+    expect(modelCount()).toBe(before);
+    expect(await services.client.call('tasks.list', {})).toEqual([]);
+  });
+
+  it('retrains on schedule when the newest version is older than the interval', async () => {
+    const domain = createMlDomain(services.core, { scheduleCheckMs: 3_600_000 });
+    const s = await domain.handlers['ml.schedule']({ intervalHours: 24, options: { ...SMALL, trainStride: 30, gbmIterations: 5, horizon: 30 } }, { origin: 'test' });
+    expect(s.intervalHours).toBe(24);
+    expect(Date.parse(s.nextDueAt!)).toBeGreaterThan(Date.now());
+    expect(await domain.checkSchedule()).toBeNull();
+    const before = modelCount();
+    // Age every version by two days: a retrain is now due.
+    services.core.store.db.prepare("UPDATE ml_models SET created_at = '2000-01-01T00:00:00.000Z'").run();
+    const version = await domain.checkSchedule();
+    expect(version).not.toBeNull();
+    expect(modelCount()).toBe(before + 1);
+    const after = await services.client.call('ml.schedule', {});
+    expect(Date.parse(after.nextDueAt!)).toBeGreaterThan(Date.now() + 23 * 3_600_000);
+    await services.client.call('ml.schedule', { intervalHours: null });
+    expect((await services.client.call('ml.schedule', {})).nextDueAt).toBeNull();
+  });
+});
