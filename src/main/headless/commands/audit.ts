@@ -1,4 +1,99 @@
-/** CLI commands of the audit domain. */
+/**
+ * `defimon audit <file.sol | directory | 0xADDRESS> [--json]`. Files and directories are
+ * audited without opening the database; an address goes through the services (stored or
+ * explorer source, bytecode from chain) and the result is stored. `--json` prints exactly one
+ * document, {findings, tokenRisk, score, errors}, even when the audit fails.
+ */
 import type { Command } from 'commander';
+import type { AuditReport, Finding } from '../../../shared/contract/audit';
+import { serializeError } from '../../../shared/errors';
+import { analyzeSources, buildReport, cliDocument } from '../../services/audit/analyze';
+import { readSourcePath } from '../../services/audit/parse';
+import { printJson, runWithServices, withProgress } from '../runtime';
 
-export function registerAuditCommands(_program: Command): void {}
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const ORDER: Record<Finding['severity'], number> = { high: 0, medium: 1, low: 2, info: 3 };
+
+interface AuditOpts {
+  json?: boolean;
+  force?: boolean;
+  info?: boolean;
+}
+
+export function registerAuditCommands(program: Command): void {
+  program
+    .command('audit')
+    .description('audit Solidity: a .sol file, a directory of sources, or a deployed contract by address (findings, token risk, score)')
+    .argument('<target>', 'a .sol file, a directory, or a 0x contract address')
+    .option('--json', 'print one JSON document: {findings, tokenRisk, score, errors}')
+    .option('--force', 'address: audit again even if source and detectors are unchanged')
+    .option('--info', 'also list info-level notes')
+    .action(async (target: string, opts: AuditOpts, cmd: Command) => {
+      if (ADDRESS.test(target)) await auditAddress(target, opts, cmd);
+      else auditFiles(target, opts);
+    });
+}
+
+function auditFiles(target: string, opts: AuditOpts): void {
+  const started = performance.now();
+  let report: Pick<AuditReport, 'findings' | 'tokenRisk' | 'score' | 'errors'> & Partial<AuditReport>;
+  try {
+    const { files } = readSourcePath(target);
+    const analysis = analyzeSources(files);
+    report = buildReport(analysis, { target: { kind: 'source', address: null, chainId: null, name: target }, bytecode: null, sourceVerified: true, started });
+    if (analysis.files.length === 0) report.score = 0;
+  } catch (err) {
+    report = { findings: [], tokenRisk: {}, score: 0, errors: [{ file: target, line: null, message: serializeError(err).message }] };
+  }
+  output(report, opts);
+}
+
+async function auditAddress(address: string, opts: AuditOpts, cmd: Command): Promise<void> {
+  let printed = false;
+  await runWithServices(
+    cmd,
+    async (services) => {
+      const stop = opts.json ? () => {} : withProgress(services, 'audit');
+      try {
+        const report = await services.client.call('audit.address', { address, force: opts.force ?? false });
+        printed = true;
+        output(report, opts);
+      } catch (err) {
+        if (!opts.json) throw err;
+        printed = true;
+        output({ findings: [], tokenRisk: {}, score: 0, errors: [{ file: null, line: null, message: `${serializeError(err).code}: ${serializeError(err).message}` }] }, opts);
+      } finally {
+        stop();
+      }
+    },
+    // Auditing one contract must not start by importing the bundled dataset.
+    { json: false, config: { autoImport: false } },
+  );
+  // Services could not even start: still one JSON document.
+  if (opts.json && !printed) printJson(cliDocument({ findings: [], tokenRisk: {}, score: 0, errors: [{ file: null, line: null, message: 'the services could not start (see stderr)' }] }));
+}
+
+function output(report: Pick<AuditReport, 'findings' | 'tokenRisk' | 'score' | 'errors'> & Partial<AuditReport>, opts: AuditOpts): void {
+  if (opts.json) {
+    printJson(cliDocument(report));
+    return;
+  }
+  const shown = report.findings.filter((f) => opts.info || f.severity !== 'info').sort((a, b) => ORDER[a.severity] - ORDER[b.severity] || a.file.localeCompare(b.file) || a.line - b.line);
+  const w = (s: string): void => void process.stdout.write(`${s}\n`);
+  for (const f of shown) {
+    const where = `${f.file}:${f.line}${f.endLine !== f.line ? `-${f.endLine}` : ''}`;
+    w(`${f.severity.toUpperCase().padEnd(6)} ${f.swc.padEnd(8)} ${f.category.padEnd(26)} ${where}  ${f.title}`);
+  }
+  const hidden = report.findings.length - shown.length;
+  if (hidden > 0) w(`(${hidden} info notes; --info shows them)`);
+  const risks = Object.entries(report.tokenRisk).filter(([, v]) => v.value === true || (typeof v.value === 'string' && v.value !== ''));
+  if (risks.length > 0) {
+    w('token risk:');
+    for (const [k, v] of risks) w(`  ${k}: ${String(v.value)}${v.who ? ` (by ${v.who})` : ''}${v.evidence[0] ? ` — ${v.evidence[0].contract ?? ''}.${v.evidence[0].function ?? ''} ${v.evidence[0].file}:${v.evidence[0].line}` : v.note ? ` — ${v.note}` : ''}`);
+  }
+  if (report.bytecode) w(`bytecode: ${report.bytecode.codeSize} bytes${report.bytecode.isProxy ? `, ${report.bytecode.proxyKind} proxy -> ${report.bytecode.implementation ?? '?'}` : ''}${report.bytecode.opcodes.selfdestruct ? ', SELFDESTRUCT' : ''}${report.bytecode.opcodes.delegatecall ? ', DELEGATECALL' : ''}`);
+  w(`score: ${report.score}/100${report.cached ? ' (stored; source and detectors unchanged)' : ''}`);
+  for (const r of report.scoreReasoning ?? []) w(`  ${r.points > 0 ? '+' : ''}${r.points}  ${r.reason}`);
+  for (const e of report.errors) process.stderr.write(`defimon: audit: ${e.file ? `${e.file}${e.line ? `:${e.line}` : ''}: ` : ''}${e.message}\n`);
+  if (report.errors.length > 0) process.exitCode = 1;
+}

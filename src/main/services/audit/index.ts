@@ -1,12 +1,186 @@
-/** The audit domain: its services and its share of the contract's handlers. */
-import type { auditMethods } from '../../../shared/contract/audit';
+/**
+ * The audit domain: audits Solidity given as files or found by address (stored or explorer
+ * source, bytecode read from chain), stores findings and scores, and lists stored audits.
+ */
+import path from 'node:path';
+import { JsonRpcProvider } from 'ethers';
+import type { auditMethods, AuditError, AuditReport, BytecodeFacts, TokenRisk } from '../../../shared/contract/audit';
+import { AppError, serializeError } from '../../../shared/errors';
+import { fetchVerifiedContract } from '../collect/explorer';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
+import { analyzeSources, buildReport, hashSources, type SourceAnalysis } from './analyze';
+import { analyzeBytecode, readerFromProvider, type CodeReader } from './bytecode';
+import { DETECTOR_VERSION } from './detectors';
+import { readSourcePath, type SourceInput } from './parse';
+import { listAudits, loadAudit, saveAudit } from './store';
 
 export interface AuditDomain {
   handlers: HandlersFor<typeof auditMethods>;
+  auditAddress(args: { address: string; chainId?: number; force?: boolean; signal?: AbortSignal }): Promise<AuditReport>;
 }
 
-export function createAuditDomain(_core: Core): AuditDomain {
-  return { handlers: {} };
+export interface AuditDeps {
+  /** Reads code and storage from chain; default: an ethers provider on config.rpcUrl. */
+  codeReader?: (core: Core) => CodeReader | null;
+  /** Fetches verified source; default: the collect domain's explorer client. */
+  fetchContract?: typeof fetchVerifiedContract;
+}
+
+interface ContractRow {
+  name: string | null;
+  source: string | null;
+  source_format: string | null;
+  verified: number | null;
+  implementation: string | null;
+}
+
+export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain {
+  const fetchContract = deps.fetchContract ?? fetchVerifiedContract;
+  const makeReader =
+    deps.codeReader ??
+    ((c: Core): CodeReader | null => {
+      const url = c.config.rpcUrl ?? c.config.rpcWsUrl?.replace(/^ws(s?):\/\//i, 'http$1://');
+      if (!url) return null;
+      const provider = new JsonRpcProvider(url, c.config.chainId, { staticNetwork: true, batchMaxCount: 10 });
+      c.onShutdown(() => provider.destroy());
+      return readerFromProvider(provider);
+    });
+  let reader: CodeReader | null | undefined;
+  const codeReader = (): CodeReader | null => (reader === undefined ? (reader = makeReader(core)) : reader);
+
+  const readRow = (chainId: number, address: string): ContractRow | undefined =>
+    core.store.db.prepare('SELECT name, source, source_format, verified, implementation FROM smart_contracts WHERE chain_id = ? AND address = ?').get(chainId, address) as ContractRow | undefined;
+
+  /** Stored source first; otherwise the explorer (when a key is configured). */
+  async function sourceOf(chainId: number, address: string, errors: AuditError[], signal?: AbortSignal): Promise<{ name: string | null; inputs: SourceInput[] }> {
+    let row = readRow(chainId, address);
+    if (!row?.source && chainId === core.config.chainId) {
+      try {
+        const fetched = await fetchContract(signal ? { core, address, signal } : { core, address });
+        row = { name: fetched.name, source: fetched.source, source_format: fetched.sourceFormat, verified: fetched.verified ? 1 : 0, implementation: fetched.implementation };
+      } catch (err) {
+        const e = serializeError(err);
+        if (e.code === 'CANCELLED') throw err;
+        errors.push({ file: null, line: null, message: `verified source unavailable (${e.code}): ${e.message}` });
+      }
+    }
+    if (!row?.source) return { name: row?.name ?? null, inputs: [] };
+    const base = (row.name ?? address).replace(/[^\w.-]/g, '_');
+    return { name: row.name, inputs: [{ path: row.source_format === 'single-file' || !row.source.trim().startsWith('{') ? `${base}.sol` : `${base}.json`, content: row.source }] };
+  }
+
+  async function auditAddress(args: { address: string; chainId?: number; force?: boolean; signal?: AbortSignal }): Promise<AuditReport> {
+    const address = args.address.toLowerCase();
+    const chainId = args.chainId ?? core.config.chainId;
+    return core.tasks.run(
+      'audit',
+      async ({ signal, progress }) => {
+        const started = performance.now();
+        const errors: AuditError[] = [];
+        progress(0, 3, 'source');
+        const { name, inputs } = await sourceOf(chainId, address, errors, signal);
+
+        progress(1, 3, 'bytecode');
+        let bytecode: BytecodeFacts | null = null;
+        const r = chainId === core.config.chainId ? codeReader() : null;
+        if (r) {
+          try {
+            bytecode = await analyzeBytecode(r, address, { signal });
+          } catch (err) {
+            if (signal.aborted) throw new AppError('CANCELLED', 'audit was cancelled');
+            errors.push({ file: null, line: null, message: `bytecode unavailable: ${serializeError(err).message}` });
+          }
+        } else errors.push({ file: null, line: null, message: 'no RPC URL configured: bytecode and proxy slots were not read' });
+
+        // A proxy's own source says little: audit the implementation's source with it.
+        let implInputs: SourceInput[] = [];
+        const impl = bytecode?.implementation ?? readRow(chainId, address)?.implementation ?? null;
+        if (impl && impl !== address) {
+          const implSource = await sourceOf(chainId, impl, [], signal);
+          implInputs = implSource.inputs.map((i) => ({ path: `implementation/${i.path}`, content: i.content }));
+        }
+        const all = [...inputs, ...implInputs];
+        if (all.length === 0 && !bytecode) {
+          throw new AppError('NOT_FOUND', `nothing to audit for ${address}: ${errors.map((e) => e.message).join('; ') || 'no verified source and no bytecode'}`);
+        }
+        const sourceHash = hashSources([...all, { path: '#implementation', content: impl ?? '' }, { path: '#code', content: bytecode ? `${bytecode.codeSize}:${bytecode.selectors.join(',')}` : '' }]);
+        const stored = loadAudit(core.store, chainId, address);
+        if (stored && !args.force && stored.sourceHash === sourceHash && stored.detectorVersion === DETECTOR_VERSION) {
+          progress(3, 3, 'unchanged');
+          return { ...stored, cached: true };
+        }
+
+        progress(2, 3, 'detectors');
+        const analysis: SourceAnalysis = all.length > 0 ? analyzeSources(all, { signal }) : { findings: [], tokenRisk: {}, files: [], errors: [], sourceHash };
+        analysis.sourceHash = sourceHash;
+        if (bytecode) analysis.tokenRisk = withBytecodeRisk(analysis.tokenRisk, bytecode, all.length > 0);
+        const report = buildReport(analysis, {
+          target: { kind: 'address', address, chainId, name },
+          bytecode,
+          sourceVerified: all.length > 0,
+          started,
+          extraErrors: errors,
+        });
+        saveAudit(core.store, chainId, address, report);
+        core.bus.emit('audit.completed', { address, chainId, score: report.score, findings: report.findings.length });
+        progress(3, 3, 'stored');
+        return report;
+      },
+      args.signal ? { signal: args.signal } : {},
+    );
+  }
+
+  const handlers: HandlersFor<typeof auditMethods> = {
+    'audit.source': async (input, ctx) =>
+      core.tasks.run(
+        'audit',
+        ({ signal, progress }) => {
+          const started = performance.now();
+          let inputs: SourceInput[];
+          let label: string | null = null;
+          if (input.path) {
+            inputs = readSourcePath(input.path).files;
+            label = path.basename(input.path);
+          } else inputs = input.files ?? [];
+          const analysis = analyzeSources(inputs, { signal, onProgress: (d, t) => progress(d, t, 'files') });
+          return buildReport(analysis, { target: { kind: 'source', address: null, chainId: null, name: label }, bytecode: null, sourceVerified: true, started });
+        },
+        ctx.signal ? { signal: ctx.signal } : {},
+      ),
+    'audit.address': (input, ctx) => auditAddress(ctx.signal ? { ...input, signal: ctx.signal } : input),
+    'audit.get': ({ address, chainId }) => {
+      const report = loadAudit(core.store, chainId ?? core.config.chainId, address);
+      if (!report) throw new AppError('NOT_FOUND', `no stored audit of ${address}`);
+      return report;
+    },
+    'audit.list': ({ address, limit }) => listAudits(core.store, address ? { address, limit } : { limit }),
+  };
+
+  return { handlers, auditAddress };
+}
+
+/** Bytecode facts fill the token-risk items the source could not (or confirm them). */
+function withBytecodeRisk(risk: TokenRisk, b: BytecodeFacts, hasSource: boolean): TokenRisk {
+  const out: TokenRisk = { ...risk };
+  const known = [...b.knownFunctions, ...(b.implementationFacts?.knownFunctions ?? [])];
+  const has = (kind: string): boolean => known.some((k) => k.risk === kind);
+  const note = (kind: string): string => `bytecode has ${known.filter((k) => k.risk === kind).map((k) => k.signature).join(', ')}`;
+  const setIfMissing = (key: string, value: boolean, why: string): void => {
+    const cur = out[key];
+    if (cur && (cur.value === true || hasSource)) return;
+    out[key] = { value, who: value ? 'owner' : null, evidence: [], note: why };
+  };
+  out.is_proxy = { value: b.isProxy, who: b.isProxy ? 'owner' : null, evidence: out.is_proxy?.evidence ?? [], note: b.isProxy ? `${b.proxyKind} proxy; implementation ${b.implementation ?? 'unknown'}${b.admin ? `, admin ${b.admin}` : ''}` : 'no proxy slot or minimal-proxy code' };
+  if (has('mint')) setIfMissing('is_mintable', true, note('mint'));
+  if (has('pause')) setIfMissing('transfer_pausable', true, note('pause'));
+  if (has('blacklist')) setIfMissing('is_blacklisted', true, note('blacklist'));
+  if (has('fee')) setIfMissing('slippage_modifiable', true, note('fee'));
+  if (has('max_tx')) setIfMissing('anti_whale_modifiable', true, note('max_tx'));
+  const sd = b.opcodes.selfdestruct || !!b.implementationFacts?.opcodes.selfdestruct;
+  if (sd) setIfMissing('selfdestruct', true, 'SELFDESTRUCT opcode present');
+  if (!hasSource) {
+    for (const key of ['is_mintable', 'transfer_pausable', 'is_blacklisted', 'slippage_modifiable', 'selfdestruct']) if (!out[key]) out[key] = { value: false, who: null, evidence: [], note: 'not seen in bytecode selectors' };
+  }
+  return out;
 }

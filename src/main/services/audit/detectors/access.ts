@@ -1,0 +1,264 @@
+/** Access control: tx.origin, unprotected selfdestruct / owner changes / initialisers, visibility, storage-length tricks, short addresses. */
+import { args, calleeName, endLine, isMsgSender, isTxOrigin, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
+import { orderedEffects, type ContractInfo, type FnInfo } from '../model';
+import { versionBelow } from '../parse';
+import { fnLabel, unitsOf, type Detector } from './types';
+
+const CRITICAL_SCALAR = /^_?(owner|owners|admin|admins|creator|governance|governor|gov|controller|manager|operator|ceo|master|authority|implementation|pendingOwner|pendingAdmin|newOwner|beneficiary|feeRecipient|treasury|minter|dev|developer|wallet)$|owner|admin/i;
+const CRITICAL_MAPPING = /^_?(owners|admins|isOwner|isAdmin|authorized|authorised|operators|minters|isMinter|managers|administrators|ownerIndex|m_ownerIndex|m_owners)$/i;
+const INIT_NAME = /^_?(init|initiali[sz]e|initWallet|initMultiowned|initDaylimit|setup|initContract)\w*$/i;
+
+const header = (fn: FnInfo): number => line(fn.node);
+
+/** SWC-115: tx.origin used to authorise. */
+export const txOrigin: Detector = ({ p, report }) => {
+  for (const { ctx, fn } of unitsOf(p)) {
+    for (const c of p.facts(ctx, fn).conditions) {
+      walk(c.expr, (n) => {
+        if (n.type !== 'BinaryOperation' || (n.operator !== '==' && n.operator !== '!=')) return;
+        const [a, b] = [n.left, n.right];
+        if (!(isTxOrigin(a) || isTxOrigin(b))) return;
+        const antiContract = isMsgSender(a) || isMsgSender(b);
+        report({
+          detector: 'tx-origin',
+          swc: 'SWC-115',
+          category: 'access_control',
+          severity: antiContract ? 'low' : 'high',
+          confidence: 'high',
+          at: c.node,
+          file: fn.contract.file.path,
+          contract: fn.contract,
+          fn,
+          title: antiContract ? 'tx.origin compared with msg.sender' : 'Authorisation through tx.origin',
+          description: antiContract
+            ? `${fnLabel(fn)} rejects calls from contracts by comparing tx.origin with msg.sender; this breaks smart-contract wallets.`
+            : `${fnLabel(fn)} authorises with tx.origin; a contract the owner interacts with can call in on the owner's behalf (phishing).`,
+          recommendation: 'Authorise with msg.sender.',
+        });
+      });
+    }
+  }
+};
+
+/** SWC-106: selfdestruct any account can reach. */
+export const unprotectedSelfdestruct: Detector = ({ p, report }) => {
+  for (const { ctx, fn } of unitsOf(p)) {
+    const f = p.facts(ctx, fn);
+    if (f.selfdestructs.length === 0) continue;
+    const who = p.reach(ctx, fn).who;
+    for (const sd of f.selfdestructs) {
+      report({
+        detector: 'unprotected-selfdestruct',
+        swc: 'SWC-106',
+        category: 'access_control',
+        severity: who === 'anyone' ? 'high' : 'low',
+        confidence: who === 'anyone' ? 'high' : 'medium',
+        at: who === 'anyone' ? header(fn) : sd,
+        to: sd,
+        file: fn.contract.file.path,
+        contract: fn.contract,
+        fn,
+        title: who === 'anyone' ? 'Anyone can destroy the contract' : `The ${who} can destroy the contract`,
+        description: `${fnLabel(fn)} calls ${calleeName(sd)}; it can be reached by ${who}.`,
+        recommendation: who === 'anyone' ? 'Restrict the function to the owner (or remove selfdestruct).' : 'Consider removing selfdestruct; holders depend on the code staying.',
+      });
+    }
+  }
+};
+
+/** SWC-105/118: functions any account can call that change the owner/admin or other privileged state; initialisers without a guard. */
+export const unprotectedStateChange: Detector = ({ p, report }) => {
+  for (const ctx of p.contracts) {
+    if (!ctx.isLeaf || ctx.kind === 'interface' || ctx.kind === 'library') continue;
+    for (const entry of p.entries(ctx)) {
+      if (entry.mutability === 'view' || entry.mutability === 'pure' || entry.mutability === 'constant') continue;
+      if (p.guardsOf(ctx, entry).length > 0) continue;
+      const effects = orderedEffects(p, ctx, entry);
+      const initGuarded = hasInitGuard(p, ctx, entry);
+      let guardedOnPath = false;
+      for (const { effect, fn } of effects) {
+        if (effect.kind === 'internal' && p.guardsOf(ctx, effect.fn).length > 0) guardedOnPath = true;
+        if (effect.kind !== 'write' || fn.kind === 'constructor' || guardedOnPath) continue;
+        if (p.guardsOf(ctx, fn).length > 0 && fn !== entry) continue;
+        const sv = ctx.state.get(effect.name);
+        if (!sv || sv.constant) continue;
+        const isMapping = sv.typeText.startsWith('mapping(');
+        const critical = isMapping ? CRITICAL_MAPPING.test(sv.name) && /^mapping\(address=>/.test(sv.typeText) && !writesOwnKey(effect.node) : CRITICAL_SCALAR.test(sv.name) && /^(address|address payable|address\[\]|[A-Z]\w*)$/.test(sv.typeText);
+        const isInit = INIT_NAME.test(entry.name) || INIT_NAME.test(fn.name);
+        if (!critical && !(isInit && !initGuarded)) continue;
+        if (critical && initGuarded && isInit) continue;
+        const sameFile = fn.contract.file === entry.contract.file;
+        const misnamed = looksLikeConstructor(ctx, entry);
+        report({
+          detector: isInit && !critical ? 'unprotected-initializer' : 'unprotected-owner-change',
+          swc: misnamed ? 'SWC-118' : 'SWC-105',
+          category: 'access_control',
+          severity: 'high',
+          confidence: critical ? 'high' : 'medium',
+          at: sameFile ? header(entry) : header(fn),
+          to: fn === entry || !sameFile ? effect.node : header(entry),
+          file: sameFile ? entry.contract.file.path : fn.contract.file.path,
+          contract: entry.contract,
+          fn: entry,
+          title: misnamed ? `Constructor-like function ${entry.name} is public` : isInit && !critical ? `Unprotected initialiser ${entry.name}` : `Anyone can change ${sv.name}`,
+          description: `${fnLabel(entry)} can be called by any account and writes ${sv.name}${misnamed ? `; it looks meant as the constructor of ${ctx.name}, but its name does not match, so it is an ordinary public function` : ''}${isInit && !initGuarded ? ' without an initialised-once check' : ''}.`,
+          recommendation: misnamed ? 'Use the constructor keyword (or the exact contract name in old compilers).' : 'Restrict the function to the owner/role, or make initialisation run once (initializer guard set in the same transaction as deployment).',
+        });
+        // One finding per entry point is enough to tell the story.
+        break;
+      }
+    }
+  }
+};
+
+function writesOwnKey(write: Node): boolean {
+  const target = write.type === 'BinaryOperation' ? write.left : write.subExpression;
+  return !!target && target.type === 'IndexAccess' && isMsgSender(target.index);
+}
+
+function looksLikeConstructor(ctx: ContractInfo, fn: FnInfo): boolean {
+  const n = fn.name.toLowerCase();
+  if (!n) return false;
+  return ctx.linear.some((c) => c.name.toLowerCase() === n) || n === 'constructor' || (some(fn.node.body, (x) => x.type === 'BinaryOperation' && x.operator === '=' && isMsgSender(x.right) && /owner|creator|admin/i.test(rootIdentifier(x.left)?.name ?? '')) && fn.node.parameters?.length === 0 && /^[A-Z]/.test(fn.name));
+}
+
+/** An initializer modifier, or a require on a flag/count the function itself sets. */
+function hasInitGuard(p: Parameters<Detector>[0]['p'], ctx: ContractInfo, entry: FnInfo): boolean {
+  if ((entry.node.modifiers ?? []).some((m) => /initiali[sz]|uninitiali[sz]|onlyOnce|once/i.test(m.name ?? ''))) return true;
+  const f = p.facts(ctx, entry);
+  const written = new Set(orderedEffects(p, ctx, entry).flatMap((e) => (e.effect.kind === 'write' ? [e.effect.name] : [])));
+  return f.conditions.some((c) => c.gate && some(c.expr, (n) => n.type === 'Identifier' && !!n.name && ctx.state.has(n.name) && (written.has(n.name) || /initiali[sz]ed|init/i.test(n.name))));
+}
+
+/** SWC-100: functions without a visibility specifier in old compilers default to public. */
+export const defaultVisibility: Detector = ({ p, report }) => {
+  for (const c of p.contracts) {
+    if (c.kind === 'interface' || !versionBelow(c.file.version, [0, 5, 0])) continue;
+    for (const fn of c.functions) {
+      if (fn.kind !== 'function' || fn.visibility !== 'default' || !fn.node.body) continue;
+      const internalLooking = fn.name.startsWith('_');
+      report({
+        detector: 'default-visibility',
+        swc: 'SWC-100',
+        category: 'access_control',
+        severity: internalLooking ? 'high' : 'low',
+        confidence: internalLooking ? 'medium' : 'high',
+        at: header(fn),
+        file: c.file.path,
+        contract: c,
+        fn,
+        title: `Function ${fn.name} has no visibility (public by default)`,
+        description: `${fnLabel(fn)} declares no visibility, so any account can call it${internalLooking ? ', although its name says it is internal' : ''}.`,
+        recommendation: 'Declare visibility explicitly (internal/private for helpers).',
+      });
+    }
+  }
+};
+
+/** SWC-124/129: array length written directly (underflow to 2^256-1 exposes all storage) and tautological length checks. */
+export const arrayLengthWrite: Detector = ({ p, report }) => {
+  for (const { ctx, fn } of unitsOf(p)) {
+    const src = p.src(fn);
+    const who = p.reach(ctx, fn).who;
+    const lengthWritten = new Set<string>();
+    walk(fn.node.body, (n) => {
+      const target = n.type === 'BinaryOperation' && (n.operator ?? '').endsWith('=') && n.operator !== '==' && n.operator !== '<=' && n.operator !== '>=' && n.operator !== '!=' ? n.left : n.type === 'UnaryOperation' && (n.operator === '--' || n.operator === '++') ? n.subExpression : null;
+      if (target?.type === 'MemberAccess' && target.memberName === 'length') {
+        const name = rootIdentifier(target.expression)?.name;
+        if (!name || !ctx.state.has(name)) return;
+        lengthWritten.add(name);
+        const shrinking = n.operator === '--' || n.operator === '-=' || (n.operator === '=' && some(n.right, (x) => x.type === 'Identifier' && !!x.name && fn.params.has(x.name)));
+        report({
+          detector: 'array-length-write',
+          swc: 'SWC-124',
+          category: 'access_control',
+          severity: who === 'anyone' && shrinking ? 'high' : 'low',
+          confidence: 'medium',
+          at: n,
+          file: fn.contract.file.path,
+          contract: fn.contract,
+          fn,
+          title: `Length of ${name} written directly`,
+          description: `${fnLabel(fn)} sets ${textOf(src, target)}; an underflowing or caller-chosen length lets writes reach arbitrary storage slots. Callable by ${who}.`,
+          recommendation: 'Use push/pop and check bounds; never let the caller choose an array length.',
+        });
+      }
+      // 0 <= x / x >= 0 on unsigned values always holds.
+      if (n.type === 'BinaryOperation' && ((n.operator === '<=' && isZero(n.left)) || (n.operator === '>=' && isZero(n.right)))) {
+        const other = n.operator === '<=' ? n.right : n.left;
+        const aboutLength = some(other, (x) => x.type === 'MemberAccess' && x.memberName === 'length');
+        report({
+          detector: 'tautology',
+          swc: 'SWC-123',
+          category: aboutLength ? 'access_control' : 'arithmetic',
+          severity: aboutLength && who === 'anyone' ? 'high' : 'medium',
+          confidence: 'high',
+          at: n,
+          file: fn.contract.file.path,
+          contract: fn.contract,
+          fn,
+          title: 'Condition on an unsigned value is always true',
+          description: `${textOf(src, n)} always holds for unsigned integers${aboutLength ? '; the array length can then underflow' : ' (an underflowed subtraction passes it)'}.`,
+          recommendation: 'Compare before subtracting (a >= b), and check lengths with > 0.',
+        });
+      }
+    });
+    // A caller-indexed write into an array whose length the caller can set writes anywhere in storage.
+    if (lengthWritten.size === 0 || who !== 'anyone') continue;
+    walk(fn.node.body, (n) => {
+      if (n.type !== 'BinaryOperation' || n.operator !== '=' || n.left?.type !== 'IndexAccess') return;
+      const name = rootIdentifier(n.left)?.name;
+      if (!name || !lengthWritten.has(name) || !some(n.left.index, (x) => x.type === 'Identifier' && !!x.name && fn.params.has(x.name))) return;
+      report({
+        detector: 'arbitrary-storage-write',
+        swc: 'SWC-124',
+        category: 'access_control',
+        severity: 'high',
+        confidence: 'medium',
+        at: n,
+        file: fn.contract.file.path,
+        contract: fn.contract,
+        fn,
+        title: 'Write to an arbitrary storage slot',
+        description: `${fnLabel(fn)} writes ${name}[${textOf(src, n.left.index)}] after letting the caller grow the array; the index reaches any storage slot, including the owner.`,
+        recommendation: 'Use a mapping, or bound the index by a length the caller cannot set.',
+      });
+    });
+  }
+};
+
+const isZero = (n: Node | undefined): boolean => n?.type === 'NumberLiteral' && Number(n.number) === 0;
+
+/** Short-address attack on tokens compiled before 0.5 (no calldata length check). */
+export const shortAddress: Detector = ({ p, report }) => {
+  for (const ctx of p.contracts) {
+    if (!ctx.isLeaf || ctx.kind !== 'contract' || !versionBelow(ctx.file.version, [0, 5, 0])) continue;
+    for (const fn of p.entries(ctx)) {
+      const params = fn.node.parameters ?? [];
+      const last = params[params.length - 1];
+      const hasAddress = params.slice(0, -1).some((x) => x.typeName?.name === 'address');
+      if (!last || !/^uint/.test(last.typeName?.name ?? '') || !hasAddress) continue;
+      if ((fn.node.modifiers ?? []).some((m) => /payload|size/i.test(m.name ?? ''))) continue;
+      const f = p.facts(ctx, fn);
+      if (f.conditions.some((c) => some(c.expr, (n) => n.type === 'MemberAccess' && n.memberName === 'length' && n.expression?.type === 'MemberAccess' && n.expression.memberName === 'data'))) continue;
+      const movesBalance = f.effects.some((e) => e.kind === 'write' && ctx.state.get(e.name)?.typeText.startsWith('mapping(address'));
+      if (!movesBalance) continue;
+      report({
+        detector: 'short-address',
+        swc: 'SWC-130',
+        category: 'short_addresses',
+        severity: 'low',
+        confidence: 'low',
+        at: header(fn),
+        file: fn.contract.file.path,
+        contract: fn.contract,
+        fn,
+        title: 'Token transfer without a calldata length check',
+        description: `${fnLabel(fn)} takes an address followed by an amount; with a pre-0.5 compiler a truncated address shifts the amount left (short-address attack).`,
+        recommendation: 'Compile with 0.5 or later, or check msg.data.length.',
+      });
+    }
+  }
+};
+
+export { args, endLine };

@@ -1,0 +1,145 @@
+/** SWC-101: integer overflow/underflow where the compiler does not check (before 0.8, or inside unchecked blocks). */
+import { isMember, rootIdentifier, some, textOf, walk, type Node } from '../ast';
+import type { FnInfo, Project, ContractInfo } from '../model';
+import { arithmeticMode } from '../parse';
+import { lower, unitsOf, type Detector } from './types';
+
+const OPS = new Set(['+', '-', '*', '+=', '-=', '*=']);
+const isLiteral = (n: Node | null | undefined): boolean =>
+  !!n && (n.type === 'NumberLiteral' || n.type === 'HexNumber' || (n.type === 'TupleExpression' && (n.components ?? []).every((c) => isLiteral(c))) || (n.type === 'BinaryOperation' && isLiteral(n.left) && isLiteral(n.right)));
+
+export const arithmetic: Detector = ({ p, report }) => {
+  for (const { ctx, fn } of unitsOf(p)) {
+    const mode = arithmeticMode(fn.contract.file.version);
+    const body = fn.node.body;
+    if (!body) continue;
+    if (mode === 'checked' && !some(body, (n) => n.type === 'UncheckedStatement')) continue;
+    const src = p.src(fn);
+    const f = p.facts(ctx, fn);
+    const constants = new Set([...ctx.state.values()].filter((v) => v.constant).map((v) => v.name));
+    const isConst = (n: Node | null | undefined): boolean => isLiteral(n) || (n?.type === 'Identifier' && constants.has(n.name ?? ''));
+    const loopCounters = new Set<Node>();
+    for (const loop of f.loops) if (loop.loopExpression) walk(loop.loopExpression, (n) => void loopCounters.add(n));
+
+    const visit = (n: Node, inUnchecked: boolean, parents: Node[]): void => {
+      if (n.type === 'UncheckedStatement') {
+        for (const s of n.block?.statements ?? []) visit(s, true, [...parents, n]);
+        return;
+      }
+      const checkedHere = mode === 'checked' && !inUnchecked;
+      if (!checkedHere && (n.type === 'BinaryOperation' || n.type === 'UnaryOperation')) consider(n, inUnchecked, parents);
+      for (const key in n) {
+        if (key === 'loc' || key === 'range') continue;
+        const v = (n as unknown as Record<string, unknown>)[key];
+        const list = Array.isArray(v) ? v : [v];
+        for (const c of list) if (c && typeof c === 'object' && 'type' in c) visit(c as Node, inUnchecked, [...parents, n].slice(-8));
+      }
+    };
+
+    const consider = (n: Node, inUnchecked: boolean, parents: Node[]): void => {
+      const op = n.operator ?? '';
+      let left: Node | undefined;
+      let right: Node | undefined;
+      if (n.type === 'UnaryOperation') {
+        if (op !== '++' && op !== '--') return;
+        if (loopCounters.has(n)) return;
+        left = n.subExpression;
+      } else {
+        if (!OPS.has(op)) return;
+        if (loopCounters.has(n)) return;
+        left = n.left;
+        right = n.right;
+      }
+      if (!left) return;
+      if (isConst(left) && (right === undefined || isConst(right))) return;
+      // Inside a string/bytes concatenation or a type-level expression there is no integer to overflow.
+      if (parents.some((x) => x.type === 'IndexRangeAccess')) return;
+      const sub = op === '-' || op === '-=' || op === '--';
+      if (guarded(p, ctx, fn, n, left, right, sub)) return;
+      const assignTarget = n.type === 'UnaryOperation' || op.endsWith('=') ? left : assignmentTargetOf(n, parents);
+      const stateName = assignTarget ? rootIdentifier(assignTarget)?.name : null;
+      const writesState = !!stateName && (ctx.state.has(stateName) && !f.locals.has(stateName) || f.storageAliases.has(stateName));
+      const operands = [left, right].filter((x): x is Node => !!x);
+      const userInput = operands.some((o) => some(o, (x) => (x.type === 'Identifier' && !!x.name && f.paramDerived.has(x.name)) || isMember(x, 'msg', 'value')));
+      const counterStep = n.type === 'UnaryOperation' || (right !== undefined && isLiteral(right) && Number(right.number) === 1);
+      const timeMath = operands.some((o) => some(o, (x) => (x.type === 'Identifier' && x.name === 'now') || isMember(x, 'block', 'timestamp') || isMember(x, 'block', 'number'))) && operands.some((o) => isConst(o));
+      const lengthMinusOne = sub && some(left, (x) => x.type === 'MemberAccess' && x.memberName === 'length') && isLiteral(right);
+      let severity: 'high' | 'medium' | 'low' = writesState ? (userInput ? 'high' : 'medium') : userInput ? 'medium' : 'low';
+      if (counterStep || timeMath || lengthMinusOne) severity = 'low';
+      if (fn.mutability === 'view' || fn.mutability === 'pure' || fn.mutability === 'constant') severity = severity === 'high' ? 'medium' : 'low';
+      if (inUnchecked && mode === 'checked') severity = 'low';
+      else if (mode === 'unknown') severity = lower(severity) === 'info' ? 'low' : (lower(severity) as typeof severity);
+      const kind = sub ? 'underflow' : 'overflow';
+      report({
+        detector: 'integer-overflow',
+        swc: 'SWC-101',
+        category: 'arithmetic',
+        severity,
+        confidence: userInput ? 'medium' : 'low',
+        at: n,
+        file: fn.contract.file.path,
+        contract: fn.contract,
+        fn,
+        title: `Integer ${kind} in ${textOf(src, n)}`,
+        description: `${textOf(src, n)} is ${inUnchecked ? 'inside an unchecked block' : 'compiled without overflow checks (Solidity < 0.8)'} and nothing bounds its operands first${writesState ? `; the result is stored in ${stateName}` : ''}.`,
+        recommendation: inUnchecked ? 'Move the operation out of unchecked, or check the bound before it.' : 'Use SafeMath (or Solidity 0.8+), or require the bound before the operation.',
+      });
+    };
+    visit(body, false, []);
+  }
+};
+
+function assignmentTargetOf(n: Node, parents: Node[]): Node | null {
+  for (let i = parents.length - 1; i >= 0; i--) {
+    const p = parents[i];
+    if (!p) break;
+    if (p.type === 'BinaryOperation' && (p.operator ?? '').endsWith('=') && !['==', '<=', '>=', '!='].includes(p.operator ?? '')) return p.left ?? null;
+    if (p.type === 'VariableDeclarationStatement') return null;
+    if (p.type.endsWith('Statement') || p.type === 'Block') return null;
+    if (p.type === 'FunctionCall') return null;
+  }
+  return null;
+}
+
+/**
+ * The operation is safe when a condition relates its operands (require(a >= b); a - b), or the
+ * result is checked afterwards the way SafeMath does (c = a + b; require(c >= a)).
+ */
+function guarded(p: Project, ctx: ContractInfo, fn: FnInfo, n: Node, left: Node, right: Node | undefined, sub: boolean): boolean {
+  const src = p.src(fn);
+  const f = p.facts(ctx, fn);
+  const L = textOf(src, left);
+  const R = right ? textOf(src, right) : '';
+  const start = n.range?.[0] ?? 0;
+  const resultVar = resultVariable(fn, n);
+  for (const c of f.conditions) {
+    const texts: { op: string; a: string; b: string }[] = [];
+    walk(c.expr, (x) => {
+      if (x.type === 'BinaryOperation' && ['<', '>', '<=', '>=', '==', '!='].includes(x.operator ?? '')) texts.push({ op: x.operator ?? '', a: textOf(src, x.left), b: textOf(src, x.right) });
+    });
+    const cStart = c.node.range?.[0] ?? 0;
+    const enclosing = (c.node.range?.[0] ?? 0) <= start && (c.node.range?.[1] ?? 0) >= (n.range?.[1] ?? 0);
+    for (const t of texts) {
+      const mentions = (s: string): boolean => s !== '' && (t.a.includes(s) || t.b.includes(s));
+      const apart = R !== '' && ((t.a.includes(L) && t.b.includes(R)) || (t.a.includes(R) && t.b.includes(L)));
+      if (cStart < start || enclosing) {
+        if (sub && apart) return true;
+        if (!sub && apart && (t.op === '<=' || t.op === '<' || t.op === '>=' || t.op === '>')) return true;
+        if (R === '1' && mentions(L) && t.op !== '>=' && !(t.b === '0' || t.a === '0')) return true;
+      } else if (resultVar && (t.a === resultVar || t.b === resultVar || t.a.includes(`${resultVar}/`) || t.b.includes(`${resultVar}/`))) return true;
+      else if (resultVar && cStart > start && (mentions(resultVar) && (mentions(L) || mentions(R)))) return true;
+    }
+  }
+  return false;
+}
+
+function resultVariable(fn: FnInfo, n: Node): string | null {
+  let found: string | null = null;
+  walk(fn.node.body, (x) => {
+    if (found) return false;
+    if (x.type === 'VariableDeclarationStatement' && x.initialValue === n && x.variables?.[0]?.name) found = x.variables[0].name;
+    if (x.type === 'BinaryOperation' && x.operator === '=' && x.right === n && x.left?.type === 'Identifier') found = x.left.name ?? null;
+    return true;
+  });
+  return found;
+}

@@ -1,0 +1,275 @@
+/** Reentrancy, unchecked low-level calls, delegatecall targets, and denial of service through calls and loops. */
+import { args, calleeName, endLine, line, rootIdentifier, some, textOf, type Node } from '../ast';
+import { orderedEffects, REENTRANCY_GUARD, type ContractInfo, type ExtCall, type FnInfo } from '../model';
+import { fnLabel, unitsOf, type Detector } from './types';
+
+const isPayingCall = (c: ExtCall): boolean => c.withValue;
+
+/** SWC-107: state written after an external call that hands control (and gas) to another contract. */
+export const reentrancy: Detector = ({ p, report }) => {
+  for (const ctx of p.contracts) {
+    if (!ctx.isLeaf || ctx.kind === 'interface' || ctx.kind === 'library') continue;
+    for (const entry of p.entries(ctx)) {
+      if (entry.mutability === 'view' || entry.mutability === 'pure' || entry.mutability === 'constant') continue;
+      const effects = orderedEffects(p, ctx, entry);
+      // A lock anywhere on the path (entry or an internal function it calls) serialises the whole call.
+      const onPath = new Set<FnInfo>([entry, ...effects.map((e) => e.fn)]);
+      if ([...onPath].some((f) => (f.node.modifiers ?? []).some((m) => REENTRANCY_GUARD.test(m.name ?? '')))) continue;
+      const entryGuarded = p.guardsOf(ctx, entry).length > 0;
+      const readsBefore = new Set<string>();
+      for (let i = 0; i < effects.length; i++) {
+        const cur = effects[i];
+        if (!cur) continue;
+        const { effect, fn } = cur;
+        if (effect.kind === 'read') readsBefore.add(effect.name);
+        if (effect.kind !== 'ext') continue;
+        const call = effect.call;
+        if (call.readOnly || call.kind === 'send' || call.kind === 'transfer' || call.kind === 'staticcall' || call.kind === 'delegatecall' || call.kind === 'callcode') continue;
+        if (call.targetKind === 'self') continue;
+        if (internalGuarded(p, ctx, fn)) continue;
+        const writes: { name: string; node: Node; fn: FnInfo }[] = [];
+        for (const later of effects.slice(i + 1)) if (later.effect.kind === 'write') writes.push({ name: later.effect.name, node: later.effect.node, fn: later.fn });
+        if (writes.length === 0) continue;
+        const readThenWritten = writes.some((w) => readsBefore.has(w.name));
+        const untrusted = call.targetKind === 'sender' || call.targetKind === 'param' || call.targetKind === 'other';
+        let severity: 'high' | 'medium' | 'low';
+        if (call.kind === 'call' && isPayingCall(call)) severity = untrusted && readThenWritten ? 'high' : 'medium';
+        else if (call.kind === 'call') severity = untrusted ? 'medium' : 'low';
+        // A typed call to the caller's own contract is the classic re-entry point; token calls to a
+        // listed asset are left as low (the asset's code is fixed and known).
+        else severity = readThenWritten && call.targetKind === 'sender' ? 'medium' : 'low';
+        // Executors (target and calldata both chosen by the caller, e.g. governance execute) call out by design.
+        const executor = call.kind === 'call' && args(call.node).some((a) => a.type !== 'StringLiteral' && some(a, (n) => n.type === 'Identifier' && !!n.name && p.facts(ctx, fn).paramDerived.has(n.name)));
+        if (entryGuarded || executor) severity = 'low';
+        const sameFile = writes.filter((w) => w.fn.contract.file === fn.contract.file);
+        const last = sameFile.length > 0 ? Math.max(...sameFile.map((w) => endLine(w.node))) : endLine(call.node);
+        const names = [...new Set(writes.map((w) => w.name))].slice(0, 4).join(', ');
+        // A call made by a modifier belongs to every function it guards: report it at the function.
+        const viaModifier = fn.kind === 'modifier' && entry.contract.file === fn.contract.file;
+        report({
+          detector: 'reentrancy',
+          swc: 'SWC-107',
+          category: 'reentrancy',
+          severity,
+          confidence: call.kind === 'call' ? 'high' : 'medium',
+          at: viaModifier ? line(entry.node) : call.node,
+          to: viaModifier ? Math.max(last, line(entry.node)) : Math.max(last, endLine(call.node)),
+          file: fn.contract.file.path,
+          contract: fn.contract,
+          fn,
+          title: call.kind === 'call' ? 'Reentrancy: state written after a low-level call' : `Reentrancy: state written after an external call to ${call.method ?? 'another contract'}`,
+          description: `${fnLabel(fn)} calls ${textOf(p.src(fn), call.target) || 'an external address'}${isPayingCall(call) ? ' sending ether with all remaining gas' : ''} and afterwards writes ${names}. The callee can re-enter ${fnLabel(entry)} before that state is updated.`,
+          recommendation: 'Apply checks-effects-interactions (update state before the call) or guard the function with a reentrancy lock.',
+        });
+      }
+    }
+  }
+};
+
+/** A lock in the function itself (require(!locked); locked = true) counts like a nonReentrant modifier. */
+function internalGuarded(p: Parameters<Detector>[0]['p'], ctx: ContractInfo, fn: FnInfo): boolean {
+  return p.facts(ctx, fn).conditions.some((c) => c.gate && some(c.expr, (n) => n.type === 'Identifier' && REENTRANCY_GUARD.test(n.name ?? '')));
+}
+
+/** SWC-104: the success flag of call/send/delegatecall dropped; checked low-level calls noted at info. */
+export const uncheckedCalls: Detector = ({ p, report }) => {
+  for (const { ctx, fn } of unitsOf(p)) {
+    for (const call of p.facts(ctx, fn).extCalls) {
+      if (call.kind === 'high' || call.kind === 'transfer') continue;
+      const base = { file: fn.contract.file.path, contract: fn.contract, fn, at: call.node, swc: 'SWC-104' as const };
+      if (!call.checked) {
+        report({
+          ...base,
+          detector: 'unchecked-call',
+          category: 'unchecked_low_level_calls',
+          severity: 'medium',
+          confidence: 'high',
+          title: `Unchecked return value of ${call.kind}`,
+          description: `${fnLabel(fn)} ignores whether ${call.kind} succeeded; a failed ${call.kind === 'send' ? 'transfer' : 'call'} is silently treated as done.`,
+          recommendation: 'Check the returned success flag (require it, or handle the failure), or use a call that reverts on failure.',
+        });
+      } else if (call.kind === 'call' || call.kind === 'delegatecall' || call.kind === 'callcode') {
+        report({
+          ...base,
+          detector: 'low-level-call',
+          category: 'unchecked_low_level_calls',
+          severity: 'info',
+          confidence: 'high',
+          title: `Low-level ${call.kind}`,
+          description: `${fnLabel(fn)} uses a low-level ${call.kind}; its success flag is checked.`,
+          recommendation: 'Prefer typed interface calls where possible.',
+        });
+      }
+    }
+  }
+};
+
+/** SWC-112: delegatecall whose target or payload the caller controls. */
+export const delegatecall: Detector = ({ p, report }) => {
+  for (const { ctx, fn } of unitsOf(p)) {
+    const f = p.facts(ctx, fn);
+    for (const call of f.extCalls) {
+      if (call.kind !== 'delegatecall' && call.kind !== 'callcode') continue;
+      const who = p.reach(ctx, fn).who;
+      const dataFromCaller = args(call.node).some((a) => some(a, (n) => (n.type === 'MemberAccess' && n.memberName === 'data' && n.expression?.name === 'msg') || (n.type === 'Identifier' && !!n.name && f.paramDerived.has(n.name))));
+      const isEntry = fn.visibility === 'public' || fn.visibility === 'external' || fn.visibility === 'default';
+      // An internal helper's parameter is whatever its callers pass; only an entry's parameter is the caller's choice.
+      const targetControlled = call.targetKind === 'sender' || (call.targetKind === 'param' && isEntry && fn.kind === 'function');
+      // abi.encodeWithSignature("fixed(...)", ...) fixes the function; raw bytes let the caller pick it.
+      const fixedSelector = args(call.node).some((a) => a.type === 'FunctionCall' && /^(encodeWithSignature|encodeWithSelector|encodeCall)$/.test(calleeName(a) ?? '') && ['StringLiteral', 'MemberAccess', 'Identifier'].includes(args(a)[0]?.type ?? ''));
+      const paramsAsData = !fixedSelector && args(call.node).some((a) => some(a, (n) => n.type === 'Identifier' && !!n.name && f.paramDerived.has(n.name)));
+      // initialize(logic, data) behind require(implementation == 0) runs once, at deployment.
+      const onceOnly = f.conditions.some((c) => c.gate && some(c.expr, (n) => n.type === 'BinaryOperation' && n.operator === '==' && (isZeroAddress(n.right) || isZeroAddress(n.left))));
+      let severity: 'high' | 'medium' | 'low';
+      if (onceOnly) severity = 'low';
+      else if (targetControlled && who === 'anyone') severity = 'high';
+      else if (paramsAsData && isEntry && fn.kind === 'function' && who === 'anyone') severity = 'medium';
+      else severity = 'low';
+      report({
+        detector: 'delegatecall',
+        swc: 'SWC-112',
+        category: 'access_control',
+        severity,
+        confidence: targetControlled ? 'high' : 'medium',
+        at: call.node,
+        file: fn.contract.file.path,
+        contract: fn.contract,
+        fn,
+        title: targetControlled ? 'Delegatecall to a caller-supplied address' : 'Delegatecall with caller-controlled data',
+        description: `${fnLabel(fn)} runs code of ${textOf(p.src(fn), call.target)} in this contract's storage${targetControlled ? '; the caller chooses that address' : dataFromCaller ? '; the caller chooses which function and arguments' : ''}. Callable by ${who}.`,
+        recommendation: 'Delegate only to a fixed, trusted implementation and restrict which functions can be reached.',
+      });
+    }
+  }
+};
+
+/** SWC-113 / SWC-128: calls in loops, loops over arrays anyone can grow, a failing transfer that blocks progress. */
+export const denialOfService: Detector = ({ p, report }) => {
+  // State arrays that any account can grow with push (per-key arrays only hurt their own key).
+  const growable = new Map<string, Set<string>>();
+  for (const { ctx, fn } of unitsOf(p)) {
+    if (p.reach(ctx, fn).who !== 'anyone') continue;
+    const f = p.facts(ctx, fn);
+    for (const e of f.effects) {
+      if (e.kind !== 'write' || e.node.type !== 'FunctionCall' || calleeName(e.node) !== 'push') continue;
+      const recv = e.node.expression?.expression;
+      if (recv?.type === 'Identifier' && recv.name) {
+        const set = growable.get(ctx.name) ?? new Set();
+        set.add(recv.name);
+        growable.set(ctx.name, set);
+      }
+    }
+  }
+  for (const { ctx, fn } of unitsOf(p)) {
+    if (fn.mutability === 'view' || fn.mutability === 'pure' || fn.mutability === 'constant') continue;
+    const f = p.facts(ctx, fn);
+    const who = p.reach(ctx, fn).who;
+    const file = fn.contract.file.path;
+    for (const call of f.extCalls) {
+      if (!call.inLoop || call.readOnly) continue;
+      const paying = call.withValue;
+      report({
+        detector: 'call-in-loop',
+        swc: 'SWC-113',
+        category: 'denial_of_service',
+        severity: paying && call.kind !== 'high' && who === 'anyone' && !args(call.node).some((a) => a.type !== 'StringLiteral' && some(a, (n) => n.type === 'Identifier' && !!n.name && f.paramDerived.has(n.name))) ? 'medium' : 'low',
+        confidence: 'medium',
+        at: call.node,
+        file,
+        contract: fn.contract,
+        fn,
+        title: paying ? 'Ether transfer inside a loop' : 'External call inside a loop',
+        description: `${fnLabel(fn)} calls out inside a loop; one failing or gas-hungry recipient ${paying ? 'blocks every payment in the batch' : 'reverts the whole loop'}.`,
+        recommendation: 'Let recipients withdraw (pull payments) or bound and isolate each call so one failure does not block the rest.',
+      });
+    }
+    for (const loop of f.loops) {
+      const cond = loop.conditionExpression ?? loop.condition;
+      const overState = [...(growable.get(ctx.name) ?? [])].find((name) => some(cond, (n) => n.type === 'MemberAccess' && n.memberName === 'length' && n.expression?.type === 'Identifier' && n.expression.name === name));
+      const bodyPushes = some(loop.body, (n) => n.type === 'FunctionCall' && calleeName(n) === 'push' && !!rootIdentifier(n.expression?.expression)?.name && ctx.state.has(rootIdentifier(n.expression?.expression)?.name ?? ''));
+      const byParam = some(cond, (n) => n.type === 'Identifier' && !!n.name && fn.params.get(n.name)?.type === 'ElementaryTypeName');
+      const writesState = some(loop.body, (n) => (n.type === 'BinaryOperation' && (n.operator ?? '').endsWith('=') && n.operator !== '==' && !!rootIdentifier(n.left)?.name && ctx.state.has(rootIdentifier(n.left)?.name ?? '')) || (n.type === 'MemberAccess' && n.memberName === 'length' && !!n.expression?.name && ctx.state.has(n.expression.name)));
+      let why: string | null = null;
+      if (overState) why = `iterates over ${overState}, which any account can grow`;
+      else if (bodyPushes && who === 'anyone') why = 'grows a storage array on every iteration';
+      else if (byParam && writesState && who === 'anyone') why = 'runs as many storage writes as the caller asks for';
+      if (!why) continue;
+      report({
+        detector: 'unbounded-loop',
+        swc: 'SWC-128',
+        category: 'denial_of_service',
+        severity: who === 'anyone' ? 'medium' : 'low',
+        confidence: 'medium',
+        at: line(loop),
+        to: endLine(loop),
+        file,
+        contract: fn.contract,
+        fn,
+        title: 'Loop with unbounded gas cost',
+        description: `A loop in ${fnLabel(fn)} ${why}; once it needs more gas than a block holds the function can never complete.`,
+        recommendation: 'Bound the iterations, paginate the work, or use a pull pattern.',
+      });
+    }
+    // Resetting an array anyone can grow (x = new T[](0), delete x) costs gas per element.
+    const grown = growable.get(ctx.name) ?? new Set<string>();
+    if (grown.size > 0) {
+      walkWithParents(fn.node.body, (n, parents) => {
+        const target = n.type === 'BinaryOperation' && n.operator === '=' && some(n.right, (x) => x.type === 'NewExpression') ? n.left : n.type === 'UnaryOperation' && n.operator === 'delete' ? n.subExpression : null;
+        if (target?.type !== 'Identifier' || !target.name || !grown.has(target.name)) return;
+        const guardIf = [...parents].reverse().find((x) => x.type === 'IfStatement' && some(x.condition, (y) => y.type === 'MemberAccess' && y.memberName === 'length'));
+        report({
+          detector: 'array-reset',
+          swc: 'SWC-128',
+          category: 'denial_of_service',
+          severity: who === 'anyone' ? 'medium' : 'low',
+          confidence: 'low',
+          at: guardIf ?? n,
+          to: guardIf ? endLine(guardIf) : n,
+          file,
+          contract: fn.contract,
+          fn,
+          title: `Clearing ${target.name} costs gas for every element`,
+          description: `${fnLabel(fn)} resets ${target.name}, which any account can grow; past a size the reset exceeds the block gas limit and the function is stuck.`,
+          recommendation: 'Bound the array, or track a start index instead of clearing storage.',
+        });
+      });
+    }
+    // require(current.send(x)) / current.transfer(x) to a stored address: one refusing recipient blocks everyone.
+    if (who !== 'anyone') continue;
+    for (const call of f.extCalls) {
+      if (call.inLoop || !call.withValue || call.targetKind !== 'state') continue;
+      if (!(call.kind === 'transfer' || call.kind === 'send' || call.kind === 'call')) continue;
+      const required = call.kind === 'transfer' || f.conditions.some((c) => c.gate && some(c.expr, (n) => n === call.node));
+      if (!required) continue;
+      report({
+        detector: 'blocking-transfer',
+        swc: 'SWC-113',
+        category: 'denial_of_service',
+        severity: 'medium',
+        confidence: 'medium',
+        at: call.node,
+        file,
+        contract: fn.contract,
+        fn,
+        title: 'A failing payment to a stored address blocks the function',
+        description: `${fnLabel(fn)} must pay ${textOf(p.src(fn), call.target)} before anyone else can proceed; a recipient contract that rejects ether blocks the function for everybody.`,
+        recommendation: 'Record what is owed and let the recipient withdraw it.',
+      });
+    }
+  }
+};
+
+const isZeroAddress = (n: Node | undefined): boolean => !!n && ((n.type === 'NumberLiteral' && Number(n.number) === 0) || (n.type === 'FunctionCall' && calleeName(n) === 'address' && args(n)[0]?.type === 'NumberLiteral' && Number(args(n)[0]?.number) === 0));
+
+function walkWithParents(node: Node | null | undefined, visit: (n: Node, parents: Node[]) => void, parents: Node[] = []): void {
+  if (!node) return;
+  visit(node, parents);
+  for (const key in node) {
+    if (key === 'loc' || key === 'range') continue;
+    const v = (node as unknown as Record<string, unknown>)[key];
+    for (const c of Array.isArray(v) ? v : [v]) if (c && typeof c === 'object' && 'type' in c) walkWithParents(c as Node, visit, [...parents, node]);
+  }
+}
+
+export const isStateArrayLength = (ctx: ContractInfo, n: Node): boolean => n.type === 'MemberAccess' && n.memberName === 'length' && !!rootIdentifier(n.expression)?.name && ctx.state.has(rootIdentifier(n.expression)?.name ?? '');
+export { endLine };

@@ -1,0 +1,27 @@
+/** The detector set, in report order. Bump DETECTOR_VERSION whenever a detector changes so stored audits are redone. */
+import { arrayLengthWrite, defaultVisibility, shortAddress, txOrigin, unprotectedSelfdestruct, unprotectedStateChange } from './access';
+import { arithmetic } from './arithmetic';
+import { delegatecall, denialOfService, reentrancy, uncheckedCalls } from './calls';
+import { blockValues, codeQuality, frontRunning } from './misc';
+import type { Detector } from './types';
+
+export const DETECTOR_VERSION = 'sol-1.0.0';
+
+export const detectors: readonly Detector[] = [
+  reentrancy,
+  uncheckedCalls,
+  delegatecall,
+  txOrigin,
+  unprotectedSelfdestruct,
+  unprotectedStateChange,
+  defaultVisibility,
+  arrayLengthWrite,
+  arithmetic,
+  blockValues,
+  denialOfService,
+  frontRunning,
+  shortAddress,
+  codeQuality,
+];
+
+export { collectFindings } from './types';

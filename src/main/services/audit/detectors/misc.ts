@@ -1,0 +1,377 @@
+/** Weak randomness, timestamp dependence, front-running, storage pointers, shadowing, deprecated constructs, pragma. */
+import { args, calleeName, isMember, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
+import { isBlockValue, isTimestamp, orderedEffects, type ContractInfo, type FnInfo } from '../model';
+import { mayBeBelow, versionBelow } from '../parse';
+import { fnLabel, unitsOf, type Detector, type DetectorContext } from './types';
+
+const HASHES = new Set(['keccak256', 'sha3', 'sha256', 'ripemd160']);
+const RANDOM_NAME = /rand|seed|salt|entropy|lucky|winner|random|dice|roll|lottery/i;
+
+/** Per contract: state variables assigned from block values (they carry no secret either). */
+function blockDerivedState(ctx: ContractInfo): Set<string> {
+  const out = new Set<string>();
+  for (const v of ctx.state.values()) if (v.node.expression && some(v.node.expression, isBlockValue)) out.add(v.name);
+  return out;
+}
+
+/** SWC-120 (randomness) and SWC-116 (timestamp dependence), one walk over every expression. */
+export const blockValues: Detector = ({ p, report }) => {
+  // State variable initialisers: `uint salt = block.timestamp;`
+  for (const c of p.contracts) {
+    for (const v of c.ownState.values()) {
+      if (!v.node.expression || !some(v.node.expression, isBlockValue)) continue;
+      report({
+        detector: 'weak-randomness',
+        swc: 'SWC-120',
+        category: 'bad_randomness',
+        severity: RANDOM_NAME.test(v.name) ? 'high' : 'medium',
+        confidence: 'medium',
+        at: v.node,
+        file: c.file.path,
+        contract: c,
+        fn: null,
+        title: `${v.name} is seeded from block values`,
+        description: `State variable ${v.name} is initialised from block data that miners and every observer know in advance.`,
+        recommendation: 'Use a verifiable randomness source (VRF) or commit-reveal.',
+      });
+    }
+  }
+  for (const { ctx, fn } of unitsOf(p)) {
+    const src = p.src(fn);
+    const f = p.facts(ctx, fn);
+    const stateFromBlock = blockDerivedState(ctx);
+    // Locals derived from block values, flow-insensitively.
+    const tainted = new Set<string>();
+    const taintedExpr = (e: Node | null | undefined): boolean => some(e, (x) => isBlockValue(x) || (x.type === 'Identifier' && !!x.name && (tainted.has(x.name) || stateFromBlock.has(x.name))));
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [name, l] of f.locals) if (l.init && taintedExpr(l.init)) tainted.add(name);
+      walk(fn.node.body, (x) => {
+        if (x.type === 'BinaryOperation' && x.operator === '=' && x.left?.type === 'Identifier' && x.left.name && f.locals.has(x.left.name) && taintedExpr(x.right)) tainted.add(x.left.name);
+      });
+    }
+    const base = { file: fn.contract.file.path, contract: fn.contract, fn };
+    const seenLines = new Set<number>();
+    const visit = (n: Node, parents: Node[]): void => {
+      const direct = isBlockValue(n);
+      const viaLocal = n.type === 'Identifier' && !!n.name && (tainted.has(n.name) || stateFromBlock.has(n.name)) && !f.locals.get(n.name)?.decl.isStateVar;
+      if (n.type === 'BinaryOperation' && n.operator === '%' && some(n.left, (x) => isMember(x, 'msg', 'sender'))) {
+        report({ ...base, detector: 'weak-randomness', swc: 'SWC-120', category: 'bad_randomness', severity: 'medium', confidence: 'medium', at: n, title: 'Randomness from the caller address', description: `${fnLabel(fn)} picks with ${textOf(src, n)}; the caller chooses its own address.`, recommendation: 'Use a verifiable randomness source (VRF) or commit-reveal.' });
+      }
+      if (direct || viaLocal) {
+        // A hash used as a number (uint(keccak256(...)), % n, a "seed") is randomness; as an id or key it is not.
+        const hashAt = parents.findIndex((x) => x.type === 'FunctionCall' && HASHES.has(calleeName(x) ?? '') && x.expression?.type === 'Identifier');
+        const inHash = hashAt >= 0 && parents.slice(0, hashAt).some((x) => (x.type === 'FunctionCall' && /^u?int\d*$/.test(x.expression?.name ?? '')) || (x.type === 'BinaryOperation' && x.operator === '%') || (x.type === 'VariableDeclarationStatement' && (x.variables ?? []).some((v) => RANDOM_NAME.test(v?.name ?? '')) || (x.type === 'ReturnStatement' && RANDOM_NAME.test(fn.name))));
+        const inMod = parents.some((x) => x.type === 'BinaryOperation' && x.operator === '%');
+        const blockhash = direct && (isMember(n, 'block', 'blockhash') || (n.type === 'FunctionCall' && calleeName(n) === 'blockhash' && n.expression?.type === 'Identifier'));
+        const randomFn = RANDOM_NAME.test(fn.name);
+        const namedRandom = parents.some((x) => (x.type === 'VariableDeclarationStatement' && (x.variables ?? []).some((v) => RANDOM_NAME.test(v?.name ?? ''))) || (x.type === 'BinaryOperation' && x.operator === '=' && RANDOM_NAME.test(rootIdentifier(x.left)?.name ?? ''))) || randomFn;
+        const ts = direct ? isTimestamp(n) : false;
+        // uint b = block.number; ... keccak256(blockhash(b), ...): the assignment is where the entropy comes from.
+        const declParent = [...parents].reverse().find((x) => x.type === 'VariableDeclarationStatement');
+        const feedsHash = direct && !!declParent && (declParent.variables ?? []).some((v) => !!v?.name && usedAsEntropy(fn.node.body, v.name));
+        const storedBlock = direct && !ts && parents.some((x) => (x.type === 'BinaryOperation' && x.operator === '=' && !!rootIdentifier(x.left)?.name && ctx.state.has(rootIdentifier(x.left)?.name ?? '')) || (x.type === 'FunctionCall' && calleeName(x) === 'push'));
+        if (inHash || inMod || blockhash || namedRandom || feedsHash || storedBlock) {
+          report({
+            ...base,
+            detector: 'weak-randomness',
+            swc: 'SWC-120',
+            category: 'bad_randomness',
+            severity: inHash || inMod || namedRandom || feedsHash ? 'high' : 'low',
+            confidence: direct ? 'high' : 'medium',
+            at: randomFn ? line(fn.node) : n,
+            to: n,
+            title: 'Randomness from block values',
+            description: `${fnLabel(fn)} derives a value from ${textOf(src, n)}${inHash ? ' through a hash' : inMod ? ' with a modulo' : ''}; block data is public and miners can influence it, so the outcome can be predicted or chosen.`,
+            recommendation: 'Use a verifiable randomness source (VRF) or commit-reveal.',
+          });
+        }
+        if (ts || (viaLocal && n.name && f.locals.get(n.name)?.init && some(f.locals.get(n.name)?.init, isTimestamp))) {
+          const cmpEq = parents.some((x) => x.type === 'BinaryOperation' && (x.operator === '==' || x.operator === '!='));
+          const inCondition = parents.some((x) => isConditionOf(x, parents, n)) || parents.some((x) => x.type === 'BinaryOperation' && ['<', '>', '<=', '>=', '==', '!='].includes(x.operator ?? ''));
+          const stored = parents.some((x) => x.type === 'BinaryOperation' && x.operator === '=' && !!rootIdentifier(x.left)?.name && ctx.state.has(rootIdentifier(x.left)?.name ?? ''));
+          const ln = line(n);
+          if ((inCondition || inHash || inMod || stored) && !seenLines.has(ln)) {
+            seenLines.add(ln);
+            report({
+              ...base,
+              detector: 'timestamp-dependence',
+              swc: 'SWC-116',
+              category: 'time_manipulation',
+              severity: inHash || inMod ? 'medium' : 'low',
+              confidence: 'medium',
+              at: n,
+              title: inHash || inMod ? 'Block timestamp used as entropy' : cmpEq ? 'Exact comparison with the block timestamp' : 'Logic depends on the block timestamp',
+              description: `${fnLabel(fn)} uses ${textOf(src, n)}${inCondition ? ' in a condition' : stored ? ' as stored state' : ''}; the block producer can shift it by several seconds.`,
+              recommendation: inHash || inMod || cmpEq ? 'Do not derive outcomes from the timestamp.' : 'Acceptable for coarse deadlines (vesting, expiries); avoid where seconds matter.',
+            });
+          }
+        }
+      }
+      for (const key in n) {
+        if (key === 'loc' || key === 'range') continue;
+        const v = (n as unknown as Record<string, unknown>)[key];
+        const list = Array.isArray(v) ? v : [v];
+        for (const c of list) if (c && typeof c === 'object' && 'type' in c) visit(c as Node, parents.length > 12 ? [...parents.slice(-12), n] : [...parents, n]);
+      }
+    };
+    if (fn.node.body) visit(fn.node.body, []);
+  }
+};
+
+/** Whether a local flows into a hash, a modulo or blockhash() in this body. */
+function usedAsEntropy(body: Node | null | undefined, name: string): boolean {
+  return some(body, (x) => {
+    const sink = (x.type === 'FunctionCall' && (HASHES.has(calleeName(x) ?? '') || calleeName(x) === 'blockhash')) || (x.type === 'BinaryOperation' && x.operator === '%');
+    return sink && some(x, (y) => y.type === 'Identifier' && y.name === name);
+  });
+}
+
+function isConditionOf(x: Node, _parents: Node[], _n: Node): boolean {
+  return (x.type === 'FunctionCall' && (calleeName(x) === 'require' || calleeName(x) === 'assert')) || x.type === 'IfStatement' || x.type === 'WhileStatement' || x.type === 'Conditional';
+}
+
+/** SWC-114: transaction-order dependence: approve race, rewards read from mutable state, solutions sent in the clear. */
+export const frontRunning: Detector = ({ p, report }) => {
+  for (const ctx of p.contracts) {
+    if (!ctx.isLeaf || ctx.kind === 'interface' || ctx.kind === 'library') continue;
+    const entries = p.entries(ctx).filter((e) => !(e.mutability === 'view' || e.mutability === 'pure' || e.mutability === 'constant'));
+    // Which scalar state variables each entry writes.
+    const writers = new Map<string, Set<FnInfo>>();
+    for (const e of entries) {
+      for (const { effect } of orderedEffects(p, ctx, e)) {
+        if (effect.kind !== 'write') continue;
+        const set = writers.get(effect.name) ?? new Set();
+        set.add(e);
+        writers.set(effect.name, set);
+      }
+    }
+    for (const entry of entries) {
+      const f = p.facts(ctx, entry);
+      const base = { file: entry.contract.file.path, contract: entry.contract, fn: entry, swc: 'SWC-114', category: 'front_running' as const };
+      // ERC-20 approve race.
+      if (/^approve$/i.test(entry.name) && (entry.node.parameters ?? []).length === 2) {
+        const allowanceWrite = orderedEffects(p, ctx, entry).find((x) => x.effect.kind === 'write' && /allow/i.test(x.effect.name));
+        const zeroCheck = f.conditions.some((c) => some(c.expr, (n) => n.type === 'NumberLiteral' && n.number === '0') && some(c.expr, (n) => n.type === 'IndexAccess'));
+        if (allowanceWrite && allowanceWrite.effect.kind === 'write' && !zeroCheck) {
+          const sameFile = allowanceWrite.fn.contract.file === entry.contract.file;
+          report({
+            ...base,
+            detector: 'approve-race',
+            severity: 'low',
+            confidence: 'medium',
+            at: sameFile ? allowanceWrite.effect.node : line(entry.node),
+            file: sameFile ? allowanceWrite.fn.contract.file.path : entry.contract.file.path,
+            title: 'ERC-20 approve race',
+            description: `${fnLabel(entry)} overwrites an allowance; a spender who sees the change pending can spend the old allowance first and the new one after.`,
+            recommendation: 'Require the allowance to be zero before changing it, or offer increaseAllowance/decreaseAllowance.',
+          });
+        }
+      }
+      // Payouts whose amount is state another transaction can change first.
+      for (const call of f.extCalls) {
+        if (!call.withValue || (call.kind !== 'transfer' && call.kind !== 'send' && call.kind !== 'call')) continue;
+        const amount = call.kind === 'call' ? valueArg(call.node) : args(call.node)[0];
+        if (!amount || amount.type !== 'Identifier' || !amount.name || !ctx.state.has(amount.name) || f.locals.has(amount.name)) continue;
+        const w = writers.get(amount.name);
+        if (!w || w.size === 0) continue;
+        report({
+          ...base,
+          detector: 'transaction-order',
+          severity: 'medium',
+          confidence: 'medium',
+          at: call.node,
+          title: `Payout of ${amount.name} depends on transaction order`,
+          description: `${fnLabel(entry)} pays ${amount.name}, which ${[...w].map((x) => x.name || x.kind).join(', ')} can change; whoever gets mined first decides what is paid.`,
+          recommendation: 'Fix the amount per round, or let callers state the amount they expect.',
+        });
+      }
+      // Solutions compared in the clear: hash(solution) == stored answer, then a payout.
+      const pays = f.extCalls.some((c) => c.withValue);
+      if (pays) {
+        for (const c of f.conditions) {
+          const hashOfParam = some(c.expr, (n) => n.type === 'FunctionCall' && HASHES.has(calleeName(n) ?? '') && args(n).some((a) => some(a, (x) => x.type === 'Identifier' && !!x.name && entry.params.has(x.name))));
+          if (!hashOfParam) continue;
+          report({
+            ...base,
+            detector: 'revealed-solution',
+            severity: 'medium',
+            confidence: 'medium',
+            at: c.node,
+            title: 'Answer revealed in a pending transaction',
+            description: `${fnLabel(entry)} pays whoever submits the preimage; the answer is visible in the mempool and can be copied with a higher gas price.`,
+            recommendation: 'Use commit-reveal (submit a hash bound to the sender first, reveal later).',
+          });
+        }
+      }
+      // Choices stored in plain text by a payable game entry.
+      if (entry.mutability === 'payable' && entry.params.size > 0) {
+        for (const { effect, fn } of orderedEffects(p, ctx, entry)) {
+          if (effect.kind !== 'write' || fn !== entry || effect.node.type !== 'BinaryOperation') continue;
+          const value = effect.node.right;
+          const storesParam = some(value, (x) => x.type === 'Identifier' && !!x.name && entry.params.has(x.name) && !/address/.test(String(entry.params.get(x.name)?.name ?? '')));
+          if (!storesParam || !some(value, (x) => isMember(x, 'msg', 'sender'))) continue;
+          report({
+            ...base,
+            detector: 'plaintext-commitment',
+            severity: 'low',
+            confidence: 'low',
+            at: effect.node,
+            title: 'Player choice stored in plain text',
+            description: `${fnLabel(entry)} stores the caller's choice where the next player (or a miner) can read it before choosing.`,
+            recommendation: 'Use commit-reveal for choices that decide a payout.',
+          });
+        }
+      }
+    }
+  }
+};
+
+function valueArg(call: Node): Node | null {
+  let e = call.expression;
+  while (e?.type === 'FunctionCall') {
+    if (e.expression?.type === 'MemberAccess' && e.expression.memberName === 'value') return args(e)[0] ?? null;
+    e = e.expression?.type === 'MemberAccess' ? e.expression.expression : null;
+  }
+  if (e?.type === 'NameValueExpression') {
+    const nv = e.arguments as Node | undefined;
+    const i = (nv?.names ?? []).indexOf('value');
+    return i >= 0 ? ((nv?.arguments as Node[] | undefined)?.[i] ?? null) : null;
+  }
+  return null;
+}
+
+/** SWC-109 uninitialised storage pointers, SWC-119 shadowed state, SWC-111 deprecated, SWC-103/102 pragma. */
+export const codeQuality: Detector = (dc: DetectorContext) => {
+  const { p, report } = dc;
+  for (const { ctx, fn } of unitsOf(p)) {
+    if (!mayBeBelow(fn.contract.file.version, [0, 5, 0])) continue;
+    const f = p.facts(ctx, fn);
+    const src = p.src(fn);
+    for (const [name, l] of f.locals) {
+      const t = l.type;
+      if (l.init || l.storage || l.decl.type !== 'VariableDeclaration' || fn.params.has(name)) continue;
+      if ((fn.node.returnParameters ?? []).some((r) => r.name === name)) continue;
+      const refType = t && (t.type === 'ArrayTypeName' || t.type === 'Mapping' || (t.type === 'UserDefinedTypeName' && p.structs.has((t.namePath ?? '').split('.').pop() ?? '')));
+      if (!refType) continue;
+      const uses: Node[] = [];
+      walk(fn.node.body, (n) => {
+        if (n.type === 'BinaryOperation' && (n.operator ?? '').endsWith('=') && !['==', '<=', '>=', '!='].includes(n.operator ?? '') && rootIdentifier(n.left)?.name === name && n.left?.type !== 'Identifier') uses.push(n);
+      });
+      report({
+        detector: 'uninitialized-storage',
+        swc: 'SWC-109',
+        category: 'other',
+        severity: 'high',
+        confidence: 'high',
+        at: l.decl,
+        to: uses.length > 0 ? uses[uses.length - 1] : undefined,
+        file: fn.contract.file.path,
+        contract: fn.contract,
+        fn,
+        title: `Uninitialised storage pointer ${name}`,
+        description: `${fnLabel(fn)} declares ${textOf(src, l.decl)} without a location; old compilers make it a storage pointer to slot 0, so writing it overwrites the first state variables.`,
+        recommendation: 'Declare it memory, or point it at a real storage element.',
+      });
+      for (const u of uses) {
+        report({
+          detector: 'uninitialized-storage-write',
+          swc: 'SWC-109',
+          category: 'other',
+          severity: 'medium',
+          confidence: 'high',
+          at: u,
+          file: fn.contract.file.path,
+          contract: fn.contract,
+          fn,
+          title: `Write through uninitialised storage pointer ${name}`,
+          description: `${textOf(src, u)} overwrites state variables at the start of storage.`,
+          recommendation: 'Declare the variable memory.',
+        });
+      }
+    }
+  }
+  for (const c of p.contracts) {
+    const file = c.file.path;
+    // Shadowed state variables (allowed before 0.6).
+    for (const [name, v] of c.ownState) {
+      const base = c.linear.slice(1).find((b) => b.ownState.has(name) && b.ownState.get(name)?.node.visibility !== 'private');
+      // From 0.6 the compiler rejects shadowing, so only older code can have it.
+      if (!base || !mayBeBelow(c.file.version, [0, 6, 0])) continue;
+      report({
+        detector: 'shadowed-state',
+        swc: 'SWC-119',
+        category: 'other',
+        severity: v.constant ? 'low' : 'medium',
+        confidence: 'high',
+        at: v.node,
+        file,
+        contract: c,
+        fn: null,
+        title: `State variable ${name} shadows ${base.name}.${name}`,
+        description: `${c.name} declares ${name} again; functions of ${base.name} keep using their own copy, so the two silently diverge.`,
+        recommendation: 'Remove the duplicate declaration and use the inherited variable.',
+      });
+    }
+    // Deprecated constructs.
+    walk(c.node, (n) => {
+      let what: string | null = null;
+      if (n.type === 'ThrowStatement') what = 'throw';
+      else if (n.type === 'FunctionCall' && n.expression?.type === 'Identifier' && (n.expression.name === 'suicide' || n.expression.name === 'sha3')) what = n.expression.name;
+      else if (n.type === 'MemberAccess' && ((n.memberName === 'blockhash' && n.expression?.name === 'block') || (n.memberName === 'gas' && n.expression?.name === 'msg') || n.memberName === 'callcode')) what = `${n.expression?.name ?? ''}.${n.memberName}`;
+      else if (n.type === 'FunctionDefinition' && n.stateMutability === 'constant') what = 'constant functions';
+      else if (n.type === 'VariableDeclarationStatement' && (n.variables ?? []).some((v) => v?.typeName?.name === 'var')) what = 'var';
+      if (!what) return;
+      report({
+        detector: 'deprecated',
+        swc: 'SWC-111',
+        category: 'other',
+        severity: 'info',
+        confidence: 'high',
+        at: n.type === 'FunctionDefinition' ? line(n) : n,
+        file,
+        contract: c,
+        fn: null,
+        title: `Deprecated construct: ${what}`,
+        description: `${what} is deprecated and removed from later compilers.`,
+        recommendation: 'Use revert/require, selfdestruct, keccak256, blockhash, gasleft(), view/pure, explicit types.',
+      });
+    });
+  }
+  for (const file of p.files) {
+    const v = file.version;
+    const pragma = (file.ast as unknown as Node).children?.find((c) => c.type === 'PragmaDirective' && c.name === 'solidity');
+    if (!pragma) continue;
+    if (v.floating) {
+      report({
+        detector: 'floating-pragma',
+        swc: 'SWC-103',
+        category: 'other',
+        severity: 'info',
+        confidence: 'high',
+        at: pragma,
+        file: file.path,
+        contract: null,
+        fn: null,
+        title: 'Floating pragma',
+        description: `pragma solidity ${v.text ?? ''} lets the code be compiled with compilers it was not tested with.`,
+        recommendation: 'Pin the compiler version used for deployment.',
+      });
+    }
+    if (versionBelow(v, [0, 8, 0])) {
+      report({
+        detector: 'outdated-compiler',
+        swc: 'SWC-102',
+        category: 'other',
+        severity: versionBelow(v, [0, 5, 0]) ? 'low' : 'info',
+        confidence: 'high',
+        at: pragma,
+        file: file.path,
+        contract: null,
+        fn: null,
+        title: 'Outdated compiler',
+        description: `pragma solidity ${v.text ?? ''} targets a compiler without checked arithmetic and with known bugs fixed later.`,
+        recommendation: 'Compile with a recent 0.8.x release.',
+      });
+    }
+  }
+};

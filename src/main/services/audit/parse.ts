@@ -1,0 +1,216 @@
+/**
+ * Turns Solidity input (a file, a multi-file project, the explorer's multi-file JSON or a
+ * standard-JSON compiler input) into parsed source units. Old syntax (0.4.x) parses as is; a
+ * file that does not parse becomes an error entry, never an exception.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parse, type ParseOptions } from '@solidity-parser/parser';
+import type { SourceUnit } from '@solidity-parser/parser/dist/src/ast-types';
+import type { AuditError } from '../../../shared/contract/audit';
+import { AppError } from '../../../shared/errors';
+
+export interface SourceInput {
+  path: string;
+  content: string;
+}
+
+/** Version bounds of `pragma solidity`: the lowest allowed and the exclusive upper bound. */
+export interface VersionRange {
+  text: string | null;
+  min: [number, number, number] | null;
+  /** Exclusive upper bound; null when the pragma leaves it open. */
+  max: [number, number, number] | null;
+  floating: boolean;
+}
+
+export interface ParsedFile {
+  path: string;
+  content: string;
+  lines: number;
+  ast: SourceUnit;
+  version: VersionRange;
+}
+
+const MAX_FILES = 5000;
+
+/** Expands the explorer's JSON forms (`{{...}}`, `{"sources": ...}`, `{"a.sol": {"content"}}`) into files. */
+export function expandSourceInputs(inputs: readonly SourceInput[]): SourceInput[] {
+  const out: SourceInput[] = [];
+  for (const input of inputs) {
+    const trimmed = input.content.trim();
+    if (!trimmed.startsWith('{')) {
+      out.push(input);
+      continue;
+    }
+    // Etherscan wraps standard JSON in an extra pair of braces.
+    const text = trimmed.startsWith('{{') && trimmed.endsWith('}}') ? trimmed.slice(1, -1) : trimmed;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      out.push(input);
+      continue;
+    }
+    const obj = json as { sources?: unknown };
+    const sources = (typeof obj.sources === 'object' && obj.sources !== null ? obj.sources : json) as Record<string, unknown>;
+    let added = 0;
+    for (const [p, v] of Object.entries(sources)) {
+      const content = typeof v === 'object' && v !== null ? (v as { content?: unknown }).content : undefined;
+      if (typeof content === 'string') {
+        out.push({ path: p, content });
+        added++;
+      }
+    }
+    if (added === 0) out.push(input);
+  }
+  return out;
+}
+
+/** Reads a .sol file, or every .sol file under a directory (node_modules skipped), sorted by path. */
+export function readSourcePath(target: string): { files: SourceInput[]; root: string } {
+  let st;
+  try {
+    st = statSync(target);
+  } catch {
+    throw new AppError('NOT_FOUND', `no such file or directory: ${target}`);
+  }
+  if (st.isFile()) return { files: [{ path: path.basename(target), content: readFileSync(target, 'utf8') }], root: path.dirname(target) };
+  const files: SourceInput[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile() && (entry.name.endsWith('.sol') || entry.name.endsWith('.json'))) {
+        const content = readFileSync(full, 'utf8');
+        // JSON files count only when they are a standard-JSON input or the explorer's form.
+        if (entry.name.endsWith('.json') && !/"content"\s*:/.test(content)) continue;
+        files.push({ path: path.relative(target, full).split(path.sep).join('/'), content });
+        if (files.length > MAX_FILES) throw new AppError('INVALID_INPUT', `more than ${MAX_FILES} source files under ${target}`);
+      }
+    }
+  };
+  walk(target);
+  if (files.length === 0) throw new AppError('NOT_FOUND', `no .sol files under ${target}`);
+  return { files, root: target };
+}
+
+const STRICT: ParseOptions = { loc: true, range: true, tolerant: false };
+const TOLERANT: ParseOptions = { loc: true, range: true, tolerant: true };
+
+interface SyntaxIssue {
+  message: string;
+  line: number;
+  column: number;
+}
+
+export function parseSources(inputs: readonly SourceInput[]): { files: ParsedFile[]; errors: AuditError[] } {
+  const files: ParsedFile[] = [];
+  const errors: AuditError[] = [];
+  for (const input of expandSourceInputs(inputs)) {
+    const content = input.content.replace(/^\uFEFF/, '');
+    const { ast, issues, failure } = parseOne(content);
+    for (const i of issues.slice(0, 5)) errors.push({ file: input.path, line: i.line, message: `syntax error at line ${i.line}:${i.column}: ${i.message}` });
+    if (failure && issues.length === 0) errors.push({ file: input.path, line: null, message: `syntax error: not valid Solidity (the parser stopped: ${failure})` });
+    // A partial tree from the tolerant parser is still analysed; its errors are reported beside the findings.
+    if (ast) files.push({ path: input.path, content, lines: content.split('\n').length, ast, version: versionOf(ast) });
+  }
+  return { files, errors };
+}
+
+/** Strict parse first (the fast path); on a syntax error, the tolerant parser for what it can recover. */
+function parseOne(content: string): { ast: SourceUnit | null; issues: SyntaxIssue[]; failure: string | null } {
+  try {
+    return { ast: parse(content, STRICT) as SourceUnit, issues: [], failure: null };
+  } catch (strictErr) {
+    const issues = ((strictErr as { errors?: SyntaxIssue[] }).errors ?? []).filter((e) => typeof e.line === 'number');
+    try {
+      const ast = parse(content, TOLERANT) as SourceUnit & { errors?: SyntaxIssue[] };
+      const more = ast.errors ?? [];
+      return { ast: ast.children.length > 0 ? ast : null, issues: issues.length > 0 ? issues : more, failure: (strictErr as Error).message };
+    } catch {
+      return { ast: null, issues, failure: (strictErr as Error).message };
+    }
+  }
+}
+
+type V = [number, number, number];
+const cmp = (a: V, b: V): number => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+
+/** Reads `pragma solidity` into bounds; several pragmas intersect, `||` alternatives unite. */
+export function versionOf(ast: SourceUnit): VersionRange {
+  const pragmas = ast.children.filter((c): c is Extract<typeof c, { type: 'PragmaDirective' }> => c.type === 'PragmaDirective' && c.name === 'solidity');
+  if (pragmas.length === 0) return { text: null, min: null, max: null, floating: false };
+  let min: V | null = null;
+  let max: V | null = null;
+  let floating = false;
+  const texts: string[] = [];
+  for (const p of pragmas) {
+    texts.push(p.value);
+    const r = rangeOf(p.value);
+    floating ||= r.floating;
+    if (r.min && (!min || cmp(r.min, min) > 0)) min = r.min;
+    if (r.max && (!max || cmp(r.max, max) < 0)) max = r.max;
+  }
+  return { text: texts.join(' '), min, max, floating };
+}
+
+function rangeOf(value: string): { min: V | null; max: V | null; floating: boolean } {
+  const alternatives = value.split('||');
+  let min: V | null = null;
+  let max: V | null = null;
+  let floating = false;
+  let unbounded = false;
+  for (const alt of alternatives) {
+    let amin: V | null = null;
+    let amax: V | null = null;
+    const re = /(\^|~|>=|<=|>|<|=)?\s*v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?/g;
+    for (const m of alt.matchAll(re)) {
+      const op = m[1] ?? '=';
+      const v: V = [Number(m[2]), m[3] && /\d/.test(m[3]) ? Number(m[3]) : 0, m[4] && /\d/.test(m[4]) ? Number(m[4]) : 0];
+      if (op === '^') {
+        floating = true;
+        amin = v;
+        amax = v[0] > 0 ? [v[0] + 1, 0, 0] : [0, v[1] + 1, 0];
+      } else if (op === '~') {
+        floating = true;
+        amin = v;
+        amax = [v[0], v[1] + 1, 0];
+      } else if (op === '>=' || op === '>') {
+        floating = true;
+        amin = op === '>' ? [v[0], v[1], v[2] + 1] : v;
+      } else if (op === '<') amax = v;
+      else if (op === '<=') amax = [v[0], v[1], v[2] + 1];
+      else {
+        amin = v;
+        amax = [v[0], v[1], v[2] + 1];
+      }
+    }
+    if (amin && (!min || cmp(amin, min) < 0)) min = amin;
+    if (!amax) unbounded = true;
+    else if (!max || cmp(amax, max) > 0) max = amax;
+  }
+  return { min, max: unbounded ? null : max, floating };
+}
+
+/** Whether checked arithmetic (0.8+) is certain, impossible, or depends on the compiler chosen. */
+export function arithmeticMode(v: VersionRange): 'checked' | 'unchecked' | 'unknown' {
+  const eight: V = [0, 8, 0];
+  if (v.min && cmp(v.min, eight) >= 0) return 'checked';
+  if (v.max && cmp(v.max, eight) <= 0) return 'unchecked';
+  if (v.min && cmp(v.min, eight) < 0) return 'unknown';
+  return 'unknown';
+}
+
+/** True when every compiler the pragma allows is older than `[major, minor, patch]`. */
+export function versionBelow(v: VersionRange, bound: V): boolean {
+  if (v.max) return cmp(v.max, bound) <= 0;
+  return false;
+}
+
+/** True when the lowest compiler the pragma allows is older than `bound` (or no pragma). */
+export function mayBeBelow(v: VersionRange, bound: V): boolean {
+  if (!v.min) return true;
+  return cmp(v.min, bound) < 0;
+}
