@@ -40,6 +40,7 @@ describe('chain collector against a local hardhat node', () => {
     // Small ranges so the walk crosses many range and day boundaries.
     process.env.DEFIMON_CHAIN_INITIAL_RANGE = '3';
     process.env.DEFIMON_CHAIN_MAX_RANGE = '8';
+    process.env.DEFIMON_CHAIN_COMMIT_LOGS = '300';
     node = await startHardhatNode();
     token = await deployToken(node, 'TT', 18);
     sim = new TransferSimulator(node, token, prng(42));

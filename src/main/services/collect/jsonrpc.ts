@@ -75,15 +75,22 @@ export interface RpcClient {
   call<S extends z.ZodType>(method: string, params: unknown[], schema: S, signal?: AbortSignal): Promise<z.output<S>>;
   /** One HTTP request for many calls; outcomes in call order. Retries the whole batch on a transient error of any item. */
   batch(calls: readonly RpcCall[], signal?: AbortSignal): Promise<RpcOutcome[]>;
+  /** The HTTP client's timings, with result schema checks included in `schemaMs`. */
+  timings(): { networkMs: number; jsonMs: number; schemaMs: number };
 }
 
 export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: string; policy?: Partial<ProviderPolicy>; fetch?: typeof fetch }): RpcClient {
   const http = createHttpClient(core, { name: 'rpc', ratePerSec: 25, burst: 25, timeoutMs: 30_000, ...opts.policy }, opts.fetch ? { fetch: opts.fetch } : {});
   const provider = http.policy.name;
   let nextId = 1;
+  let resultSchemaMs = 0;
 
   return {
     http,
+    timings() {
+      const t = http.timings();
+      return { ...t, schemaMs: t.schemaMs + resultSchemaMs };
+    },
     async call(method, params, schema, signal) {
       const id = nextId++;
       const res = await http.request({
@@ -99,7 +106,9 @@ export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: 
           if (parsed.success) throw classifyRpcError(provider, method, parsed.data);
         },
       });
+      const t0 = performance.now();
       const out = schema.safeParse(res.data.result);
+      resultSchemaMs += performance.now() - t0;
       if (!out.success) throw upstreamError('MALFORMED_DATA', provider, `${method}: result does not have the expected shape: ${out.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
       return out.data;
     },
