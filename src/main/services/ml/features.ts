@@ -17,6 +17,7 @@ export type FeatureFamily = keyof typeof FEATURE_FAMILIES;
 
 export const BASE_FEATURES: string[] = Object.values(FEATURE_FAMILIES).flat();
 export const INDICATORS = ['has_tvl', 'has_chain', 'has_development'];
+const FEATURE_INDEX = new Map(BASE_FEATURES.map((name, j) => [name, j]));
 export const MOMENTUM_FEATURE = 'ret_30';
 
 export interface FeatureSet {
@@ -105,7 +106,7 @@ export function computeFeatures(panel: RawPanel, opts: { horizon: number; minHis
     const pStars = prefix(S.stars[a]!);
     const f = base[a]!;
     const set = (name: string, t: number, v: number): void => {
-      f[BASE_FEATURES.indexOf(name)]![t] = Number.isFinite(v) ? v : NaN;
+      f[FEATURE_INDEX.get(name)!]![t] = Number.isFinite(v) ? v : NaN;
     };
     const mean = (p: { s: Float64Array; c: Float64Array }, t: number, w: number, minN: number): number => {
       const [s, c] = windowAt(p, t, w);
