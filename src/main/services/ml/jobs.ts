@@ -24,8 +24,10 @@ function createWorker(job: WorkerJob): Worker {
     const entry = path.join(__dirname, 'worker.ts');
     return new Worker(`require('tsx/cjs'); require(${JSON.stringify(entry)});`, { eval: true, workerData: job });
   }
-  const built = path.join(__dirname, 'ml-worker.js');
-  if (!existsSync(built)) throw new AppError('INTERNAL', `the training worker is missing (${built}); rebuild the app`);
+  // Bundled: this code may sit in out/main or in a shared chunk below it.
+  const candidates = [path.join(__dirname, 'ml-worker.js'), path.join(__dirname, '..', 'ml-worker.js')];
+  const built = candidates.find((c) => existsSync(c));
+  if (!built) throw new AppError('INTERNAL', `the training worker is missing (${candidates[0]}); rebuild the app`);
   return new Worker(built, { workerData: job });
 }
 
