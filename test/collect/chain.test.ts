@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { formatUnits } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OnchainDay } from '../../src/shared/contract/collect';
+import { collectDomainOf } from '../../src/main/services/collect';
 import { createTestServices } from '../helpers/app';
 import { REPO_ROOT, tempDataDir } from '../helpers/services';
 import { deployToken, expectedAggregates, prng, startHardhatNode, TransferSimulator, type ExpectedDay, type Node } from './chain-helpers';
@@ -70,6 +71,8 @@ describe('chain collector against a local hardhat node', () => {
       const mid = 12;
       const first = await services.client.call('collect.run', { source: 'chain', tokens: [token], fromBlock: 0, toBlock: mid });
       expect(first[0]?.details.toBlock).toBe(mid);
+      // A known price for one day: that day's volume gets a USD value, the others stay null.
+      services.core.store.write('financial_metrics', [{ asset_id: `31337:${token}`, day: '2024-03-02', source: 'coingecko', close: 2.5, updated_at: new Date().toISOString() }]);
       const second = await services.client.call('collect.run', { source: 'chain', tokens: [token] });
       expect(second[0]?.details.toBlock).toBe(head - confirmations);
       off();
@@ -81,6 +84,10 @@ describe('chain collector against a local hardhat node', () => {
       const metrics = await services.client.call('collect.onchainMetrics', { token });
       compare(metrics.days, expectedAggregates(sim.sent), 18);
       expect(metrics.decimals).toBe(18);
+      for (const d of metrics.days) {
+        if (d.day === '2024-03-02') expect(d.volume_usd).toBeCloseTo((d.volume ?? 0) * 2.5, 6);
+        else expect(d.volume_usd).toBeNull();
+      }
 
       // Running again adds nothing and changes nothing.
       const before = services.core.store.db.prepare(`SELECT asset_id, day, transfers, volume_token, active_addresses, new_holders, holders, top10_share FROM onchain_metrics ORDER BY day`).all();
@@ -146,10 +153,14 @@ describe('chain collector against a local hardhat node', () => {
 
       // A reorg deeper than the depth (blocks already collected change) is detected, not absorbed.
       const deep = await node.rpc<string>('evm_snapshot');
+      const beforeDeep = { sent: sim.sent.length, balances: new Map(sim.balances) };
       await sim.mineBlock(t0 + 12 * HOUR, 10);
       await sim.mineEmpty(confirmations + 2, t0 + 13 * HOUR);
       await services.client.call('collect.run', { source: 'chain', tokens: [token], network: false });
       await node.rpc('evm_revert', [deep]);
+      sim.sent.length = beforeDeep.sent;
+      sim.balances.clear();
+      for (const [k, v] of beforeDeep.balances) sim.balances.set(k, v);
       await sim.mineEmpty(confirmations + 6, t0 + 14 * HOUR);
       await expect(services.client.call('collect.run', { source: 'chain', tokens: [token], network: false })).rejects.toMatchObject({ code: 'CONFLICT' });
       const status = await services.client.call('collect.status', {});
@@ -158,6 +169,53 @@ describe('chain collector against a local hardhat node', () => {
       await cleanup();
     }
   }, 180_000);
+
+  it('can be cancelled mid-walk; the next run resumes from the last commit and ends with the same aggregates', async () => {
+    const { services, cleanup } = await createTestServices({ rpcUrl: node.url, chainId: 31337, autoImport: false });
+    try {
+      let cancelled = false;
+      const off = services.client.on('progress', (p) => {
+        if (p.kind === 'collect:chain' && p.done > 0 && !cancelled) {
+          cancelled = true;
+          void services.client.call('collect.cancel', { source: 'chain' });
+        }
+      });
+      await expect(services.client.call('collect.run', { source: 'chain', tokens: [token], fromBlock: 0, network: false })).rejects.toMatchObject({ code: 'CANCELLED' });
+      off();
+      const st = (await services.client.call('collect.status', {})).sources.find((s) => s.source === 'chain');
+      expect(st?.lastError?.code).toBe('CANCELLED');
+      expect(st?.running).toBe(false);
+      const partial = services.core.store.db.prepare(`SELECT count(*) AS n FROM collector_checkpoints WHERE collector = 'chain'`).get() as { n: number };
+      expect(partial.n).toBe(1);
+      await services.client.call('collect.run', { source: 'chain', tokens: [token], network: false });
+      compare((await services.client.call('collect.onchainMetrics', { token })).days, expectedAggregates(sim.sent), 18);
+    } finally {
+      await cleanup();
+    }
+  }, 120_000);
+
+  it('follows new heads over WebSocket and collects blocks as they pass the confirmation depth', async () => {
+    process.env.DEFIMON_COLLECT_INTERVALS = 'chain=3600';
+    const { services, cleanup } = await createTestServices({ rpcUrl: node.url, rpcWsUrl: node.wsUrl, chainId: 31337, autoImport: false });
+    let stop: (() => Promise<void>) | null = null;
+    try {
+      await services.client.call('collect.trackToken', { address: token, startBlock: 0 });
+      stop = await collectDomainOf(services.core).watch(['chain']);
+      const tNext = DAY0 + 7 * 86_400;
+      await sim.mineBlock(tNext, 40);
+      await sim.mineBlock(tNext + HOUR, 40);
+      await sim.mineEmpty(confirmations, tNext + 2 * HOUR);
+      const target = Number(BigInt(await node.rpc<string>('eth_blockNumber'))) - confirmations;
+      const checkpoint = () => (services.core.store.db.prepare(`SELECT state FROM collector_checkpoints WHERE collector = 'chain' AND scope = ?`).get(`31337:${token}`) as { state: string } | undefined)?.state;
+      for (let i = 0; i < 200 && (JSON.parse(checkpoint() ?? '{"nextBlock":0}') as { nextBlock: number }).nextBlock <= target; i++) await new Promise((r) => setTimeout(r, 100));
+      expect((JSON.parse(checkpoint() ?? '{}') as { nextBlock: number }).nextBlock).toBe(target + 1);
+      compare((await services.client.call('collect.onchainMetrics', { token })).days, expectedAggregates(sim.sent), 18);
+    } finally {
+      await stop?.();
+      await cleanup();
+      delete process.env.DEFIMON_COLLECT_INTERVALS;
+    }
+  }, 120_000);
 
   it('runs from the CLI: collect chain --rpc --token, then metrics onchain --json', async () => {
     const tmp = tempDataDir('defimon-cli-chain');

@@ -106,10 +106,8 @@ export function createCollectDomain(core: Core): CollectDomain {
       await ws.on('block', () => scheduler.poke('chain'));
     }
     return async () => {
-      if (ws) {
-        await ws.removeAllListeners();
-        await ws.destroy();
-      }
+      // destroy() drops the subscription with the socket; unsubscribing first races the close.
+      ws?.destroy();
       await scheduler.stop();
     };
   }

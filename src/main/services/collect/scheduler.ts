@@ -43,6 +43,8 @@ export function createScheduler(core: Core, run: (source: CollectSource, signal:
   const timers = new Map<CollectSource, NodeJS.Timeout>();
   const queue: CollectSource[] = [];
   const active = new Map<CollectSource, Promise<unknown>>();
+  // Sources asked for while running: they run once more when the current run ends.
+  const again = new Set<CollectSource>();
   let controller: AbortController | null = null;
 
   function pump(): void {
@@ -53,6 +55,7 @@ export function createScheduler(core: Core, run: (source: CollectSource, signal:
         .catch((err: unknown) => core.log.debug({ source, err }, 'scheduled collection failed'))
         .finally(() => {
           active.delete(source);
+          if (again.delete(source)) enqueue(source);
           pump();
         });
       active.set(source, p);
@@ -60,7 +63,11 @@ export function createScheduler(core: Core, run: (source: CollectSource, signal:
   }
 
   function enqueue(source: CollectSource): void {
-    if (!controller || queue.includes(source) || active.has(source)) return;
+    if (!controller || queue.includes(source)) return;
+    if (active.has(source)) {
+      again.add(source);
+      return;
+    }
     queue.push(source);
     pump();
   }
@@ -86,6 +93,7 @@ export function createScheduler(core: Core, run: (source: CollectSource, signal:
       for (const t of timers.values()) clearInterval(t);
       timers.clear();
       queue.length = 0;
+      again.clear();
       controller?.abort();
       controller = null;
       await Promise.allSettled([...active.values()]);
