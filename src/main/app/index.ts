@@ -202,11 +202,12 @@ async function start(): Promise<void> {
     setMenu();
   };
   bus.on('settings.changed', ({ keys }) => {
-    if (keys.includes('updates')) void applyUpdates();
+    if (keys.includes('updates')) void applyUpdates().catch((err: unknown) => log.warn({ err }, 'applying the update settings failed'));
   });
-  await applyUpdates();
-
+  setMenu();
   createWindow(stateStore);
+  // An update check may wait on the network: it never delays the window.
+  void applyUpdates().catch((err: unknown) => log.warn({ err }, 'applying the update settings failed'));
   app.on('second-instance', () => {
     const win = BrowserWindow.getAllWindows()[0];
     if (win) {
