@@ -614,7 +614,10 @@ export function buildProject(files: ParsedFile[]): Project {
       case 'BinaryOperation': {
         if (e.operator === '&&' || e.operator === '||') return accessCheck(ctx, fn, e.left, depth) ?? accessCheck(ctx, fn, e.right, depth);
         if (e.operator === '==' || e.operator === '!=') {
-          if (senderLike(e.left) || senderLike(e.right) || some(e.left, isMsgSender) || some(e.right, isMsgSender)) {
+          const boolLiteral = (n: Node | undefined): boolean => n?.type === 'BooleanLiteral';
+          // claimed[msg.sender] == 0 is bookkeeping; isOwner[msg.sender] == true is a check.
+          const nested = (some(e.left, isMsgSender) && boolLiteral(e.right)) || (some(e.right, isMsgSender) && boolLiteral(e.left));
+          if (senderLike(e.left) || senderLike(e.right) || nested) {
             // tx.origin == msg.sender is an anti-contract check, not an access check.
             if ((isTxOrigin(e.left) && isMsgSender(e.right)) || (isMsgSender(e.left) && isTxOrigin(e.right))) return null;
             return guard(e);

@@ -67,7 +67,11 @@ export const arithmetic: Detector = ({ p, report }) => {
       let severity: 'high' | 'medium' | 'low' = writesState ? (userInput ? 'high' : 'medium') : userInput ? 'medium' : 'low';
       if (counterStep || timeMath || lengthMinusOne) severity = 'low';
       if (fn.mutability === 'view' || fn.mutability === 'pure' || fn.mutability === 'constant') severity = severity === 'high' ? 'medium' : 'low';
-      if (inUnchecked && mode === 'checked') severity = 'low';
+      // In 0.8 code an unchecked block is a deliberate choice: only an unguarded, caller-driven
+      // subtraction stored in state is worth more than a note.
+      const isEntry = fn.kind === 'function' && (fn.visibility === 'public' || fn.visibility === 'external');
+      const entryParam = isEntry && operands.some((o) => some(o, (x) => x.type === 'Identifier' && !!x.name && fn.params.has(x.name)));
+      if (inUnchecked && mode === 'checked') severity = sub && writesState && entryParam && !mentionedBefore(p, ctx, fn, n, right) ? 'medium' : 'low';
       else if (mode === 'unknown') severity = lower(severity) === 'info' ? 'low' : (lower(severity) as typeof severity);
       const kind = sub ? 'underflow' : 'overflow';
       report({
@@ -131,6 +135,15 @@ function guarded(p: Project, ctx: ContractInfo, fn: FnInfo, n: Node, left: Node,
     }
   }
   return false;
+}
+
+/** Whether any condition before `n` mentions the operand at all (the author checked it somewhere). */
+function mentionedBefore(p: Project, ctx: ContractInfo, fn: FnInfo, n: Node, operand: Node | undefined): boolean {
+  if (!operand) return false;
+  const src = p.src(fn);
+  const t = textOf(src, operand);
+  const start = n.range?.[0] ?? 0;
+  return p.facts(ctx, fn).conditions.some((c) => (c.node.range?.[0] ?? 0) < start && textOf(src, c.expr).includes(t));
 }
 
 function resultVariable(fn: FnInfo, n: Node): string | null {

@@ -37,7 +37,7 @@ export const reentrancy: Detector = ({ p, report }) => {
         else if (call.kind === 'call') severity = untrusted ? 'medium' : 'low';
         // A typed call to the caller's own contract is the classic re-entry point; token calls to a
         // listed asset are left as low (the asset's code is fixed and known).
-        else severity = readThenWritten && call.targetKind === 'sender' ? 'medium' : 'low';
+        else severity = call.targetKind === 'sender' ? 'medium' : 'low';
         // Executors (target and calldata both chosen by the caller, e.g. governance execute) call out by design.
         const executor = call.kind === 'call' && args(call.node).some((a) => a.type !== 'StringLiteral' && some(a, (n) => n.type === 'Identifier' && !!n.name && p.facts(ctx, fn).paramDerived.has(n.name)));
         if (entryGuarded || executor) severity = 'low';
@@ -46,6 +46,23 @@ export const reentrancy: Detector = ({ p, report }) => {
         const names = [...new Set(writes.map((w) => w.name))].slice(0, 4).join(', ');
         // A call made by a modifier belongs to every function it guards: report it at the function.
         const viaModifier = fn.kind === 'modifier' && entry.contract.file === fn.contract.file;
+        const names0 = [...new Set(writes.map((w) => w.name))].slice(0, 4).join(', ');
+        if (viaModifier) {
+          report({
+            detector: 'reentrancy',
+            swc: 'SWC-107',
+            category: 'reentrancy',
+            severity,
+            confidence: 'medium',
+            at: call.node,
+            file: fn.contract.file.path,
+            contract: fn.contract,
+            fn,
+            title: `Reentrancy: modifier ${fn.name} calls out before the function body runs`,
+            description: `${fnLabel(fn)} calls ${textOf(p.src(fn), call.target)} before ${fnLabel(entry)} writes ${names0}; the callee can re-enter first.`,
+            recommendation: 'Do not call untrusted contracts from modifiers; apply checks-effects-interactions or a reentrancy lock.',
+          });
+        }
         report({
           detector: 'reentrancy',
           swc: 'SWC-107',

@@ -120,9 +120,13 @@ export const blockValues: Detector = ({ p, report }) => {
 
 /** Whether a local flows into a hash, a modulo or blockhash() in this body. */
 function usedAsEntropy(body: Node | null | undefined, name: string): boolean {
+  const mentions = (x: Node): boolean => some(x, (y) => y.type === 'Identifier' && y.name === name);
   return some(body, (x) => {
-    const sink = (x.type === 'FunctionCall' && (HASHES.has(calleeName(x) ?? '') || calleeName(x) === 'blockhash')) || (x.type === 'BinaryOperation' && x.operator === '%');
-    return sink && some(x, (y) => y.type === 'Identifier' && y.name === name);
+    if (x.type === 'BinaryOperation' && x.operator === '%') return mentions(x);
+    if (x.type === 'FunctionCall' && calleeName(x) === 'blockhash') return mentions(x);
+    // uint(keccak256(... name ...)): a hash turned into a number.
+    if (x.type === 'FunctionCall' && /^u?int\d*$/.test(x.expression?.name ?? '')) return some(x, (h) => h.type === 'FunctionCall' && HASHES.has(calleeName(h) ?? '') && mentions(h));
+    return false;
   });
 }
 
@@ -189,7 +193,8 @@ export const frontRunning: Detector = ({ p, report }) => {
       const pays = f.extCalls.some((c) => c.withValue);
       if (pays) {
         for (const c of f.conditions) {
-          const hashOfParam = some(c.expr, (n) => n.type === 'FunctionCall' && HASHES.has(calleeName(n) ?? '') && args(n).some((a) => some(a, (x) => x.type === 'Identifier' && !!x.name && entry.params.has(x.name))));
+          // A hash that binds the sender (commit-reveal) cannot be copied by someone else.
+          const hashOfParam = some(c.expr, (n) => n.type === 'FunctionCall' && HASHES.has(calleeName(n) ?? '') && args(n).some((a) => some(a, (x) => x.type === 'Identifier' && !!x.name && entry.params.has(x.name))) && !some(n, (x) => isMember(x, 'msg', 'sender')));
           if (!hashOfParam) continue;
           report({
             ...base,
