@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import { hexToNumber, HexQuantity, isRangeTooLarge, RpcBlock, toHex, type RpcClient } from './jsonrpc';
-import { checkpointRow, priceOn, readCheckpoint, type TrackedToken } from './store';
+import { priceOn, readCheckpoint, writeCheckpoint, type TrackedToken } from './store';
 
 export const TRANSFER_TOPIC = keccakId('Transfer(address,address,uint256)');
 const ZERO = '0x0000000000000000000000000000000000000000';
@@ -502,7 +502,7 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
           upsertBalance.run(chainId, token.address, addr, h.bal.toString(), h.first);
         }
         core.store.write('onchain_metrics', rows);
-        core.store.write('collector_checkpoints', [checkpointRow('chain', scope, state)]);
+        writeCheckpoint(core, 'chain', scope, state);
       });
       agg.dirty.clear();
       days += agg.closed.length;
@@ -636,7 +636,7 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
       state.lastHash = lastHash;
       core.store.transaction(() => {
         core.store.write('network_metrics', rows);
-        core.store.write('collector_checkpoints', [checkpointRow('chain', scope, state)]);
+        writeCheckpoint(core, 'chain', scope, state);
       });
       acc.storeMs += performance.now() - tsStore;
       blocks += nums.length;

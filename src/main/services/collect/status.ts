@@ -1,7 +1,8 @@
 /**
  * What each collector is doing and last did (running, progress, last success, last error) and
  * what each provider's rate limit looks like. Last success/error survive restarts (table
- * `collector_status`); running state and provider counters live in memory. Every change is
+ * `collector_status`, this machine's own record, so written directly and never queued for
+ * team sync); running state and provider counters live in memory. Every change is
  * announced as a `collect.status` event so the Data view stays current without polling.
  */
 import type { CollectSource, ProviderStatus, SourceStatus } from '../../../shared/contract/collect';
@@ -73,7 +74,9 @@ export function createStatusRegistry(core: Core): CollectorStatusRegistry {
     },
     succeed(source, items, durationMs) {
       const at = now();
-      core.store.write('collector_status', [{ source, last_success_at: at, last_items: items, last_duration_ms: Math.round(durationMs), updated_at: at }]);
+      core.store.db
+        .prepare('INSERT INTO collector_status (source, last_success_at, last_items, last_duration_ms, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET last_success_at = excluded.last_success_at, last_items = excluded.last_items, last_duration_ms = excluded.last_duration_ms, updated_at = excluded.updated_at')
+        .run(source, at, items, Math.round(durationMs), at);
       const l = live.get(source);
       if (l) {
         l.running = false;
@@ -84,7 +87,9 @@ export function createStatusRegistry(core: Core): CollectorStatusRegistry {
     fail(source, err, durationMs) {
       const e = serializeError(err);
       const at = now();
-      core.store.write('collector_status', [{ source, last_error_at: at, last_error_code: e.code, last_error: e.message, last_duration_ms: Math.round(durationMs), updated_at: at }]);
+      core.store.db
+        .prepare('INSERT INTO collector_status (source, last_error_at, last_error_code, last_error, last_duration_ms, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET last_error_at = excluded.last_error_at, last_error_code = excluded.last_error_code, last_error = excluded.last_error, last_duration_ms = excluded.last_duration_ms, updated_at = excluded.updated_at')
+        .run(source, at, e.code, e.message, Math.round(durationMs), at);
       const l = live.get(source);
       if (l) {
         l.running = false;

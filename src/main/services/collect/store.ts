@@ -51,8 +51,15 @@ export function readCheckpoint<T>(core: Pick<Core, 'store'>, collector: string, 
   return row ? (JSON.parse(row.state) as T) : null;
 }
 
-export function checkpointRow(collector: string, scope: string, state: unknown): Record<string, unknown> {
-  return { collector, scope, state: JSON.stringify(state), updated_at: new Date().toISOString() };
+/**
+ * Saves a collector's checkpoint. Checkpoints describe this database's own derived state (the
+ * local balance table, the open day), so they are written directly, not through `store.write`:
+ * they must not reach the team outbox, where another laptop would resume from a walk it never did.
+ */
+export function writeCheckpoint(core: Pick<Core, 'store'>, collector: string, scope: string, state: unknown): void {
+  core.store.db
+    .prepare('INSERT INTO collector_checkpoints (collector, scope, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (collector, scope) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at')
+    .run(collector, scope, JSON.stringify(state), new Date().toISOString());
 }
 
 function resolveToken(core: Core, token: string): { assetId: string; address: string | null; decimals: number | null } {
