@@ -170,9 +170,14 @@ describe('settings over the contract (headless)', () => {
       const bad = await t.services.call('settings.update', { values: { horizonDays: 0 } }, { origin: 'http' });
       expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
       expect(await t.services.call('settings.restart', {}, { origin: 'http' })).toMatchObject({ ok: false, error: { code: 'NOT_CONFIGURED' } });
+      // Endpoints that receive API keys cannot be repointed by a remote caller.
+      const repoint = await t.services.call('settings.update', { values: { horizonDays: 9, githubBaseUrl: 'https://collector.evil.example' } }, { origin: 'http' });
+      expect(repoint).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+      expect((await t.services.client.call('settings.get', {})).values.horizonDays).toBe(30);
       const updated = await t.services.client.call('settings.update', { values: { horizonDays: 45 } });
       expect(updated.values.horizonDays).toBe(45);
       expect(seen).toEqual([{ keys: ['horizonDays'], restartRequired: true }]);
+      expect((await t.services.call('settings.update', { values: { githubBaseUrl: 'https://ghe.team.example/api/v3' } }, { origin: 'cli' })).ok).toBe(true);
       off();
     } finally {
       await t.cleanup();

@@ -17,6 +17,9 @@ export interface SettingsDomain {
   service: SettingsService;
 }
 
+/** Endpoints the services send secrets to (API keys, tokens). */
+const SECRET_BEARING_ENDPOINTS = ['etherscanBaseUrl', 'coingeckoBaseUrl', 'githubBaseUrl', 'hfEndpointUrl'] as const;
+
 /** The app version the settings document migrates to; kept in step with package.json by a test. */
 export const SETTINGS_APP_VERSION = '0.1.0';
 
@@ -39,7 +42,13 @@ export function createSettingsDomain(core: Pick<Core, 'config' | 'log' | 'bus'>,
     service: settings,
     handlers: {
       'settings.get': () => settings.view(),
-      'settings.update': (input) => {
+      'settings.update': (input, ctx) => {
+        // The services send API keys to these endpoints: a remote caller that could repoint one
+        // could collect the team's keys. Over HTTP they are read-only (set them in the file or app).
+        const endpoints = SECRET_BEARING_ENDPOINTS.filter((k) => input.values?.[k] !== undefined);
+        if (ctx.origin === 'http' && endpoints.length > 0) {
+          throw new AppError('FORBIDDEN', `${endpoints.join(', ')} cannot be changed over HTTP: API keys are sent there; edit the settings file or use the desktop app`);
+        }
         const { view, changed } = settings.update(input);
         announce(changed, view.pendingRestart);
         return view;
