@@ -77,7 +77,10 @@ describe.runIf(pgOk)('two clients converge through one Postgres', () => {
       hlc: c.services.core.clock.now(),
       deleted,
     });
-    a.services.core.store.write('test_notes', [note(a, 'from a, first')]);
+    const first = note(a, 'from a, first');
+    a.services.core.store.write('test_notes', [first]);
+    // b writes after seeing a's edit (as a later edit does), so its stamp is the greater one.
+    b.services.core.clock.observe(first.hlc as string);
     b.services.core.store.write('test_notes', [note(b, 'from b, later')]);
     // b pushes its later edit first; a's older edit then must not win on the server.
     await b.services.client.call('sync.now', {});
@@ -94,6 +97,21 @@ describe.runIf(pgOk)('two clients converge through one Postgres', () => {
     await b.services.client.call('sync.now', {});
     for (const c of [a, b]) expect(sqliteContent(c.services, 'test_notes', 'note_id')).toMatchObject([{ note_id: 'n1', deleted: 1 }]);
     expect((await admin.query('SELECT deleted FROM test_notes')).rows).toEqual([{ deleted: '1' }]);
+  });
+
+  it('pulls from the read replica when one is configured', async () => {
+    // The same database under a second URL stands in for a replica: pulls must use it.
+    const c = await createSyncClient({ pgUrl: db.url, pgReplicaUrl: `${db.url}?application_name=replica` });
+    try {
+      const r = await c.sync.worker.syncOnce();
+      expect(r.pulled).toBeGreaterThan(0);
+      // The replica URL names its connections "replica"; the pull's connection is still pooled.
+      const seen = await admin.query(`SELECT application_name FROM pg_stat_activity WHERE datname = $1`, [db.name]);
+      expect(seen.rows.map((x: { application_name: string }) => x.application_name)).toContain('replica');
+      expect(sqliteContent(c.services, 'financial_metrics', 'asset_id, day, source')).toEqual(sqliteContent(a.services, 'financial_metrics', 'asset_id, day, source'));
+    } finally {
+      await c.close();
+    }
   });
 
   it('re-pushing identical facts logs no new changes', async () => {

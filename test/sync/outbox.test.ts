@@ -70,6 +70,18 @@ describe('sync outbox', () => {
     }
   });
 
+  it('goes offline on an unreachable team database, with the password kept out of status', async () => {
+    client = await createSyncClient({ pgUrl: 'postgres://analyst:s3cret-pw@127.0.0.1:1/team' });
+    client.sync.worker.configure({ minBackoffMs: 5, maxBackoffMs: 10 });
+    client.services.core.store.write('financial_metrics', marketRows({ assets: ['off'], days: 3 }));
+    await expect(client.services.client.call('sync.now', {})).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    const s = await client.services.client.call('sync.status', {});
+    expect(s).toMatchObject({ configured: true, state: 'offline', pending: 3, pushed: 0, postgres: 'postgres://analyst:***@127.0.0.1:1/team' });
+    expect(s.lastError).toMatch(/unreachable/);
+    expect(s.nextRetryAt).not.toBeNull();
+    expect(JSON.stringify(s)).not.toContain('s3cret-pw');
+  });
+
   it('reports disabled without a team database and refuses sync.now clearly', async () => {
     client = await createSyncClient({});
     const s = await client.services.client.call('sync.status', {});

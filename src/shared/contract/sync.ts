@@ -40,6 +40,9 @@ export const SyncRunResult = z.object({
   rejected: z.number().int().nonnegative(),
   pending: z.number().int().nonnegative(),
   ms: z.number().nonnegative(),
+  /** Time spent pushing (imports and outbox) and pulling, of `ms`. */
+  pushMs: z.number().nonnegative(),
+  pullMs: z.number().nonnegative(),
 });
 export type SyncRunResult = z.infer<typeof SyncRunResult>;
 

@@ -29,6 +29,25 @@ const CHANGE_LOG_LOCK = 724400;
 /** The tables the dataset importer fills; an import the team lacks is pushed from these. */
 export const IMPORT_TABLES = ['crypto_assets', 'smart_contracts', 'financial_metrics', 'onchain_metrics', 'github_metrics'] as const;
 
+interface ChangeRow {
+  seq: string;
+  tbl: string;
+  row_data: unknown;
+  rows_json: unknown;
+}
+
+/**
+ * The next changes after a watermark, about `$2` rows in all: change entries in seq order until
+ * their row counts reach $2 (always at least one entry, however big).
+ */
+const PULL_SQL = `SELECT seq, tbl, row_data, rows_json FROM sync_changes
+  WHERE seq > $1 AND seq <= (
+    SELECT coalesce(max(seq), $1) FROM (
+      SELECT seq, sum(row_count) OVER (ORDER BY seq) - row_count AS before
+      FROM (SELECT seq, row_count FROM sync_changes WHERE seq > $1 ORDER BY seq LIMIT $2) l
+    ) w WHERE before < $2)
+  ORDER BY seq`;
+
 export interface EngineOptions {
   store: SqliteStore;
   log: Logger;
@@ -145,7 +164,11 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
     try {
       return await fn(client);
     } catch (err) {
-      if (isConnectionError(err)) broken = err as Error;
+      if (isConnectionError(err)) {
+        broken = err as Error;
+        // Reconcile again on reconnect: a COMMIT may have landed without its answer arriving.
+        connected = false;
+      }
       throw err;
     } finally {
       client.off('error', onError);
@@ -154,14 +177,32 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
     }
   }
 
-  /** One transaction: the rows of `groups`, then the ack; throws on any failure (rolled back). */
-  async function pushGroups(groups: Map<string, Row[]>, lastSeq: number): Promise<void> {
-    await withClient(primary.pool, async (c) => {
+  /**
+   * One transaction: the rows of `groups` upserted, each table's rows recorded as one change-log
+   * entry, then the ack. `whileUpserting` runs while Postgres works on the first upsert (the
+   * query is already on the wire), so the caller can prepare its next batch meanwhile.
+   */
+  async function pushGroups(groups: Map<string, Row[]>, lastSeq: number, whileUpserting?: () => void): Promise<number | null> {
+    const watermark = state.num('watermark');
+    return withClient(primary.pool, async (c) => {
       await c.query('BEGIN');
       try {
-        await c.query('SELECT pg_advisory_xact_lock($1)', [CHANGE_LOG_LOCK]);
-        await c.query("SELECT set_config('defimon.client_id', $1, true)", [o.clientId]);
-        for (const [tbl, rows] of groups) await c.query(upsertStatement(o.store.table(tbl)), [JSON.stringify(rows)]);
+        await c.query("SELECT pg_advisory_xact_lock($1), set_config('defimon.client_id', $2, true), set_config('defimon.batch_capture', 'on', true)", [CHANGE_LOG_LOCK, o.clientId]);
+        // Under the change-log lock: if nobody wrote since this client's watermark, its own
+        // entries will follow it directly and need not be pulled back (see fastForward).
+        const head = Number((await c.query<{ head: string }>('SELECT coalesce(max(seq), 0) AS head FROM sync_changes')).rows[0]?.head ?? -1);
+        let lastEntry: number | null = null;
+        let first = true;
+        for (const [tbl, rows] of groups) {
+          const json = JSON.stringify(rows);
+          const upsert = c.query(upsertStatement(o.store.table(tbl)), [json]);
+          if (first && whileUpserting) whileUpserting();
+          first = false;
+          // Nothing inserted or changed (a re-push of identical rows): nothing for others to pull.
+          if (((await upsert).rowCount ?? 0) === 0) continue;
+          const ins = await c.query<{ seq: string }>('INSERT INTO sync_changes (tbl, origin, row_count, rows_json) VALUES ($1, $2, $3, $4::json) RETURNING seq', [tbl, o.clientId, rows.length, json]);
+          lastEntry = Number(ins.rows[0]?.seq);
+        }
         if (lastSeq > 0) {
           await c.query(
             'INSERT INTO sync_clients (client_id, acked_seq, last_push_at) VALUES ($1, $2, now()) ON CONFLICT (client_id) DO UPDATE SET acked_seq = GREATEST(sync_clients.acked_seq, EXCLUDED.acked_seq), last_push_at = now()',
@@ -169,11 +210,21 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
           );
         }
         await c.query('COMMIT');
+        return head === watermark && lastEntry !== null ? lastEntry : null;
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined);
         throw err;
       }
     });
+  }
+
+  /**
+   * Moves the watermark past this client's own just-committed entries when nothing else was
+   * logged before them: the local rows already are what they hold. Call in the SQLite
+   * transaction that records the push.
+   */
+  function fastForward(to: number | null): void {
+    if (to !== null && to > state.num('watermark')) state.set('watermark', to);
   }
 
   function groupEntries(entries: readonly OutboxEntry[]): { groups: Map<string, Row[]>; rows: number } {
@@ -194,12 +245,13 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
    * Pushes entries; on a data error splits the batch until the offending rows are isolated,
    * records them as rejected and pushes the rest. Returns rows pushed and rejected.
    */
-  async function pushEntries(entries: OutboxEntry[]): Promise<{ pushed: number; rejected: number }> {
-    const { groups, rows } = groupEntries(entries);
+  async function pushEntries(entries: OutboxEntry[], prepared?: { groups: Map<string, Row[]>; rows: number }, whileUpserting?: () => void): Promise<{ pushed: number; rejected: number }> {
+    const { groups, rows } = prepared ?? groupEntries(entries);
     const lastSeq = entries[entries.length - 1]?.seq ?? 0;
     try {
-      await pushGroups(groups, lastSeq);
+      const ff = await pushGroups(groups, lastSeq, whileUpserting);
       o.store.transaction(() => {
+        fastForward(ff);
         outbox.ackThrough(lastSeq);
         state.add('pushed', rows);
         state.set('last_push_at', new Date().toISOString());
@@ -239,7 +291,8 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         const acked = Number(res.rows[0]?.acked_seq ?? 0);
         if (acked > 0) {
           o.store.transaction(() => {
-            if (acked <= outbox.maxSeqEver()) outbox.ackThrough(acked);
+            // Entries whose push committed but whose ack was not recorded here (a crash between).
+            if (acked <= outbox.maxSeqEver()) state.add('pushed', outbox.ackThrough(acked));
             else {
               // This database is older than what the team acknowledged from this client id (a
               // restored copy): keep its outbox, and never hand out an acknowledged seq again.
@@ -269,24 +322,31 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
             const tbl = IMPORT_TABLES[ti] as string;
             let after = cursor && cursor.id === id && ti === startTable ? cursor.rowid : 0;
             const stmt = db.prepare(`SELECT rowid AS _rowid, * FROM "${tbl}" WHERE rowid > ? ORDER BY rowid LIMIT ?`);
-            for (;;) {
+            const readChunk = (from: number): Row[] => stmt.all(from, batchSize) as Row[];
+            let chunk = readChunk(after);
+            while (chunk.length > 0) {
               if (signal?.aborted) throw new AppError('CANCELLED', 'sync was cancelled');
-              const chunk = stmt.all(after, batchSize) as (Row & { _rowid: number })[];
-              if (chunk.length === 0) break;
-              after = chunk[chunk.length - 1]?._rowid ?? after;
+              after = (chunk[chunk.length - 1]?._rowid as number | undefined) ?? after;
               const rows = chunk.map(({ _rowid, ...row }) => row);
-              await pushGroups(new Map([[tbl, rows]]), 0);
+              const from = after;
+              let next: Row[] | null = null;
+              const ff = await pushGroups(new Map([[tbl, rows]]), 0, () => {
+                next = readChunk(from);
+              });
               o.store.transaction(() => {
+                fastForward(ff);
                 state.add('pushed', rows.length);
-                state.set('import_cursor', JSON.stringify({ id, table: tbl, rowid: after }));
+                state.set('import_cursor', JSON.stringify({ id, table: tbl, rowid: from }));
                 state.set('last_push_at', new Date().toISOString());
               });
               pushed += rows.length;
               o.onBatch?.('push', rows.length);
+              chunk = next ?? readChunk(from);
             }
           }
           const rec = db.prepare('SELECT * FROM dataset_imports WHERE source = ?').all(imp.source) as Row[];
-          await pushGroups(new Map([['dataset_imports', rec]]), 0);
+          const ff = await pushGroups(new Map([['dataset_imports', rec]]), 0);
+          o.store.transaction(() => fastForward(ff));
         }
         done.add(id);
         o.store.transaction(() => {
@@ -301,14 +361,26 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       let pushed = 0;
       let rejected = 0;
       let lastSeq = 0;
-      for (;;) {
+      const prepare = (after: number): { entries: OutboxEntry[]; groups: Map<string, Row[]>; rows: number } | null => {
+        const entries = outbox.readAfter(after, batchSize);
+        return entries.length === 0 ? null : { entries, ...groupEntries(entries) };
+      };
+      let next = prepare(0);
+      while (next) {
         if (signal?.aborted) throw new AppError('CANCELLED', 'sync was cancelled');
-        const entries = outbox.read(batchSize);
-        if (entries.length === 0) break;
-        const r = await pushEntries(entries);
+        const cur = next;
+        const curLast = cur.entries[cur.entries.length - 1]?.seq ?? 0;
+        next = null;
+        let preparedNext = false;
+        // The next batch is read from SQLite while Postgres applies this one.
+        const r = await pushEntries(cur.entries, cur, () => {
+          next = prepare(curLast);
+          preparedNext = true;
+        });
+        if (!preparedNext || r.rejected > 0) next = prepare(curLast);
         pushed += r.pushed;
         rejected += r.rejected;
-        lastSeq = entries[entries.length - 1]?.seq ?? lastSeq;
+        lastSeq = curLast;
         o.onBatch?.('push', r.pushed);
       }
       return { pushed, rejected, lastSeq };
@@ -319,19 +391,24 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       let pulled = 0;
       let rejected = 0;
       let watermark = state.num('watermark');
-      for (;;) {
-        if (signal?.aborted) throw new AppError('CANCELLED', 'sync was cancelled');
-        const res = await withClient(pool, (c) =>
-          c.query<{ seq: string; tbl: string; row_data: unknown }>('SELECT seq, tbl, row_data FROM sync_changes WHERE seq > $1 ORDER BY seq LIMIT $2', [watermark, batchSize]),
-        );
-        if (res.rows.length === 0) break;
-        const r = applyPulled(res.rows);
-        watermark = r.watermark;
-        pulled += r.applied;
-        rejected += r.rejected;
-        o.onBatch?.('pull', r.applied);
-        if (res.rows.length < batchSize) break;
-      }
+      await withClient(pool, async (c) => {
+        const fetchAfter = (after: number): Promise<pg.QueryResult<ChangeRow>> => c.query<ChangeRow>(PULL_SQL, [after, batchSize]);
+        let fetching = fetchAfter(watermark);
+        for (;;) {
+          if (signal?.aborted) throw new AppError('CANCELLED', 'sync was cancelled');
+          const res = await fetching;
+          if (res.rows.length === 0) break;
+          const last = Number(res.rows[res.rows.length - 1]?.seq);
+          // Ask for the next batch before applying this one, so Postgres and SQLite work at once.
+          fetching = fetchAfter(last);
+          fetching.catch(() => undefined); // a failure is seen when it is awaited
+          const r = applyPulled(res.rows);
+          watermark = r.watermark;
+          pulled += r.applied;
+          rejected += r.rejected;
+          o.onBatch?.('pull', r.applied);
+        }
+      });
       return { pulled, rejected, watermark };
     },
 
@@ -347,7 +424,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
   };
 
   /** Validates, de-duplicates and applies one pulled batch with its watermark, atomically. */
-  function applyPulled(changes: { seq: string; tbl: string; row_data: unknown }[]): { applied: number; rejected: number; watermark: number } {
+  function applyPulled(changes: ChangeRow[]): { applied: number; rejected: number; watermark: number } {
     // Last version of each key wins within the batch; tables in first-seen order.
     const latest = new Map<string, Map<string, { seq: number; row: Row }>>();
     const rejects: { seq: number; tbl: string; row: unknown; error: string }[] = [];
@@ -357,20 +434,30 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       watermark = seq;
       const validate = isSyncedTable(ch.tbl) ? validators(ch.tbl) : null;
       if (!validate) {
-        rejects.push({ seq, tbl: ch.tbl, row: ch.row_data, error: `table "${ch.tbl}" is not known to this version of DEFIMON` });
+        rejects.push({ seq, tbl: ch.tbl, row: ch.rows_json ?? ch.row_data, error: `table "${ch.tbl}" is not known to this version of DEFIMON` });
         continue;
       }
-      const check = validate(ch.row_data);
-      if (!check.ok) {
-        rejects.push({ seq, tbl: ch.tbl, row: ch.row_data, error: check.error });
-        continue;
-      }
+      let rows: unknown[];
+      if (ch.rows_json !== null && ch.rows_json !== undefined) {
+        if (!Array.isArray(ch.rows_json)) {
+          rejects.push({ seq, tbl: ch.tbl, row: ch.rows_json, error: 'a batch change must hold an array of rows' });
+          continue;
+        }
+        rows = ch.rows_json;
+      } else rows = [ch.row_data];
       const info = o.store.table(ch.tbl);
       let perTable = latest.get(ch.tbl);
       if (!perTable) latest.set(ch.tbl, (perTable = new Map()));
-      const key = keyOf(info, check.row);
-      perTable.delete(key); // re-insert so iteration order follows the last write
-      perTable.set(key, { seq, row: check.row });
+      for (const raw of rows) {
+        const check = validate(raw);
+        if (!check.ok) {
+          rejects.push({ seq, tbl: ch.tbl, row: raw, error: check.error });
+          continue;
+        }
+        const key = keyOf(info, check.row);
+        perTable.delete(key); // re-insert so iteration order follows the last write
+        perTable.set(key, { seq, row: check.row });
+      }
     }
     let applied = 0;
     o.store.transaction(() => {

@@ -76,6 +76,8 @@ export function syncClientId(store: SqliteStore): string {
 export interface Outbox {
   /** Outbox entries in write order, oldest first. */
   read(limit: number): OutboxEntry[];
+  /** Entries after `seq`, in write order. */
+  readAfter(seq: number, limit: number): OutboxEntry[];
   /** Forgets every entry up to and including `seq` (acknowledged by the team database). */
   ackThrough(seq: number): number;
   remove(seq: number): void;
@@ -89,6 +91,7 @@ export interface Outbox {
 
 export function openOutbox(db: Database.Database): Outbox {
   const readStmt = db.prepare<[number], OutboxEntry>('SELECT seq, tbl, key FROM sync_outbox ORDER BY seq LIMIT ?');
+  const readAfterStmt = db.prepare<[number, number], OutboxEntry>('SELECT seq, tbl, key FROM sync_outbox WHERE seq > ? ORDER BY seq LIMIT ?');
   const ackStmt = db.prepare('DELETE FROM sync_outbox WHERE seq <= ?');
   const removeStmt = db.prepare('DELETE FROM sync_outbox WHERE seq = ?');
   const countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sync_outbox');
@@ -96,6 +99,7 @@ export function openOutbox(db: Database.Database): Outbox {
   const maxStmt = db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'");
   return {
     read: (limit) => readStmt.all(limit),
+    readAfter: (seq, limit) => readAfterStmt.all(seq, limit),
     ackThrough: (seq) => ackStmt.run(seq).changes,
     remove: (seq) => void removeStmt.run(seq),
     pending: () => countStmt.get()?.n ?? 0,

@@ -24,10 +24,16 @@ interface ColumnDecl {
 
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Days repeat across rows (a day per asset), so each distinct one is checked once. */
+const knownDays = new Set<string>();
+
 function isDay(v: string): boolean {
+  if (knownDays.has(v)) return true;
   if (!DAY_RE.test(v)) return false;
   const d = new Date(`${v}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
+  const ok = !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
+  if (ok && knownDays.size < 100_000) knownDays.add(v);
+  return ok;
 }
 
 function typeRule(decl: ColumnDecl): ColumnRule {

@@ -184,21 +184,25 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
   }
 
   /** One cycle; serialised so a `sync.now` and the loop never run at once. */
-  function cycle(signal: AbortSignal | undefined, progress?: (done: number, message: string) => void): Promise<{ pushed: number; pulled: number; rejected: number }> {
-    const run = async (): Promise<{ pushed: number; pulled: number; rejected: number }> => {
+  type CycleResult = { pushed: number; pulled: number; rejected: number; pushMs: number; pullMs: number };
+  function cycle(signal: AbortSignal | undefined, progress?: (done: number, message: string) => void): Promise<CycleResult> {
+    const run = async (): Promise<CycleResult> => {
       const e = getEngine();
       setState('syncing');
       await e.connect();
       progress?.(0, 'pushing');
+      const t0 = performance.now();
       const imported = await e.pushImports(signal);
       const push = await e.push(signal);
       if (imported + push.pushed > 0 && channel) await channel.publish({ clientId: o.clientId, head: await e.remoteHead() });
       progress?.(imported + push.pushed, 'pulling');
+      const t1 = performance.now();
       const pull = await e.pull(signal);
+      const t2 = performance.now();
       nextRetryAt = null;
       setState('idle');
       emitStatus(true);
-      return { pushed: imported + push.pushed, pulled: pull.pulled, rejected: push.rejected + pull.rejected };
+      return { pushed: imported + push.pushed, pulled: pull.pulled, rejected: push.rejected + pull.rejected, pushMs: Math.round(t1 - t0), pullMs: Math.round(t2 - t1) };
     };
     const p = chain.then(run, run);
     chain = p.catch(() => undefined);
@@ -226,13 +230,15 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
       const t0 = performance.now();
       const maxAttempts = run.maxAttempts ?? 5;
       let failures = 0;
-      const total = { pushed: 0, pulled: 0, rejected: 0 };
+      const total = { pushed: 0, pulled: 0, rejected: 0, pushMs: 0, pullMs: 0 };
       for (;;) {
         try {
           const r = await cycle(run.signal, run.progress);
           total.pushed += r.pushed;
           total.pulled += r.pulled;
           total.rejected += r.rejected;
+          total.pushMs += r.pushMs;
+          total.pullMs += r.pullMs;
           return { ...total, pending: outbox.pending() + pendingImportRows(), ms: Math.round(performance.now() - t0) };
         } catch (err) {
           if ((err as AppError).code === 'CANCELLED' || (err as AppError).code === 'NOT_CONFIGURED' || run.signal?.aborted) throw err;

@@ -1,0 +1,104 @@
+/**
+ * Team sync throughput against the local Postgres (a fresh database per run, dropped after):
+ * push of metric rows from the SQLite outbox, pull of the same rows into a fresh client, and a
+ * full initial sync of the bundled dataset (first client pushes it, a new client pulls it).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { createServices, type Services } from '../src/main/services';
+import { loadConfig } from '../src/main/services/config/config';
+import { createLogger } from '../src/main/services/log/logger';
+import type { Row } from '../src/main/services/storage/sqlite';
+import { getSyncDomain } from '../src/main/services/sync';
+
+const ADMIN_URL = process.env.DEFIMON_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const METRIC_ROWS = 200_000;
+
+async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const name = `defimon_bench_sync_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  try {
+    return await fn(u.toString());
+  } finally {
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]);
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.end();
+  }
+}
+
+async function client(pgUrl: string, autoImport: boolean): Promise<{ services: Services; close: () => Promise<void> }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'defimon-bench-sync-'));
+  const config = loadConfig({ overrides: { dataDir: dir, logLevel: 'silent', autoImport, pgUrl }, env: {} });
+  const services = await createServices(config, { logger: createLogger({ dataDir: dir, level: 'silent', toStderr: false }) });
+  return {
+    services,
+    close: async () => {
+      await services.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function metricRows(n: number): Row[] {
+  const rows: Row[] = [];
+  const start = Date.parse('2015-01-01T00:00:00Z');
+  for (let i = 0; i < n; i++) {
+    const asset = `asset${i % 200}`;
+    const day = new Date(start + Math.floor(i / 200) * 86_400_000).toISOString().slice(0, 10);
+    rows.push({ asset_id: asset, day, source: 'bench', close: 1 + (i % 997) / 10, close_source: 'bench', volume_usd: i * 13.5, volume_source: 'bench', market_cap: i * 1000.25, market_cap_source: 'bench', circulating_supply: 1e9, updated_at: '2024-06-30T00:00:00.000Z' });
+  }
+  return rows;
+}
+
+const rate = (rows: number, ms: number): string => `${Math.round(rows / (ms / 1000)).toLocaleString('en-US')} rows/s`;
+
+export async function run(): Promise<void> {
+  await withDatabase(async (url) => {
+    const a = await client(url, false);
+    const b = await client(url, false);
+    try {
+      a.services.core.store.write('financial_metrics', metricRows(METRIC_ROWS));
+      let t0 = performance.now();
+      const pushed = await getSyncDomain(a.services.core).worker.syncOnce();
+      const pushMs = performance.now() - t0;
+      console.log(`push: ${pushed.pushed} metric rows from the SQLite outbox into Postgres in ${pushed.pushMs} ms (${rate(pushed.pushed, pushed.pushMs)}); whole cycle ${pushMs.toFixed(0)} ms, ${pushed.pulled} rows pulled back`);
+      t0 = performance.now();
+      const pulled = await getSyncDomain(b.services.core).worker.syncOnce();
+      const pullMs = performance.now() - t0;
+      console.log(`pull: ${pulled.pulled} metric rows from Postgres into a fresh client in ${pulled.pullMs} ms (${rate(pulled.pulled, pulled.pullMs)}); whole cycle ${pullMs.toFixed(0)} ms`);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  await withDatabase(async (url) => {
+    const a = await client(url, true);
+    const b = await client(url, false);
+    const c = await client(url, true);
+    try {
+      let t0 = performance.now();
+      const first = await getSyncDomain(a.services.core).worker.syncOnce();
+      const pushMs = performance.now() - t0;
+      console.log(`initial sync of the bundled dataset, first client: pushed ${first.pushed} rows in ${first.pushMs} ms (${rate(first.pushed, first.pushMs)}); whole cycle ${pushMs.toFixed(0)} ms, ${first.pulled} rows pulled back`);
+      t0 = performance.now();
+      const fresh = await getSyncDomain(b.services.core).worker.syncOnce();
+      const pullMs = performance.now() - t0;
+      console.log(`initial sync of the bundled dataset, new empty client: pulled ${fresh.pulled} rows in ${pullMs.toFixed(0)} ms (${rate(fresh.pulled, pullMs)})`);
+      t0 = performance.now();
+      const same = await getSyncDomain(c.services.core).worker.syncOnce();
+      console.log(`initial sync, new client that imported the same bundle: pushed ${same.pushed}, pulled ${same.pulled} rows in ${(performance.now() - t0).toFixed(0)} ms`);
+    } finally {
+      await a.close();
+      await b.close();
+      await c.close();
+    }
+  });
+}
