@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeSources } from '../../src/main/services/audit/analyze';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'audit');
-const cases = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const cases = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('_')).map((d) => d.name).sort();
 
 function markers(src: string): { line: number; category: string }[] {
   const out: { line: number; category: string }[] = [];
