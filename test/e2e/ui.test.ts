@@ -24,9 +24,17 @@ const all = <T>(sql: string, ...params: unknown[]): T[] => app.services.core.sto
 const one = <T>(sql: string, ...params: unknown[]): T => app.services.core.store.db.prepare(sql).get(...params) as T;
 const shot = (name: string): Promise<Buffer> => page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 const visibleRowIds = (): Promise<string[]> => page.$$eval('[data-testid="overview-table"] tbody tr[data-row-id]', (trs) => trs.map((tr) => tr.getAttribute('data-row-id') ?? ''));
-/** Waits until a chart's data-summary satisfies a JavaScript condition on its fields (e.g. "total < 100"). */
-const waitForSummary = (testId: string, condition: string): Promise<unknown> =>
-  page.waitForFunction(`(() => { const el = document.querySelector('[data-testid="${testId}"]'); if (!el) return false; const { total } = JSON.parse(el.getAttribute('data-summary') || '{}'); return ${condition}; })()`);
+/** Polls a chart's data-summary until `ok` holds (the page's CSP forbids evaluating predicates in it). */
+async function waitForSummary(testId: string, ok: (s: Summary) => boolean, timeoutMs = 15_000): Promise<Summary> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const raw = await page.getByTestId(testId).getAttribute('data-summary').catch(() => null);
+    const s = raw ? (JSON.parse(raw) as Summary) : null;
+    if (s && ok(s)) return s;
+    if (Date.now() > until) throw new Error(`${testId}: the chart did not reach the expected data (last: ${raw?.slice(0, 200) ?? 'none'})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 const rowCount = async (): Promise<number> => Number((await page.getByTestId('overview-table-count').textContent())?.replace(/\D/g, ''));
 
 beforeAll(async () => {
@@ -174,12 +182,12 @@ describe('asset detail', () => {
   it('switches range and log scale', async () => {
     const everyDay = one<{ n: number }>(`SELECT count(*) AS n FROM financial_metrics WHERE asset_id = 'AAVE'`).n;
     await page.getByRole('button', { name: 'All', exact: true }).click();
-    await waitForSummary('chart-price', `total === ${everyDay}`);
+    await waitForSummary('chart-price', (x) => x.total === everyDay);
     const s = await chartSummary<Summary>(page, 'chart-price');
     expect(s.series[0]!.first![0]).toBe(one<{ d: string }>(`SELECT MIN(day) AS d FROM financial_metrics WHERE asset_id = 'AAVE' AND close IS NOT NULL`).d);
     await page.getByLabel('Log scale').check();
     await page.getByRole('button', { name: '3M' }).click();
-    await waitForSummary('chart-price', 'total < 100');
+    await waitForSummary('chart-price', (x) => x.total < 100);
     expect((await chartSummary<Summary>(page, 'chart-price')).series[0]!.points).toBeLessThanOrEqual(91);
   });
 

@@ -1,17 +1,20 @@
 /** The shell of the renderer: navigation, keyboard shortcuts, theme, alerts and the data attribution. */
 import { useQuery } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { AlertCenter } from './components/AlertCenter';
 import { client } from './lib/client';
 import { navigate, useRoute, type Route } from './lib/route';
 import { useTheme } from './lib/theme';
 import { ThemeContext, ThemeSetterContext } from './lib/theme-context';
-import { AssetDetail } from './views/AssetDetail';
-import { AuditView } from './views/Audit';
-import { DataView } from './views/Data';
-import { ModelsView } from './views/Models';
+import { Loading } from './components/States';
 import { Overview } from './views/Overview';
-import { SettingsView } from './views/Settings';
+
+// The overview ships in the first bundle; other views load when first opened.
+const AssetDetail = lazy(() => import('./views/AssetDetail').then((m) => ({ default: m.AssetDetail })));
+const AuditView = lazy(() => import('./views/Audit').then((m) => ({ default: m.AuditView })));
+const DataView = lazy(() => import('./views/Data').then((m) => ({ default: m.DataView })));
+const ModelsView = lazy(() => import('./views/Models').then((m) => ({ default: m.ModelsView })));
+const SettingsView = lazy(() => import('./views/Settings').then((m) => ({ default: m.SettingsView })));
 
 const NAV: { view: Route['view']; label: string; key: string }[] = [
   { view: 'overview', label: 'Overview', key: '1' },
@@ -75,12 +78,14 @@ export function App() {
           </button>
         </header>
         <main>
+          <Suspense fallback={<Loading what="the view" />}>
           {route.view === 'overview' && <Overview />}
           {route.view === 'asset' && <AssetDetail key={route.assetId} assetId={route.assetId} />}
           {route.view === 'audit' && <AuditView address={route.address} />}
           {route.view === 'models' && <ModelsView />}
           {route.view === 'data' && <DataView />}
           {route.view === 'settings' && <SettingsView />}
+          </Suspense>
         </main>
         <footer className="muted" data-testid="attribution">
           {dataset ? `${dataset.name}, to ${dataset.cutoff} (UTC). ${dataset.attribution}` : info.isError ? 'Dataset attribution unavailable.' : ''}

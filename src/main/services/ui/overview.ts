@@ -28,20 +28,27 @@ const closeBack = (offset: number): string => `(SELECT close FROM financial_metr
    AND f.day <= date(l.day, '-${offset} day') AND f.day >= date(l.day, '-${offset + 7} day')
    ORDER BY f.day DESC, ${MARKET_SOURCE_RANK} LIMIT 1)`;
 
+/**
+ * Per asset, index lookups only: the latest priced day by walking the (asset_id, day, source)
+ * key backwards, then that day's preferred source. A GROUP BY over the whole table is ~10x slower.
+ */
 function priceRows(store: SqliteStore, where: string, params: unknown[]): PriceRow[] {
   return store.db
     .prepare(
-      `WITH last AS (SELECT asset_id, MAX(day) AS day FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id),
-       latest AS (
-         SELECT f.asset_id, f.close, f.market_cap, f.volume_usd,
-                ROW_NUMBER() OVER (PARTITION BY f.asset_id ORDER BY ${MARKET_SOURCE_RANK}) AS rn
-         FROM financial_metrics f JOIN last l ON l.asset_id = f.asset_id AND l.day = f.day WHERE f.close IS NOT NULL
+      `WITH l AS (
+         SELECT a.asset_id, (SELECT f.day FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.close IS NOT NULL ORDER BY f.day DESC LIMIT 1) AS day
+         FROM crypto_assets a
+       ), pick AS (
+         SELECT l.asset_id, l.day,
+                (SELECT f.source FROM financial_metrics f WHERE f.asset_id = l.asset_id AND f.day = l.day AND f.close IS NOT NULL ORDER BY ${MARKET_SOURCE_RANK} LIMIT 1) AS source
+         FROM l WHERE l.day IS NOT NULL
        )
        SELECT a.asset_id, a.symbol, a.name, a.category, a.chain_id, a.address, a.ethereum_address,
               l.day AS last_day, p.close, p.market_cap, p.volume_usd, ${closeBack(7)} AS close_7, ${closeBack(30)} AS close_30
        FROM crypto_assets a
-       LEFT JOIN last l ON l.asset_id = a.asset_id
-       LEFT JOIN latest p ON p.asset_id = a.asset_id AND p.rn = 1
+       JOIN l ON l.asset_id = a.asset_id
+       LEFT JOIN pick k ON k.asset_id = a.asset_id
+       LEFT JOIN financial_metrics p ON p.asset_id = k.asset_id AND p.day = k.day AND p.source = k.source
        ${where}
        ORDER BY a.symbol`,
     )
@@ -58,10 +65,12 @@ interface Extra {
 function latestTvl(store: SqliteStore): Extra['tvl'] {
   const rows = store.db
     .prepare(
-      `SELECT asset_id, day, tvl FROM (
-         SELECT asset_id, day, tvl, ROW_NUMBER() OVER (PARTITION BY asset_id ORDER BY day DESC, ${ONCHAIN_SOURCE_RANK}) AS rn
-         FROM onchain_metrics WHERE tvl IS NOT NULL
-       ) WHERE rn = 1`,
+      `SELECT x.asset_id, x.day,
+              (SELECT o.tvl FROM onchain_metrics o WHERE o.asset_id = x.asset_id AND o.day = x.day AND o.tvl IS NOT NULL ORDER BY ${ONCHAIN_SOURCE_RANK} LIMIT 1) AS tvl
+       FROM (
+         SELECT a.asset_id, (SELECT o.day FROM onchain_metrics o WHERE o.asset_id = a.asset_id AND o.tvl IS NOT NULL ORDER BY o.day DESC LIMIT 1) AS day
+         FROM crypto_assets a
+       ) x WHERE x.day IS NOT NULL`,
     )
     .all() as { asset_id: string; day: string; tvl: number }[];
   return new Map(rows.map((r) => [r.asset_id, { tvl: r.tvl, day: r.day }]));

@@ -10,10 +10,11 @@ import { CanvasRenderer } from 'echarts/renderers';
 import { useEffect, useRef } from 'react';
 import { downloadDataUrl } from '../lib/csv';
 import { useThemeValue } from '../lib/theme-context';
+import type { ChartProps } from './Chart';
 
 echarts.use([LineChart, BarChart, GridComponent, TooltipComponent, LegendComponent, DataZoomComponent, CanvasRenderer]);
 
-export function Chart({ option, testId, filename, height = 300, summary }: { option: echarts.EChartsCoreOption; testId: string; filename: string; height?: number; summary?: unknown }) {
+export default function EChart({ option, testId, filename, height = 300, summary }: ChartProps) {
   const ref = useRef<HTMLDivElement>(null);
   const chartRef = useRef<echarts.ECharts | null>(null);
   const theme = useThemeValue();
