@@ -170,6 +170,19 @@ describe('chain collector against a local hardhat node', () => {
     }
   }, 180_000);
 
+  it('started after the token\'s first block, counts activity but reports no holder metrics (earlier balances are unknown)', async () => {
+    const { services, cleanup } = await createTestServices({ rpcUrl: node.url, chainId: 31337, autoImport: false });
+    try {
+      await services.client.call('collect.run', { source: 'chain', tokens: [token], fromBlock: 8, toBlock: 20, network: false });
+      const days = (await services.client.call('collect.onchainMetrics', { token })).days;
+      const expected = expectedAggregates(sim.sent.filter((t) => t.block >= 8 && t.block <= 20));
+      expect(days.map((d) => [d.day, d.transfers, d.active_addresses])).toEqual(expected.map((e) => [e.day, e.transfers, e.active_addresses]));
+      expect(days.every((d) => d.holders === null && d.new_holders === null && d.top10_share === null)).toBe(true);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('can be cancelled mid-walk; the next run resumes from the last commit and ends with the same aggregates', async () => {
     const { services, cleanup } = await createTestServices({ rpcUrl: node.url, chainId: 31337, autoImport: false });
     try {

@@ -40,6 +40,12 @@ export interface ChainSettings {
   batchSize: number;
   /** Network metrics start this many blocks back when there is no checkpoint and no --from-block. @default 2000 */
   networkLookback: number;
+  /**
+   * Without a checkpoint, --from-block or a known start block, a token's walk starts this many
+   * blocks back (about a day on Polygon), and its holder metrics stay null because earlier
+   * balances are unknown. Pass --from-block 0 (or the deployment block) for holders. @default 43200
+   */
+  tokenLookback: number;
   /** Logs applied between commits (each commit rewrites touched balances once). @default 100000 */
   commitLogs: number;
 }
@@ -57,6 +63,7 @@ export function chainSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Chai
     batchSize: n('DEFIMON_RPC_BATCH_SIZE', 100, 1),
     networkLookback: n('DEFIMON_CHAIN_NETWORK_LOOKBACK', 2000, 1),
     commitLogs: n('DEFIMON_CHAIN_COMMIT_LOGS', 100_000, 1),
+    tokenLookback: n('DEFIMON_CHAIN_TOKEN_LOOKBACK', 43_200, 1),
   };
 }
 
@@ -382,7 +389,7 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
   const plans: { token: TrackedToken | null; start: number }[] = [];
   for (const token of args.tokens) {
     const st = readCheckpoint<TokenState>(core, 'chain', `${chainId}:${token.address}`);
-    plans.push({ token, start: st ? st.nextBlock : (args.fromBlock ?? token.startBlock ?? 0) });
+    plans.push({ token, start: st ? st.nextBlock : (args.fromBlock ?? token.startBlock ?? Math.max(0, to - settings.tokenLookback + 1)) });
   }
   if (args.network) {
     const st = readCheckpoint<NetworkState>(core, 'chain', `${chainId}:network`);
@@ -449,7 +456,7 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
       core.store.write('tracked_tokens', [{ chain_id: chainId, address: token.address, asset_id: token.assetId, decimals, symbol: meta.symbol ?? token.symbol, added_at: new Date().toISOString() }]);
     }
     const prior = readCheckpoint<TokenState>(core, 'chain', scope);
-    const start = prior ? prior.nextBlock : (args.fromBlock ?? token.startBlock ?? 0);
+    const start = prior ? prior.nextBlock : (args.fromBlock ?? token.startBlock ?? Math.max(0, to - settings.tokenLookback + 1));
     const state: TokenState = prior ?? { nextBlock: start, fromGenesis: start === 0 || (token.startBlock !== null && start <= token.startBlock), supply: '0', holders: 0, rangeHint: settings.initialRange, lastHash: null, open: null };
     await checkContinuity(scope, state.nextBlock, state.lastHash);
     const agg = new TokenAggregator(state);
