@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dayDiff } from '../../src/main/services/ml/math';
+import { parallelExecutor } from '../../src/main/services/ml/parallel';
 import { runPipeline, scorePanel, type TrainParams } from '../../src/main/services/ml/pipeline';
 import { syntheticPanel } from './synthetic';
 
@@ -25,7 +26,7 @@ describe('training pipeline', () => {
     // The planted driver is volume relative to market cap.
     const top = r.metrics.importance.gbm.slice(0, 3).map((x) => x.feature);
     expect(top.some((f) => f.includes('volume_to_mcap'))).toBe(true);
-    expect(stages).toEqual(['features', 'walk-forward validation', 'metrics', 'final fit', 'scoring']);
+    expect(stages).toEqual(['features', 'model fits', 'metrics', 'scoring']);
     expect(progress[progress.length - 1]).toBe((3 + 1) * 4 + 1);
     // Weights from validation skill sum to one.
     expect(Object.values(r.metrics.weights).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 9);
@@ -55,12 +56,18 @@ describe('training pipeline', () => {
     for (const name of ['ridge', 'gbm', 'rf', 'nn', 'ensemble'] as const) expect(Math.abs(r.metrics.models[name].meanIc)).toBeLessThan(0.05);
   });
 
-  it('is reproducible: the same data and seeds give the same version', async () => {
+  it('is reproducible: the same data and seeds give the same version, on one thread or several', async () => {
     const small = syntheticPanel({ assets: 20, days: 300, seed: 2 });
     const p: Partial<TrainParams> = { ...SMALL, folds: 2 };
     const a = await runPipeline(small, p);
     const b = await runPipeline(small, p);
     expect(JSON.stringify(b.artefacts)).toBe(JSON.stringify(a.artefacts));
     expect(b.metrics.models).toEqual(a.metrics.models);
+    // Spread over this thread and two helper worker threads.
+    const steps: string[] = [];
+    const c = await runPipeline(small, p, { executor: parallelExecutor(3), progress: (_d, _t, m) => steps.push(m) });
+    expect(JSON.stringify(c.artefacts)).toBe(JSON.stringify(a.artefacts));
+    expect(c.metrics.models).toEqual(a.metrics.models);
+    expect(steps.filter((m) => m.startsWith('fold')).length).toBe(2 * 4);
   });
 });

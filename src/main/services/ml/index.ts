@@ -9,6 +9,7 @@ import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
 import { scoreInWorker, trainInWorker } from './jobs';
+import { trainingThreads } from './parallel';
 import type { TrainParams } from './pipeline';
 import { realisedSeries, updateRealisedIc } from './realised';
 import {
@@ -69,7 +70,7 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
       'ml.train',
       async ({ signal: taskSignal, progress }) => {
         const t0 = performance.now();
-        const result = await trainInWorker({ dbPath: store.path, until: input.until, params }, { signal: taskSignal, onProgress: progress });
+        const result = await trainInWorker({ dbPath: store.path, until: input.until, params, threads: trainingThreads() }, { signal: taskSignal, onProgress: progress });
         const version = newVersionId();
         saveTrainedModel(store, version, result, performance.now() - t0);
         const ab = getAb(store);

@@ -7,14 +7,16 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AppError, deserializeError, type SerializedError } from '../../../shared/errors';
-import type { Artefacts, ScoredAsset, TrainParams, TrainResult } from './pipeline';
+import type { Artefacts, FitData, FoldJob, FoldOutput, ScoredAsset, TrainParams, TrainResult } from './pipeline';
 
 export type WorkerJob =
-  | { kind: 'train'; dbPath: string; until: string | undefined; params: Partial<TrainParams> }
-  | { kind: 'score'; dbPath: string; day: string | undefined; artefacts: Artefacts };
+  | { kind: 'train'; dbPath: string; until: string | undefined; params: Partial<TrainParams>; threads: number }
+  | { kind: 'score'; dbPath: string; day: string | undefined; artefacts: Artefacts }
+  | { kind: 'folds'; data: FitData; cols: number[]; params: TrainParams; jobs: FoldJob[] };
 
 export type WorkerMessage =
   | { type: 'progress'; done: number; total: number; message: string }
+  | { type: 'step'; message: string }
   | { type: 'result'; result: unknown }
   | { type: 'error'; error: SerializedError };
 
@@ -31,7 +33,7 @@ function createWorker(job: WorkerJob): Worker {
   return new Worker(built, { workerData: job });
 }
 
-function runWorker<T>(job: WorkerJob, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number, message: string) => void }): Promise<T> {
+function runWorker<T>(job: WorkerJob, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number, message: string) => void; onStep?: (message: string) => void }): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (opts.signal?.aborted) return reject(new AppError('CANCELLED', `${job.kind} was cancelled`));
     let worker: Worker;
@@ -54,6 +56,7 @@ function runWorker<T>(job: WorkerJob, opts: { signal?: AbortSignal; onProgress?:
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') opts.onProgress?.(m.done, m.total, m.message);
+      else if (m.type === 'step') opts.onStep?.(m.message);
       else if (m.type === 'result') finish(() => resolve(m.result as T));
       else finish(() => reject(deserializeError(m.error)));
     });
@@ -64,6 +67,11 @@ function runWorker<T>(job: WorkerJob, opts: { signal?: AbortSignal; onProgress?:
 
 export function trainInWorker(job: Omit<Extract<WorkerJob, { kind: 'train' }>, 'kind'>, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number, message: string) => void } = {}): Promise<TrainResult> {
   return runWorker<TrainResult>({ kind: 'train', ...job }, opts);
+}
+
+/** Fits a share of the fold jobs on another thread (used by the training worker itself). */
+export function foldsInWorker(job: Omit<Extract<WorkerJob, { kind: 'folds' }>, 'kind'>, opts: { signal?: AbortSignal; onStep?: (message: string) => void } = {}): Promise<FoldOutput[]> {
+  return runWorker<FoldOutput[]>({ kind: 'folds', ...job }, opts);
 }
 
 export function scoreInWorker(job: Omit<Extract<WorkerJob, { kind: 'score' }>, 'kind'>, opts: { signal?: AbortSignal } = {}): Promise<ScoredAsset[]> {

@@ -127,6 +127,8 @@ export interface PipelineHooks {
   signal?: AbortSignal;
   /** Stage timings; peak RSS so far (the process's high-water mark). */
   onStage?: (stage: string, ms: number, rssMb: number) => void;
+  /** Runs the model fits. @default one after another on this thread */
+  executor?: FoldExecutor;
 }
 
 type Preds = Record<ModelName, Float64Array>;
@@ -135,7 +137,7 @@ function peakRssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
-function gather(fs: FeatureSet, rows: ArrayLike<number>, cols: number[]): Float32Array {
+function gather(fs: FitData, rows: ArrayLike<number>, cols: number[]): Float32Array {
   const F = cols.length;
   const out = new Float32Array(rows.length * F);
   for (let k = 0; k < rows.length; k++) {
@@ -168,7 +170,7 @@ interface FittedSet {
   nn: NnModel;
 }
 
-async function fitAll(fs: FeatureSet, rows: number[], cols: number[], p: TrainParams, step: (msg: string) => void, signal?: AbortSignal): Promise<FittedSet> {
+async function fitAll(fs: FitData, rows: number[], cols: number[], p: TrainParams, step: (msg: string) => void, signal?: AbortSignal): Promise<FittedSet> {
   const F = cols.length;
   const X = gather(fs, rows, cols);
   const y = winsorised(Float64Array.from(rows, (r) => fs.target[r]!));
@@ -194,6 +196,47 @@ async function fitAll(fs: FeatureSet, rows: number[], cols: number[], p: TrainPa
 function predictAll(m: FittedSet, X: Float32Array, n: number, F: number): Preds {
   return { ridge: predictRidge(m.ridge, X, n, F), gbm: predictTrees(m.gbm, X, n, F), rf: predictTrees(m.rf, X, n, F), nn: predictNn(m.nn, X, n, F) };
 }
+
+/** What fitting needs of a feature set; small enough to hand to another thread. */
+export type FitData = Pick<FeatureSet, 'X' | 'nFeat' | 'target'>;
+
+/** One fit of all four models: a validation fold (predicting its rows) or the final fit. */
+export interface FoldJob {
+  id: number;
+  label: string;
+  trainRows: Int32Array;
+  predictRows: Int32Array;
+  /** Keep the fitted models (the final fit) instead of only their predictions. */
+  keepModels: boolean;
+}
+
+export interface FoldOutput {
+  id: number;
+  preds: Preds;
+  backend: string;
+  models: { ridge: RidgeModel; gbm: ReturnType<typeof treesToJson>; rf: ReturnType<typeof treesToJson>; nn: NnModel } | null;
+}
+
+/** Runs fold jobs; the worker supplies one that spreads them over threads. */
+export type FoldExecutor = (data: FitData, cols: number[], p: TrainParams, jobs: FoldJob[], step: (msg: string) => void, signal?: AbortSignal) => Promise<FoldOutput[]>;
+
+export async function runFoldJob(data: FitData, cols: number[], p: TrainParams, job: FoldJob, step: (msg: string) => void, signal?: AbortSignal): Promise<FoldOutput> {
+  const models = await fitAll(data, Array.from(job.trainRows), cols, p, (m) => step(`${job.label}: ${m}`), signal);
+  const X = gather(data, job.predictRows, cols);
+  const preds = predictAll(models, X, job.predictRows.length, cols.length);
+  return {
+    id: job.id,
+    preds,
+    backend: models.nn.backend,
+    models: job.keepModels ? { ridge: models.ridge, gbm: treesToJson(models.gbm), rf: treesToJson(models.rf), nn: models.nn } : null,
+  };
+}
+
+export const sequentialExecutor: FoldExecutor = async (data, cols, p, jobs, step, signal) => {
+  const out: FoldOutput[] = [];
+  for (const job of jobs) out.push(await runFoldJob(data, cols, p, job, step, signal));
+  return out;
+};
 
 /**
  * Combines model predictions of one day's rows: each model's predictions are standardised across
@@ -301,15 +344,29 @@ export async function runPipeline(panel: RawPanel, params: Partial<TrainParams> 
   const priorDaily: Record<ModelName | 'ensemble', DailyIc[]> = { ridge: [], gbm: [], rf: [], nn: [], ensemble: [] };
   let backend = 'cpu';
 
-  for (const split of splits) {
+  // Every fit (each fold, and the final fit on all labelled rows) is independent: they run
+  // through the executor, possibly side by side; the ensemble is then built fold by fold.
+  const foldRows = splits.map((split) => ({
+    split,
+    trainRows: labelledRows.filter((r) => fs.rowDay[r]! <= split.trainEnd && fs.rowDay[r]! % p.trainStride === 0),
+    valRows: labelledRows.filter((r) => fs.rowDay[r]! >= split.valStart && fs.rowDay[r]! <= split.valEnd),
+  }));
+  const allTrain = labelledRows.filter((r) => fs.rowDay[r]! % p.trainStride === 0);
+  const FINAL = -1;
+  const jobs: FoldJob[] = [
+    { id: FINAL, label: 'final', trainRows: Int32Array.from(allTrain), predictRows: new Int32Array(0), keepModels: true },
+    ...foldRows.map((f) => ({ id: f.split.fold, label: `fold ${f.split.fold + 1}/${splits.length}`, trainRows: Int32Array.from(f.trainRows), predictRows: Int32Array.from(f.valRows), keepModels: false })),
+  ];
+  const outputs = await (hooks.executor ?? sequentialExecutor)({ X: fs.X, nFeat: fs.nFeat, target: fs.target }, cols, p, jobs, step, hooks.signal);
+  const byId = new Map(outputs.map((o) => [o.id, o]));
+  stage('model fits');
+
+  for (const { split, trainRows, valRows } of foldRows) {
     check();
-    const trainRows = labelledRows.filter((r) => fs.rowDay[r]! <= split.trainEnd && fs.rowDay[r]! % p.trainStride === 0);
-    const valRows = labelledRows.filter((r) => fs.rowDay[r]! >= split.valStart && fs.rowDay[r]! <= split.valEnd);
-    const models = await fitAll(fs, trainRows, cols, p, (m) => step(`fold ${split.fold + 1}/${splits.length}: ${m}`), hooks.signal);
-    backend = models.nn.backend;
-    const Xv = gather(fs, valRows, cols);
-    const pv = predictAll(models, Xv, valRows.length, F);
-    valRows.forEach((r, k) => MODEL_NAMES.forEach((m) => (oos[m][r] = pv[m][k]!)));
+    const out = byId.get(split.fold);
+    if (!out) throw new AppError('INTERNAL', `fold ${split.fold} produced no predictions`);
+    backend = out.backend;
+    valRows.forEach((r, k) => MODEL_NAMES.forEach((m) => (oos[m][r] = out.preds[m][k]!)));
 
     // Ensemble weights and skill from what was known before this block: validation days of
     // earlier folds whose targets had been realised by this fold's training end.
@@ -370,7 +427,6 @@ export async function runPipeline(panel: RawPanel, params: Partial<TrainParams> 
     foldInfo.push({ fold: split.fold, trainEnd: fs.days[split.trainEnd]!, valStart: fs.days[split.valStart]!, valEnd: fs.days[split.valEnd]!, trainRows: trainRows.length, valRows: valRows.length, ic: foldIc });
     valRowsAll.push(...valRows);
   }
-  stage('walk-forward validation');
 
   // Whole-period metrics over every validation row.
   const models = {} as TrainMetrics['models'];
@@ -405,15 +461,13 @@ export async function runPipeline(panel: RawPanel, params: Partial<TrainParams> 
   });
   stage('metrics');
 
-  // Final fit on every labelled row; weights and skill from the whole validation.
-  check();
-  const allTrain = labelledRows.filter((r) => fs.rowDay[r]! % p.trainStride === 0);
-  const final = await fitAll(fs, allTrain, cols, p, (m) => step(`final: ${m}`), hooks.signal);
+  // The final fit (all labelled rows) scores from now on; weights and skill from the whole validation.
+  const final = byId.get(FINAL)?.models;
+  if (!final) throw new AppError('INTERNAL', 'the final fit produced no models');
   const weights = skillWeights({ ridge: models.ridge.meanIc, gbm: models.gbm.meanIc, rf: models.rf.meanIc, nn: models.nn.meanIc });
   const skill = Number.isFinite(models.ensemble.meanIc) ? models.ensemble.meanIc : 0;
-  stage('final fit');
 
-  const artefacts: Artefacts = { features: names, horizon: p.horizon, weights, skill, ridge: final.ridge, gbm: treesToJson(final.gbm), rf: treesToJson(final.rf), nn: final.nn };
+  const artefacts: Artefacts = { features: names, horizon: p.horizon, weights, skill, ridge: final.ridge, gbm: final.gbm, rf: final.rf, nn: final.nn };
   const sampleX = gather(fs, allTrain.filter((_, k) => k % 20 === 0), cols);
   const nnImp = nnImportance(final.nn, sampleX, sampleX.length / F, F);
   const impByModel: Record<ModelName, ArrayLike<number>> = { ridge: ridgeImportance(final.ridge), gbm: final.gbm.importance, rf: final.rf.importance, nn: nnImp };

@@ -7,16 +7,18 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { serializeError } from '../../../shared/errors';
 import type { WorkerJob, WorkerMessage } from './jobs';
+import { parallelExecutor } from './parallel';
 import { loadPanel } from './panel';
-import { runPipeline, scorePanel } from './pipeline';
+import { runPipeline, scorePanel, sequentialExecutor } from './pipeline';
 
 async function runJob(job: WorkerJob, post: (m: WorkerMessage) => void): Promise<unknown> {
+  if (job.kind === 'folds') return sequentialExecutor(job.data, job.cols, job.params, job.jobs, (message) => post({ type: 'step', message }));
   const db = new Database(job.dbPath, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
     if (job.kind === 'train') {
       const panel = loadPanel(db, { until: job.until });
-      return await runPipeline(panel, job.params, { progress: (done, total, message) => post({ type: 'progress', done, total, message }) });
+      return await runPipeline(panel, job.params, { progress: (done, total, message) => post({ type: 'progress', done, total, message }), executor: parallelExecutor(job.threads) });
     }
     const panel = loadPanel(db, { until: job.day });
     return scorePanel(panel, job.artefacts, job.day);
