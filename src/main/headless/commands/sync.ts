@@ -43,8 +43,12 @@ export function registerSyncCommands(program: Command): void {
             }
             return;
           }
+          let lastLine = '';
           const off = services.client.on('sync.status', (s) => {
-            process.stderr.write(`sync: ${s.state}; pending ${s.pending}, pushed ${s.pushed}, pulled ${s.pulled}${s.lastError && s.state !== 'idle' ? `; last error: ${s.lastError}` : ''}\n`);
+            const line = `sync: ${s.state}; pending ${s.pending}, pushed ${s.pushed}, pulled ${s.pulled}${s.lastError && s.state !== 'idle' ? `; last error: ${s.lastError}` : ''}`;
+            if (line === lastLine || s.state === 'syncing') return; // one line per change, not per cycle
+            lastLine = line;
+            process.stderr.write(`${line}\n`);
           });
           domain.start();
           await new Promise<void>((resolve) => {
@@ -70,7 +74,10 @@ export function registerSyncCommands(program: Command): void {
         cmd,
         async (services) => {
           const s = await services.client.call('sync.status', {});
-          if (opts.json) return printJson(s); // pending, pushed, pulled, lastError and the rest of the status
+          if (opts.json) {
+            const { pending, pushed, pulled, lastError, ...rest } = s;
+            return printJson({ pending, pushed, pulled, lastError, ...rest });
+          }
           process.stdout.write(
             `team database: ${s.postgres ?? 'not configured'}${s.replica ? ` (pulls from ${s.replica})` : ''}\nredis: ${s.redis ? `${s.redis.url}` : 'not configured'}\npending: ${s.pending}\npushed: ${s.pushed}\npulled: ${s.pulled}\nrejected: ${s.rejected}\nlast push: ${s.lastPushAt ?? '-'}\nlast pull: ${s.lastPullAt ?? '-'}\nlast error: ${s.lastError ?? '-'}\n`,
           );
