@@ -3,9 +3,12 @@
  * (own key prefix per test) and, for the outage test, a throwaway redis-server of this test's
  * own that is stopped and started again.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import pg from 'pg';
@@ -191,5 +194,55 @@ describe.runIf(pgOk)('Redis stopped and started while two clients sync', () => {
     expect(sqliteContent(b.services, 'financial_metrics', 'asset_id, day')).toEqual(sqliteContent(a.services, 'financial_metrics', 'asset_id, day'));
     const dup = await admin.query(`SELECT 1 FROM sync_changes, json_array_elements(rows_json) e GROUP BY e->>'asset_id', e->>'day' HAVING count(*) > 1`);
     expect(dup.rowCount).toBe(0);
+  });
+});
+
+describe.runIf(redisOk)('Redis over TLS (rediss://)', () => {
+  let dir = '';
+  let server: ChildProcess | undefined;
+  let port = 0;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'defimon-redis-tls-'));
+    // A CA of this test's own and a server certificate for 127.0.0.1 signed by it.
+    const sh = (args: string[]): void => {
+      execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    };
+    sh(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=defimon-test-ca']);
+    sh(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+    writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    sh(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext']);
+    port = await freePort();
+    server = spawn(
+      'redis-server',
+      ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', path.join(dir, 'server.pem'), '--tls-key-file', path.join(dir, 'server.key'), '--tls-ca-cert-file', path.join(dir, 'ca.pem'), '--tls-auth-clients', 'no', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    await waitFor(async () => new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    }), 'redis-server with TLS');
+  });
+  afterAll(async () => {
+    if (server && server.exitCode === null && server.signalCode === null) await stopRedis(server);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const probe = (url: string): { ready: boolean; viaPort: string | null; direct: string | null } => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'redis-probe.ts'), url], {
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: path.join(dir, 'ca.pem') },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return JSON.parse(out.trim().split('\n').pop() as string) as { ready: boolean; viaPort: string | null; direct: string | null };
+  };
+
+  it('speaks TLS when the URL is rediss://, and a plain URL does not get through', () => {
+    expect(probe(`rediss://127.0.0.1:${port}`)).toEqual({ ready: true, viaPort: 'through-tls', direct: 'through-tls' });
+    // Plain text to a TLS port never becomes ready; the cache still answers from its fallback.
+    expect(probe(`redis://127.0.0.1:${port}`)).toEqual({ ready: false, viaPort: 'through-tls', direct: null });
   });
 });
