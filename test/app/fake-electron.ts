@@ -161,6 +161,10 @@ export class BrowserWindow extends EventEmitter {
   async loadFile(file: string): Promise<void> {
     this.loadedUrl = `file://${file}`;
   }
+  reloads = 0;
+  reload(): void {
+    this.reloads++;
+  }
   show(): void {}
   focused = false;
   focus(): void {

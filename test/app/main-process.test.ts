@@ -168,6 +168,16 @@ describe('desktop main process', () => {
     });
   });
 
+  it('reloads a crashed renderer, but not in a loop', () => {
+    const gone = (reason: string) => win.webContents.emit('render-process-gone', {}, { reason, exitCode: 9 });
+    gone('clean-exit');
+    expect(win.reloads).toBe(0);
+    for (let i = 0; i < 5; i++) gone('crashed');
+    expect(win.reloads).toBe(3);
+    expect(electron.dialog.errors.map((e) => e.title)).toEqual(['DEFIMON window stopped', 'DEFIMON window stopped']);
+    electron.dialog.errors.length = 0;
+  });
+
   it('keeps one instance: a second launch focuses the window', () => {
     win.focused = false;
     electron.app.emit('second-instance', {}, ['defimon']);

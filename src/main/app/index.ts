@@ -21,7 +21,7 @@ import { buildMenuTemplate } from './menu';
 import { createServicesRouter, type ServicesRouter } from './services-router';
 import { createDesktopSettings } from './settings-store';
 import { createUpdateController } from './updates';
-import { guardWebContents, restoreWindowState, serveRenderer, windowOptions, type WindowState } from './window';
+import { guardWebContents, recoverRendererCrashes, restoreWindowState, serveRenderer, windowOptions, type WindowState } from './window';
 
 const devServerUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL;
 const rendererRoot = path.join(__dirname, '../renderer');
@@ -42,7 +42,7 @@ function sendCommand(command: 'openSettings' | 'openData' | 'openModels'): void 
   for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC_EVENT_CHANNEL, { name: 'shell.command', payload: { command } });
 }
 
-function createWindow(stateStore: Store<{ bounds?: WindowState }>): BrowserWindow {
+function createWindow(stateStore: Store<{ bounds?: WindowState }>, log: Logger): BrowserWindow {
   const state = restoreWindowState(stateStore.get('bounds'), screen.getAllDisplays());
   const win = new BrowserWindow(windowOptions(path.join(__dirname, '../preload/index.js'), state));
   const id = win.webContents.id;
@@ -53,6 +53,11 @@ function createWindow(stateStore: Store<{ bounds?: WindowState }>): BrowserWindo
     stateStore.set('bounds', { ...win.getNormalBounds(), maximized: win.isMaximized() });
   });
   win.on('closed', () => appWindows.delete(id));
+  recoverRendererCrashes(win.webContents, {
+    log,
+    reload: () => win.reload(),
+    onGiveUp: (reason) => dialog.showErrorBox('DEFIMON window stopped', `The window's page stopped (${reason}) several times in a minute and was not reloaded again. Your data is safe; restart DEFIMON.`),
+  });
   if (devServerUrl) void win.loadURL(devServerUrl);
   else void win.loadURL(`${APP_SCHEME}://defimon/index.html`);
   return win;
@@ -205,7 +210,7 @@ async function start(): Promise<void> {
     if (keys.includes('updates')) void applyUpdates().catch((err: unknown) => log.warn({ err }, 'applying the update settings failed'));
   });
   setMenu();
-  createWindow(stateStore);
+  createWindow(stateStore, log);
   // An update check may wait on the network: it never delays the window.
   void applyUpdates().catch((err: unknown) => log.warn({ err }, 'applying the update settings failed'));
   app.on('second-instance', () => {
@@ -213,10 +218,10 @@ async function start(): Promise<void> {
     if (win) {
       if (win.isMinimized()) win.restore();
       win.focus();
-    } else createWindow(stateStore);
+    } else createWindow(stateStore, log);
   });
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow(stateStore);
+    if (BrowserWindow.getAllWindows().length === 0) createWindow(stateStore, log);
   });
 }
 

@@ -185,3 +185,30 @@ export function serveRenderer(request: { url: string }, root: string): Response 
   if (r.status !== 200) return new Response(null, { status: r.status, headers: SECURITY_HEADERS });
   return new Response(readFileSync(r.file), { status: 200, headers: { ...SECURITY_HEADERS, 'content-type': r.type } });
 }
+
+/**
+ * A renderer that crashes or is killed (out of memory, GPU reset) is logged and reloaded, at most
+ * `maxReloads` times a minute so a page that crashes on load cannot loop; after that the window
+ * stays as it is and the analyst sees the error dialog. A renderer that hangs is only logged.
+ */
+export function recoverRendererCrashes(
+  wc: Pick<WebContents, 'on'>,
+  opts: { log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void }; reload(): void; onGiveUp(reason: string): void; maxReloads?: number; now?: () => number },
+): void {
+  const now = opts.now ?? Date.now;
+  const max = opts.maxReloads ?? 3;
+  const reloads: number[] = [];
+  wc.on('render-process-gone', (_event, details) => {
+    if (details.reason === 'clean-exit') return;
+    opts.log.error({ reason: details.reason, exitCode: details.exitCode }, 'the window renderer stopped');
+    const t = now();
+    while (reloads.length > 0 && t - (reloads[0] as number) > 60_000) reloads.shift();
+    if (reloads.length >= max) {
+      opts.onGiveUp(details.reason);
+      return;
+    }
+    reloads.push(t);
+    opts.reload();
+  });
+  wc.on('unresponsive', () => opts.log.warn({}, 'the window is not responding'));
+}
