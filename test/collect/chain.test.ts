@@ -42,6 +42,7 @@ describe('chain collector against a local hardhat node', () => {
     process.env.DEFIMON_CHAIN_INITIAL_RANGE = '3';
     process.env.DEFIMON_CHAIN_MAX_RANGE = '8';
     process.env.DEFIMON_CHAIN_COMMIT_LOGS = '300';
+    process.env.DEFIMON_CHAIN_GAS_SAMPLE_EVERY = '1';
     node = await startHardhatNode();
     token = await deployToken(node, 'TT', 18);
     sim = new TransferSimulator(node, token, prng(42));
@@ -99,11 +100,18 @@ describe('chain collector against a local hardhat node', () => {
 
       // Network per day against the node's own blocks.
       const to = head - confirmations;
-      const blocks = (await node.batch(Array.from({ length: to + 1 }, (_, n) => ({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, false] })))) as { timestamp: string; transactions: string[]; gasUsed: string; gasLimit: string }[];
-      const perDay = new Map<string, { blocks: number; txs: number; used: number; limit: number }>();
+      const blocks = (await node.batch(Array.from({ length: to + 1 }, (_, n) => ({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, true] })))) as { timestamp: string; transactions: { gasPrice: string }[]; gasUsed: string; gasLimit: string }[];
+      const med = (xs: number[]): number | null => {
+        const v = [...xs].sort((a, b) => a - b);
+        const m = v.length >> 1;
+        return v.length === 0 ? null : v.length % 2 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+      };
+      const perDay = new Map<string, { blocks: number; txs: number; used: number; limit: number; gas: number[] }>();
       for (const b of blocks) {
         const day = new Date(Number(BigInt(b.timestamp)) * 1000).toISOString().slice(0, 10);
-        const d = perDay.get(day) ?? { blocks: 0, txs: 0, used: 0, limit: 0 };
+        const d = perDay.get(day) ?? { blocks: 0, txs: 0, used: 0, limit: 0, gas: [] };
+        const blockMedian = med(b.transactions.map((t) => Number(BigInt(t.gasPrice)) / 1e9));
+        if (blockMedian !== null) d.gas.push(blockMedian);
         d.blocks++;
         d.txs += b.transactions.length;
         d.used += Number(BigInt(b.gasUsed));
@@ -117,6 +125,9 @@ describe('chain collector against a local hardhat node', () => {
         expect(n.blocks).toBe(e?.blocks);
         expect(n.transactions).toBe(e?.txs);
         expect(n.utilisation).toBeCloseTo((e?.used ?? 0) / (e?.limit ?? 1), 9);
+        const gas = med(e?.gas ?? []);
+        if (gas === null) expect(n.median_gas_price_gwei).toBeNull();
+        else expect(n.median_gas_price_gwei).toBeCloseTo(gas, 9);
       }
       expect(network.some((n) => (n.median_gas_price_gwei ?? 0) > 0)).toBe(true);
 
