@@ -5,8 +5,7 @@
  * stands in for Electron's utility process; both pass structured-cloned messages over a pipe.
  */
 import { fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FromHost, HostChild } from '../src/main/app/host-protocol';

@@ -78,6 +78,12 @@ describe('desktop settings (electron-store + safeStorage)', () => {
     expect(JSON.parse(readFileSync(backend.path, 'utf8')).horizonDays).toBe(12);
   });
 
+  it('names the file and the key when a hand-edited settings file fails the schema', () => {
+    const dir = dataDir();
+    writeFileSync(path.join(dir, 'defimon.config.json'), JSON.stringify({ horizonDays: 'monthly' }));
+    expect(() => createElectronStoreBackend(dir)).toThrow(/defimon\.config\.json is invalid .*horizonDays/);
+  });
+
   it('refuses to store secrets when the keychain only obfuscates (Linux basic_text) or is missing', () => {
     const dir = dataDir();
     electron.safeStorage.backend = 'basic_text';

@@ -4,15 +4,34 @@
  * Only the main process holds decrypted secrets; the renderer gets placeholders, the services
  * process gets them in its configuration.
  */
+import path from 'node:path';
 import { safeStorage } from 'electron';
 import Store from 'electron-store';
+import { AppError } from '../../shared/errors';
 import { CONFIG_FILE_NAME } from '../services/config/config';
 import { SETTINGS_MIGRATIONS, settingsJsonSchema, type SettingsDocument } from '../services/settings/document';
 import { createSettingsService, type SecretVault, type SettingsBackend, type SettingsService } from '../services/settings/service';
 
 /** `defimon.config.json` in the data directory, through electron-store (schema, migrations, atomic writes). */
 export function createElectronStoreBackend(dataDir: string): SettingsBackend {
-  const store = new Store<SettingsDocument>({
+  let store: Store<SettingsDocument>;
+  try {
+    store = openStore(dataDir);
+  } catch (err) {
+    // A hand-edited file that fails the schema: say which file and what, rather than a bare stack.
+    throw new AppError('MALFORMED_DATA', `the settings file ${path.join(dataDir, CONFIG_FILE_NAME)} is invalid (${(err as Error).message}); fix or remove the named keys`, { cause: err });
+  }
+  return {
+    path: store.path,
+    read: () => ({ ...store.store }),
+    write(doc) {
+      store.store = doc;
+    },
+  };
+}
+
+function openStore(dataDir: string): Store<SettingsDocument> {
+  return new Store<SettingsDocument>({
     cwd: dataDir,
     name: CONFIG_FILE_NAME.replace(/\.json$/, ''),
     schema: settingsJsonSchema() as never,
@@ -24,13 +43,6 @@ export function createElectronStoreBackend(dataDir: string): SettingsBackend {
     accessPropertiesByDotNotation: false,
     configFileMode: 0o600,
   });
-  return {
-    path: store.path,
-    read: () => ({ ...store.store }),
-    write(doc) {
-      store.store = doc;
-    },
-  };
 }
 
 /**
