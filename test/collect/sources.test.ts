@@ -139,6 +139,22 @@ describe('HTTP sources against local servers speaking their formats', () => {
     await expect(services.client.call('collect.contract', { address: 'not-an-address' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
+  it('explorer run: token info when the plan offers it (fills missing decimals), skipped when it is API Pro only', async () => {
+    let offered = false;
+    const base = etherscan(new Set([A.single]));
+    api.handle('/v2/api', (req) => {
+      if (req.url.searchParams.get('action') !== 'tokeninfo') return base(req);
+      if (!offered) return { json: { status: '0', message: 'NOTOK', result: 'Sorry, it looks like you are trying to access an API Pro endpoint. Contact us to upgrade to API Pro.' } };
+      return { json: { status: '1', message: 'OK', result: [{ contractAddress: A.single, tokenName: 'Aaa Token', symbol: 'AAA', divisor: '6', tokenType: 'ERC20', totalSupply: '1000', description: 'ignored: the registry has one', website: '' }] } };
+    });
+    const [notOffered] = await services.client.call('collect.run', { source: 'explorer', addresses: [A.single] });
+    expect(notOffered?.details).toMatchObject({ contracts: 1, verified: 1, tokenInfo: 'not offered', failed: [] });
+    offered = true;
+    const [run2] = await services.client.call('collect.run', { source: 'explorer', addresses: [A.single] });
+    expect(run2?.details.tokenInfo).toBe('offered');
+    expect(services.core.store.db.prepare(`SELECT decimals, description FROM crypto_assets WHERE asset_id = 'AAA'`).get()).toEqual({ decimals: 6, description: 'decentralised lending and borrowing market for stablecoins' });
+  });
+
   it('market: daily closes from market_chart (stamps moved to the closed day), computed volatility, 429 retried, a negative price flagged', async () => {
     api.on('/cg/coins/aaa/market_chart', { json: marketChart(40, (i) => 10 + Math.sin(i) * 2) });
     api.on('/cg/coins/bbb/market_chart', { status: 429, headers: { 'retry-after': '0' }, json: { status: { error_code: 429, error_message: "You've exceeded the Rate Limit." } } }, { json: marketChart(10, (i) => (i === 4 ? -1 : 5)) });

@@ -226,3 +226,46 @@ export async function fetchVerifiedContract(args: { core: Core; address: string;
   if (!stored) throw new AppError('INTERNAL', 'the contract row was not stored');
   return stored;
 }
+
+const TokenInfoResponse = EtherscanEnvelope.extend({
+  status: z.literal('1'),
+  result: z
+    .array(z.object({ contractAddress: z.string(), tokenName: z.string(), symbol: z.string(), divisor: z.string(), description: z.string().optional(), website: z.string().optional(), github: z.string().optional() }).passthrough())
+    .min(1),
+});
+
+/**
+ * Token name, symbol, decimals and description from `module=token&action=tokeninfo` (an API Pro
+ * endpoint). Returns null when the plan does not offer it, so callers stop asking for the run.
+ * Fills what the registry lacks (description, decimals) and the tracked token's symbol.
+ */
+export async function fetchTokenInfo(args: { core: Core; address: string; client: HttpClient; signal?: AbortSignal }): Promise<{ name: string; symbol: string; decimals: number | null; description: string | null } | null> {
+  const { core } = args;
+  if (!core.config.etherscanApiKey) throw new AppError('NOT_CONFIGURED', 'no explorer API key: set DEFIMON_ETHERSCAN_API_KEY');
+  const address = Address.parse(args.address);
+  let res;
+  try {
+    res = await args.client.request({ url: etherscanUrl(core, { module: 'token', action: 'tokeninfo', contractaddress: address }), schema: TokenInfoResponse, inspect: inspectEtherscan, signal: args.signal, cacheTtlSec: 24 * 3600, what: 'tokeninfo' });
+  } catch (err) {
+    // Free plans answer status "0" with a message about API Pro; that is "not offered", not a failure.
+    if (err instanceof AppError && err.code === 'UPSTREAM' && /pro|not supported|upgrade|invalid action|no data/i.test(err.message)) return null;
+    if (err instanceof AppError && err.code === 'MALFORMED_DATA') return null;
+    throw err;
+  }
+  const t = res.data.result[0] as { tokenName: string; symbol: string; divisor: string; description?: string };
+  const decimals = /^\d+$/.test(t.divisor) && Number(t.divisor) <= 255 ? Number(t.divisor) : null;
+  const description = t.description && t.description.trim() !== '' ? t.description.trim() : null;
+  const chainId = core.config.chainId;
+  core.store.transaction(() => {
+    const asset = core.store.db.prepare('SELECT asset_id, symbol, name, source, description, decimals FROM crypto_assets WHERE chain_id = ? AND address = ?').get(chainId, address) as { asset_id: string; symbol: string; name: string; source: string; description: string | null; decimals: number | null } | undefined;
+    if (asset && ((asset.description === null && description !== null) || (asset.decimals === null && decimals !== null))) {
+      const row: Record<string, unknown> = { asset_id: asset.asset_id, symbol: asset.symbol, name: asset.name, source: asset.source, updated_at: new Date().toISOString() };
+      if (asset.description === null && description !== null) row.description = description;
+      if (asset.decimals === null && decimals !== null) row.decimals = decimals;
+      core.store.write('crypto_assets', [row]);
+    }
+    const tracked = core.store.db.prepare('SELECT asset_id FROM tracked_tokens WHERE chain_id = ? AND address = ?').get(chainId, address) as { asset_id: string } | undefined;
+    if (tracked) core.store.write('tracked_tokens', [{ chain_id: chainId, address, asset_id: tracked.asset_id, symbol: t.symbol || null, ...(decimals !== null ? { decimals } : {}), added_at: new Date().toISOString() }]);
+  });
+  return { name: t.tokenName, symbol: t.symbol, decimals, description };
+}

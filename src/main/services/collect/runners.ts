@@ -10,7 +10,7 @@ import type { CollectSource } from '../../../shared/contract/collect';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import { BlockCache, chainSettingsFromEnv, collectChain } from './chain';
-import { fetchVerifiedContract } from './explorer';
+import { fetchTokenInfo, fetchVerifiedContract } from './explorer';
 import { collectGithub } from './github';
 import { createHttpClient, type HttpClient } from './http';
 import { createRpcClient, ensureRpcUrl, type RpcClient } from './jsonrpc';
@@ -94,13 +94,16 @@ export function createRunners(core: Core, status: CollectorStatusRegistry, explo
         ...(core.store.db.prepare('SELECT address FROM smart_contracts WHERE chain_id = ? AND source IS NULL AND (verified IS NULL)').all(core.config.chainId) as { address: string }[]).map((r) => r.address),
       ];
       const unique = [...new Set(addresses.map((a) => a.toLowerCase()))];
+      const tokens = new Set(listTrackedTokens(core).map((t) => t.address));
       const failed: { address: string; code: string; message: string }[] = [];
       let verified = 0;
+      let tokenInfo: 'offered' | 'not offered' | 'unknown' = 'unknown';
       for (const [i, address] of unique.entries()) {
         ctx.progress(i, unique.length, address);
         try {
           const c = await fetchVerifiedContract({ core, address, signal: ctx.signal, client: explorerClient() });
           if (c.verified) verified++;
+          if (tokens.has(address) && tokenInfo !== 'not offered') tokenInfo = (await fetchTokenInfo({ core, address, client: explorerClient(), signal: ctx.signal })) === null ? 'not offered' : 'offered';
         } catch (err) {
           if (err instanceof AppError && ['CANCELLED', 'RATE_LIMITED', 'FORBIDDEN', 'NOT_CONFIGURED'].includes(err.code)) throw err;
           failed.push({ address, code: err instanceof AppError ? err.code : 'INTERNAL', message: (err as Error).message });
@@ -108,7 +111,7 @@ export function createRunners(core: Core, status: CollectorStatusRegistry, explo
       }
       ctx.progress(unique.length, unique.length, 'done');
       if (failed.length > 0 && failed.length === unique.length) throw new AppError('UPSTREAM', `explorer: every contract failed; first: ${failed[0]?.message}`, { details: { failed } });
-      return { items: unique.length - failed.length, details: { contracts: unique.length, verified, failed } };
+      return { items: unique.length - failed.length, details: { contracts: unique.length, verified, tokenInfo, failed } };
     },
     async market(input, ctx) {
       const rate = envRate('DEFIMON_COINGECKO_RATE', core.config.coingeckoApiKey ? 0.5 : 0.2);
