@@ -569,7 +569,7 @@ export function buildProject(files: ParsedFile[]): Project {
           expr(s.eventCall);
           return;
         case 'RevertStatement':
-          expr(s.expression);
+          expr((s as unknown as { revertCall?: Node }).revertCall);
           return;
         case 'TryStatement':
           expr(s.expression);

@@ -4,6 +4,7 @@
  * file that does not parse becomes an error entry, never an exception.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import Module from 'node:module';
 import path from 'node:path';
 import { parse, type ParseOptions } from '@solidity-parser/parser';
 import type { SourceUnit } from '@solidity-parser/parser/dist/src/ast-types';
@@ -119,8 +120,90 @@ export function parseSources(inputs: readonly SourceInput[]): { files: ParsedFil
   return { files, errors };
 }
 
-/** Strict parse first (the fast path); on a syntax error, the tolerant parser for what it can recover. */
+type ParseFn = typeof parse;
+const KEYWORD_CALL = /\b(emit|revert)(\s+)(?=[A-Za-z_$][\w$.]*\s*\()/g;
+
+/**
+ * SLL cannot decide `emit E(...)` and `revert Err(...)`. The keywords are blanked (same length,
+ * so every line and offset stays put) and the calls they introduced are turned back into
+ * EmitStatement / RevertStatement nodes afterwards.
+ */
+function parseSll(fast: ParseFn, content: string): SourceUnit {
+  const marks = new Map<number, { kind: string; start: number }>();
+  const blanked = content.replace(KEYWORD_CALL, (m: string, kw: string, ws: string, offset: number) => {
+    marks.set(offset + kw.length + ws.length, { kind: kw, start: offset });
+    return ' '.repeat(m.length);
+  });
+  const ast = fast(blanked, STRICT) as SourceUnit;
+  if (marks.size === 0) return ast;
+  const fix = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) fix(n);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    const n = node as { type?: string; expression?: { type?: string; range?: [number, number] }; range?: [number, number]; loc?: { start: { line: number; column: number } } } & Record<string, unknown>;
+    if (n.type === 'ExpressionStatement' && n.expression?.type === 'FunctionCall' && n.range) {
+      const mark = marks.get(n.range[0]);
+      if (mark) {
+        const call = n.expression;
+        delete n.expression;
+        n.type = mark.kind === 'emit' ? 'EmitStatement' : 'RevertStatement';
+        n[mark.kind === 'emit' ? 'eventCall' : 'revertCall'] = call;
+        if (n.loc && content.lastIndexOf('\n', mark.start) === content.lastIndexOf('\n', n.range[0])) n.loc.start.column -= n.range[0] - mark.start;
+        n.range = [mark.start, n.range[1]];
+      }
+    }
+    for (const key in n) if (key !== 'loc' && key !== 'range') fix(n[key]);
+  };
+  fix(ast);
+  return ast;
+}
+const SLL_MARK = 'this.predictionMode = ee.LL,';
+let sllParse: ParseFn | null | undefined;
+
+/**
+ * The same parser with ANTLR's SLL prediction: several times faster, and exact whenever it
+ * succeeds; when SLL cannot decide (it then fails), the normal LL parser runs. Built once from
+ * the installed package; null when the package layout is not the one expected.
+ */
+function sllParser(): ParseFn | null {
+  if (sllParse !== undefined) return sllParse;
+  sllParse = null;
+  try {
+    const file = require.resolve('@solidity-parser/parser');
+    const code = readFileSync(file, 'utf8');
+    if (code.split(SLL_MARK).length !== 2) return null;
+    const M = Module as unknown as { new (id: string): NodeModuleLike; _nodeModulePaths(dir: string): string[] };
+    const m = new M(file);
+    m.filename = file;
+    m.paths = M._nodeModulePaths(path.dirname(file));
+    m._compile(code.replace(SLL_MARK, 'this.predictionMode = ee.SLL,'), file);
+    const fn = (m.exports as { parse?: ParseFn }).parse;
+    sllParse = typeof fn === 'function' ? fn : null;
+  } catch {
+    sllParse = null;
+  }
+  return sllParse;
+}
+
+interface NodeModuleLike {
+  filename: string;
+  paths: string[];
+  exports: unknown;
+  _compile(code: string, file: string): void;
+}
+
+/** SLL, then strict LL; on a syntax error, the tolerant parser for what it can recover. */
 function parseOne(content: string): { ast: SourceUnit | null; issues: SyntaxIssue[]; failure: string | null } {
+  const fast = sllParser();
+  if (fast) {
+    try {
+      return { ast: parseSll(fast, content), issues: [], failure: null };
+    } catch {
+      /* undecidable for SLL or a real syntax error: the LL parser says which */
+    }
+  }
   try {
     return { ast: parse(content, STRICT) as SourceUnit, issues: [], failure: null };
   } catch (strictErr) {
