@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { installCrashHandlers } from '../../src/main/app/crash';
 import { MAX_IPC_INPUT_BYTES, registerIpc } from '../../src/main/app/ipc';
 import { buildMenuTemplate, type MenuCommands } from '../../src/main/app/menu';
+import { hostPortOf } from '../../src/main/app/services-host';
 import { createUpdateController } from '../../src/main/app/updates';
 import type { Envelope } from '../../src/shared/client';
 import { methodNames } from '../../src/shared/contract';
@@ -170,5 +171,29 @@ describe('IPC registration', () => {
     expect(() => setup(async () => ({ ok: true, data: null }))).toThrow(/second handler/);
     expect([...electron.ipcMain.handlers.keys()]).toEqual(['defimon:invoke:tasks.list']);
     electron.ipcMain.removeHandler('defimon:invoke:tasks.list');
+  });
+});
+
+describe('services process port', () => {
+  it("speaks Electron's parentPort (message events carry `data`) and falls back to Node's IPC channel", () => {
+    const parent = new EventEmitter() as EventEmitter & { postMessage(m: unknown): void; posted: unknown[] };
+    parent.posted = [];
+    parent.postMessage = (m) => parent.posted.push(m);
+    const port = hostPortOf({ parentPort: parent } as unknown as NodeJS.Process);
+    const got: unknown[] = [];
+    port?.onMessage((m) => got.push(m));
+    parent.emit('message', { data: { type: 'shutdown' } });
+    port?.post({ type: 'ready' });
+    expect(got).toEqual([{ type: 'shutdown' }]);
+    expect(parent.posted).toEqual([{ type: 'ready' }]);
+
+    const proc = new EventEmitter() as EventEmitter & { send(m: unknown): boolean; sent: unknown[] };
+    proc.sent = [];
+    proc.send = (m) => proc.sent.push(m) > 0;
+    const nodePort = hostPortOf(proc as unknown as NodeJS.Process);
+    nodePort?.post({ type: 'closed' });
+    expect(proc.sent).toEqual([{ type: 'closed' }]);
+    // Neither: not started as a services process.
+    expect(hostPortOf(new EventEmitter() as unknown as NodeJS.Process)).toBeNull();
   });
 });
