@@ -1,0 +1,68 @@
+/** `defimon train`, `score`, `models` and `ab` end to end through the CLI on the bundled data. */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, tempDataDir } from '../helpers/services';
+
+const run = promisify(execFile);
+const BIN = path.join(REPO_ROOT, 'bin', 'defimon.cjs');
+
+async function defimon(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 240_000, maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe('defimon train / score / models', () => {
+  const tmp = tempDataDir('defimon-ml-cli');
+  afterAll(() => tmp.remove());
+  beforeAll(async () => {
+    const res = await defimon(['import', '--json', '--data-dir', tmp.dir]);
+    expect(res.code).toBe(0);
+  }, 120_000);
+
+  it('trains on data up to a day and prints metrics of every model, the ensemble and the baselines', async () => {
+    const res = await defimon(['train', '--until', '2021-06-30', '--folds', '2', '--json', '--data-dir', tmp.dir]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const m = JSON.parse(res.stdout) as { version: string; dataUntil: string; metrics: Record<string, { meanIc: number | null }>; chance: { meanIc: number } };
+    expect(m.dataUntil).toBe('2021-06-30');
+    expect(Object.keys(m.metrics).sort()).toEqual(['ensemble', 'gbm', 'momentum', 'nn', 'rf', 'ridge']);
+    for (const v of Object.values(m.metrics)) expect(typeof v.meanIc).toBe('number');
+    expect(Math.abs(m.chance.meanIc)).toBeLessThan(0.05);
+
+    const score = await defimon(['score', '--as-of', '2021-07-15', '--json', '--data-dir', tmp.dir]);
+    expect(score.code).toBe(0);
+    const s = JSON.parse(score.stdout) as { modelVersion: string; inSample: boolean; assets: { symbol: string; score: number; confidence: number; prediction: number; contributions: { feature: string; value: number | null; contribution: number }[] }[] };
+    expect(s.modelVersion).toBe(m.version);
+    expect(s.inSample).toBe(false);
+    expect(s.assets.length).toBeGreaterThan(20);
+    for (const a of s.assets) {
+      expect(a.score).toBeGreaterThanOrEqual(0);
+      expect(a.score).toBeLessThanOrEqual(100);
+      expect(a.contributions[0]).toEqual({ feature: expect.any(String), value: expect.toSatisfy((v: unknown) => v === null || typeof v === 'number'), contribution: expect.any(Number) });
+    }
+
+    const text = await defimon(['score', '--as-of', '2021-07-15', '--limit', '3', '--data-dir', tmp.dir]);
+    expect(text.stdout.trim().split('\n')).toHaveLength(2 + 3);
+
+    const models = await defimon(['models', '--json', '--data-dir', tmp.dir]);
+    expect((JSON.parse(models.stdout) as { version: string; role: string }[]).map((x) => [x.version, x.role])).toEqual([[m.version, 'champion']]);
+    const ab = await defimon(['ab', '--json', '--data-dir', tmp.dir]);
+    expect((JSON.parse(ab.stdout) as { champion: string }).champion).toBe(m.version);
+  }, 240_000);
+
+  it('fails clearly: an unknown version, a bad day', async () => {
+    const res = await defimon(['score', '--model', 'm-nope', '--json', '--data-dir', tmp.dir]);
+    expect(res.code).toBe(1);
+    expect((JSON.parse(res.stdout) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    const bad = await defimon(['train', '--until', '2021-02-30', '--json', '--data-dir', tmp.dir]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/INVALID_INPUT/);
+  });
+});
