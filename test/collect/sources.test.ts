@@ -105,9 +105,12 @@ describe('HTTP sources against local servers speaking their formats', () => {
 
   it('explorer: stores single-file, multi-file and standard-JSON sources, creator and proxy; retries the rate-limit body', async () => {
     api.handle('/v2/api', etherscan(new Set()));
+    // A row from the bundled contract list (name and role, no source) does not stand in for a fetch.
+    services.core.store.write('smart_contracts', [{ chain_id: 137, address: A.single, protocol: 'Aaa', role: 'token', name: 'Aaa token', source_ref: 'bundled', updated_at: new Date().toISOString() }]);
     const single = await services.client.call('collect.contract', { address: A.single });
     expect(single).toMatchObject({ verified: true, name: 'Single', sourceFormat: 'single-file', source: 'pragma solidity ^0.8.20;\ncontract Single {}', creator: '0xabcdef0000000000000000000000000000000001', creationTx: '0xdead000000000000000000000000000000000000000000000000000000000001', isProxy: false, compilerVersion: 'v0.8.20+commit.a1b79de6' });
     expect(JSON.parse(single.abi ?? 'null')).toEqual(JSON.parse(ABI));
+    expect(services.core.store.db.prepare('SELECT protocol, role FROM smart_contracts WHERE address = ?').get(A.single)).toEqual({ protocol: 'Aaa', role: 'token' });
     expect(JSON.parse(single.compilerSettings ?? '{}')).toMatchObject({ optimizer: { enabled: true, runs: 200 } });
     expect(api.requests.every((r) => r.url.searchParams.get('apikey') === 'TESTKEY123')).toBe(true);
 

@@ -131,9 +131,12 @@ export function toSmartContract(r: ContractRow): SmartContract {
   };
 }
 
-/** The stored contract, or null when it was never fetched. */
+/**
+ * The stored contract as fetched from the explorer, or null when it never was (rows from the
+ * bundled contract list carry names and roles but no source, and do not count).
+ */
 export function readContract(core: Pick<Core, 'store' | 'config'>, address: string): SmartContract | null {
-  const row = core.store.db.prepare('SELECT * FROM smart_contracts WHERE chain_id = ? AND address = ?').get(core.config.chainId, address.toLowerCase()) as ContractRow | undefined;
+  const row = core.store.db.prepare(`SELECT * FROM smart_contracts WHERE chain_id = ? AND address = ? AND source_ref LIKE 'etherscan-v2:%'`).get(core.config.chainId, address.toLowerCase()) as ContractRow | undefined;
   return row ? toSmartContract(row) : null;
 }
 
