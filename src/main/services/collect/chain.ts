@@ -14,7 +14,7 @@
  * Holder metrics (holders, new holders, top-10 share) need every balance, so they are only
  * reported for tokens walked from their first block (`fromGenesis`); otherwise they are null.
  * The zero address is neither an active address nor a holder: transfers from it are mints and
- * to it are burns, which move the supply.
+ * to it are burns, which move the supply. Volume counts every Transfer, mints and burns included.
  */
 import { AbiCoder, formatUnits, id as keccakId } from 'ethers';
 import { z } from 'zod';
@@ -155,20 +155,28 @@ export class BlockCache {
   }
 }
 
+/** Batches of headers in flight at once; the provider's bucket still paces them. */
+const HEADER_BATCHES_IN_FLIGHT = 4;
+
 async function fetchHeaders(rpc: RpcClient, blocks: number[], batchSize: number, cache: BlockCache, signal: AbortSignal): Promise<void> {
-  const missing = blocks.filter((b) => cache.get(b) === undefined);
-  for (let i = 0; i < missing.length; i += batchSize) {
-    const chunk = missing.slice(i, i + batchSize);
-    const out = await rpc.batch(
-      chunk.map((b) => ({ method: 'eth_getBlockByNumber', params: [toHex(b), false] })),
-      signal,
+  const missing = [...new Set(blocks)].filter((b) => cache.get(b) === undefined);
+  const chunks: number[][] = [];
+  for (let i = 0; i < missing.length; i += batchSize) chunks.push(missing.slice(i, i + batchSize));
+  for (let i = 0; i < chunks.length; i += HEADER_BATCHES_IN_FLIGHT) {
+    await Promise.all(
+      chunks.slice(i, i + HEADER_BATCHES_IN_FLIGHT).map(async (chunk) => {
+        const out = await rpc.batch(
+          chunk.map((b) => ({ method: 'eth_getBlockByNumber', params: [toHex(b), false] })),
+          signal,
+        );
+        out.forEach((o, j) => {
+          if (!o.ok) throw o.error;
+          const blk = RpcBlock.safeParse(o.value);
+          if (!blk.success) throw new AppError('MALFORMED_DATA', `rpc: block ${chunk[j]} does not have the expected shape`);
+          cache.set(hexToNumber(blk.data.number), hexToNumber(blk.data.timestamp), blk.data.hash);
+        });
+      }),
     );
-    out.forEach((o, j) => {
-      if (!o.ok) throw o.error;
-      const blk = RpcBlock.safeParse(o.value);
-      if (!blk.success) throw new AppError('MALFORMED_DATA', `rpc: block ${chunk[j]} does not have the expected shape`);
-      cache.set(hexToNumber(blk.data.number), hexToNumber(blk.data.timestamp), blk.data.hash);
-    });
   }
 }
 
