@@ -53,8 +53,7 @@ export const unprotectedSelfdestruct: Detector = ({ p, report }) => {
         category: 'access_control',
         severity: who === 'anyone' ? 'high' : 'low',
         confidence: who === 'anyone' ? 'high' : 'medium',
-        at: who === 'anyone' ? header(fn) : sd,
-        to: sd,
+        at: sd,
         file: fn.contract.file.path,
         contract: fn.contract,
         fn,
@@ -62,6 +61,23 @@ export const unprotectedSelfdestruct: Detector = ({ p, report }) => {
         description: `${fnLabel(fn)} calls ${calleeName(sd)}; it can be reached by ${who}.`,
         recommendation: who === 'anyone' ? 'Restrict the function to the owner (or remove selfdestruct).' : 'Consider removing selfdestruct; holders depend on the code staying.',
       });
+      if (who === 'anyone' && fn.kind !== 'modifier') {
+        report({
+          detector: 'unprotected-function',
+          swc: 'SWC-106',
+          category: 'access_control',
+          severity: 'high',
+          confidence: 'high',
+          at: header(fn),
+          to: sd,
+          file: fn.contract.file.path,
+          contract: fn.contract,
+          fn,
+          title: `${fn.name || fn.kind} lets anyone destroy the contract`,
+          description: `${fnLabel(fn)} has no access check and reaches ${calleeName(sd)}.`,
+          recommendation: 'Restrict the function to the owner (or remove selfdestruct).',
+        });
+      }
     }
   }
 };
@@ -104,6 +120,23 @@ export const unprotectedStateChange: Detector = ({ p, report }) => {
           description: `${fnLabel(entry)} can be called by any account and writes ${sv.name}${misnamed ? `; it looks meant as the constructor of ${ctx.name}, but its name does not match, so it is an ordinary public function` : ''}${isInit && !initGuarded ? ' without an initialised-once check' : ''}.`,
           recommendation: misnamed ? 'Use the constructor keyword (or the exact contract name in old compilers).' : 'Restrict the function to the owner/role, or make initialisation run once (initializer guard set in the same transaction as deployment).',
         });
+        // And at the write itself, where the critical state changes.
+        if (fn.contract.file === entry.contract.file && line(effect.node) !== header(entry)) {
+          report({
+            detector: 'unprotected-write',
+            swc: misnamed ? 'SWC-118' : 'SWC-105',
+            category: 'access_control',
+            severity: 'high',
+            confidence: critical ? 'high' : 'medium',
+            at: effect.node,
+            file: fn.contract.file.path,
+            contract: fn.contract,
+            fn,
+            title: `Unprotected write to ${sv.name}`,
+            description: `Reached from ${fnLabel(entry)}, which any account can call.`,
+            recommendation: 'Restrict who can reach this write.',
+          });
+        }
         // One finding per entry point is enough to tell the story.
         break;
       }
@@ -186,6 +219,7 @@ export const arrayLengthWrite: Detector = ({ p, report }) => {
       // 0 <= x / x >= 0 on unsigned values always holds.
       if (n.type === 'BinaryOperation' && ((n.operator === '<=' && isZero(n.left)) || (n.operator === '>=' && isZero(n.right)))) {
         const other = n.operator === '<=' ? n.right : n.left;
+        if (!isUnsigned(ctx, fn, other)) return;
         const aboutLength = some(other, (x) => x.type === 'MemberAccess' && x.memberName === 'length');
         report({
           detector: 'tautology',
@@ -226,6 +260,40 @@ export const arrayLengthWrite: Detector = ({ p, report }) => {
     });
   }
 };
+
+/** Only an expression known to be unsigned makes `>= 0` a tautology (int256 b >= 0 is a real test). */
+function isUnsigned(ctx: ContractInfo, fn: FnInfo, e: Node | undefined): boolean {
+  if (!e) return false;
+  if (e.type === 'MemberAccess' && e.memberName === 'length') return true;
+  if (e.type === 'BinaryOperation' && (e.operator === '-' || e.operator === '+')) return isUnsigned(ctx, fn, e.left) && isUnsigned(ctx, fn, e.right) || isUnsigned(ctx, fn, e.left);
+  const root = rootIdentifier(e);
+  if (!root?.name) return false;
+  const local = fn.params.get(root.name) ?? null;
+  let t = local ? typeTextOf(local) : null;
+  if (!t) {
+    const decl = [...(fn.node.body ? collectLocals(fn.node.body) : [])].find((d) => d.name === root.name);
+    t = decl ? typeTextOf(decl.typeName ?? null) : (ctx.state.get(root.name)?.typeText ?? null);
+  }
+  if (!t) return false;
+  const elem = t.replace(/^mapping\(.*=>/, '').replace(/\)+$/, '').replace(/\[\]$/, '');
+  return /^uint\d*$/.test(elem);
+}
+
+function typeTextOf(t: Node | null): string | null {
+  if (!t) return null;
+  if (t.type === 'ElementaryTypeName') return t.name ?? null;
+  if (t.type === 'Mapping') return `mapping(${typeTextOf(t.keyType ?? null) ?? ''}=>${typeTextOf(t.valueType ?? null) ?? ''})`;
+  if (t.type === 'ArrayTypeName') return `${typeTextOf(t.baseTypeName ?? null) ?? ''}[]`;
+  return null;
+}
+
+function collectLocals(body: Node): Node[] {
+  const out: Node[] = [];
+  walk(body, (n) => {
+    if (n.type === 'VariableDeclarationStatement') for (const v of n.variables ?? []) if (v) out.push(v);
+  });
+  return out;
+}
 
 const isZero = (n: Node | undefined): boolean => n?.type === 'NumberLiteral' && Number(n.number) === 0;
 

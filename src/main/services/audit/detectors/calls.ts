@@ -1,5 +1,5 @@
 /** Reentrancy, unchecked low-level calls, delegatecall targets, and denial of service through calls and loops. */
-import { args, calleeName, endLine, line, rootIdentifier, some, textOf, type Node } from '../ast';
+import { args, calleeName, endLine, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
 import { orderedEffects, REENTRANCY_GUARD, type ContractInfo, type ExtCall, type FnInfo } from '../model';
 import { fnLabel, unitsOf, type Detector } from './types';
 
@@ -62,6 +62,26 @@ export const reentrancy: Detector = ({ p, report }) => {
             description: `${fnLabel(fn)} calls ${textOf(p.src(fn), call.target)} before ${fnLabel(entry)} writes ${names0}; the callee can re-enter first.`,
             recommendation: 'Do not call untrusted contracts from modifiers; apply checks-effects-interactions or a reentrancy lock.',
           });
+        }
+        // Called through a helper: the helper call in the entry is where the flaw shows.
+        if (fn !== entry && !viaModifier) {
+          const site = [...effects.slice(0, i)].reverse().find((x) => x.fn === entry && x.effect.kind === 'internal');
+          if (site && site.effect.kind === 'internal' && entry.contract.file === fn.contract.file) {
+            report({
+              detector: 'reentrancy',
+              swc: 'SWC-107',
+              category: 'reentrancy',
+              severity,
+              confidence: 'medium',
+              at: site.effect.node,
+              file: entry.contract.file.path,
+              contract: entry.contract,
+              fn: entry,
+              title: `Reentrancy through ${site.effect.fn.name}`,
+              description: `${fnLabel(entry)} calls ${site.effect.fn.name}, which calls out to ${textOf(p.src(fn), call.target)} before state (${names0}) is written.`,
+              recommendation: 'Apply checks-effects-interactions or a reentrancy lock.',
+            });
+          }
         }
         report({
           detector: 'reentrancy',
@@ -211,6 +231,27 @@ export const denialOfService: Detector = ({ p, report }) => {
       else if (bodyPushes && who === 'anyone') why = 'grows a storage array on every iteration';
       else if (byParam && writesState && who === 'anyone') why = 'runs as many storage writes as the caller asks for';
       if (!why) continue;
+      // Each storage write inside such a loop is part of the cost.
+      walk(loop.body, (n) => {
+        const grows = (n.type === 'FunctionCall' && calleeName(n) === 'push') || (n.type === 'BinaryOperation' && (n.operator ?? '').endsWith('=') && !['==', '<=', '>=', '!='].includes(n.operator ?? ''));
+        const target = n.type === 'FunctionCall' ? n.expression?.expression : n.left;
+        const name = rootIdentifier(target)?.name;
+        if (!grows || !name || !ctx.state.has(name) || f.locals.has(name)) return;
+        report({
+          detector: 'loop-storage-write',
+          swc: 'SWC-128',
+          category: 'denial_of_service',
+          severity: 'low',
+          confidence: 'medium',
+          at: n,
+          file,
+          contract: fn.contract,
+          fn,
+          title: `Storage write to ${name} on every iteration`,
+          description: `Inside a loop that ${why}.`,
+          recommendation: 'Bound the loop or batch the writes.',
+        });
+      });
       report({
         detector: 'unbounded-loop',
         swc: 'SWC-128',
@@ -251,10 +292,13 @@ export const denialOfService: Detector = ({ p, report }) => {
         });
       });
     }
-    // require(current.send(x)) / current.transfer(x) to a stored address: one refusing recipient blocks everyone.
+    // require(current.send(x)) / current.transfer(x) to a stored address any account can take
+    // over (the previous leader): one refusing recipient blocks everyone.
     if (who !== 'anyone') continue;
     for (const call of f.extCalls) {
       if (call.inLoop || !call.withValue || call.targetKind !== 'state') continue;
+      const targetVar = rootIdentifier(call.target)?.name;
+      if (!targetVar || !anyoneWrites(p, ctx, targetVar)) continue;
       if (!(call.kind === 'transfer' || call.kind === 'send' || call.kind === 'call')) continue;
       const required = call.kind === 'transfer' || f.conditions.some((c) => c.gate && some(c.expr, (n) => n === call.node));
       if (!required) continue;
@@ -275,6 +319,11 @@ export const denialOfService: Detector = ({ p, report }) => {
     }
   }
 };
+
+/** Whether an entry any account can call writes the state variable. */
+function anyoneWrites(p: Parameters<Detector>[0]['p'], ctx: ContractInfo, name: string): boolean {
+  return p.entries(ctx).some((e) => p.reach(ctx, e).who === 'anyone' && orderedEffects(p, ctx, e).some((x) => x.effect.kind === 'write' && x.effect.name === name));
+}
 
 const isZeroAddress = (n: Node | undefined): boolean => !!n && ((n.type === 'NumberLiteral' && Number(n.number) === 0) || (n.type === 'FunctionCall' && calleeName(n) === 'address' && args(n)[0]?.type === 'NumberLiteral' && Number(args(n)[0]?.number) === 0));
 

@@ -70,6 +70,22 @@ export const blockValues: Detector = ({ p, report }) => {
         const declParent = [...parents].reverse().find((x) => x.type === 'VariableDeclarationStatement');
         const feedsHash = direct && !!declParent && (declParent.variables ?? []).some((v) => !!v?.name && usedAsEntropy(fn.node.body, v.name));
         const storedBlock = direct && !ts && parents.some((x) => (x.type === 'BinaryOperation' && x.operator === '=' && !!rootIdentifier(x.left)?.name && ctx.state.has(rootIdentifier(x.left)?.name ?? '')) || (x.type === 'FunctionCall' && calleeName(x) === 'push'));
+        if (randomFn && !seenLines.has(-1)) {
+          seenLines.add(-1);
+          report({
+            ...base,
+            detector: 'weak-randomness-source',
+            swc: 'SWC-120',
+            category: 'bad_randomness',
+            severity: 'high',
+            confidence: 'medium',
+            at: line(fn.node),
+            to: fn.node,
+            title: `${fn.name} makes randomness from block values`,
+            description: `${fnLabel(fn)} is a random-number source built on block data, which miners and every observer know in advance.`,
+            recommendation: 'Use a verifiable randomness source (VRF) or commit-reveal.',
+          });
+        }
         if (inHash || inMod || blockhash || namedRandom || feedsHash || storedBlock) {
           report({
             ...base,
@@ -78,8 +94,7 @@ export const blockValues: Detector = ({ p, report }) => {
             category: 'bad_randomness',
             severity: inHash || inMod || namedRandom || feedsHash ? 'high' : 'low',
             confidence: direct ? 'high' : 'medium',
-            at: randomFn ? line(fn.node) : n,
-            to: n,
+            at: n,
             title: 'Randomness from block values',
             description: `${fnLabel(fn)} derives a value from ${textOf(src, n)}${inHash ? ' through a hash' : inMod ? ' with a modulo' : ''}; block data is public and miners can influence it, so the outcome can be predicted or chosen.`,
             recommendation: 'Use a verifiable randomness source (VRF) or commit-reveal.',
