@@ -133,6 +133,7 @@ interface Node {
 export function growTree(b: Binned, grad: Float64Array, idx: Uint32Array, p: TreeParams, rand: () => number): Tree {
   const { codes, F } = b;
   const W = MAX_BINS + 1;
+  const W2 = W * 2;
   const nodes = { feature: [] as number[], threshold: [] as number[], bin: [] as number[], missingLeft: [] as number[], left: [] as number[], right: [] as number[], value: [] as number[], gain: [] as number[] };
   const newNode = (G: number, C: number): number => {
     nodes.feature.push(-1);
@@ -149,12 +150,13 @@ export function growTree(b: Binned, grad: Float64Array, idx: Uint32Array, p: Tre
   const buildHist = (start: number, end: number): Float64Array => {
     const h = takeHist(F * W * 2);
     used.push(h);
+    // The hot loop of training: one pass over the node's rows, every feature's bin at once.
     for (let k = start; k < end; k++) {
       const i = idx[k]!;
       const g = grad[i]!;
       const base = i * F;
-      for (let f = 0; f < F; f++) {
-        const o = (f * W + codes[base + f]!) * 2;
+      for (let f = 0, fo = 0; f < F; f++, fo += W2) {
+        const o = fo + (codes[base + f]! << 1);
         h[o] = h[o]! + g;
         h[o + 1] = h[o + 1]! + 1;
       }
