@@ -166,4 +166,22 @@ describe('HTTP client discipline', () => {
     expect(batch[0]?.ok).toBe(false);
     expect(batch[1]).toEqual({ ok: true, value: '0x10' });
   });
+
+  it('falls back to single calls when the provider rejects JSON-RPC batches', async () => {
+    let batches = 0;
+    api.handle('/nobatch', (req) => {
+      const body = JSON.parse(req.body) as { id: number; params: string[] } | unknown[];
+      if (Array.isArray(body)) {
+        batches++;
+        return { json: { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'batch requests are not supported on this plan' } } };
+      }
+      return { json: { jsonrpc: '2.0', id: body.id, result: `0x${Number(body.params[0]).toString(16)}` } };
+    });
+    const rpc = createRpcClient({ ports, log }, { url: `${api.url}/nobatch`, policy: { baseDelayMs: 5 } });
+    const calls = Array.from({ length: 12 }, (_, i) => ({ method: 'eth_echo', params: [String(i)] }));
+    expect(await rpc.batch(calls)).toEqual(calls.map((_, i) => ({ ok: true, value: `0x${i.toString(16)}` })));
+    expect(await rpc.batch(calls.slice(0, 2))).toHaveLength(2);
+    expect(batches).toBe(1);
+    expect(api.count('/nobatch')).toBe(1 + 14);
+  });
 });

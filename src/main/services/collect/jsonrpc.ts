@@ -84,8 +84,28 @@ export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: 
   const provider = http.policy.name;
   let nextId = 1;
   let resultSchemaMs = 0;
+  let batchUnsupported = false;
 
-  return {
+  /** The batch's calls as single requests, a few at a time, outcomes in call order. */
+  async function singly(calls: readonly RpcCall[], signal?: AbortSignal): Promise<RpcOutcome[]> {
+    const out: RpcOutcome[] = [];
+    for (let i = 0; i < calls.length; i += 8) {
+      const part = await Promise.all(
+        calls.slice(i, i + 8).map(async (c): Promise<RpcOutcome> => {
+          try {
+            return { ok: true, value: await client.call(c.method, c.params, z.unknown(), signal) };
+          } catch (err) {
+            if (err instanceof AppError && !err.retryable && err.code !== 'CANCELLED') return { ok: false, error: err };
+            throw err;
+          }
+        }),
+      );
+      out.push(...part);
+    }
+    return out;
+  }
+
+  const client: RpcClient = {
     http,
     timings() {
       const t = http.timings();
@@ -114,32 +134,48 @@ export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: 
     },
     async batch(calls, signal) {
       if (calls.length === 0) return [];
+      if (batchUnsupported) return singly(calls, signal);
       const first = nextId;
       nextId += calls.length;
       const body = calls.map((c, i) => ({ jsonrpc: '2.0', id: first + i, method: c.method, params: c.params }));
-      const res = await http.request({
-        url: opts.url,
-        method: 'POST',
-        body,
-        schema: z.array(RpcResponse),
-        signal,
-        what: `batch of ${calls.length} ${calls[0]?.method ?? ''}`,
-        inspect: (b) => {
-          // A provider that rejects batching answers one error object instead of an array.
-          if (!Array.isArray(b)) {
-            const parsed = RpcErrorObject.safeParse((b as { error?: unknown } | null)?.error);
-            if (parsed.success) throw classifyRpcError(provider, 'batch', parsed.data);
-            return;
-          }
-          for (const item of b as { error?: unknown }[]) {
-            const parsed = RpcErrorObject.safeParse(item?.error);
-            if (parsed.success) {
-              const e = classifyRpcError(provider, 'batch item', parsed.data);
-              if (e.retryable) throw e;
+      let res;
+      try {
+        res = await http.request({
+          url: opts.url,
+          method: 'POST',
+          body,
+          schema: z.array(RpcResponse),
+          signal,
+          what: `batch of ${calls.length} ${calls[0]?.method ?? ''}`,
+          inspect: (b) => {
+            // A provider that rejects batching answers one error object instead of an array.
+            if (!Array.isArray(b)) {
+              const parsed = RpcErrorObject.safeParse((b as { error?: unknown } | null)?.error);
+              if (parsed.success) {
+                const e = classifyRpcError(provider, 'batch', parsed.data);
+                if (!e.retryable) (e.details as Record<string, unknown>).batchRejected = true;
+                throw e;
+              }
+              return;
             }
-          }
-        },
-      });
+            for (const item of b as { error?: unknown }[]) {
+              const parsed = RpcErrorObject.safeParse(item?.error);
+              if (parsed.success) {
+                const e = classifyRpcError(provider, 'batch item', parsed.data);
+                if (e.retryable) throw e;
+              }
+            }
+          },
+        });
+      } catch (err) {
+        // Plans without batching (or with a smaller batch cap) reject the whole array: ask one by one from now on.
+        if (err instanceof AppError && err.details?.batchRejected === true) {
+          batchUnsupported = true;
+          core.log.warn({ provider, message: err.message }, 'JSON-RPC batching rejected; sending calls one by one');
+          return singly(calls, signal);
+        }
+        throw err;
+      }
       const byId = new Map<number | string | null, RpcResponse>();
       for (const r of res.data) byId.set(r.id, r);
       return calls.map((c, i): RpcOutcome => {
@@ -150,6 +186,7 @@ export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: 
       });
     },
   };
+  return client;
 }
 
 export function hexToNumber(hex: string): number {
