@@ -130,8 +130,12 @@ function guarded(p: Project, ctx: ContractInfo, fn: FnInfo, n: Node, left: Node,
         if (sub && apart) return true;
         if (!sub && apart && (t.op === '<=' || t.op === '<' || t.op === '>=' || t.op === '>')) return true;
         if (R === '1' && mentions(L) && t.op !== '>=' && !(t.b === '0' || t.a === '0')) return true;
-      } else if (resultVar && (t.a === resultVar || t.b === resultVar || t.a.includes(`${resultVar}/`) || t.b.includes(`${resultVar}/`))) return true;
-      else if (resultVar && cStart > start && (mentions(resultVar) && (mentions(L) || mentions(R)))) return true;
+      } else if (resultVar && cStart > start) {
+        // c = a + b; require(c >= a)   or   c = a * b; require(c / a == b)
+        const isOperand = (x: string): boolean => x === L || x === R;
+        if ((t.a === resultVar && isOperand(t.b)) || (t.b === resultVar && isOperand(t.a))) return true;
+        if ((t.a.startsWith(`${resultVar}/`) && isOperand(t.b)) || (t.b.startsWith(`${resultVar}/`) && isOperand(t.a))) return true;
+      }
     }
   }
   return false;

@@ -111,6 +111,27 @@ function internalGuarded(p: Parameters<Detector>[0]['p'], ctx: ContractInfo, fn:
 /** SWC-104: the success flag of call/send/delegatecall dropped; checked low-level calls noted at info. */
 export const uncheckedCalls: Detector = ({ p, report }) => {
   for (const { ctx, fn } of unitsOf(p)) {
+    // `addr.call.value(x);` configures a call and never makes it.
+    walk(fn.node.body, (n) => {
+      const e = n.type === 'ExpressionStatement' ? n.expression : null;
+      if (e?.type !== 'FunctionCall' || e.expression?.type !== 'MemberAccess' || !['value', 'gas'].includes(e.expression.memberName ?? '')) return;
+      const inner = e.expression.expression;
+      if (inner?.type !== 'MemberAccess' || !['call', 'delegatecall', 'callcode'].includes(inner.memberName ?? '')) return;
+      report({
+        detector: 'call-never-made',
+        swc: 'SWC-104',
+        category: 'unchecked_low_level_calls',
+        severity: 'medium',
+        confidence: 'high',
+        at: n,
+        file: fn.contract.file.path,
+        contract: fn.contract,
+        fn,
+        title: `${inner.memberName}.${e.expression.memberName}(...) is never invoked`,
+        description: `${fnLabel(fn)} prepares a ${inner.memberName} but omits the final (): nothing is sent and nothing is checked.`,
+        recommendation: 'Invoke the call and check its result.',
+      });
+    });
     for (const call of p.facts(ctx, fn).extCalls) {
       if (call.kind === 'high' || call.kind === 'transfer') continue;
       const base = { file: fn.contract.file.path, contract: fn.contract, fn, at: call.node, swc: 'SWC-104' as const };

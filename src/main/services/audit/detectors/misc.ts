@@ -103,7 +103,7 @@ export const blockValues: Detector = ({ p, report }) => {
         if (ts || (viaLocal && n.name && f.locals.get(n.name)?.init && some(f.locals.get(n.name)?.init, isTimestamp))) {
           const cmpEq = parents.some((x) => x.type === 'BinaryOperation' && (x.operator === '==' || x.operator === '!='));
           const inCondition = parents.some((x) => isConditionOf(x, parents, n)) || parents.some((x) => x.type === 'BinaryOperation' && ['<', '>', '<=', '>=', '==', '!='].includes(x.operator ?? ''));
-          const stored = parents.some((x) => x.type === 'BinaryOperation' && x.operator === '=' && !!rootIdentifier(x.left)?.name && ctx.state.has(rootIdentifier(x.left)?.name ?? ''));
+          const stored = parents.some((x) => (x.type === 'BinaryOperation' && x.operator === '=' && !!rootIdentifier(x.left)?.name && ctx.state.has(rootIdentifier(x.left)?.name ?? '')) || (x.type === 'ReturnStatement' && x.expression === n));
           const ln = line(n);
           if ((inCondition || inHash || inMod || stored) && !seenLines.has(ln)) {
             seenLines.add(ln);
@@ -178,6 +178,18 @@ export const frontRunning: Detector = ({ p, report }) => {
             detector: 'approve-race',
             severity: 'low',
             confidence: 'medium',
+            at: line(entry.node),
+            to: sameFile && allowanceWrite.fn === entry ? allowanceWrite.effect.node : line(entry.node),
+            file: entry.contract.file.path,
+            title: 'ERC-20 approve race',
+            description: `${fnLabel(entry)} lets an allowance be overwritten; a spender who sees the change pending can spend the old allowance first and the new one after.`,
+            recommendation: 'Require the allowance to be zero before changing it, or offer increaseAllowance/decreaseAllowance.',
+          });
+          report({
+            ...base,
+            detector: 'approve-race',
+            severity: 'low',
+            confidence: 'medium',
             at: sameFile ? allowanceWrite.effect.node : line(entry.node),
             file: sameFile ? allowanceWrite.fn.contract.file.path : entry.contract.file.path,
             title: 'ERC-20 approve race',
@@ -235,7 +247,8 @@ export const frontRunning: Detector = ({ p, report }) => {
             detector: 'plaintext-commitment',
             severity: 'low',
             confidence: 'low',
-            at: effect.node,
+            at: line(entry.node),
+            to: effect.node,
             title: 'Player choice stored in plain text',
             description: `${fnLabel(entry)} stores the caller's choice where the next player (or a miner) can read it before choosing.`,
             recommendation: 'Use commit-reveal for choices that decide a payout.',
