@@ -24,7 +24,8 @@ import { hexToNumber, HexQuantity, isRangeTooLarge, RpcBlock, toHex, type RpcCli
 import { priceOn, readCheckpoint, writeCheckpoint, type TrackedToken } from './store';
 
 export const TRANSFER_TOPIC = keccakId('Transfer(address,address,uint256)');
-const ZERO = '0x0000000000000000000000000000000000000000';
+/** Addresses are kept as 40 lower-case hex digits in memory (no 0x: one allocation less per log). */
+const ZERO = '0000000000000000000000000000000000000000';
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 
 type RpcLog = z.infer<typeof RpcLogs>[number];
@@ -267,7 +268,7 @@ function applyLogs(raw: RpcLog[], agg: TokenAggregator, cache: BlockCache): void
       day = utcDay(ts.t);
       dayBlock = block;
     }
-    agg.apply(`0x${t1.slice(26).toLowerCase()}`, `0x${t2.slice(26).toLowerCase()}`, l.data === '0x' ? 0n : BigInt(l.data), day);
+    agg.apply(t1.slice(26).toLowerCase(), t2.slice(26).toLowerCase(), l.data === '0x' ? 0n : BigInt(l.data), day);
   }
 }
 
@@ -281,6 +282,7 @@ class TokenAggregator {
   readonly balances = new Map<string, Holder>();
   readonly dirty = new Set<string>();
   readonly closed: ClosedDay[] = [];
+  /** Distinct senders and receivers of the open day. */
   private actives = new Set<string>();
   private volume = 0n;
   supply: bigint;
@@ -332,8 +334,8 @@ class TokenAggregator {
   apply(from: string, to: string, value: bigint, day: string): void {
     if (this.open === null || this.open.day !== day) {
       // Balances right now are the previous day's closing balances.
-      const snap = this.snapshotOpen();
-      if (snap) this.closed.push({ day: snap.day, transfers: snap.transfers, volume: snap.volume, newHolders: snap.newHolders, activeCount: this.actives.size, holders: this.holders, top10: this.top10Share() });
+      const o = this.open;
+      if (o) this.closed.push({ day: o.day, transfers: o.transfers, volume: this.volume.toString(), newHolders: o.newHolders, activeCount: this.actives.size, holders: this.holders, top10: this.top10Share() });
       this.open = { day, transfers: 0, volume: '0', actives: [], newHolders: 0 };
       this.actives = new Set();
       this.volume = 0n;
@@ -477,7 +479,7 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
     await checkContinuity(scope, state.nextBlock, state.lastHash);
     const agg = new TokenAggregator(state);
     for (const r of core.store.db.prepare('SELECT holder, balance, first_day FROM token_balances WHERE chain_id = ? AND token = ?').iterate(chainId, token.address) as IterableIterator<{ holder: string; balance: string; first_day: string }>) {
-      agg.balances.set(r.holder, { bal: BigInt(r.balance), first: r.first_day });
+      agg.balances.set(r.holder.slice(2), { bal: BigInt(r.balance), first: r.first_day });
     }
     const upsertBalance = core.store.db.prepare(
       'INSERT INTO token_balances (chain_id, token, holder, balance, first_day) VALUES (?, ?, ?, ?, ?) ON CONFLICT (chain_id, token, holder) DO UPDATE SET balance = excluded.balance',
@@ -522,7 +524,7 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
       core.store.transaction(() => {
         for (const addr of agg.dirty) {
           const h = agg.balances.get(addr) as Holder;
-          upsertBalance.run(chainId, token.address, addr, h.bal.toString(), h.first);
+          upsertBalance.run(chainId, token.address, `0x${addr}`, h.bal.toString(), h.first);
         }
         core.store.write('onchain_metrics', rows);
         writeCheckpoint(core, 'chain', scope, state);
