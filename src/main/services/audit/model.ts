@@ -92,7 +92,10 @@ export interface FnFacts {
 
 export interface Guard {
   who: Exclude<Trigger, 'anyone' | 'nobody'>;
+  /** Where the guard applies (a condition, a modifier invocation, a helper call). */
   node: Node;
+  /** The condition that restricts the caller, when there is one. */
+  cond?: Node;
   text: string;
 }
 
@@ -608,11 +611,15 @@ export function buildProject(files: ParsedFile[]): Project {
     const senderLike = (n: Node | null | undefined): boolean => isMsgSender(n) || isTxOrigin(n) || (n?.type === 'Identifier' && !!n.name && f.senderDerived.has(n.name)) || (n?.type === 'FunctionCall' && calleeName(n) === 'address' && isMsgSender(args(n)[0]));
     const guard = (n: Node): Guard => {
       const text = textOf(src, n);
-      return { who: OWNERISH.test(text) || OWNERISH.test(fn.name) ? 'owner' : 'role', node: n, text };
+      return { who: OWNERISH.test(text) || OWNERISH.test(fn.name) ? 'owner' : 'role', node: n, cond: n, text };
     };
     switch (e.type) {
       case 'BinaryOperation': {
-        if (e.operator === '&&' || e.operator === '||') return accessCheck(ctx, fn, e.left, depth) ?? accessCheck(ctx, fn, e.right, depth);
+        if (e.operator === '&&' || e.operator === '||') {
+          const side = accessCheck(ctx, fn, e.left, depth) ?? accessCheck(ctx, fn, e.right, depth);
+          // Keep the whole condition: `msg.sender == owner || msg.sender == dev` names both.
+          return side ? { ...side, cond: e } : null;
+        }
         if (e.operator === '==' || e.operator === '!=') {
           const boolLiteral = (n: Node | undefined): boolean => n?.type === 'BooleanLiteral';
           // claimed[msg.sender] == 0 is bookkeeping; isOwner[msg.sender] == true is a check.

@@ -104,8 +104,10 @@ export function assessTokenRisk(p: Project): TokenRisk {
             for (const c of Array.isArray(v) ? v : [v]) if (c && typeof c === 'object' && 'type' in c) walkAll(c as Node);
           }
         };
-        walkAll(g.node);
-        if (ids.some((id) => !/owner|admin/i.test(id)) && ownerVar && ctx.state.get(ids[0] ?? '')?.node.visibility !== 'public') found.hidden.push({ fn: entry, who });
+        walkAll(g.cond ?? g.node);
+        // An address besides the declared owner that passes owner checks, not visible as public state.
+        const other = ids.find((id) => !/owner|admin/i.test(id));
+        if (other && ownerVar && ctx.state.get(other)?.node.visibility !== 'public') found.hidden.push({ fn: entry, who });
       }
       if (entry.kind === 'fallback' && p.facts(ctx, entry).extCalls.some((c) => c.kind === 'delegatecall')) found.proxy.push(entry);
       if (/upgradeTo|setImplementation/i.test(entry.name)) found.proxy.push(entry);
