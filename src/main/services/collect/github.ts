@@ -5,7 +5,8 @@
  *   GitHub's Sunday-start weeks into Monday-start weeks exactly);
  * - distinct authors per week from `/stats/contributors` (GitHub's weeks start on Sunday; an
  *   author's week is assigned to the Monday after, so a Sunday-only author lands one week late);
- * - PRs opened/merged and issues opened/closed from the newest 100 of each list;
+ * - PRs opened/merged and issues opened/closed from the newest 100 of each list (weeks that
+ *   page covers only in part are left out);
  * - stars, forks and contributors as of now, on the current week's row.
  * Repositories: those already known for the asset (bundled history), else the org's most
  * starred. A token is optional; without one GitHub allows 60 requests an hour, which the
@@ -112,24 +113,27 @@ export async function collectGithub(args: { core: Core; client: HttpClient; asse
               }
           for (const [week, s] of authors) if (weeks.has(week) || week >= mondayOf(now - 365 * DAY)) at(week).distinct_authors = s.size;
         } else pending.push(`${repo}: contributors`);
+        // One page (the newest 100) per list. When the page is full, the week of its oldest item
+        // is only partly seen: counts for that week and earlier are left out, not undercounted.
+        const cutoff = (createdAt: string[]): string | null => (createdAt.length >= 100 ? mondayOf(Math.min(...createdAt.map((c) => Date.parse(c)))) : null);
+        const bump = (ms: number, key: 'prs_opened' | 'prs_merged' | 'issues_opened' | 'issues_closed', floor: string | null): void => {
+          const week = mondayOf(ms);
+          if (floor !== null && week <= floor) return;
+          const w = at(week);
+          w[key] = (w[key] ?? 0) + 1;
+        };
         const pulls = await get(`/repos/${repo}/pulls?state=all&sort=created&direction=desc&per_page=100`, Pulls, `pulls ${repo}`);
+        const pullFloor = cutoff(pulls.map((p) => p.created_at));
         for (const p of pulls) {
-          const w = at(mondayOf(Date.parse(p.created_at)));
-          w.prs_opened = (w.prs_opened ?? 0) + 1;
-          if (p.merged_at) {
-            const m = at(mondayOf(Date.parse(p.merged_at)));
-            m.prs_merged = (m.prs_merged ?? 0) + 1;
-          }
+          bump(Date.parse(p.created_at), 'prs_opened', pullFloor);
+          if (p.merged_at) bump(Date.parse(p.merged_at), 'prs_merged', pullFloor);
         }
         const issues = await get(`/repos/${repo}/issues?state=all&sort=created&direction=desc&per_page=100`, Issues, `issues ${repo}`);
+        const issueFloor = cutoff(issues.map((i) => i.created_at));
         for (const it of issues) {
           if (it.pull_request !== undefined) continue; // the issues list includes PRs
-          const w = at(mondayOf(Date.parse(it.created_at)));
-          w.issues_opened = (w.issues_opened ?? 0) + 1;
-          if (it.closed_at) {
-            const c = at(mondayOf(Date.parse(it.closed_at)));
-            c.issues_closed = (c.issues_closed ?? 0) + 1;
-          }
+          bump(Date.parse(it.created_at), 'issues_opened', issueFloor);
+          if (it.closed_at) bump(Date.parse(it.closed_at), 'issues_closed', issueFloor);
         }
         const current = at(mondayOf(now));
         current.stars = info.stargazers_count;
