@@ -246,3 +246,65 @@ describe.runIf(redisOk)('Redis over TLS (rediss://)', () => {
     expect(probe(`redis://127.0.0.1:${port}`)).toEqual({ ready: false, viaPort: 'through-tls', direct: null });
   });
 });
+
+describe.runIf(redisOk)('Redis Cluster URL', () => {
+  let dir = '';
+  const nodes: ChildProcess[] = [];
+  const ports: number[] = [];
+  let a: SyncClient;
+  let b: SyncClient;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'defimon-redis-cluster-'));
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      ports.push(port);
+      nodes.push(
+        spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }),
+      );
+    }
+    for (const port of ports) await startRedisCheck(port);
+    execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore', timeout: 30_000 });
+    await waitFor(() => execFileSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }).includes('cluster_state:ok'), 'the cluster to be ok');
+    const redisUrl = `redis-cluster://127.0.0.1:${ports[0]},127.0.0.1:${ports[1]}`;
+    a = await createSyncClient({ redisUrl, redisPrefix: 'cluster-test:' });
+    b = await createSyncClient({ redisUrl, redisPrefix: 'cluster-test:' });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    for (const n of nodes) if (n.exitCode === null && n.signalCode === null) await stopRedis(n);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shares the cache, buckets and leases across clients through a cluster', async () => {
+    await waitFor(() => a.sync.worker.status().redis?.connected === true && b.sync.worker.status().redis?.connected === true, 'both clients on the cluster');
+    // Enough keys to land on every node's slots.
+    for (let i = 0; i < 20; i++) await a.services.core.ports.cache.set(`key-${i}`, `value-${i}`, 60);
+    for (let i = 0; i < 20; i++) expect(await b.services.core.ports.cache.get(`key-${i}`)).toBe(`value-${i}`);
+    expect(b.sync.worker.status().redis?.connected).toBe(true);
+    const lease = await a.services.core.ports.locks.acquire('collect:tvl', 10_000);
+    expect(lease?.token).toBeGreaterThan(0);
+    expect(await b.services.core.ports.locks.acquire('collect:tvl', 10_000)).toBeNull();
+    await lease?.release();
+    expect(await b.services.core.ports.locks.acquire('collect:tvl', 10_000)).not.toBeNull();
+    const opts = { ratePerSec: 0.001, burst: 1 };
+    await a.services.core.ports.limiter.acquire('cluster-bucket', opts);
+    await expect(b.services.core.ports.limiter.acquire('cluster-bucket', { ...opts, signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});
+
+async function startRedisCheck(port: number): Promise<void> {
+  await waitFor(async () => {
+    const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined);
+    try {
+      await r.connect();
+      return (await r.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      r.disconnect();
+    }
+  }, `redis-server on port ${port}`);
+}

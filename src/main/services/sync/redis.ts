@@ -101,13 +101,13 @@ export interface RedisPortsOptions {
   /** Used whenever Redis is unreachable. */
   fallback: Ports;
   log: Logger;
-  /** How long a call waits for a connection still being set up. @default 1500 */
+  /** How long a call waits for a connection still being set up. @default 3000 */
   readyWaitMs?: number;
 }
 
 export function createRedisPorts(o: RedisPortsOptions): Ports {
   const { redis, prefix, fallback } = o;
-  const waitMs = o.readyWaitMs ?? 1500;
+  const waitMs = o.readyWaitMs ?? 3000;
   let warned = false;
   const away = (what: string, err?: unknown): void => {
     // One line per outage, not one per call.
