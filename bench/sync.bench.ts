@@ -60,6 +60,8 @@ function metricRows(n: number): Row[] {
 const rate = (rows: number, ms: number): string => `${Math.round(rows / (ms / 1000)).toLocaleString('en-US')} rows/s`;
 
 export async function run(): Promise<void> {
+  // Throughput here depends on what else the machine is doing; print the load with the figures.
+  console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   await withDatabase(async (url) => {
     const a = await client(url, false);
     const b = await client(url, false);

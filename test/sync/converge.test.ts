@@ -42,8 +42,14 @@ describe.runIf(pgOk)('two clients converge through one Postgres', () => {
     b.services.core.store.write('financial_metrics', marketRows({ assets: ['bb', 'shared'], days: 50, seed: 2 }));
     a.services.core.store.write('crypto_assets', [{ asset_id: 'aa', symbol: 'AA', name: 'Alpha', source: 'test', updated_at: 't' }]);
 
+    const events: { state: string; pushed: number; pending: number }[] = [];
+    const off = a.services.client.on('sync.status', (s) => events.push(s));
     const ra = await a.services.client.call('sync.now', {});
+    off();
     expect(ra).toMatchObject({ pushed: 101, pending: 0 });
+    // The Data view hears about it: a syncing state, then idle with the new counters.
+    expect(events.some((e) => e.state === 'syncing')).toBe(true);
+    expect(events.at(-1)).toMatchObject({ state: 'idle', pushed: 101, pending: 0 });
     const rb = await b.services.client.call('sync.now', {});
     expect(rb.pushed).toBe(100);
     // b pulls a's rows plus its own echo; a then pulls b's.
