@@ -60,11 +60,14 @@ export const arithmetic: Detector = ({ p, report }) => {
       const stateName = assignTarget ? rootIdentifier(assignTarget)?.name : null;
       const writesState = !!stateName && (ctx.state.has(stateName) && !f.locals.has(stateName) || f.storageAliases.has(stateName));
       const operands = [left, right].filter((x): x is Node => !!x);
-      const userInput = operands.some((o) => some(o, (x) => (x.type === 'Identifier' && !!x.name && f.paramDerived.has(x.name)) || isMember(x, 'msg', 'value')));
+      // Caller-chosen: a parameter of an externally callable function (or a local made from one), or msg.value.
+      const isEntryFn = fn.kind !== 'modifier' && fn.kind !== 'constructor' && fn.visibility !== 'internal' && fn.visibility !== 'private';
+      const userInput = operands.some((o) => some(o, (x) => (isEntryFn && x.type === 'Identifier' && !!x.name && f.paramDerived.has(x.name)) || isMember(x, 'msg', 'value')));
+      if (ternaryGuarded(src, parents, n, left, right, sub)) return;
       const counterStep = n.type === 'UnaryOperation' || (right !== undefined && isLiteral(right) && Number(right.number) === 1);
       const timeMath = operands.some((o) => some(o, (x) => (x.type === 'Identifier' && x.name === 'now') || isMember(x, 'block', 'timestamp') || isMember(x, 'block', 'number'))) && operands.some((o) => isConst(o));
       const lengthMinusOne = sub && some(left, (x) => x.type === 'MemberAccess' && x.memberName === 'length') && isLiteral(right);
-      let severity: 'high' | 'medium' | 'low' = writesState ? (userInput ? 'high' : 'medium') : userInput ? 'medium' : 'low';
+      let severity: 'high' | 'medium' | 'low' = writesState ? (userInput ? 'high' : 'low') : userInput ? 'medium' : 'low';
       if (counterStep || timeMath || lengthMinusOne) severity = 'low';
       if (fn.mutability === 'view' || fn.mutability === 'pure' || fn.mutability === 'constant') severity = severity === 'high' ? 'medium' : 'low';
       // In 0.8 code an unchecked block is a deliberate choice: only an unguarded, caller-driven
@@ -93,6 +96,29 @@ export const arithmetic: Detector = ({ p, report }) => {
   }
 };
 
+/** Text without enclosing parentheses: (a-b) and a-b are the same operand. */
+const bare = (t: string): string => {
+  let x = t;
+  while (x.startsWith('(') && x.endsWith(')')) x = x.slice(1, -1);
+  return x;
+};
+
+/** a > b ? a - b : 0 */
+function ternaryGuarded(src: string, parents: Node[], n: Node, left: Node, right: Node | undefined, sub: boolean): boolean {
+  if (!right) return false;
+  const L = bare(textOf(src, left));
+  const R = bare(textOf(src, right));
+  return parents.some((x) => {
+    if (x.type !== 'Conditional' || !x.condition || some(x.condition, (y) => y === n)) return false;
+    const c = x.condition;
+    if (c.type !== 'BinaryOperation' || !['<', '>', '<=', '>='].includes(c.operator ?? '')) return false;
+    const a = bare(textOf(src, c.left));
+    const b = bare(textOf(src, c.right));
+    void sub;
+    return ((a.includes(L) && b.includes(R)) || (a.includes(R) && b.includes(L)));
+  });
+}
+
 function assignmentTargetOf(n: Node, parents: Node[]): Node | null {
   for (let i = parents.length - 1; i >= 0; i--) {
     const p = parents[i];
@@ -112,8 +138,8 @@ function assignmentTargetOf(n: Node, parents: Node[]): Node | null {
 function guarded(p: Project, ctx: ContractInfo, fn: FnInfo, n: Node, left: Node, right: Node | undefined, sub: boolean): boolean {
   const src = p.src(fn);
   const f = p.facts(ctx, fn);
-  const L = textOf(src, left);
-  const R = right ? textOf(src, right) : '';
+  const L = bare(textOf(src, left));
+  const R = right ? bare(textOf(src, right)) : '';
   const start = n.range?.[0] ?? 0;
   const resultVar = resultVariable(fn, n);
   for (const c of f.conditions) {

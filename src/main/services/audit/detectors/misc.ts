@@ -61,7 +61,8 @@ export const blockValues: Detector = ({ p, report }) => {
         // A hash used as a number (uint(keccak256(...)), % n, a "seed") is randomness; as an id or key it is not.
         const hashAt = parents.findIndex((x) => x.type === 'FunctionCall' && HASHES.has(calleeName(x) ?? '') && x.expression?.type === 'Identifier');
         const inHash = hashAt >= 0 && parents.slice(0, hashAt).some((x) => (x.type === 'FunctionCall' && /^u?int\d*$/.test(x.expression?.name ?? '')) || (x.type === 'BinaryOperation' && x.operator === '%') || (x.type === 'VariableDeclarationStatement' && (x.variables ?? []).some((v) => RANDOM_NAME.test(v?.name ?? '')) || (x.type === 'ReturnStatement' && RANDOM_NAME.test(fn.name))));
-        const inMod = parents.some((x) => x.type === 'BinaryOperation' && x.operator === '%');
+        // x % 2**32 truncates; it does not pick an outcome.
+        const inMod = parents.some((x) => x.type === 'BinaryOperation' && x.operator === '%' && !isPowerOfTwoWidth(x.right));
         const blockhash = direct && (isMember(n, 'block', 'blockhash') || (n.type === 'FunctionCall' && calleeName(n) === 'blockhash' && n.expression?.type === 'Identifier'));
         const randomFn = RANDOM_NAME.test(fn.name);
         const namedRandom = parents.some((x) => (x.type === 'VariableDeclarationStatement' && (x.variables ?? []).some((v) => RANDOM_NAME.test(v?.name ?? ''))) || (x.type === 'BinaryOperation' && x.operator === '=' && RANDOM_NAME.test(rootIdentifier(x.left)?.name ?? ''))) || randomFn;
@@ -132,6 +133,21 @@ export const blockValues: Detector = ({ p, report }) => {
     if (fn.node.body) visit(fn.node.body, []);
   }
 };
+
+function isPowerOfTwoWidth(n: Node | undefined): boolean {
+  if (!n) return false;
+  if (n.type === 'TupleExpression' && n.components?.length === 1) return isPowerOfTwoWidth(n.components[0] ?? undefined);
+  if (n.type === 'BinaryOperation' && n.operator === '**' && n.left?.type === 'NumberLiteral' && n.left.number === '2') return true;
+  if (n.type === 'NumberLiteral' || n.type === 'HexNumber') {
+    try {
+      const v = BigInt(String(n.number ?? n.value ?? ''));
+      return v >= 256n && (v & (v - 1n)) === 0n;
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
 
 /** Whether a local flows into a hash, a modulo or blockhash() in this body. */
 function usedAsEntropy(body: Node | null | undefined, name: string): boolean {
