@@ -240,6 +240,24 @@ describe('HTTP sources against local servers speaking their formats', () => {
     expect(st.providers.find((p) => p.provider === 'github')).toMatchObject({ remaining: 0, limit: 60 });
   });
 
+  it('github: statistics still being computed (202) are reported; a full page leaves out its partly covered oldest week', async () => {
+    const now = new Date().toISOString();
+    services.core.store.write('crypto_assets', [{ asset_id: 'DDD', symbol: 'DDD', name: 'Ddd', github_org: 'dddorg', source: 'test', updated_at: now }]);
+    api.on('/gh/users/dddorg/repos', { json: [{ full_name: 'dddorg/x', stargazers_count: 1, forks_count: 0 }] });
+    api.on('/gh/repos/dddorg/x', { json: { full_name: 'dddorg/x', stargazers_count: 1, forks_count: 0 } });
+    api.on('/gh/repos/dddorg/x/stats/commit_activity', { status: 202, json: {} });
+    api.on('/gh/repos/dddorg/x/stats/contributors', { status: 202, json: {} });
+    // 100 PRs, newest first, one a day from 2024-04-30 back to 2024-01-22 (a Monday).
+    const pulls = Array.from({ length: 100 }, (_, i) => ({ number: 100 - i, created_at: new Date(Date.parse('2024-04-30T12:00:00Z') - i * 86_400_000).toISOString(), merged_at: null }));
+    api.on('/gh/repos/dddorg/x/pulls', { json: pulls });
+    api.on('/gh/repos/dddorg/x/issues', { json: [] });
+    const [summary] = await services.client.call('collect.run', { source: 'github', assets: ['DDD'] });
+    expect(summary?.details.pending).toEqual(['dddorg/x: commit activity', 'dddorg/x: contributors']);
+    const weeks = services.core.store.db.prepare(`SELECT week_start, prs_opened FROM github_metrics WHERE repo = 'dddorg/x' AND prs_opened IS NOT NULL ORDER BY week_start`).all() as { week_start: string; prs_opened: number }[];
+    expect(weeks[0]).toEqual({ week_start: '2024-01-29', prs_opened: 7 });
+    expect(weeks.reduce((n, w) => n + w.prs_opened, 0)).toBe(100 - 7);
+  });
+
   it('similarity: TF-IDF offline, embeddings from the inference endpoint when configured (cached)', async () => {
     const [offline] = await services.client.call('collect.run', { source: 'hf' });
     expect(offline?.details.method).toBe('tfidf');
