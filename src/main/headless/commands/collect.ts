@@ -70,6 +70,11 @@ export function registerCollectCommands(program: Command): void {
             ...(opts.address !== undefined ? { addresses: list(opts.address) } : {}),
           };
           if (opts.watch) {
+            // Watched runs collect every tracked token: track the named ones first.
+            for (const address of list(opts.token) ?? []) {
+              const fromBlock = intOption('--from-block', opts.fromBlock);
+              await services.client.call('collect.trackToken', { address, ...(fromBlock !== undefined ? { startBlock: fromBlock } : {}) });
+            }
             const sources: CollectSource[] = source === 'all' ? ['chain', 'explorer', 'market', 'tvl', 'github', 'hf'] : [source];
             const stopBar = withProgress(services, `collect ${source}`);
             const off = services.client.on('collect.status', (s) => {
