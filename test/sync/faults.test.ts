@@ -168,6 +168,28 @@ describe.runIf(pgOk)('sync under faults', () => {
     }
   });
 
+  it('keeps rows of a table the team database lacks local, without blocking the rest', async () => {
+    const a = await createSyncClient({ pgUrl: db.url });
+    try {
+      await a.sync.worker.syncOnce();
+      const store = a.services.core.store;
+      store.db.exec('CREATE TABLE scratch_local (id TEXT NOT NULL PRIMARY KEY, v BIGINT)');
+      // A column only this client has is left out of the push, not fatal.
+      store.db.exec('ALTER TABLE crypto_assets ADD COLUMN local_only_note TEXT');
+      store.write('scratch_local', [{ id: 'x', v: 1 }]);
+      store.write('crypto_assets', [{ asset_id: 'skew', symbol: 'SKW', name: 'Skew', source: 'test', updated_at: 't', local_only_note: 'mine' }]);
+      store.write('financial_metrics', marketRows({ assets: ['after-scratch'], days: 3 }));
+      const r = await a.sync.worker.syncOnce();
+      expect(r).toMatchObject({ pushed: 4, rejected: 1, pending: 0 });
+      expect(a.sync.worker.status().lastError).toMatch(/no table "scratch_local"/);
+      expect((await admin.query(`SELECT name FROM crypto_assets WHERE asset_id = 'skew'`)).rows).toEqual([{ name: 'Skew' }]);
+      expect(await pgCount(admin, 'financial_metrics')).toBeGreaterThanOrEqual(3);
+      expect(Number((await admin.query(`SELECT count(*) AS n FROM financial_metrics WHERE asset_id = 'after-scratch'`)).rows[0].n)).toBe(3);
+    } finally {
+      await a.close();
+    }
+  });
+
   it('isolates a row the team database refuses and pushes the rest', async () => {
     const a = await createSyncClient({ pgUrl: db.url });
     try {

@@ -128,12 +128,19 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
   const upsertSql = new Map<string, string>();
   let connected = false;
 
+  /** Columns of each table on the team database, read at connect (versions may differ). */
+  let serverColumns = new Map<string, Set<string>>();
+
   function upsertStatement(info: TableInfo): string {
     let sql = upsertSql.get(info.name);
     if (sql) return sql;
-    const cols = info.columns.map(quoteIdent).join(', ');
+    // Only columns both sides know: a column added by a newer client stays local until the
+    // team database has it too.
+    const shared = serverColumns.get(info.name);
+    const columns = shared ? info.columns.filter((c) => shared.has(c)) : info.columns;
+    const cols = columns.map(quoteIdent).join(', ');
     const t = quoteIdent(info.name);
-    const nonKey = info.columns.filter((c) => !info.key.includes(c));
+    const nonKey = columns.filter((c) => !info.key.includes(c));
     let conflict: string;
     if (nonKey.length === 0) conflict = 'DO NOTHING';
     else {
@@ -227,10 +234,20 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
     if (to !== null && to > state.num('watermark')) state.set('watermark', to);
   }
 
-  function groupEntries(entries: readonly OutboxEntry[]): { groups: Map<string, Row[]>; rows: number } {
+  /** Outbox seqs already refused for a missing table (a bisected batch sees them again). */
+  const refused = new Set<number>();
+
+  function groupEntries(entries: readonly OutboxEntry[]): { groups: Map<string, Row[]>; rows: number; rejected: number } {
     const groups = new Map<string, Row[]>();
     let rows = 0;
+    const missing: OutboxEntry[] = [];
     for (const e of entries) {
+      if (refused.has(e.seq)) continue;
+      if (serverColumns.size > 0 && !serverColumns.has(e.tbl)) {
+        missing.push(e);
+        refused.add(e.seq);
+        continue;
+      }
       const row = readRow(e.tbl, e.key);
       if (!row) continue; // the row is gone locally (a table rebuilt): nothing left to share
       let list = groups.get(e.tbl);
@@ -238,15 +255,29 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       list.push(row);
       rows++;
     }
-    return { groups, rows };
+    if (missing.length > 0) {
+      // A table the team database does not have (not in the shared ledger): such rows can never
+      // be pushed, so they are recorded as refused instead of blocking the outbox behind them.
+      const message = `the team database has no table "${missing[0]?.tbl}"; ${missing.length} row(s) kept local only`;
+      o.log.warn({ table: missing[0]?.tbl, rows: missing.length }, 'push skipped rows of a table the team database lacks');
+      o.store.transaction(() => {
+        for (const e of missing) {
+          recordReject(db, { direction: 'push', tbl: e.tbl, seq: e.seq, row: readRow(e.tbl, e.key), error: `the team database has no table "${e.tbl}"` });
+          outbox.remove(e.seq);
+        }
+        state.add('rejected', missing.length);
+        state.set('last_error', message);
+      });
+    }
+    return { groups, rows, rejected: missing.length };
   }
 
   /**
    * Pushes entries; on a data error splits the batch until the offending rows are isolated,
    * records them as rejected and pushes the rest. Returns rows pushed and rejected.
    */
-  async function pushEntries(entries: OutboxEntry[], prepared?: { groups: Map<string, Row[]>; rows: number }, whileUpserting?: () => void): Promise<{ pushed: number; rejected: number }> {
-    const { groups, rows } = prepared ?? groupEntries(entries);
+  async function pushEntries(entries: OutboxEntry[], prepared?: { groups: Map<string, Row[]>; rows: number; rejected: number }, whileUpserting?: () => void): Promise<{ pushed: number; rejected: number }> {
+    const { groups, rows, rejected: refusedHere } = prepared ?? groupEntries(entries);
     const lastSeq = entries[entries.length - 1]?.seq ?? 0;
     try {
       const ff = await pushGroups(groups, lastSeq, whileUpserting);
@@ -256,7 +287,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         state.add('pushed', rows);
         state.set('last_push_at', new Date().toISOString());
       });
-      return { pushed: rows, rejected: 0 };
+      return { pushed: rows, rejected: refusedHere };
     } catch (err) {
       if (!isDataError(err)) throw err;
       if (entries.length === 1) {
@@ -287,6 +318,15 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       await withClient(primary.pool, async (c) => {
         // Tables added by migrations after the sync one get their capture triggers here.
         await c.query('SELECT sync_install_triggers()');
+        const cols = await c.query<{ table_name: string; column_name: string }>('SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()');
+        const byTable = new Map<string, Set<string>>();
+        for (const r of cols.rows) {
+          let set = byTable.get(r.table_name);
+          if (!set) byTable.set(r.table_name, (set = new Set()));
+          set.add(r.column_name);
+        }
+        serverColumns = byTable;
+        upsertSql.clear();
         const res = await c.query<{ acked_seq: string }>('SELECT acked_seq FROM sync_clients WHERE client_id = $1', [o.clientId]);
         const acked = Number(res.rows[0]?.acked_seq ?? 0);
         if (acked > 0) {
@@ -361,7 +401,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       let pushed = 0;
       let rejected = 0;
       let lastSeq = 0;
-      const prepare = (after: number): { entries: OutboxEntry[]; groups: Map<string, Row[]>; rows: number } | null => {
+      const prepare = (after: number): { entries: OutboxEntry[]; groups: Map<string, Row[]>; rows: number; rejected: number } | null => {
         const entries = outbox.readAfter(after, batchSize);
         return entries.length === 0 ? null : { entries, ...groupEntries(entries) };
       };
