@@ -64,9 +64,12 @@ describe('ui.overview', () => {
   it('shows the ensemble score and the lowest audit score once they exist', async () => {
     const now = new Date().toISOString();
     services.core.store.write('ml_predictions', [
-      { asset_id: 'UNI', day: '2024-06-29', model_version: 'ensemble-t1', score: 40, confidence: 0.5, prediction: 0.01, contributions: '{"momentum_30d":0.2}', created_at: now },
-      { asset_id: 'UNI', day: '2024-06-30', model_version: 'ensemble-t1', score: 81, confidence: 0.7, prediction: 0.03, contributions: '{"momentum_30d":0.4,"tvl_growth":-0.1}', created_at: now },
-      { asset_id: 'UNI', day: '2024-06-30', model_version: 'ridge-t1', score: 60, confidence: 0.4, prediction: 0.02, contributions: 'not json', created_at: now },
+      // As the model registry stores them: the ensemble under the version, each model under `<version>:<model>`.
+      { asset_id: 'UNI', day: '2024-06-29', model_version: 'mtest-1', score: 40, confidence: 0.5, prediction: 0.01, contributions: '[{"feature":"momentum_30d","value":0.1,"contribution":0.2}]', created_at: now },
+      { asset_id: 'UNI', day: '2024-06-30', model_version: 'mtest-1', score: 81, confidence: 0.7, prediction: 0.03, contributions: '[{"feature":"momentum_30d","value":0.2,"contribution":0.4},{"feature":"tvl_growth","value":null,"contribution":-0.1}]', created_at: now },
+      { asset_id: 'UNI', day: '2024-06-30', model_version: 'mtest-1:ridge', score: null, confidence: null, prediction: 0.02, contributions: 'not json', created_at: now },
+      // An older version with a later-looking score must not win over the newest scores... unless it is the champion.
+      { asset_id: 'UNI', day: '2024-06-20', model_version: 'mold-0', score: 10, confidence: 0.2, prediction: -0.02, contributions: null, created_at: now },
     ]);
     const uniContract = one<{ chain_id: number; address: string }>(`SELECT chain_id, address FROM smart_contracts WHERE protocol LIKE 'Uniswap%' LIMIT 1`);
     services.core.store.write('smart_contracts', [{ ...uniContract, audit_score: 55, audited_at: now, updated_at: now }]);
@@ -77,13 +80,19 @@ describe('ui.overview', () => {
     expect(uni.auditScore).toBe(55);
 
     const models = await services.client.call('ui.models', { assetId: 'UNI' });
-    expect(models.map((m) => m.modelVersion)).toEqual(['ensemble-t1', 'ridge-t1']);
-    expect(models[0]!.contributions).toEqual({ momentum_30d: 0.4, tvl_growth: -0.1 });
-    expect(models[1]!.contributions).toEqual({});
+    expect(models.map((m) => m.modelVersion)).toEqual(['mold-0', 'mtest-1', 'mtest-1:ridge']);
+    expect(models[1]!.contributions).toEqual({ momentum_30d: 0.4, tvl_growth: -0.1 });
+    expect(models[2]).toMatchObject({ score: null, prediction: 0.02, contributions: {} });
 
     const history = await services.client.call('ui.series', { assetId: 'UNI', family: 'score' });
     expect(history.days).toEqual(['2024-06-29', '2024-06-30']);
     expect(history.series[0]!.values).toEqual([40, 81]);
+
+    // The registry's champion is what the overview shows, however old its scores.
+    services.core.store.write('ml_settings', [{ key: 'ab', value: JSON.stringify({ champion: 'mold-0', challenger: 'mtest-1' }), updated_at: now }]);
+    const withChampion = (await services.client.call('ui.overview', {})).rows.find((r) => r.assetId === 'UNI')!;
+    expect([withChampion.score, withChampion.scoreDay]).toEqual([10, '2024-06-20']);
+    services.core.store.write('ml_settings', [{ key: 'ab', value: JSON.stringify({ champion: 'mtest-1', challenger: null }), updated_at: now }]);
   });
 });
 

@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect } from 'react';
 import { AlertCenter } from './components/AlertCenter';
 import { client } from './lib/client';
+import { useLiveInvalidation } from './lib/live';
 import { navigate, useRoute, type Route } from './lib/route';
 import { useTheme } from './lib/theme';
 import { ThemeContext, ThemeSetterContext } from './lib/theme-context';
@@ -33,6 +34,7 @@ export function App() {
   const route = useRoute();
   const [theme, setTheme] = useTheme();
   const info = useQuery({ queryKey: ['system.info'], queryFn: () => client.call('system.info', {}) });
+  useLiveInvalidation();
 
   useEffect(() => {
     // 1-5 switch views, "/" searches the overview, Escape leaves a field; never while typing.

@@ -101,32 +101,44 @@ function recentCommits(store: SqliteStore): Extra['dev'] {
 }
 
 /**
- * The model version whose scores the overview shows: the newest ensemble version when one is
- * named so, else the version with the most recent predictions.
+ * The model version whose scores the overview shows: the champion of the model registry's A/B
+ * setting when there is one, else the version (not a per-model component `<version>:<model>`)
+ * with the most recent scores.
  */
 export function headlineModelVersion(store: SqliteStore): string | null {
+  const hasSettings = store.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ml_settings'`).get() !== undefined;
+  if (hasSettings) {
+    const ab = store.db.prepare(`SELECT value FROM ml_settings WHERE key = 'ab'`).get() as { value: string } | undefined;
+    try {
+      const champion = ab ? (JSON.parse(ab.value) as { champion?: unknown }).champion : null;
+      if (typeof champion === 'string' && store.db.prepare('SELECT 1 FROM ml_predictions WHERE model_version = ? AND score IS NOT NULL LIMIT 1').get(champion)) return champion;
+    } catch {
+      /* an unreadable setting: fall back to the newest scores */
+    }
+  }
   const row = store.db
     .prepare(
-      `SELECT model_version FROM ml_predictions WHERE score IS NOT NULL
-       GROUP BY model_version
-       ORDER BY MAX(CASE WHEN lower(model_version) LIKE '%ensemble%' THEN 1 ELSE 0 END) DESC, MAX(day) DESC, MAX(created_at) DESC
-       LIMIT 1`,
+      `SELECT model_version FROM ml_predictions WHERE score IS NOT NULL AND model_version NOT LIKE '%:%'
+       GROUP BY model_version ORDER BY MAX(day) DESC, MAX(created_at) DESC LIMIT 1`,
     )
     .get() as { model_version: string } | undefined;
   return row?.model_version ?? null;
 }
 
+/**
+ * The headline version's scores on its latest scored day: a score is a percentile within one
+ * day's cross-section, so an asset missing that day shows no score rather than an older one.
+ */
 function latestScores(store: SqliteStore): Extra['scores'] {
   const version = headlineModelVersion(store);
   if (version === null) return new Map();
   const rows = store.db
     .prepare(
-      `SELECT asset_id, day, score, confidence FROM (
-         SELECT asset_id, day, score, confidence, ROW_NUMBER() OVER (PARTITION BY asset_id ORDER BY day DESC) AS rn
-         FROM ml_predictions WHERE model_version = ? AND score IS NOT NULL
-       ) WHERE rn = 1`,
+      `SELECT asset_id, day, score, confidence FROM ml_predictions
+       WHERE model_version = ? AND score IS NOT NULL
+         AND day = (SELECT MAX(day) FROM ml_predictions WHERE model_version = ? AND score IS NOT NULL)`,
     )
-    .all(version) as { asset_id: string; day: string; score: number | null; confidence: number | null }[];
+    .all(version, version) as { asset_id: string; day: string; score: number | null; confidence: number | null }[];
   return new Map(rows.map((r) => [r.asset_id, { score: r.score, confidence: r.confidence, day: r.day }]));
 }
 

@@ -21,6 +21,25 @@ export function bridgeTransport(bridge: DefimonBridge): Transport {
 }
 
 export function httpTransport(baseUrl = '', apiKey?: string): Transport {
+  // One EventSource for every subscriber: browsers allow only ~6 connections per host over
+  // HTTP/1.1, and each open stream holds one, so a stream per listener would starve the API calls.
+  const listeners = new Set<(name: string, payload: unknown) => void>();
+  let source: EventSource | null = null;
+  const open = (): void => {
+    if (source) return;
+    source = new EventSource(`${baseUrl}/api/events`);
+    const handle = (e: MessageEvent<string>): void => {
+      let payload: unknown;
+      try {
+        payload = JSON.parse(e.data);
+      } catch {
+        return; // a malformed event is dropped
+      }
+      for (const l of [...listeners]) l(e.type, payload);
+    };
+    // Named SSE events need a listener per name: one for each of the contract's events.
+    for (const name of eventNames) source.addEventListener(name, handle as EventListener);
+  };
   return {
     async invoke(method, input, signal) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -38,17 +57,15 @@ export function httpTransport(baseUrl = '', apiKey?: string): Transport {
       }
     },
     subscribe(listener) {
-      const source = new EventSource(`${baseUrl}/api/events`);
-      const handle = (e: MessageEvent<string>): void => {
-        try {
-          listener(e.type, JSON.parse(e.data));
-        } catch {
-          /* a malformed event is dropped */
+      listeners.add(listener);
+      open();
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0 && source) {
+          source.close();
+          source = null;
         }
       };
-      // Named SSE events need a listener per name: one for each of the contract's events.
-      for (const name of eventNames) source.addEventListener(name, handle as EventListener);
-      return () => source.close();
     },
   };
 }
