@@ -5,8 +5,10 @@
  */
 import type { Finding, Severity, TokenRisk } from '../../../shared/contract/audit';
 
-const COST: Record<Severity, number> = { high: 20, medium: 8, low: 2, info: 0 };
-const CAP: Record<Severity, number> = { high: 60, medium: 30, low: 8, info: 0 };
+const COST: Record<Severity, number> = { high: 20, medium: 8, low: 1, info: 0 };
+const CAP: Record<Severity, number> = { high: 60, medium: 30, low: 4, info: 0 };
+/** Low findings are notes; together they never cost more than this. */
+const LOW_TOTAL_CAP = 10;
 const RISK_COST: Record<string, number> = {
   is_mintable: 4,
   hidden_owner: 8,
@@ -29,11 +31,17 @@ export function scoreAudit(findings: readonly Finding[], tokenRisk: TokenRisk, o
     m.set(f.severity, list);
     byCat.set(f.category, m);
   }
+  let lowSpent = 0;
   for (const [cat, m] of byCat) {
     for (const sev of ['high', 'medium', 'low'] as const) {
       const list = m.get(sev);
       if (!list || list.length === 0) continue;
-      const points = -Math.min(CAP[sev], COST[sev] * list.length);
+      let points = -Math.min(CAP[sev], COST[sev] * list.length);
+      if (sev === 'low') {
+        points = Math.max(points, -(LOW_TOTAL_CAP - lowSpent));
+        lowSpent -= points;
+        if (points === 0) continue;
+      }
       reasoning.push({ reason: `${list.length} ${sev} ${cat} finding${list.length > 1 ? 's' : ''} (${COST[sev]} each, at most ${CAP[sev]})`, points });
     }
   }

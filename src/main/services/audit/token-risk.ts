@@ -131,7 +131,13 @@ export function assessTokenRisk(p: Project): TokenRisk {
   const ownerFns = found.ownerChange;
   const renounce = ownerFns.some((o) => /renounce/i.test(o.fn.name));
   const risk: TokenRisk = {
-    is_mintable: item(found.mint.length > 0, who(found.mint), fns(found.mint)),
+    // A mint any account can call is backed by a deposit (LP shares, wrapped assets): not an owner power.
+    is_mintable: item(
+      found.mint.some((m) => m.who !== 'anyone'),
+      who(found.mint.filter((m) => m.who !== 'anyone')),
+      fns(found.mint.filter((m) => m.who !== 'anyone')),
+      found.mint.some((m) => m.who === 'anyone') ? `${found.mint.filter((m) => m.who === 'anyone').map((m) => m.fn.name).join(', ')} mint to any caller (against a deposit)` : undefined,
+    ),
     owner_address: item(ownerVar, ownerVar ? 'owner' : null, fns(ownerFns), ownerVar ? `state variable ${ownerVar}; its current value is read from chain when audited by address` : 'no owner variable'),
     owner_change_balance: item(found.balanceEdit.length > 0, who(found.balanceEdit), fns(found.balanceEdit)),
     can_take_back_ownership: item(found.takeBack.length > 0, who(found.takeBack), fns(found.takeBack), renounce ? 'ownership can be renounced' : undefined),
