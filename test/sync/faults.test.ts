@@ -168,6 +168,53 @@ describe.runIf(pgOk)('sync under faults', () => {
     }
   });
 
+  it('resumes an interrupted push of a dataset import where it stopped', async () => {
+    const a = await createSyncClient({ pgUrl: db.url });
+    try {
+      await a.sync.worker.syncOnce();
+      a.sync.worker.configure({ batchSize: 500 });
+      const store = a.services.core.store;
+      // What the importer writes: rows with origin 'import' and the import's record.
+      store.write('financial_metrics', marketRows({ assets: Array.from({ length: 20 }, (_, i) => `imp${i}`), days: 300, start: '2010-01-01' }), { origin: 'import' });
+      store.write('dataset_imports', [{ source: 'test-bundle', fingerprint: 'f1', summary: JSON.stringify({ financialRows: 6000 }), imported_at: new Date().toISOString() }], { origin: 'import' });
+      expect(a.sync.worker.status().pending).toBe(6000);
+      const imported = async (): Promise<number> => Number((await admin.query(`SELECT count(*) AS n FROM financial_metrics WHERE asset_id LIKE 'imp%'`)).rows[0].n);
+
+      // Cut the connection once some chunks have landed; with one attempt allowed, the run fails.
+      const run = a.sync.worker.syncOnce({ maxAttempts: 1 });
+      await waitFor(async () => (await imported()) >= 1000, 'the first chunks of the import');
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'defimon-sync'`, [db.name]);
+      const first = await run.then(
+        () => 'finished',
+        (err: unknown) => (err as { code?: string }).code,
+      );
+      const landed = await imported();
+      if (first === 'finished') expect(landed).toBe(6000); // the kill came too late to interrupt
+      else {
+        expect(first).toBe('UNAVAILABLE');
+        expect(landed).toBeLessThan(6000);
+      }
+      const second = await a.sync.worker.syncOnce();
+      // Resumed from the saved cursor: at most the chunk in flight is sent again.
+      expect(second.pushed).toBeLessThanOrEqual(6000 - landed + 500 + 1);
+      expect(second.pending).toBe(0);
+      expect(await imported()).toBe(6000);
+      expect((await admin.query(`SELECT fingerprint FROM dataset_imports WHERE source = 'test-bundle'`)).rows).toEqual([{ fingerprint: 'f1' }]);
+      // A client that imported the same dataset finds it on the team database and pushes nothing.
+      const b = await createSyncClient({ pgUrl: db.url });
+      try {
+        b.services.core.store.write('dataset_imports', [{ source: 'test-bundle', fingerprint: 'f1', summary: JSON.stringify({ financialRows: 6000 }), imported_at: new Date().toISOString() }], { origin: 'import' });
+        const rb = await b.sync.worker.syncOnce();
+        expect(rb.pushed).toBe(0);
+        expect(b.sync.worker.status().pending).toBe(0);
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await a.close();
+    }
+  });
+
   it('keeps rows of a table the team database lacks local, without blocking the rest', async () => {
     const a = await createSyncClient({ pgUrl: db.url });
     try {
