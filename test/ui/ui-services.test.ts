@@ -216,7 +216,22 @@ describe('user data', () => {
     expect(alerts.find((a) => a.ruleId === crossed.ruleId)!.message).toContain('81');
 
     expect(await services.client.call('ui.alertRuleDelete', { ruleId: quiet.ruleId })).toEqual({ deleted: true });
-    expect((await services.client.call('ui.alertRules', { assetId: 'AAVE' })).map((r) => r.ruleId).sort()).toEqual([fires.ruleId, off.ruleId].sort());
+    // A high-severity finding stored for one of AAVE's registry contracts (protocol 'Aave v3').
+    const audit = await services.client.call('ui.alertRuleSave', { assetId: 'AAVE', kind: 'audit_high', threshold: 5 });
+    expect(audit.threshold).toBeNull();
+    expect((await services.client.call('ui.alerts', {})).some((a) => a.ruleId === audit.ruleId)).toBe(false);
+    const pool = one<{ chain_id: number; address: string }>(`SELECT chain_id, address FROM smart_contracts WHERE protocol = 'Aave v3' ORDER BY address LIMIT 1`);
+    const now = new Date().toISOString();
+    const finding = { ...pool, detector: 'tx-origin', swc: 'SWC-115', category: 'access_control', confidence: 'high', title: 'Authorisation through tx.origin', source_hash: 'h', detector_version: 'v', audited_at: now };
+    services.core.store.write('audit_findings', [
+      { ...finding, finding_key: 'k-high', severity: 'high' },
+      { ...finding, finding_key: 'k-low', severity: 'low', title: 'Floating pragma' },
+    ]);
+    const fired = (await services.client.call('ui.alerts', {})).filter((a) => a.ruleId === audit.ruleId);
+    expect(fired.map((a) => [a.key, a.day])).toEqual([[`${audit.ruleId}:${pool.chain_id}:${pool.address}:k-high`, now.slice(0, 10)]]);
+    expect(fired[0]!.message).toContain('Authorisation through tx.origin');
+    expect((await services.client.call('ui.alertRules', { assetId: 'AAVE' })).map((r) => r.ruleId).sort()).toEqual([fires.ruleId, off.ruleId, audit.ruleId].sort());
+
     const updated = await services.client.call('ui.alertRuleSave', { ruleId: off.ruleId, assetId: 'AAVE', kind: 'price_move', threshold: Math.abs(move) / 3, enabled: true });
     expect(updated.createdAt).toBe(off.createdAt);
     expect((await services.client.call('ui.alerts', {})).some((a) => a.ruleId === off.ruleId)).toBe(true);

@@ -147,7 +147,7 @@ const firstWord = (col: string): string => `lower(substr(${col}, 1, instr(${col}
  * Registry contracts carry a protocol name ('Aave v3', 'QuickSwap v2') rather than an asset id:
  * they belong to the asset whose name starts with the same word ('Aave', 'QuickSwap (QUICK new)').
  */
-const PROTOCOL_MATCH = `c.protocol IS NOT NULL AND ${firstWord('c.protocol')} = ${firstWord('a.name')}`;
+export const PROTOCOL_MATCH = `c.protocol IS NOT NULL AND ${firstWord('c.protocol')} = ${firstWord('a.name')}`;
 
 /** Contracts belong to an asset by `asset_id`, by being its token address, or by its protocol's name. */
 function contractStats(store: SqliteStore): Extra['audits'] {

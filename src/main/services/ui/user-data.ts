@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Alert, AlertKind, AlertRule, Note } from '../../../shared/contract/ui';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
-import { headlineModelVersion, MARKET_SOURCE_RANK, requireAsset } from './overview';
+import { headlineModelVersion, MARKET_SOURCE_RANK, PROTOCOL_MATCH, requireAsset } from './overview';
 
 interface NoteRow {
   note_id: string;
@@ -118,26 +118,23 @@ export function createUserData(core: Core) {
   }
 
   /**
-   * High-severity findings of the asset's contracts, read from the audit domain's findings table
-   * when this build has one (it is created by the audit migrations).
+   * High-severity findings stored by the audit domain for the asset's contracts: its token, and
+   * contracts registered to it by asset id or by its protocol's name (as the overview counts them).
    */
   function highFindings(assetId: string): { key: string; title: string; at: string | null }[] {
-    const cols = store.db.prepare(`SELECT name FROM pragma_table_info('audit_findings')`).all() as { name: string }[];
-    const names = new Set(cols.map((c) => c.name));
-    if (!names.has('severity') || !names.has('address')) return [];
     const asset = requireAsset(store, assetId);
-    const idCol = ['finding_id', 'id', 'detector'].find((c) => names.has(c)) ?? 'severity';
-    const titleCol = ['title', 'detector', 'message'].find((c) => names.has(c)) ?? 'severity';
-    const atCol = ['created_at', 'audited_at', 'found_at'].find((c) => names.has(c));
     const rows = store.db
       .prepare(
-        `SELECT f.address, f."${idCol}" AS fid, f."${titleCol}" AS title${atCol ? `, f."${atCol}" AS at` : ', NULL AS at'}
-         FROM audit_findings f
-         WHERE lower(f.severity) IN ('high', 'critical')
-           AND (f.address = ? OR f.address IN (SELECT address FROM smart_contracts WHERE asset_id = ?))`,
+        `SELECT f.chain_id, f.address, f.finding_key, f.title, f.audited_at FROM audit_findings f
+         WHERE f.severity IN ('high', 'critical')
+           AND ((f.chain_id = ? AND f.address = ?)
+             OR EXISTS (SELECT 1 FROM smart_contracts c, (SELECT ? AS name, ? AS id) a
+                        WHERE c.chain_id = f.chain_id AND c.address = f.address
+                          AND (c.asset_id = a.id OR (c.asset_id IS NULL AND ${PROTOCOL_MATCH}))))
+         ORDER BY f.audited_at, f.address, f.finding_key`,
       )
-      .all(asset.address ?? '', assetId) as { address: string; fid: unknown; title: unknown; at: string | null }[];
-    return rows.map((r) => ({ key: `${r.address}:${String(r.fid)}`, title: String(r.title), at: r.at }));
+      .all(asset.chain_id ?? -1, asset.address ?? '', asset.name, assetId) as { chain_id: number; address: string; finding_key: string; title: string; audited_at: string | null }[];
+    return rows.map((r) => ({ key: `${r.chain_id}:${r.address}:${r.finding_key}`, title: r.title, at: r.audited_at }));
   }
 
   function alerts(): Alert[] {
