@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import type { ProviderStatus, QualityFlag, SourceStatus } from '../../../shared/contract/collect';
+import { CsvButton } from '../components/CsvButton';
 import { DataTable, type Column } from '../components/DataTable';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { ProgressBar, TaskList } from '../components/Tasks';
@@ -73,6 +74,12 @@ function Collectors() {
             Cancel all
           </button>
         )}
+        <span className="spacer" />
+        <CsvButton
+          name="defimon-collectors"
+          header={['collector', 'running', 'done', 'total', 'last success', 'last items', 'last duration ms', 'last error code', 'last error', 'last error at']}
+          rows={() => data.sources.map((s) => [s.source, s.running, s.done, s.total, s.lastSuccessAt, s.lastItems, s.lastDurationMs, s.lastError?.code, s.lastError?.message, s.lastErrorAt])}
+        />
       </div>
       {run.isError && <ErrorState what="the collection" error={run.error} />}
       <table className="plain" data-testid="collectors">
@@ -248,9 +255,12 @@ export function DataView() {
             </tbody>
           </table>
         )}
-        <button type="button" onClick={() => void doctor.refetch()}>
-          Check again
-        </button>
+        <div className="toolbar">
+          <button type="button" onClick={() => void doctor.refetch()}>
+            Check again
+          </button>
+          <CsvButton name="defimon-service-checks" header={['service', 'ok', 'configured', 'message', 'latency ms']} rows={() => (doctor.data?.checks ?? []).map((c) => [c.name, c.ok, c.configured, c.message, c.latencyMs])} />
+        </div>
       </section>
     </div>
   );

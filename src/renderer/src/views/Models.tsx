@@ -7,6 +7,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import type { ModelDetail, ModelSummary, ValidationMetrics } from '../../../shared/contract/ml';
 import { Chart } from '../components/Chart';
+import { CsvButton } from '../components/CsvButton';
 import { DataTable, type Column } from '../components/DataTable';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { TaskList } from '../components/Tasks';
@@ -80,7 +81,10 @@ function VersionDetail({ version }: { version: string }) {
           {d.importance.ensemble.length ? <Chart option={contributionsOption(importance, theme === 'dark', 15)} testId="chart-importance" filename={`${version}-importance`} summary={importance} height={300} /> : <Empty>No importance recorded.</Empty>}
         </section>
         <section className="panel">
-          <h3>Calibration (realised skill by confidence)</h3>
+          <h3>
+            Calibration (realised skill by confidence){' '}
+            <CsvButton name={`${version}-calibration`} header={['bucket', 'min confidence', 'max confidence', 'rows', 'mean IC', 'quintile spread', 'hit rate']} rows={() => d.reliability.map((r) => [r.bucket, r.minConfidence, r.maxConfidence, r.rows, r.meanIc, r.quintileSpread, r.hitRate])} />
+          </h3>
           <table className="plain small">
             <thead>
               <tr>
@@ -143,7 +147,8 @@ function AbPanel({ versions }: { versions: readonly ModelSummary[] }) {
   return (
     <div data-testid="ab">
       <p>
-        Champion <strong className="mono">{data.champion ?? '—'}</strong> · challenger <strong className="mono">{data.challenger ?? '—'}</strong>
+        Champion <strong className="mono">{data.champion ?? '—'}</strong> · challenger <strong className="mono">{data.challenger ?? '—'}</strong>{' '}
+        <CsvButton name="defimon-ab" header={['version', 'role', 'validation IC', 'realised days', 'realised mean IC', 'realised spread']} rows={() => data.versions.map((v) => [v.version, v.role, v.validationIc, v.realised.days, v.realised.meanIc, v.realised.meanSpread])} />
       </p>
       <table className="plain small">
         <thead>
