@@ -21,7 +21,7 @@ describe('audit score', () => {
   });
 
   it('caps notes so many low findings stay cheaper than one high', () => {
-    const manyLows = Array.from({ length: 200 }, (_, i) => finding('low', (['arithmetic', 'time_manipulation', 'reentrancy', 'other', 'front_running'] as const)[i % 5]));
+    const manyLows = Array.from({ length: 200 }, (_, i) => finding('low', (['arithmetic', 'time_manipulation', 'reentrancy', 'other', 'front_running'] as const)[i % 5] as Finding['category']));
     const lows = scoreAudit(manyLows, {}, { sourceVerified: true });
     expect(lows.score).toBeGreaterThanOrEqual(90);
     expect(lows.score).toBeGreaterThan(scoreAudit([finding('high', 'access_control')], {}, { sourceVerified: true }).score);

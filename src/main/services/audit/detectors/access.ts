@@ -163,6 +163,45 @@ function hasInitGuard(p: Parameters<Detector>[0]['p'], ctx: ContractInfo, entry:
   return f.conditions.some((c) => c.gate && some(c.expr, (n) => n.type === 'Identifier' && !!n.name && ctx.state.has(n.name) && (written.has(n.name) || /initiali[sz]ed|init/i.test(n.name))));
 }
 
+/** SWC-105: ether sent to whoever calls, with nothing that limits who or how much. */
+export const unprotectedEtherWithdrawal: Detector = ({ p, report }) => {
+  for (const ctx of p.contracts) {
+    if (!ctx.isLeaf || ctx.kind !== 'contract') continue;
+    for (const entry of p.entries(ctx)) {
+      if (p.guardsOf(ctx, entry).length > 0) continue;
+      const effects = orderedEffects(p, ctx, entry);
+      const written = new Set(effects.flatMap((e) => (e.effect.kind === 'write' ? [e.effect.name] : [])));
+      const f = p.facts(ctx, entry);
+      for (const call of f.extCalls) {
+        if (!call.withValue || call.targetKind !== 'sender' || (call.kind !== 'transfer' && call.kind !== 'send' && call.kind !== 'call')) continue;
+        const amount = call.kind === 'call' ? null : args(call.node)[0];
+        if (!amount) continue;
+        const fixedOrAll = amount.type === 'NumberLiteral' || some(amount, (n) => n.type === 'MemberAccess' && n.memberName === 'balance' && (n.expression?.name === 'this' || (n.expression?.type === 'FunctionCall' && args(n.expression)[0]?.name === 'this')));
+        const ownBalance = amount.type === 'IndexAccess' && isMsgSender(amount.index) && !!rootIdentifier(amount)?.name;
+        const undeducted = ownBalance && !written.has(rootIdentifier(amount)?.name ?? '');
+        const gated = f.conditions.some((c) => c.gate);
+        if (!(fixedOrAll && !gated) && !undeducted) continue;
+        report({
+          detector: 'unprotected-ether-withdrawal',
+          swc: 'SWC-105',
+          category: 'access_control',
+          severity: undeducted ? 'medium' : 'high',
+          confidence: 'medium',
+          at: call.node,
+          file: entry.contract.file.path,
+          contract: entry.contract,
+          fn: entry,
+          title: undeducted ? 'Refund without deducting the balance' : 'Anyone can withdraw ether',
+          description: undeducted
+            ? `${fnLabel(entry)} pays the caller's recorded balance but never reduces it, so it can be claimed again and again.`
+            : `${fnLabel(entry)} sends ${textOf(p.src(entry), amount)} to any caller without a condition.`,
+          recommendation: undeducted ? 'Zero the balance before paying.' : 'Restrict who can withdraw and how much.',
+        });
+      }
+    }
+  }
+};
+
 /** SWC-100: functions without a visibility specifier in old compilers default to public. */
 export const defaultVisibility: Detector = ({ p, report }) => {
   for (const c of p.contracts) {

@@ -1,5 +1,5 @@
 /** The detector set, in report order. Bump DETECTOR_VERSION whenever a detector changes so stored audits are redone. */
-import { arrayLengthWrite, defaultVisibility, shortAddress, txOrigin, unprotectedSelfdestruct, unprotectedStateChange } from './access';
+import { arrayLengthWrite, defaultVisibility, shortAddress, txOrigin, unprotectedEtherWithdrawal, unprotectedSelfdestruct, unprotectedStateChange } from './access';
 import { arithmetic } from './arithmetic';
 import { delegatecall, denialOfService, reentrancy, uncheckedCalls } from './calls';
 import { blockValues, codeQuality, frontRunning } from './misc';
@@ -14,6 +14,7 @@ export const detectors: readonly Detector[] = [
   txOrigin,
   unprotectedSelfdestruct,
   unprotectedStateChange,
+  unprotectedEtherWithdrawal,
   defaultVisibility,
   arrayLengthWrite,
   arithmetic,

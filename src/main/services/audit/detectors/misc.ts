@@ -34,6 +34,22 @@ export const blockValues: Detector = ({ p, report }) => {
         description: `State variable ${v.name} is initialised from block data that miners and every observer know in advance.`,
         recommendation: 'Use a verifiable randomness source (VRF) or commit-reveal.',
       });
+      if (some(v.node.expression, isTimestamp)) {
+        report({
+          detector: 'timestamp-dependence',
+          swc: 'SWC-116',
+          category: 'time_manipulation',
+          severity: 'low',
+          confidence: 'medium',
+          at: v.node,
+          file: c.file.path,
+          contract: c,
+          fn: null,
+          title: `${v.name} starts from the deployment block's timestamp`,
+          description: 'The block producer chooses the timestamp within a small window.',
+          recommendation: 'Acceptable for coarse times; do not derive outcomes from it.',
+        });
+      }
     }
   }
   for (const { ctx, fn } of unitsOf(p)) {
@@ -232,9 +248,10 @@ export const frontRunning: Detector = ({ p, report }) => {
           recommendation: 'Fix the amount per round, or let callers state the amount they expect.',
         });
       }
-      // Solutions compared in the clear: hash(solution) == stored answer, then a payout.
+      // Solutions compared in the clear: hash(solution) == answer, then a payout or the caller recorded as winner.
       const pays = f.extCalls.some((c) => c.withValue);
-      if (pays) {
+      const namesWinner = f.effects.some((e) => e.kind === 'write' && e.node.type === 'BinaryOperation' && e.node.operator === '=' && isMember(e.node.right, 'msg', 'sender'));
+      if (pays || namesWinner) {
         for (const c of f.conditions) {
           // A hash that binds the sender (commit-reveal) cannot be copied by someone else.
           const hashOfParam = some(c.expr, (n) => n.type === 'FunctionCall' && HASHES.has(calleeName(n) ?? '') && args(n).some((a) => some(a, (x) => x.type === 'Identifier' && !!x.name && entry.params.has(x.name))) && !some(n, (x) => isMember(x, 'msg', 'sender')));
