@@ -379,6 +379,13 @@ describe('models', () => {
     expect(ens.last).toEqual([detail.icSeries.ensemble.at(-1)!.day, detail.icSeries.ensemble.at(-1)!.ic]);
     await page.getByTestId('ab').waitFor();
     await shot('models');
+    await page.getByLabel('Retrain interval in hours').fill('24');
+    await page.getByRole('button', { name: 'Set schedule' }).click();
+    await page.getByText('Schedule: every 24 h').waitFor();
+    expect((await app.services.client.call('ml.schedule', {})).intervalHours).toBe(24);
+    await page.getByLabel('Retrain interval in hours').fill('');
+    await page.getByRole('button', { name: 'Set schedule' }).click();
+    await page.getByText('Schedule: on demand only').waitFor();
 
     // The overview now ranks by score; the histogram counts every scored asset.
     await page.goto(`${app.url}/#/overview`);

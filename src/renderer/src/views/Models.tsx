@@ -230,6 +230,8 @@ export function ModelsView() {
       await qc.invalidateQueries({ queryKey: ['ui.overview'] });
     },
   });
+  // Empty means on demand only (null).
+  const setSchedule = useMutation({ mutationFn: (intervalHours: number | null) => client.call('ml.schedule', { intervalHours }), onSuccess: (r) => qc.setQueryData(['ml.schedule'], r) });
   useEffect(() => client.on('ml.trained', () => void qc.invalidateQueries({ queryKey: ['ml.models'] })), [qc]);
   const list = models.data ?? [];
   const current = selected ?? list[0]?.version ?? null;
@@ -259,7 +261,25 @@ export function ModelsView() {
               {schedule.data.nextDueAt ? ` · next ${formatUtc(schedule.data.nextDueAt)}` : ''}
             </span>
           )}
+          <span className="spacer" />
+          <form
+            className="toolbar"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const text = String(new FormData(e.currentTarget).get('interval') ?? '').trim();
+              setSchedule.mutate(text === '' ? null : Number(text));
+            }}
+          >
+            <label>
+              Retrain every{' '}
+              <input name="interval" aria-label="Retrain interval in hours" size={5} inputMode="numeric" placeholder="hours" defaultValue={schedule.data?.intervalHours ?? ''} key={schedule.data?.intervalHours ?? 'none'} /> h
+            </label>
+            <button type="submit" disabled={setSchedule.isPending}>
+              Set schedule
+            </button>
+          </form>
         </div>
+        {setSchedule.isError && <ErrorState what="the schedule" error={setSchedule.error} />}
         <TaskList kinds={['ml.train', 'ml.score']} />
         {train.isError && (train.error as { code?: string }).code !== 'CANCELLED' && <ErrorState what="the training" error={train.error} />}
         {train.isError && (train.error as { code?: string }).code === 'CANCELLED' && <p className="muted">Training cancelled.</p>}
