@@ -409,5 +409,5 @@ describe('models', () => {
     await page.getByTestId('models-table').scrollIntoViewIfNeeded();
     await shot('asset-detail-scored');
     expect(pageErrors).toEqual([]);
-  });
+  }, 240_000); // training runs off the main thread and shares the CPUs with the rest of the suite
 });
