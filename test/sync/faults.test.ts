@@ -79,7 +79,7 @@ describe.runIf(pgOk)('sync under faults', () => {
       expect(count(b, 'financial_metrics')).toBe(10_000);
       expect(sqliteContent(b.services, 'financial_metrics', 'asset_id, day')).toEqual(sqliteContent(a.services, 'financial_metrics', 'asset_id, day'));
       // Change log: each row at most once per push that changed it; no batch was half-applied.
-      const perKey = await admin.query(`SELECT max(n) AS m FROM (SELECT count(*) AS n FROM sync_changes, json_array_elements(rows_json) e WHERE tbl = 'financial_metrics' GROUP BY e->>'asset_id', e->>'day') x`);
+      const perKey = await admin.query(`SELECT max(n) AS m FROM (SELECT count(*) AS n FROM sync_changes, json_array_elements(rows_json::json) e WHERE tbl = 'financial_metrics' GROUP BY e->>'asset_id', e->>'day') x`);
       expect(Number(perKey.rows[0].m)).toBe(1);
     } finally {
       await a.close();
@@ -145,19 +145,20 @@ describe.runIf(pgOk)('sync under faults', () => {
       // a row with a key column missing; then a good row after them.
       await admin.query(`INSERT INTO financial_metrics (asset_id, day, source, close, updated_at) VALUES ('bad', 'yesterday', 'hand', 1, 'x')`);
       await admin.query(`INSERT INTO sync_changes (tbl, row_data) VALUES ('no_such_table', '{"a":1}'), ('financial_metrics', '{"asset_id":"nokey","source":"hand","updated_at":"x"}'), ('financial_metrics', '"just a string"')`);
+      await admin.query(`INSERT INTO sync_changes (tbl, row_count, rows_json) VALUES ('financial_metrics', 2, '[{"asset_id": "trunc')`);
       await admin.query(`INSERT INTO financial_metrics (asset_id, day, source, close, updated_at) VALUES ('good', '2024-02-02', 'hand', 2, 'x')`);
 
       const r = await a.sync.worker.syncOnce();
-      expect(r.rejected).toBe(4);
+      expect(r.rejected).toBe(5);
       expect(r.pulled).toBe(1);
       const s = a.sync.worker.status();
-      expect(s.lastError).toMatch(/rejected 4 malformed row\(s\).*financial_metrics change \d+: day: "yesterday" is not a YYYY-MM-DD day/);
+      expect(s.lastError).toMatch(/rejected 5 malformed row\(s\).*financial_metrics change \d+: day: "yesterday" is not a YYYY-MM-DD day/);
       expect(s.pulled).toBe(pulledBefore + 1);
       expect(a.services.core.store.db.prepare(`SELECT asset_id FROM financial_metrics WHERE source = 'hand'`).all()).toEqual([{ asset_id: 'good' }]);
 
       const rejects = await a.services.client.call('sync.rejects', {});
       expect(rejects.map((x) => x.error)).toEqual(
-        expect.arrayContaining([expect.stringMatching(/not a YYYY-MM-DD day/), expect.stringMatching(/"no_such_table" is not known/), expect.stringMatching(/day is missing/), expect.stringMatching(/not an object/)]),
+        expect.arrayContaining([expect.stringMatching(/not a YYYY-MM-DD day/), expect.stringMatching(/"no_such_table" is not known/), expect.stringMatching(/day is missing/), expect.stringMatching(/not an object/), expect.stringMatching(/not valid JSON/)]),
       );
       // Not poisoned: the watermark moved past them, and later rows still arrive.
       await admin.query(`INSERT INTO financial_metrics (asset_id, day, source, close, updated_at) VALUES ('later', '2024-02-03', 'hand', 3, 'x')`);

@@ -192,7 +192,7 @@ describe.runIf(pgOk)('Redis stopped and started while two clients sync', () => {
 
     expect(Number((await admin.query('SELECT count(*) AS n FROM financial_metrics')).rows[0].n)).toBe(300);
     expect(sqliteContent(b.services, 'financial_metrics', 'asset_id, day')).toEqual(sqliteContent(a.services, 'financial_metrics', 'asset_id, day'));
-    const dup = await admin.query(`SELECT 1 FROM sync_changes, json_array_elements(rows_json) e GROUP BY e->>'asset_id', e->>'day' HAVING count(*) > 1`);
+    const dup = await admin.query(`SELECT 1 FROM sync_changes, json_array_elements(rows_json::json) e GROUP BY e->>'asset_id', e->>'day' HAVING count(*) > 1`);
     expect(dup.rowCount).toBe(0);
   });
 });

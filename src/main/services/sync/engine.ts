@@ -207,7 +207,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
           first = false;
           // Nothing inserted or changed (a re-push of identical rows): nothing for others to pull.
           if (((await upsert).rowCount ?? 0) === 0) continue;
-          const ins = await c.query<{ seq: string }>('INSERT INTO sync_changes (tbl, origin, row_count, rows_json) VALUES ($1, $2, $3, $4::json) RETURNING seq', [tbl, o.clientId, rows.length, json]);
+          const ins = await c.query<{ seq: string }>('INSERT INTO sync_changes (tbl, origin, row_count, rows_json) VALUES ($1, $2, $3, $4) RETURNING seq', [tbl, o.clientId, rows.length, json]);
           lastEntry = Number(ins.rows[0]?.seq);
         }
         if (lastSeq > 0) {
@@ -479,11 +479,18 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       }
       let rows: unknown[];
       if (ch.rows_json !== null && ch.rows_json !== undefined) {
-        if (!Array.isArray(ch.rows_json)) {
-          rejects.push({ seq, tbl: ch.tbl, row: ch.rows_json, error: 'a batch change must hold an array of rows' });
+        let batch: unknown;
+        try {
+          batch = typeof ch.rows_json === 'string' ? JSON.parse(ch.rows_json) : ch.rows_json;
+        } catch (err) {
+          rejects.push({ seq, tbl: ch.tbl, row: String(ch.rows_json).slice(0, 200), error: `a batch change is not valid JSON: ${(err as Error).message}` });
           continue;
         }
-        rows = ch.rows_json;
+        if (!Array.isArray(batch)) {
+          rejects.push({ seq, tbl: ch.tbl, row: batch, error: 'a batch change must hold an array of rows' });
+          continue;
+        }
+        rows = batch;
       } else rows = [ch.row_data];
       const info = o.store.table(ch.tbl);
       let perTable = latest.get(ch.tbl);

@@ -8,11 +8,12 @@ import { m0001Core } from './0001_core';
 import { m0100Collect } from './0100_collect';
 import { m0400Sync } from './0400_sync';
 import { m0401SyncBatches } from './0401_sync_batches';
+import { m0402SyncBatchText } from './0402_sync_batch_text';
 import { m0500UiUserData } from './0500_ui_user_data';
 import { m0200MlRegistry } from './0200_ml_registry';
 import { m0300Audit } from './0300_audit';
 import type { Migration } from './types';
 
-export const migrations: readonly Migration[] = [m0001Core, m0100Collect, m0400Sync, m0401SyncBatches, m0500UiUserData, m0200MlRegistry, m0300Audit];
+export const migrations: readonly Migration[] = [m0001Core, m0100Collect, m0400Sync, m0401SyncBatches, m0402SyncBatchText, m0500UiUserData, m0200MlRegistry, m0300Audit];
 
 export type { Dialect, Migration } from './types';
