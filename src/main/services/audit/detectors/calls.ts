@@ -24,7 +24,9 @@ export const reentrancy: Detector = ({ p, report }) => {
         if (effect.kind === 'read') readsBefore.add(effect.name);
         if (effect.kind !== 'ext') continue;
         const call = effect.call;
-        if (call.readOnly || call.kind === 'send' || call.kind === 'transfer' || call.kind === 'staticcall' || call.kind === 'delegatecall' || call.kind === 'callcode') continue;
+        if (call.readOnly || call.kind === 'staticcall' || call.kind === 'delegatecall' || call.kind === 'callcode') continue;
+        // send/transfer forward only the 2300-gas stipend: effects after them are a weaker form.
+        const stipend = call.kind === 'send' || call.kind === 'transfer';
         if (call.targetKind === 'self') continue;
         if (internalGuarded(p, ctx, fn)) continue;
         const writes: { name: string; node: Node; fn: FnInfo }[] = [];
@@ -41,6 +43,10 @@ export const reentrancy: Detector = ({ p, report }) => {
         // Executors (target and calldata both chosen by the caller, e.g. governance execute) call out by design.
         const executor = call.kind === 'call' && args(call.node).some((a) => a.type !== 'StringLiteral' && some(a, (n) => n.type === 'Identifier' && !!n.name && p.facts(ctx, fn).paramDerived.has(n.name)));
         if (entryGuarded || executor) severity = 'low';
+        if (stipend) {
+          if (!readThenWritten) continue;
+          severity = 'low';
+        }
         const sameFile = writes.filter((w) => w.fn.contract.file === fn.contract.file);
         const last = sameFile.length > 0 ? Math.max(...sameFile.map((w) => endLine(w.node))) : endLine(call.node);
         const names = [...new Set(writes.map((w) => w.name))].slice(0, 4).join(', ');
@@ -94,7 +100,7 @@ export const reentrancy: Detector = ({ p, report }) => {
           file: fn.contract.file.path,
           contract: fn.contract,
           fn,
-          title: call.kind === 'call' ? 'Reentrancy: state written after a low-level call' : `Reentrancy: state written after an external call to ${call.method ?? 'another contract'}`,
+          title: stipend ? `State written after ${call.kind} (relies on the 2300-gas stipend)` : call.kind === 'call' ? 'Reentrancy: state written after a low-level call' : `Reentrancy: state written after an external call to ${call.method ?? 'another contract'}`,
           description: `${fnLabel(fn)} calls ${textOf(p.src(fn), call.target) || 'an external address'}${isPayingCall(call) ? ' sending ether with all remaining gas' : ''} and afterwards writes ${names}. The callee can re-enter ${fnLabel(entry)} before that state is updated.`,
           recommendation: 'Apply checks-effects-interactions (update state before the call) or guard the function with a reentrancy lock.',
         });
