@@ -140,5 +140,8 @@ describe('audit CLI and audit.source', () => {
     expect((services.core.store.db.prepare('SELECT count(*) AS n FROM audit_findings').get() as { n: number }).n).toBe(0);
     await expect(services.client.call('audit.source', {} as never)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(services.client.call('audit.source', { path: path.join(tmp.dir, 'absent') })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // A web client cannot make the server read its own disk.
+    const viaHttp = await services.call('audit.source', { path: path.join(FIXTURES, 'dos') }, { origin: 'http' });
+    expect(viaHttp).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
   });
 });

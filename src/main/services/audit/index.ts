@@ -140,6 +140,8 @@ export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain
           let inputs: SourceInput[];
           let label: string | null = null;
           if (input.path) {
+            // Over HTTP the path would be the server's disk: web clients send file contents instead.
+            if (ctx.origin === 'http') throw new AppError('FORBIDDEN', 'audit.source over HTTP takes files, not a server path');
             inputs = readSourcePath(input.path).files;
             label = path.basename(input.path);
           } else inputs = input.files ?? [];
