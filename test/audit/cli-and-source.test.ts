@@ -55,6 +55,14 @@ describe('parsing', () => {
     expect(a.findings.filter((f) => f.detector === 'unprotected-owner-change')).toEqual([]);
   });
 
+  it('parses pre-0.4 forms the grammar dropped, keeping line numbers', () => {
+    const src = 'contract Ancient {\n  address owner;\n  modifier noEther() { if (msg.value > 0) throw; _ }\n  modifier onlyOwner() { if (msg.sender != owner) throw; _}\n  function size(address a) constant returns (uint len) {\n    assembly { len: = extcodesize(a) }\n  }\n  function kill() noEther { suicide(owner); }\n}\n';
+    const a = analyzeSources([{ path: 'Ancient.sol', content: src }]);
+    expect(a.errors).toEqual([]);
+    const sd = a.findings.find((f) => f.detector === 'unprotected-selfdestruct');
+    expect(sd).toMatchObject({ line: 8, severity: 'high' });
+  });
+
   it('reads pragma ranges', () => {
     const v = (p: string) => parseSources([{ path: 'a.sol', content: `pragma solidity ${p};\ncontract A {}` }]).files[0]!.version;
     expect(arithmeticMode(v('>=0.6.0 <0.8.0'))).toBe('unchecked');

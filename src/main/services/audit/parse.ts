@@ -207,6 +207,15 @@ function parseOne(content: string): { ast: SourceUnit | null; issues: SyntaxIssu
   try {
     return { ast: parse(content, STRICT) as SourceUnit, issues: [], failure: null };
   } catch (strictErr) {
+    // Pre-0.4 forms the grammar no longer accepts, rewritten only when parsing failed.
+    const legacy = legacyFixups(content);
+    if (legacy !== content) {
+      try {
+        return { ast: parse(legacy, STRICT) as SourceUnit, issues: [], failure: null };
+      } catch {
+        /* report the original error below */
+      }
+    }
     const issues = ((strictErr as { errors?: SyntaxIssue[] }).errors ?? []).filter((e) => typeof e.line === 'number');
     try {
       const ast = parse(content, TOLERANT) as SourceUnit & { errors?: SyntaxIssue[] };
@@ -216,6 +225,15 @@ function parseOne(content: string): { ast: SourceUnit | null; issues: SyntaxIssu
       return { ast: null, issues, failure: (strictErr as Error).message };
     }
   }
+}
+
+/**
+ * Very old syntax, kept on the same lines: a modifier placeholder without its semicolon
+ * (`_ }`; with no space before the brace the line gains one column) and the assembly assignment
+ * written `x: = y`.
+ */
+export function legacyFixups(content: string): string {
+  return content.replace(/(^|[\s{;])_(\s*)(?=\})/g, (_m: string, pre: string, ws: string) => `${pre}_;${ws.slice(1)}`).replace(/:(\s+)=(?!=)/g, (_m: string, ws: string) => `:=${ws}`);
 }
 
 type V = [number, number, number];
