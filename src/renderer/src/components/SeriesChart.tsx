@@ -39,8 +39,8 @@ export function SeriesChart({
   const shown = useMemo(() => (q.data ? q.data.series.filter((s) => !keys || keys.includes(s.key)) : []), [q.data, keys]);
   const hasValues = shown.some((s) => s.values.some((v) => v !== null));
   const option = useMemo(
-    () => (q.data ? timeSeriesOption(q.data, { ...(keys ? { keys } : {}), ...(bars ? { bars } : {}), log, dark: theme === 'dark' }) : null),
-    [q.data, keys, bars, log, theme],
+    () => (q.data ? timeSeriesOption(q.data, { ...(keys ? { keys } : {}), ...(bars ? { bars } : {}), log, dark: theme === 'dark', from, to }) : null),
+    [q.data, keys, bars, log, theme, from, to],
   );
   const summary = useMemo(() => (q.data ? { total: q.data.total, downsampled: q.data.downsampled, series: summarizeSeries(q.data.days, shown) } : undefined), [q.data, shown]);
 

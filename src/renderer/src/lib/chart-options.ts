@@ -42,7 +42,7 @@ export function forLogAxis(values: readonly (number | null)[]): (number | null)[
 
 export function timeSeriesOption(
   result: Pick<SeriesResult, 'days' | 'series'>,
-  opts: { keys?: readonly string[]; log?: boolean; bars?: readonly string[]; dark?: boolean } = {},
+  opts: { keys?: readonly string[]; log?: boolean; bars?: readonly string[]; dark?: boolean; from?: string | undefined; to?: string | undefined } = {},
 ): EChartsCoreOption {
   const shown = result.series.filter((s) => !opts.keys || opts.keys.includes(s.key));
   const units = [...new Set(shown.map((s) => s.unit))];
@@ -57,7 +57,8 @@ export function timeSeriesOption(
       trigger: 'axis',
       axisPointer: { type: 'cross' },
     },
-    xAxis: { type: 'time', axisLabel: { color: axisColor } },
+    // The selected range bounds the axis, so charts of one asset line up even where data stops early.
+    xAxis: { type: 'time', axisLabel: { color: axisColor }, ...(opts.from ? { min: opts.from } : {}), ...(opts.to ? { max: opts.to } : {}) },
     yAxis: units.map((u, i) => ({
       type: opts.log ? 'log' : 'value',
       scale: true,

@@ -79,7 +79,9 @@ describe('chart options from data', () => {
       ['2024-01-04', null],
     ]);
     expect(forLogAxis([-1, 0, 1, null])).toEqual([null, null, 1, null]);
-    const linear = timeSeriesOption(series, { keys: ['volume'] }) as { yAxis: { type: string }[]; series: { data: unknown[] }[] };
+    const linear = timeSeriesOption(series, { keys: ['volume'], from: '2023-12-01', to: '2024-01-31' }) as { xAxis: { min: string; max: string }; yAxis: { type: string }[]; series: { data: unknown[] }[] };
+    expect([linear.xAxis.min, linear.xAxis.max]).toEqual(['2023-12-01', '2024-01-31']);
+    expect(opt).not.toHaveProperty('xAxis.min');
     expect(linear.yAxis.map((a) => a.type)).toEqual(['value']);
     expect(linear.series[0]!.data[1]).toEqual(['2024-01-02', 0]);
   });
