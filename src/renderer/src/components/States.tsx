@@ -1,4 +1,4 @@
-/** Loading, empty, error and "not in this build" states, each saying what to do next. */
+/** Loading, empty and error states, each saying what to do next. */
 import type { ReactNode } from 'react';
 
 export function Loading({ what }: { what: string }) {
@@ -48,13 +48,5 @@ export function ErrorState({ error, what, onRetry }: { error: unknown; what: str
         </button>
       ) : null}
     </div>
-  );
-}
-
-export function NotAvailable({ what }: { what: string }) {
-  return (
-    <p className="state unavailable" data-testid="not-available">
-      {what} is not available in this build.
-    </p>
   );
 }
