@@ -208,7 +208,8 @@ export const defaultVisibility: Detector = ({ p, report }) => {
     if (c.kind === 'interface' || !versionBelow(c.file.version, [0, 5, 0])) continue;
     for (const fn of c.functions) {
       if (fn.kind !== 'function' || fn.visibility !== 'default' || !fn.node.body) continue;
-      const internalLooking = fn.name.startsWith('_');
+      // _helper() is meant internal; __callback() is an oracle's public entry by convention.
+      const internalLooking = fn.name.startsWith('_') && !fn.name.startsWith('__');
       report({
         detector: 'default-visibility',
         swc: 'SWC-100',
@@ -264,7 +265,7 @@ export const arrayLengthWrite: Detector = ({ p, report }) => {
           detector: 'tautology',
           swc: 'SWC-123',
           category: aboutLength ? 'access_control' : 'arithmetic',
-          severity: aboutLength && who === 'anyone' ? 'high' : 'medium',
+          severity: aboutLength && who === 'anyone' ? 'high' : aboutLength ? 'medium' : 'low',
           confidence: 'high',
           at: n,
           file: fn.contract.file.path,

@@ -324,7 +324,8 @@ export const denialOfService: Detector = ({ p, report }) => {
     if (who !== 'anyone') continue;
     for (const call of f.extCalls) {
       if (call.inLoop || !call.withValue || call.targetKind !== 'state') continue;
-      const targetVar = rootIdentifier(call.target)?.name;
+      // A single stored recipient (the current leader), not one entry of a table of users.
+      const targetVar = call.target?.type === 'Identifier' ? call.target.name : null;
       if (!targetVar || !anyoneWrites(p, ctx, targetVar)) continue;
       if (!(call.kind === 'transfer' || call.kind === 'send' || call.kind === 'call')) continue;
       const required = call.kind === 'transfer' || f.conditions.some((c) => c.gate && some(c.expr, (n) => n === call.node));

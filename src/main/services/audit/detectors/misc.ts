@@ -20,11 +20,13 @@ export const blockValues: Detector = ({ p, report }) => {
   for (const c of p.contracts) {
     for (const v of c.ownState.values()) {
       if (!v.node.expression || !some(v.node.expression, isBlockValue)) continue;
-      report({
+      // `deadline = now + 30 days` is a time, not a seed.
+      const seedLike = RANDOM_NAME.test(v.name) || some(v.node.expression, (n) => isBlockValue(n) && !isTimestamp(n));
+      if (seedLike) report({
         detector: 'weak-randomness',
         swc: 'SWC-120',
         category: 'bad_randomness',
-        severity: RANDOM_NAME.test(v.name) ? 'high' : 'medium',
+        severity: RANDOM_NAME.test(v.name) ? 'high' : 'low',
         confidence: 'medium',
         at: v.node,
         file: c.file.path,
@@ -78,9 +80,9 @@ export const blockValues: Detector = ({ p, report }) => {
         const hashAt = parents.findIndex((x) => x.type === 'FunctionCall' && HASHES.has(calleeName(x) ?? '') && x.expression?.type === 'Identifier');
         const inHash = hashAt >= 0 && parents.slice(0, hashAt).some((x) => (x.type === 'FunctionCall' && /^u?int\d*$/.test(x.expression?.name ?? '')) || (x.type === 'BinaryOperation' && x.operator === '%') || (x.type === 'VariableDeclarationStatement' && (x.variables ?? []).some((v) => RANDOM_NAME.test(v?.name ?? '')) || (x.type === 'ReturnStatement' && RANDOM_NAME.test(fn.name))));
         // x % 2**32 truncates; it does not pick an outcome.
-        const inMod = parents.some((x) => x.type === 'BinaryOperation' && x.operator === '%' && !isPowerOfTwoWidth(x.right));
+        const inMod = parents.some((x) => x.type === 'BinaryOperation' && x.operator === '%' && !isPowerOfTwoWidth(x.right) && !isCalendarMath(x));
         const blockhash = direct && (isMember(n, 'block', 'blockhash') || (n.type === 'FunctionCall' && calleeName(n) === 'blockhash' && n.expression?.type === 'Identifier'));
-        const randomFn = RANDOM_NAME.test(fn.name);
+        const randomFn = fn.kind === 'function' && /rand|seed|entropy|dice|roll/i.test(fn.name);
         const namedRandom = parents.some((x) => (x.type === 'VariableDeclarationStatement' && (x.variables ?? []).some((v) => RANDOM_NAME.test(v?.name ?? ''))) || (x.type === 'BinaryOperation' && x.operator === '=' && RANDOM_NAME.test(rootIdentifier(x.left)?.name ?? ''))) || randomFn;
         const ts = direct ? isTimestamp(n) : false;
         // uint b = block.number; ... keccak256(blockhash(b), ...): the assignment is where the entropy comes from.
@@ -149,6 +151,14 @@ export const blockValues: Detector = ({ p, report }) => {
     if (fn.node.body) visit(fn.node.body, []);
   }
 };
+
+/** (now / 1 hours) % 24 and friends: time-unit arithmetic, not a draw. */
+function isCalendarMath(mod: Node): boolean {
+  const l = mod.left?.type === 'TupleExpression' ? mod.left.components?.[0] : mod.left;
+  if (l?.type === 'BinaryOperation' && l.operator === '/') return true;
+  const r = mod.right;
+  return r?.type === 'NumberLiteral' && (!!r.number && ['7', '12', '24', '60', '365', '3600', '86400', '604800'].includes(r.number) || /^(minutes|hours|days|weeks)$/.test(String((r as unknown as { subdenomination?: string }).subdenomination ?? '')));
+}
 
 function isPowerOfTwoWidth(n: Node | undefined): boolean {
   if (!n) return false;
@@ -235,8 +245,8 @@ export const frontRunning: Detector = ({ p, report }) => {
         if (!call.withValue || (call.kind !== 'transfer' && call.kind !== 'send' && call.kind !== 'call')) continue;
         const amount = call.kind === 'call' ? valueArg(call.node) : args(call.node)[0];
         if (!amount || amount.type !== 'Identifier' || !amount.name || !ctx.state.has(amount.name) || f.locals.has(amount.name)) continue;
-        const w = writers.get(amount.name);
-        if (!w || w.size === 0) continue;
+        const w = [...(writers.get(amount.name) ?? [])].filter((e) => orderedEffects(p, ctx, e).some((x) => x.effect.kind === 'write' && x.effect.name === amount.name && x.effect.node.type === 'BinaryOperation' && x.effect.node.operator === '=' && some(x.effect.node.right, (y) => isMember(y, 'msg', 'value') || (y.type === 'Identifier' && !!y.name && e.params.has(y.name)))));
+        if (w.length === 0) continue;
         report({
           ...base,
           detector: 'transaction-order',
@@ -244,7 +254,7 @@ export const frontRunning: Detector = ({ p, report }) => {
           confidence: 'medium',
           at: call.node,
           title: `Payout of ${amount.name} depends on transaction order`,
-          description: `${fnLabel(entry)} pays ${amount.name}, which ${[...w].map((x) => x.name || x.kind).join(', ')} can change; whoever gets mined first decides what is paid.`,
+          description: `${fnLabel(entry)} pays ${amount.name}, which ${w.map((x) => x.name || x.kind).join(', ')} can set; whoever gets mined first decides what is paid.`,
           recommendation: 'Fix the amount per round, or let callers state the amount they expect.',
         });
       }
@@ -254,7 +264,7 @@ export const frontRunning: Detector = ({ p, report }) => {
       if (pays || namesWinner) {
         for (const c of f.conditions) {
           // A hash that binds the sender (commit-reveal) cannot be copied by someone else.
-          const hashOfParam = some(c.expr, (n) => n.type === 'FunctionCall' && HASHES.has(calleeName(n) ?? '') && args(n).some((a) => some(a, (x) => x.type === 'Identifier' && !!x.name && entry.params.has(x.name))) && !some(n, (x) => isMember(x, 'msg', 'sender')));
+          const hashOfParam = some(c.expr, (eq) => eq.type === 'BinaryOperation' && (eq.operator === '==' || eq.operator === '!=') && some(eq, (n) => n.type === 'FunctionCall' && HASHES.has(calleeName(n) ?? '') && args(n).some((a) => some(a, (x) => x.type === 'Identifier' && !!x.name && entry.params.has(x.name))) && !some(n, (x) => isMember(x, 'msg', 'sender'))));
           if (!hashOfParam) continue;
           report({
             ...base,
