@@ -13,6 +13,7 @@
  * transaction together with the new watermark. Rows that fail validation are logged in
  * `sync_rejects` and skipped, so one bad row never blocks the rows after it.
  */
+import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { AppError } from '../../../shared/errors';
 import { redactUrl } from '../config/config';
@@ -237,10 +238,27 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
   /** Outbox seqs already refused for a missing table (a bisected batch sees them again). */
   const refused = new Set<number>();
 
+  /** Per table: the current rows of the outbox entries in a seq range, in one query. */
+  const rangeStmts = new Map<string, Database.Statement>();
+  function rowsInRange(tbl: string, fromSeq: number, toSeq: number): Row[] {
+    let stmt = rangeStmts.get(tbl);
+    if (!stmt) {
+      const info = o.store.table(tbl);
+      // CROSS JOIN keeps the outbox range as the outer loop; `+o.tbl` keeps SQLite on the seq
+      // range instead of the (tbl, key) index. One statement instead of a lookup per row: the
+      // per-call overhead was most of the push's SQLite time.
+      const on = info.key.map((k, i) => `t.${quoteIdent(k)} = json_extract(o.key, '$[${i}]')`).join(' AND ');
+      stmt = db.prepare(`SELECT t.* FROM sync_outbox o CROSS JOIN ${quoteIdent(tbl)} t ON ${on} WHERE +o.tbl = ? AND o.seq >= ? AND o.seq <= ? ORDER BY o.seq`);
+      rangeStmts.set(tbl, stmt);
+    }
+    return stmt.all(tbl, fromSeq, toSeq) as Row[];
+  }
+
   function groupEntries(entries: readonly OutboxEntry[]): { groups: Map<string, Row[]>; rows: number; rejected: number } {
     const groups = new Map<string, Row[]>();
     let rows = 0;
     const missing: OutboxEntry[] = [];
+    const tables = new Set<string>();
     for (const e of entries) {
       if (refused.has(e.seq)) continue;
       if (serverColumns.size > 0 && !serverColumns.has(e.tbl)) {
@@ -248,12 +266,17 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         refused.add(e.seq);
         continue;
       }
-      const row = readRow(e.tbl, e.key);
-      if (!row) continue; // the row is gone locally (a table rebuilt): nothing left to share
-      let list = groups.get(e.tbl);
-      if (!list) groups.set(e.tbl, (list = []));
-      list.push(row);
-      rows++;
+      tables.add(e.tbl);
+    }
+    // Entries come from one contiguous stretch of the outbox, so a seq range selects them all;
+    // a row deleted locally since simply is not found (nothing left to share).
+    const fromSeq = entries[0]?.seq ?? 0;
+    const toSeq = entries[entries.length - 1]?.seq ?? 0;
+    for (const tbl of tables) {
+      const list = rowsInRange(tbl, fromSeq, toSeq);
+      if (list.length === 0) continue;
+      groups.set(tbl, list);
+      rows += list.length;
     }
     if (missing.length > 0) {
       // A table the team database does not have (not in the shared ledger): such rows can never
@@ -276,14 +299,19 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
    * Pushes entries; on a data error splits the batch until the offending rows are isolated,
    * records them as rejected and pushes the rest. Returns rows pushed and rejected.
    */
-  async function pushEntries(entries: OutboxEntry[], prepared?: { groups: Map<string, Row[]>; rows: number; rejected: number }, whileUpserting?: () => void): Promise<{ pushed: number; rejected: number }> {
+  async function pushEntries(
+    entries: OutboxEntry[],
+    prepared?: { groups: Map<string, Row[]>; rows: number; rejected: number },
+    whileUpserting?: () => void,
+    deferAck = false,
+  ): Promise<{ pushed: number; rejected: number }> {
     const { groups, rows, rejected: refusedHere } = prepared ?? groupEntries(entries);
     const lastSeq = entries[entries.length - 1]?.seq ?? 0;
     try {
       const ff = await pushGroups(groups, lastSeq, whileUpserting);
       o.store.transaction(() => {
         fastForward(ff);
-        outbox.ackThrough(lastSeq);
+        if (!deferAck) outbox.ackThrough(lastSeq);
         state.add('pushed', rows);
         state.set('last_push_at', new Date().toISOString());
       });
@@ -405,23 +433,42 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         const entries = outbox.readAfter(after, batchSize);
         return entries.length === 0 ? null : { entries, ...groupEntries(entries) };
       };
+      // Removing acknowledged entries from the outbox waits for the next batch's upsert, so
+      // SQLite deletes while Postgres works. Safe to defer: Postgres holds the ack
+      // (sync_clients), and connect() removes acknowledged entries after a crash.
+      let unacked = 0;
+      const flushAck = (): void => {
+        if (unacked > 0) outbox.ackThrough(unacked);
+        unacked = 0;
+      };
       let next = prepare(0);
-      while (next) {
-        if (signal?.aborted) throw new AppError('CANCELLED', 'sync was cancelled');
-        const cur = next;
-        const curLast = cur.entries[cur.entries.length - 1]?.seq ?? 0;
-        next = null;
-        let preparedNext = false;
-        // The next batch is read from SQLite while Postgres applies this one.
-        const r = await pushEntries(cur.entries, cur, () => {
-          next = prepare(curLast);
-          preparedNext = true;
-        });
-        if (!preparedNext || r.rejected > 0) next = prepare(curLast);
-        pushed += r.pushed;
-        rejected += r.rejected;
-        lastSeq = curLast;
-        o.onBatch?.('push', r.pushed);
+      try {
+        while (next) {
+          if (signal?.aborted) throw new AppError('CANCELLED', 'sync was cancelled');
+          const cur = next;
+          const curLast = cur.entries[cur.entries.length - 1]?.seq ?? 0;
+          next = null;
+          let preparedNext = false;
+          // The next batch is read from SQLite while Postgres applies this one.
+          const r = await pushEntries(
+            cur.entries,
+            cur,
+            () => {
+              flushAck();
+              next = prepare(curLast);
+              preparedNext = true;
+            },
+            true,
+          );
+          unacked = curLast;
+          if (!preparedNext || r.rejected > 0) next = prepare(curLast);
+          pushed += r.pushed;
+          rejected += r.rejected;
+          lastSeq = curLast;
+          o.onBatch?.('push', r.pushed);
+        }
+      } finally {
+        flushAck();
       }
       return { pushed, rejected, lastSeq };
     },
