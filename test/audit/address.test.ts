@@ -125,7 +125,9 @@ describe('audits by address on a local chain', () => {
     const mintEvidence = first.tokenRisk.is_mintable?.evidence[0];
     expect(mintEvidence?.function).toBe('mint');
     expect(tokenSource.split('\n')[(mintEvidence?.line ?? 0) - 1]).toMatch(/function mint/);
-    expect(first.tokenRisk.owner_address?.value).toBe('owner');
+    // owner() read from chain: the deployer.
+    expect(first.tokenRisk.owner_address?.value).toBe(node.accounts[0]);
+    expect(first.tokenRisk.owner_address?.note).toMatch(/state variable owner/);
     // Owner-only selfdestruct is a power, not an unprotected selfdestruct.
     expect(first.findings.filter((f) => f.severity === 'high')).toEqual([]);
     expect(first.score).toBeLessThan(100);

@@ -115,6 +115,7 @@ export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain
         const analysis: SourceAnalysis = all.length > 0 ? analyzeSources(all, { signal }) : { findings: [], tokenRisk: {}, files: [], errors: [], sourceHash };
         analysis.sourceHash = sourceHash;
         if (bytecode) analysis.tokenRisk = withBytecodeRisk(analysis.tokenRisk, bytecode, all.length > 0);
+        if (bytecode && r?.call && bytecode.codeSize > 0) await readOwner(r, address, analysis.tokenRisk);
         const report = buildReport(analysis, {
           target: { kind: 'address', address, chainId, name },
           bytecode,
@@ -160,6 +161,26 @@ export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain
   };
 
   return { handlers, auditAddress };
+}
+
+/** owner() read from chain: the address behind owner_address (the zero address once renounced). */
+async function readOwner(r: CodeReader, address: string, risk: TokenRisk): Promise<void> {
+  if (!r.call) return;
+  try {
+    const word = await r.call({ to: address, data: '0x8da5cb5b' });
+    const hex = word.replace(/^0x/, '');
+    if (hex.length !== 64 || !/^0{24}/.test(hex)) return;
+    const owner = `0x${hex.slice(24)}`;
+    const prev = risk.owner_address;
+    risk.owner_address = {
+      value: owner,
+      who: 'owner',
+      evidence: prev?.evidence ?? [],
+      note: `${/^0x0{40}$/.test(owner) ? 'ownership renounced; ' : ''}owner() on chain${prev && typeof prev.value === 'string' ? `, state variable ${prev.value}` : ''}`,
+    };
+  } catch {
+    /* no owner() on this contract */
+  }
 }
 
 /** Bytecode facts fill the token-risk items the source could not (or confirm them). */
