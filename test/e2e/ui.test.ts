@@ -242,6 +242,27 @@ describe('errors, settings and other views', () => {
     await page.getByTestId('overview-table').waitFor();
   });
 
+  it('asks for an API key when the server refuses the call, and sends it', async () => {
+    // A team server answers FORBIDDEN without a key (simulated here: the test server is on loopback).
+    const ctx = page.context();
+    const seen: (string | undefined)[] = [];
+    await ctx.route('**/api/ui.overview', async (route) => {
+      const auth = route.request().headers().authorization;
+      seen.push(auth);
+      if (auth === 'Bearer team-key-0123456789abcdef') return route.continue();
+      return route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ ok: false, error: { code: 'FORBIDDEN', message: 'missing or unknown API key', retryable: false } }) });
+    });
+    await page.goto(`${app.url}/#/overview`);
+    await page.reload();
+    await page.getByLabel('API key').fill('team-key-0123456789abcdef');
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await page.getByTestId('overview-table').waitFor();
+    expect(seen[0]).toBeUndefined();
+    expect(seen.at(-1)).toBe('Bearer team-key-0123456789abcdef');
+    await ctx.unroute('**/api/ui.overview');
+    await page.evaluate("localStorage.removeItem('defimon.apiKey')");
+  });
+
   it('persists settings through the server and keeps secrets write-only', async () => {
     await page.goto(`${app.url}/#/settings`);
     const horizon = page.getByLabel('Model horizon (days)');

@@ -1,5 +1,6 @@
 /** Loading, empty and error states, each saying what to do next. */
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
+import { isDesktop, storeApiKey } from '../lib/client';
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -20,6 +21,8 @@ export function adviceFor(code: string | undefined): string {
       return 'The service cannot be reached: check that it is running and the URL in Settings, then retry.';
     case 'NOT_CONFIGURED':
       return 'This needs configuration: add the key or URL in Settings.';
+    case 'FORBIDDEN':
+      return 'This server needs an API key: ask its administrator for one and enter it below.';
     case 'INVALID_INPUT':
       return 'Correct the highlighted value and try again.';
     case 'NOT_FOUND':
@@ -42,11 +45,33 @@ export function ErrorState({ error, what, onRetry }: { error: unknown; what: str
       <strong>Could not load {what}</strong>
       {e?.code ? <code className="code">{e.code}</code> : null}: {e?.message ?? String(error)}
       <div className="advice">{adviceFor(e?.code)}</div>
+      {e?.code === 'FORBIDDEN' && !isDesktop ? <ApiKeyForm /> : null}
       {onRetry ? (
         <button type="button" onClick={onRetry}>
           Retry
         </button>
       ) : null}
     </div>
+  );
+}
+
+/** Stores the team server's API key in this browser and reloads with it. */
+function ApiKeyForm() {
+  const [key, setKey] = useState('');
+  return (
+    <form
+      className="toolbar"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!key.trim()) return;
+        storeApiKey(key.trim());
+        window.location.reload();
+      }}
+    >
+      <input type="password" autoComplete="off" aria-label="API key" placeholder="API key" value={key} onChange={(e) => setKey(e.target.value)} />
+      <button type="submit" disabled={!key.trim()}>
+        Use this key
+      </button>
+    </form>
   );
 }

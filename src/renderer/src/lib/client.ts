@@ -20,7 +20,7 @@ export function bridgeTransport(bridge: DefimonBridge): Transport {
   };
 }
 
-export function httpTransport(baseUrl = '', apiKey?: string): Transport {
+export function httpTransport(baseUrl = '', apiKey: () => string | null = () => null): Transport {
   // One EventSource for every subscriber: browsers allow only ~6 connections per host over
   // HTTP/1.1, and each open stream holds one, so a stream per listener would starve the API calls.
   const listeners = new Set<(name: string, payload: unknown) => void>();
@@ -43,7 +43,8 @@ export function httpTransport(baseUrl = '', apiKey?: string): Transport {
   return {
     async invoke(method, input, signal) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+      const key = apiKey();
+      if (key) headers.authorization = `Bearer ${key}`;
       let res: Response;
       try {
         res = await fetch(`${baseUrl}/api/${method}`, { method: 'POST', headers, body: JSON.stringify(input ?? {}), signal: signal ?? null });
@@ -70,5 +71,25 @@ export function httpTransport(baseUrl = '', apiKey?: string): Transport {
   };
 }
 
-export const client: Client = createClient(window.defimon ? bridgeTransport(window.defimon) : httpTransport());
+const API_KEY = 'defimon.apiKey';
+
+/** A team server beyond loopback asks for an API key; the web app keeps it in this browser only. */
+export function storedApiKey(): string | null {
+  try {
+    return localStorage.getItem(API_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function storeApiKey(key: string | null): void {
+  try {
+    if (key) localStorage.setItem(API_KEY, key);
+    else localStorage.removeItem(API_KEY);
+  } catch {
+    /* storage disabled: the key lasts until the page reloads */
+  }
+}
+
+export const client: Client = createClient(window.defimon ? bridgeTransport(window.defimon) : httpTransport('', storedApiKey));
 export const isDesktop = window.defimon !== undefined;
