@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresAvailable, REPO_ROOT } from '../helpers/services';
@@ -133,6 +134,31 @@ describe.runIf(pgOk)('sync under faults', () => {
       }
     } finally {
       await a.close();
+    }
+  });
+
+  it('runs continuously as `defimon sync`, pulling what others push, and stops cleanly on SIGTERM', async () => {
+    const watcher = await createSyncClient({ pgUrl: db.url });
+    const dataDir = watcher.dataDir;
+    await watcher.services.close(); // the CLI owns this data directory now
+    const writer = await createSyncClient({ pgUrl: db.url });
+    try {
+      const daemon = runCli(['sync', '--no-import', '--interval', '1', '--data-dir', dataDir, '--pg', db.url]);
+      writer.services.core.store.write('financial_metrics', marketRows({ assets: ['daemon'], days: 40, start: '2000-01-01' }));
+      await writer.sync.worker.syncOnce();
+      const local = new Database(path.join(dataDir, 'defimon.sqlite'), { readonly: true, fileMustExist: true });
+      try {
+        await waitFor(() => (local.prepare(`SELECT count(*) AS n FROM financial_metrics WHERE asset_id = 'daemon'`).get() as { n: number }).n === 40, 'the running sync to pull', 60_000);
+      } finally {
+        local.close();
+      }
+      daemon.child.kill('SIGTERM');
+      const exit = await daemon.done;
+      expect(exit.code).toBe(0);
+      expect(exit.stderr).toMatch(/sync: idle; pending 0/);
+    } finally {
+      await writer.close();
+      await watcher.close();
     }
   });
 
