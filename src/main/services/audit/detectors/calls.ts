@@ -317,6 +317,22 @@ export const denialOfService: Detector = ({ p, report }) => {
           description: `${fnLabel(fn)} resets ${target.name}, which any account can grow; past a size the reset exceeds the block gas limit and the function is stuck.`,
           recommendation: 'Bound the array, or track a start index instead of clearing storage.',
         });
+        if (guardIf) {
+          report({
+            detector: 'array-reset',
+            swc: 'SWC-128',
+            category: 'denial_of_service',
+            severity: 'low',
+            confidence: 'low',
+            at: n,
+            file,
+            contract: fn.contract,
+            fn,
+            title: `Reset of ${target.name}`,
+            description: 'The statement that pays for every stored element.',
+            recommendation: 'Track a start index instead of clearing storage.',
+          });
+        }
       });
     }
     // require(current.send(x)) / current.transfer(x) to a stored address any account can take

@@ -296,6 +296,16 @@ export const frontRunning: Detector = ({ p, report }) => {
             description: `${fnLabel(entry)} stores the caller's choice where the next player (or a miner) can read it before choosing.`,
             recommendation: 'Use commit-reveal for choices that decide a payout.',
           });
+          report({
+            ...base,
+            detector: 'plaintext-commitment',
+            severity: 'low',
+            confidence: 'low',
+            at: effect.node,
+            title: 'Choice written where everyone can read it',
+            description: 'Storage is public: the value is visible as soon as the transaction is.',
+            recommendation: 'Store a commitment (hash with a secret) instead.',
+          });
         }
       }
     }
