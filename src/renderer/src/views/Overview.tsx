@@ -18,6 +18,7 @@ const signed = (n: number | null) => <span className={n === null ? '' : n >= 0 ?
 export function Overview() {
   const query = useQuery({ queryKey: ['ui.overview'], queryFn: () => client.call('ui.overview', {}) });
   const { watched, toggle } = useWatchlist();
+  const toggleWatch = toggle.mutate;
   const [filters, setFilters] = useState<OverviewFilters>(NO_FILTERS);
   const [mcapText, setMcapText] = useState('');
   const theme = useThemeValue();
@@ -48,7 +49,7 @@ export function Overview() {
               aria-pressed={on}
               onClick={(e) => {
                 e.stopPropagation();
-                toggle.mutate({ assetId: r.assetId, watched: !on });
+                toggleWatch({ assetId: r.assetId, watched: !on });
               }}
             >
               {on ? '★' : '☆'}
@@ -71,7 +72,7 @@ export function Overview() {
       { id: 'auditScore', header: 'Audit', value: (r) => r.auditScore, render: (r) => formatScore(r.auditScore), title: 'Lowest audit score among the asset’s audited contracts' },
       { id: 'lastDay', header: 'As of (UTC)', value: (r) => r.lastDay },
     ],
-    [watched, toggle],
+    [watched, toggleWatch],
   );
 
   if (query.isLoading) return <Loading what="the overview" />;
