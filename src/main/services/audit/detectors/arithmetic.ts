@@ -68,7 +68,9 @@ export const arithmetic: Detector = ({ p, report }) => {
       const timeMath = operands.some((o) => some(o, (x) => (x.type === 'Identifier' && x.name === 'now') || isMember(x, 'block', 'timestamp') || isMember(x, 'block', 'number'))) && operands.some((o) => isConst(o));
       const lengthMinusOne = sub && some(left, (x) => x.type === 'MemberAccess' && x.memberName === 'length') && isLiteral(right);
       let severity: 'high' | 'medium' | 'low' = writesState ? (userInput ? 'high' : 'low') : userInput ? 'medium' : 'low';
-      if (counterStep || timeMath || lengthMinusOne) severity = 'low';
+      // Adding ether amounts (msg.value) cannot reach 2^256: all the ether in existence is far below.
+      const onlyEther = !sub && op !== '*' && op !== '*=' && operands.some((o) => some(o, (x) => isMember(x, 'msg', 'value'))) && !operands.some((o) => some(o, (x) => x.type === 'Identifier' && !!x.name && f.paramDerived.has(x.name) && fn.params.has(x.name)));
+      if (counterStep || timeMath || lengthMinusOne || onlyEther) severity = 'low';
       if (fn.mutability === 'view' || fn.mutability === 'pure' || fn.mutability === 'constant') severity = severity === 'high' ? 'medium' : 'low';
       // In 0.8 code an unchecked block is a deliberate choice: only an unguarded, caller-driven
       // subtraction stored in state is worth more than a note.
