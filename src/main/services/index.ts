@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient, type Client } from '../../shared/client';
+import { CollectSource } from '../../shared/contract/collect';
 import { AppError } from '../../shared/errors';
 import { getAsset, listAssets, priceHistory } from './assets/queries';
 import { createAuditDomain } from './audit';
@@ -87,6 +88,14 @@ export async function createServices(config: DefimonConfig, opts: { logger?: Log
   const audit = createAuditDomain(core);
   const settings = createSettingsDomain(core);
   const ui = createUiDomain(core);
+
+  if (config.autoCollect && config.mode !== 'cli') {
+    // Long-running runners collect on a schedule; a source that is not configured is skipped.
+    collect
+      .watch(CollectSource.options)
+      .then((stop) => core.onShutdown(stop))
+      .catch((err: unknown) => log.warn({ err }, 'scheduled collection did not start'));
+  }
 
   const handlers: Handlers = {
     'system.info': (_input, ctx) => ({

@@ -125,7 +125,7 @@ export function registerCoreCommands(program: Command): void {
           process.once('SIGTERM', stop);
         });
         await app.close();
-      });
+      }, { config: { mode: 'web' } });
     });
 }
 

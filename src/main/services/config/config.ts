@@ -21,6 +21,11 @@ export const DefimonConfig = z.object({
   logToStderr: z.boolean().default(false),
   /** Imports the bundled dataset on first start when the database has no assets. @default true */
   autoImport: z.boolean().default(true),
+  /**
+   * In the desktop app and `defimon serve`, collect every configured source on its schedule
+   * (see the collectors' README for intervals). One-shot CLI commands never do. @default true
+   */
+  autoCollect: z.boolean().default(true),
   /** Folder of the bundled dataset snapshot. @default resources/dataset next to the app */
   datasetDir: z.string().optional(),
   pgUrl: z.string().optional(),
@@ -70,6 +75,7 @@ const ENV_MAP: Record<string, { key: string; kind: 'string' | 'number' | 'bool' 
   DEFIMON_LOG_LEVEL: { key: 'logLevel', kind: 'string' },
   DEFIMON_DATASET_DIR: { key: 'datasetDir', kind: 'string' },
   DEFIMON_AUTO_IMPORT: { key: 'autoImport', kind: 'bool' },
+  DEFIMON_AUTO_COLLECT: { key: 'autoCollect', kind: 'bool' },
   DEFIMON_PG_URL: { key: 'pgUrl', kind: 'string' },
   DEFIMON_PG_REPLICA_URL: { key: 'pgReplicaUrl', kind: 'string' },
   DEFIMON_REDIS_URL: { key: 'redisUrl', kind: 'string' },
