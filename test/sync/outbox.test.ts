@@ -36,6 +36,14 @@ describe('sync outbox', () => {
     expect((store.db.prepare('SELECT count(*) AS n FROM financial_metrics').get() as { n: number }).n).toBe(6);
   });
 
+  it("does not queue a client's own collector state", async () => {
+    client = await createSyncClient({});
+    const store = client.services.core.store;
+    store.write('collector_status', [{ source: 'market', last_success_at: '2024-01-01T00:00:00Z', updated_at: '2024-01-01T00:00:00Z' }]);
+    store.write('financial_metrics', marketRows({ assets: ['s'], days: 1 }));
+    expect(outbox(client).map((e) => e.tbl)).toEqual(['financial_metrics']);
+  });
+
   it('rolls the outbox entry back with a failed write (same transaction)', async () => {
     client = await createSyncClient({});
     const store = client.services.core.store;

@@ -17,8 +17,15 @@ import type Database from 'better-sqlite3';
 import type { Row, SqliteStore, TableInfo } from '../storage/sqlite';
 
 /** Tables that never sync: the sync infrastructure itself and the migration ledger. */
+/**
+ * Per-client runtime state: where this client's collectors stopped, their last status, and the
+ * holder balances its chain collector derives (each client rebuilds them from the chain).
+ * Sharing them would make one laptop's progress another's.
+ */
+const LOCAL_ONLY_TABLES = new Set(['schema_migrations', 'collector_checkpoints', 'collector_status', 'token_balances']);
+
 export function isSyncedTable(name: string): boolean {
-  return !name.startsWith('sync_') && !name.startsWith('sqlite_') && name !== 'schema_migrations';
+  return !name.startsWith('sync_') && !name.startsWith('sqlite_') && !LOCAL_ONLY_TABLES.has(name);
 }
 
 /** User data resolves last-writer-wins by HLC; everything else is a fact. */
