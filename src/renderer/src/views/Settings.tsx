@@ -6,7 +6,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { SecretKey, SettingsValuesPatch, SettingsView as SettingsData } from '../../../shared/contract/settings';
 import { ErrorState, Loading } from '../components/States';
-import { client } from '../lib/client';
+import { client, isDesktop } from '../lib/client';
 import { TEXT_FIELDS, valuesPatch, type Values } from '../lib/settings-patch';
 import { useSetTheme, useThemeValue } from '../lib/theme-context';
 
@@ -41,6 +41,7 @@ function SettingsForm({ view }: { view: SettingsData }) {
       done(v);
     },
   });
+  const restart = useMutation({ mutationFn: () => client.call('settings.restart', {}), onSuccess: () => qc.invalidateQueries() });
   const clearSecret = useMutation({ mutationFn: (key: SecretKey) => client.call('settings.clearSecret', { key }), onSuccess: done });
   const patch = valuesPatch(view.values, draft, logLevel, autoImport);
   const dirty = Object.keys(patch).length > 0;
@@ -94,7 +95,19 @@ function SettingsForm({ view }: { view: SettingsData }) {
           </div>
         </form>
         {saveValues.isError && <ErrorState what="the preferences" error={saveValues.error} />}
-        {view.pendingRestart.length > 0 && <p className="muted">Takes effect after a restart: {view.pendingRestart.join(', ')}.</p>}
+        {view.pendingRestart.length > 0 && (
+          <p className="muted">
+            Takes effect after a restart: {view.pendingRestart.join(', ')}.{' '}
+            {isDesktop ? (
+              <button type="button" disabled={restart.isPending} onClick={() => restart.mutate()}>
+                {restart.isPending ? 'Restarting…' : 'Restart services now'}
+              </button>
+            ) : (
+              'Restart `defimon serve` to apply it.'
+            )}
+          </p>
+        )}
+        {restart.isError && <ErrorState what="the restart" error={restart.error} />}
         <p className="muted small">
           Stored in <span className="mono">{view.file}</span>
         </p>
