@@ -82,6 +82,16 @@ export function registerMlCommands(program: Command): void {
           if (opts.model) input.modelVersion = opts.model;
           const limit = intOption('limit', opts.limit);
           if (limit !== undefined) input.limit = limit;
+          if (opts.model === undefined && (await services.client.call('ml.models', {})).length === 0) {
+            // First run on a fresh database: train the default model so `score` answers at once.
+            process.stderr.write('defimon: no trained model yet; training one on the local data first (about a minute)\n');
+            const stop = withProgress(services, 'train');
+            try {
+              await services.client.call('ml.train', {});
+            } finally {
+              stop();
+            }
+          }
           const res = await services.client.call('ml.score', input);
           if (opts.json) {
             return printJson({
