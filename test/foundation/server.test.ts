@@ -49,8 +49,18 @@ describe('headless HTTP server', () => {
     expect(metrics.body).toMatch(/defimon_http_request_duration_seconds_count\{method="assets.prices",code="INVALID_INPUT"\} 1/);
   });
 
-  it('streams events over SSE', async () => {
+  it('runs a long call over real HTTP to the end (the request closing is not a cancel)', async () => {
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    // A long task (runs through the task runner, awaits between steps): without keys or RPC it
+    // records what it could not do and answers; it must not come back CANCELLED.
+    const res = await fetch(`${address}/api/audit.address`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: `0x${'ab'.repeat(20)}` }) });
+    const body = (await res.json()) as { ok: boolean; error?: { code: string } };
+    expect(body.error?.code).not.toBe('CANCELLED');
+    expect(res.status).not.toBe(499);
+  });
+
+  it('streams events over SSE', async () => {
+    const address = app.server.listening ? `http://127.0.0.1:${(app.server.address() as { port: number }).port}` : await app.listen({ host: '127.0.0.1', port: 0 });
     const controller = new AbortController();
     const res = await fetch(`${address}/api/events`, { signal: controller.signal });
     const reader = res.body!.getReader();
@@ -93,6 +103,9 @@ describe('server beyond loopback', () => {
       }
       expect(statuses.slice(0, 2)).toEqual([200, 200]);
       expect(statuses).toContain(429);
+      // The event stream takes the key as a query parameter (EventSource cannot send headers).
+      expect((await app.inject({ method: 'GET', url: '/api/events' })).statusCode).toBe(401);
+      expect((await app.inject({ method: 'GET', url: '/api/events?key=wrong-key-wrong-key' })).statusCode).toBe(401);
     } finally {
       await app.close();
       await ctx2.cleanup();

@@ -60,7 +60,13 @@ function bearer(req: FastifyRequest): string | undefined {
   const auth = req.headers.authorization;
   if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7).trim();
   const key = req.headers['x-api-key'];
-  return typeof key === 'string' ? key : undefined;
+  if (typeof key === 'string') return key;
+  // EventSource cannot send headers: the event stream alone also takes the key as ?key=.
+  if (req.url.startsWith('/api/events?')) {
+    const q = new URL(req.url, 'http://localhost').searchParams.get('key');
+    if (q) return q;
+  }
+  return undefined;
 }
 
 export async function createServer(opts: ServerOptions): Promise<FastifyInstance> {
@@ -115,8 +121,10 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     const { method } = req.params;
     const end = latency.startTimer({ method: isMethodName(method) ? method : 'unknown' });
     const controller = new AbortController();
-    req.raw.on('close', () => {
-      if (!reply.sent) controller.abort();
+    // The request stream closes as soon as its body is read; only the response closing before it
+    // finished means the client went away, and only then is the call cancelled.
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort();
     });
     const env = await services.call(method, req.body ?? undefined, { origin: 'http', signal: controller.signal });
     end({ code: env.ok ? 'ok' : env.error.code });

@@ -27,7 +27,9 @@ export function httpTransport(baseUrl = '', apiKey: () => string | null = () => 
   let source: EventSource | null = null;
   const open = (): void => {
     if (source) return;
-    source = new EventSource(`${baseUrl}/api/events`);
+    // EventSource cannot send headers; a team server takes the stream's key as ?key=.
+    const key = apiKey();
+    source = new EventSource(`${baseUrl}/api/events${key ? `?key=${encodeURIComponent(key)}` : ''}`);
     const handle = (e: MessageEvent<string>): void => {
       let payload: unknown;
       try {
