@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { AppError, type ErrorCode } from '../../../shared/errors';
 import type { Core } from '../core';
+import { sleep } from '../shared/sleep';
 
 export interface ProviderPolicy {
   /** Bucket and status name, e.g. "etherscan", "rpc". */
@@ -90,20 +91,6 @@ const inflight = new Map<string, Promise<unknown>>();
 
 const RETRY_STATUS = new Set([408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524]);
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AppError('CANCELLED', 'cancelled'));
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new AppError('CANCELLED', 'cancelled'));
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Retry-After in ms from seconds or an HTTP date; null when absent or unparsable. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | null {

@@ -5,7 +5,7 @@
  * through `core.ports.*` at call time, so a swap takes effect immediately.
  */
 import { LRUCache } from 'lru-cache';
-import { AppError } from '../../../shared/errors';
+import { sleep } from './sleep';
 
 export interface ResponseCache {
   get(key: string): Promise<string | null>;
@@ -46,20 +46,6 @@ export function createMemoryCache(maxEntries = 5000): ResponseCache {
   };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AppError('CANCELLED', 'cancelled'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new AppError('CANCELLED', 'cancelled'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 export function createLocalLimiter(now: () => number = () => performance.now()): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();

@@ -13,6 +13,7 @@ import { AppError } from '../../../shared/errors';
 import { redactUrl } from '../config/config';
 import type { Logger } from '../log/logger';
 import type { Lease, LeaseLocks, Ports, RateLimiter, ResponseCache } from '../shared/ports';
+import { sleep } from '../shared/sleep';
 
 export type RedisClient = Redis | Cluster;
 
@@ -183,19 +184,6 @@ export function createRedisPorts(o: RedisPortsOptions): Ports {
   return { cache, limiter, locks };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new AppError('CANCELLED', 'cancelled'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Pub/sub wake-ups: a push announces its last change seq so other clients pull at once. */
 export interface SyncChannel {
