@@ -26,27 +26,44 @@ interface CsvFile {
 
 export class ImportError extends AppError {}
 
-function readCsv(dir: string, base: string, required: boolean): CsvFile | null {
+interface RawFile {
+  name: string;
+  /** The file's bytes as stored (gzip or plain): the fingerprint needs no decompression. */
+  raw: Buffer;
+  gzip: boolean;
+  sha256: string;
+}
+
+function readRaw(dir: string, base: string): RawFile | null {
   const plain = path.join(dir, base);
   const gz = `${plain}.gz`;
+  if (existsSync(plain)) {
+    const raw = readFileSync(plain);
+    return { name: base, raw, gzip: false, sha256: createHash('sha256').update(raw).digest('hex') };
+  }
+  if (existsSync(gz)) {
+    const raw = readFileSync(gz);
+    return { name: base, raw, gzip: true, sha256: createHash('sha256').update(raw).digest('hex') };
+  }
+  return null;
+}
+
+function parseCsv(file: RawFile | null): CsvFile | null {
+  if (file === null) return null;
   let buf: Buffer;
-  if (existsSync(plain)) buf = readFileSync(plain);
-  else if (existsSync(gz)) {
-    try {
-      buf = gunzipSync(readFileSync(gz));
-    } catch (err) {
-      throw new AppError('MALFORMED_DATA', `${base}.gz: not a valid gzip file (${(err as Error).message})`);
-    }
-  } else if (required) throw new AppError('NOT_FOUND', `${base} not found in ${dir}`);
-  else return null;
+  try {
+    buf = file.gzip ? gunzipSync(file.raw) : file.raw;
+  } catch (err) {
+    throw new AppError('MALFORMED_DATA', `${file.name}.gz: not a valid gzip file (${(err as Error).message})`);
+  }
   let rows: Record<string, string>[];
   try {
     rows = parse(buf, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: false }) as Record<string, string>[];
   } catch (err) {
     const e = err as { message: string; lines?: number };
-    throw new AppError('MALFORMED_DATA', `${base}${e.lines ? ` line ${e.lines}` : ''}: ${e.message}`, { details: { file: base, line: e.lines ?? null } });
+    throw new AppError('MALFORMED_DATA', `${file.name}${e.lines ? ` line ${e.lines}` : ''}: ${e.message}`, { details: { file: file.name, line: e.lines ?? null } });
   }
-  return { name: base, rows, sha256: createHash('sha256').update(buf).digest('hex') };
+  return { name: file.name, rows, sha256: file.sha256 };
 }
 
 class RowErrors {
@@ -111,15 +128,15 @@ export function importDataset(opts: ImportOptions): ImportSummary {
   const today = now.slice(0, 10);
   const progress: Progress = opts.onProgress ?? (() => {});
 
-  const files = {
-    assets: readCsv(dir, 'assets.csv', false),
-    market: readCsv(dir, 'market_daily.csv', false),
-    fundamentals: readCsv(dir, 'protocol_fundamentals_daily.csv', false),
-    devRepo: readCsv(dir, 'dev_activity_weekly_repo.csv', false),
-    devToken: readCsv(dir, 'dev_activity_weekly_token.csv', false),
-    contracts: readCsv(dir, 'polygon_defi_contracts.csv', false),
+  const raw = {
+    assets: readRaw(dir, 'assets.csv'),
+    market: readRaw(dir, 'market_daily.csv'),
+    fundamentals: readRaw(dir, 'protocol_fundamentals_daily.csv'),
+    devRepo: readRaw(dir, 'dev_activity_weekly_repo.csv'),
+    devToken: readRaw(dir, 'dev_activity_weekly_token.csv'),
+    contracts: readRaw(dir, 'polygon_defi_contracts.csv'),
   };
-  const present = Object.values(files).filter((f): f is CsvFile => f !== null);
+  const present = Object.values(raw).filter((f): f is RawFile => f !== null);
   if (present.length === 0) {
     const listing = readdirSync(dir).slice(0, 10).join(', ');
     throw new AppError('NOT_FOUND', `no dataset CSVs (assets.csv, market_daily.csv, ...) in ${dir}${listing ? ` (found: ${listing})` : ''}`);
@@ -130,6 +147,15 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     const prior = JSON.parse(previous.summary) as ImportSummary;
     return { ...prior, ms: Math.round(performance.now() - t0), skipped: [...prior.skipped, { file: '*', reason: 'already imported (same fingerprint); nothing changed', count: 0 }] };
   }
+
+  const files = {
+    assets: parseCsv(raw.assets),
+    market: parseCsv(raw.market),
+    fundamentals: parseCsv(raw.fundamentals),
+    devRepo: parseCsv(raw.devRepo),
+    devToken: parseCsv(raw.devToken),
+    contracts: parseCsv(raw.contracts),
+  };
 
   progress(1, 4, 'validating');
   const errors = new RowErrors();
