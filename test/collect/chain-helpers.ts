@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Interface } from 'ethers';
+import { createRng } from '../../src/main/services/ml/math';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'collect');
 export const ZERO = '0x0000000000000000000000000000000000000000';
@@ -127,16 +128,7 @@ export async function deployToken(node: Node, symbol: string, decimals: number):
 }
 
 /** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = createRng;
 
 export interface SentTransfer {
   from: string;
