@@ -99,7 +99,7 @@ export function AssetDetail({ assetId }: { assetId: string }) {
       <div className="chart-grid">
         <SeriesChart {...common} family="market" keys={['close']} title="Price (USD, daily close)" testId="chart-price" emptyText="No price history in this range." />
         <SeriesChart {...common} family="market" keys={['volume', 'marketCap']} bars={['volume']} title="Volume and market cap" testId="chart-volume" emptyText="No volume or market cap in this range." />
-        <SeriesChart {...common} family="tvl" keys={['tvl']} title="TVL" testId="chart-tvl" emptyText="No TVL data for this asset in this range (the bundled fundamentals stop in 2022-02)." />
+        <SeriesChart {...common} family="tvl" keys={['tvl']} title="TVL" testId="chart-tvl" emptyText={row?.tvlDay ? `No TVL data for this asset in this range (its latest TVL is for ${row.tvlDay}).` : 'No TVL data known for this asset.'} />
         <SeriesChart {...common} family="tvl" keys={['revenue', 'fees']} bars={['revenue', 'fees']} title="Revenue" testId="chart-revenue" emptyText="No revenue data for this asset in this range." />
         <SeriesChart {...common} family="onchain" keys={['transfers', 'activeAddresses', 'newHolders']} title="On-chain activity (Polygon)" testId="chart-onchain" emptyText="No on-chain activity collected yet: add a QuickNode RPC URL in Settings and collect." />
         <SeriesChart {...common} family="development" bars={['commits']} title="Development activity (weekly)" testId="chart-dev" emptyText="No development activity known for this asset." />
