@@ -4,6 +4,8 @@
  * source, stored findings, re-audit only when source or detectors change.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { JsonRpcProvider, id } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,5 +176,30 @@ describe('audits by address on a local chain', () => {
     await expect(services.client.call('audit.address', { address: empty, chainId: 31337 })).resolves.toMatchObject({ bytecode: { codeSize: 0 } });
     await expect(services.client.call('audit.get', { address: '0x00000000000000000000000000000000000f0f0f', chainId: 31337 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(services.client.call('audit.address', { address: 'nope' as never })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});
+
+describe('audits by address with an RPC that refuses the key', () => {
+  it('never quotes the key from the RPC URL in what it reports', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(401);
+      res.end('invalid key');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const { services, cleanup } = await createTestServices({ rpcUrl: `http://127.0.0.1:${port}/rpc?apikey=SECRETKEY0123456789`, chainId: 31337, autoImport: false });
+    try {
+      const err = await services.client.call('audit.address', { address: '0x00000000000000000000000000000000000d0d0d', chainId: 31337 }).then(
+        () => null,
+        (e: unknown) => e as { code: string; message: string },
+      );
+      expect(err?.code).toBe('NOT_FOUND');
+      expect(err?.message).toMatch(/bytecode unavailable: .*401/);
+      expect(err?.message).toContain('apikey=***');
+      expect(err?.message).not.toContain('SECRETKEY0123456789');
+    } finally {
+      await cleanup();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -7,6 +7,7 @@ import { JsonRpcProvider } from 'ethers';
 import type { auditMethods, AuditError, AuditReport, BytecodeFacts, TokenRisk } from '../../../shared/contract/audit';
 import { AppError, serializeError } from '../../../shared/errors';
 import { fetchVerifiedContract } from '../collect/explorer';
+import { redactUrlsIn } from '../config/config';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
 import { analyzeSources, buildReport, hashSources, type SourceAnalysis } from './analyze';
@@ -37,10 +38,11 @@ interface ContractRow {
 
 export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain {
   const fetchContract = deps.fetchContract ?? fetchVerifiedContract;
+  const rpcUrl = core.config.rpcUrl ?? core.config.rpcWsUrl?.replace(/^ws(s?):\/\//i, 'http$1://');
   const makeReader =
     deps.codeReader ??
     ((c: Core): CodeReader | null => {
-      const url = c.config.rpcUrl ?? c.config.rpcWsUrl?.replace(/^ws(s?):\/\//i, 'http$1://');
+      const url = rpcUrl;
       if (!url) return null;
       const provider = new JsonRpcProvider(url, c.config.chainId, { staticNetwork: true, batchMaxCount: 10 });
       c.onShutdown(() => provider.destroy());
@@ -89,7 +91,8 @@ export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain
             bytecode = await analyzeBytecode(r, address, { signal });
           } catch (err) {
             if (signal.aborted) throw new AppError('CANCELLED', 'audit was cancelled');
-            errors.push({ file: null, line: null, message: `bytecode unavailable: ${serializeError(err).message}` });
+            // ethers quotes the request URL in its errors, and an RPC URL may carry its key.
+            errors.push({ file: null, line: null, message: `bytecode unavailable: ${redactUrlsIn(serializeError(err).message, [rpcUrl, core.config.rpcUrl, core.config.rpcWsUrl])}` });
           }
         } else errors.push({ file: null, line: null, message: 'no RPC URL configured: bytecode and proxy slots were not read' });
 

@@ -180,3 +180,8 @@ export function redactUrl(url: string | undefined): string | undefined {
     return '[unparsable url]';
   }
 }
+
+/** `text` with each configured URL in it replaced by its redacted form (for driver and library errors that quote the URL). */
+export function redactUrlsIn(text: string, urls: readonly (string | undefined)[]): string {
+  return urls.reduce<string>((m, u) => (u ? m.split(u).join(redactUrl(u) ?? '') : m), text);
+}

@@ -7,7 +7,7 @@
 import type { SyncRunResult, SyncState, SyncStatus } from '../../../shared/contract/sync';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
-import { redactUrl } from '../config/config';
+import { redactUrl, redactUrlsIn } from '../config/config';
 import { createSyncEngine, isConnectionError, type SyncEngine } from './engine';
 import { openOutbox, openSyncState } from './local';
 import { isRedisReady, openSyncChannel, type RedisClient, type SyncChannel } from './redis';
@@ -85,9 +85,8 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
   let lastEmit = 0;
   let emitTimer: NodeJS.Timeout | null = null;
 
-  const secrets = [config.pgUrl, config.pgReplicaUrl, config.redisUrl].filter((u): u is string => typeof u === 'string' && u.length > 0);
   /** Error text for status and logs, with any configured URL replaced by its redacted form. */
-  const clean = (msg: string): string => secrets.reduce((m, u) => m.split(u).join(redactUrl(u) ?? ''), msg);
+  const clean = (msg: string): string => redactUrlsIn(msg, [config.pgUrl, config.pgReplicaUrl, config.redisUrl]);
 
   function pendingImportRows(): number {
     const done = new Set(JSON.parse(state.get('imports_pushed') ?? '[]') as string[]);
