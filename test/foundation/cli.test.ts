@@ -56,6 +56,16 @@ describe('defimon CLI', () => {
     expect(res.stderr).toMatch(/NOT_FOUND: dataset directory .* does not exist/);
   });
 
+  it('rejects a sync interval or batch beyond its bound instead of polling in a tight loop', async () => {
+    const pg = 'postgres://analyst:s3cret-pw@127.0.0.1:1/team';
+    const res = await defimon(['sync', '--no-import', '--interval', '3000000', '--data-dir', tmp.dir, '--pg', pg]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/INVALID_INPUT: --interval must be an integer from 1 to 86400, got "3000000"/);
+    const batch = await defimon(['sync', '--once', '--no-import', '--batch', '0', '--data-dir', tmp.dir, '--pg', pg]);
+    expect(batch.code).not.toBe(0);
+    expect(batch.stderr).toMatch(/INVALID_INPUT: --batch must be an integer from 1 to 100000/);
+  });
+
   it('doctor says plainly what works, and fails on an unreachable Postgres without leaking its password', async () => {
     const ok = await defimon(['doctor', '--json', '--data-dir', tmp.dir]);
     expect(ok.code).toBe(0);

@@ -8,12 +8,16 @@ import { AppError } from '../../../shared/errors';
 import { getSyncDomain } from '../../services/sync';
 import { printJson, runWithServices, withProgress } from '../runtime';
 
-function positiveInt(value: string | undefined, flag: string): number | undefined {
+function positiveInt(value: string | undefined, flag: string, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new AppError('INVALID_INPUT', `${flag} must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new AppError('INVALID_INPUT', `${flag} must be an integer from 1 to ${max}, got "${value}"`);
   return n;
 }
+
+/** Longer polling intervals overflow the timer (about 24.8 days), which then fires at once, in a loop. */
+const MAX_INTERVAL_SECONDS = 24 * 3600;
+const MAX_BATCH_ROWS = 100_000;
 
 export function registerSyncCommands(program: Command): void {
   const sync = program
@@ -27,8 +31,8 @@ export function registerSyncCommands(program: Command): void {
       await runWithServices(
         cmd,
         async (services) => {
-          const batchSize = positiveInt(opts.batch, '--batch');
-          const interval = positiveInt(opts.interval, '--interval');
+          const batchSize = positiveInt(opts.batch, '--batch', MAX_BATCH_ROWS);
+          const interval = positiveInt(opts.interval, '--interval', MAX_INTERVAL_SECONDS);
           const domain = getSyncDomain(services.core);
           if (!services.config.pgUrl) throw new AppError('NOT_CONFIGURED', 'no team Postgres: pass --pg URL, set DEFIMON_PG_URL, or set pgUrl in the settings');
           domain.worker.configure({ ...(batchSize ? { batchSize } : {}), ...(interval ? { pollMs: interval * 1000 } : {}) });
