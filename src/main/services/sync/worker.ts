@@ -8,6 +8,7 @@ import type { SyncRunResult, SyncState, SyncStatus } from '../../../shared/contr
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import { redactUrl, redactUrlsIn } from '../config/config';
+import { sleep } from '../shared/sleep';
 import { createSyncEngine, isConnectionError, type SyncEngine } from './engine';
 import { openOutbox, openSyncState } from './local';
 import { isRedisReady, openSyncChannel, type RedisClient, type SyncChannel } from './redis';
@@ -39,19 +40,6 @@ export interface SyncWorker {
   /** Asks a running loop for a cycle soon (after a local write). */
   wake(): void;
   readonly running: boolean;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Worth another attempt: the connection, or a deadlock / serialisation conflict. */
@@ -249,7 +237,7 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
             if (err instanceof AppError) throw err;
             throw new AppError(isConnectionError(err) ? 'UNAVAILABLE' : 'INTERNAL', `sync failed after ${failures} attempt(s): ${clean((err as Error).message)}`, { retryable: isConnectionError(err), details: { pgCode: typeof e.code === 'string' ? e.code : null } });
           }
-          await sleep(delay, run.signal ?? new AbortController().signal);
+          await sleep(delay, run.signal);
         }
       }
     },
@@ -284,7 +272,8 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
           abort.signal.addEventListener('abort', onAbort, { once: true });
           // While offline only the backoff timer (or stop) ends the wait.
           wakeLoop = failures === 0 ? () => wakeable.abort() : null;
-          await sleep(delay, wakeable.signal);
+          // A wake-up or stop aborts the wait: either way the loop goes on (or ends) at once.
+          await sleep(delay, wakeable.signal).catch(() => undefined);
           abort.signal.removeEventListener('abort', onAbort);
           wakeLoop = null;
         }
