@@ -61,6 +61,15 @@ describe('HTTP client discipline', () => {
     expect(api.count('/gone')).toBe(1);
   });
 
+  it('never quotes a password of the request URL in its error', async () => {
+    const err = (await client({ maxRetries: 0 })
+      .request({ url: `http://analyst:s3cret-pw@127.0.0.1:${new URL(api.url).port}/price`, schema: Price })
+      .catch((e: unknown) => e)) as { code: string; message: string };
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.message).toMatch(/analyst:\*\*\*@127\.0\.0\.1/);
+    expect(err.message).not.toContain('s3cret-pw');
+  });
+
   it('times out a hanging request, retrying a bounded number of times', async () => {
     api.on('/hang', { hang: true });
     await expect(client({ timeoutMs: 150, maxRetries: 1 }).request({ url: `${api.url}/hang`, schema: Price })).rejects.toMatchObject({ code: 'TIMEOUT' });

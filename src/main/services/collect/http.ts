@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { AppError, type ErrorCode } from '../../../shared/errors';
 import type { Core } from '../core';
+import { scrubSecrets } from '../log/logger';
 import { sleep } from '../shared/sleep';
 
 export interface ProviderPolicy {
@@ -169,7 +170,8 @@ export function createHttpClient(core: Pick<Core, 'ports' | 'log'>, policy: Prov
     } catch (err) {
       if (o.signal?.aborted) throw new AppError('CANCELLED', 'cancelled', { cause: err });
       if (timeout.aborted) throw upstreamError('TIMEOUT', p.name, `${what}: no answer within ${p.timeoutMs} ms`, { retryable: true });
-      throw upstreamError('UNAVAILABLE', p.name, `${what}: ${(err as Error).message}${(err as { cause?: { code?: string } }).cause?.code ? ` (${(err as { cause: { code: string } }).cause.code})` : ''}`, { retryable: true, cause: err });
+      // Node's fetch quotes the whole URL when it refuses one (e.g. one with user:password@).
+      throw upstreamError('UNAVAILABLE', p.name, `${what}: ${scrubSecrets((err as Error).message)}${(err as { cause?: { code?: string } }).cause?.code ? ` (${(err as { cause: { code: string } }).cause.code})` : ''}`, { retryable: true, cause: err });
     }
     st.lastStatus = res.status;
     noteHeaders(res.headers);

@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import type { HealthCheck } from '../../../shared/contract/system';
 import type { DefimonConfig } from '../config/config';
 import { redactUrl } from '../config/config';
+import { scrubSecrets } from '../log/logger';
 import { openPostgres } from '../storage/postgres';
 import type { SqliteStore } from '../storage/sqlite';
 
@@ -78,7 +79,7 @@ export async function runDoctor(config: DefimonConfig, store: SqliteStore): Prom
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
         signal: AbortSignal.timeout(TIMEOUT_MS),
       }).catch((err: unknown) => {
-        throw new Error(`unreachable at ${redactUrl(config.rpcUrl)}: ${(err as Error).message}`);
+        throw new Error(`unreachable at ${redactUrl(config.rpcUrl)}: ${scrubSecrets((err as Error).message)}`);
       });
       if (!res.ok) throw new Error(`${redactUrl(config.rpcUrl)} answered HTTP ${res.status}`);
       const body = (await res.json()) as { result?: string; error?: { message?: string } };
