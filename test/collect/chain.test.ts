@@ -4,6 +4,8 @@
  * and the expected daily aggregates computed from what the test sent, not by the collector.
  */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { formatUnits } from 'ethers';
@@ -238,6 +240,30 @@ describe('chain collector against a local hardhat node', () => {
       await stop?.();
       await cleanup();
       delete process.env.DEFIMON_COLLECT_INTERVALS;
+    }
+  }, 120_000);
+
+  it('keeps watching on its interval when the WebSocket URL refuses the connection', async () => {
+    const refused = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const { services, cleanup } = await createTestServices({ rpcUrl: node.url, rpcWsUrl: `ws://127.0.0.1:${refused}`, chainId: 31337, autoImport: false });
+    try {
+      await services.client.call('collect.trackToken', { address: token, startBlock: 0 });
+      const stop = await collectDomainOf(services.core).watch(['chain']);
+      // The socket's connection error arrives meanwhile; the first scheduled run still completes over HTTP.
+      let status = (await services.client.call('collect.status', {})).sources.find((x) => x.source === 'chain');
+      for (let i = 0; i < 300 && !status?.lastSuccessAt; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await services.client.call('collect.status', {})).sources.find((x) => x.source === 'chain');
+      }
+      expect(status?.lastSuccessAt).not.toBeNull();
+      await stop();
+    } finally {
+      await cleanup();
     }
   }, 120_000);
 

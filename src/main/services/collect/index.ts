@@ -102,6 +102,9 @@ export function createCollectDomain(core: Core): CollectDomain {
     let ws: WebSocketProvider | null = null;
     if (active.includes('chain') && core.config.rpcWsUrl) {
       ws = new WebSocketProvider(core.config.rpcWsUrl, undefined, { staticNetwork: true });
+      // ethers leaves the socket's 'error' unhandled, so an unreachable or refused wss:// URL would
+      // end the process; the interval schedule goes on without new-head pokes instead.
+      ws.websocket.onerror = (err: unknown) => core.log.warn({ err: err instanceof Error ? err.message : String((err as { message?: unknown }).message ?? err) }, 'RPC WebSocket failed; the chain collector keeps its interval');
       // Each new head pokes the chain collector; pokes coalesce while a run is in progress.
       await ws.on('block', () => scheduler.poke('chain'));
     }
