@@ -52,10 +52,6 @@ export function isMethodName(name: string): name is MethodName {
   return Object.prototype.hasOwnProperty.call(contract, name);
 }
 
-export function isEventName(name: string): name is EventName {
-  return Object.prototype.hasOwnProperty.call(events, name);
-}
-
 export { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '../ipc';
 
 export { method } from './define';

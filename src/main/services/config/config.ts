@@ -9,8 +9,6 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
 
-export const SECRET_KEYS = ['rpcUrl', 'rpcWsUrl', 'etherscanApiKey', 'githubToken', 'hfToken', 'coingeckoApiKey', 'pgUrl', 'pgReplicaUrl', 'redisUrl', 'serverApiKeys'] as const;
-
 export const DefimonConfig = z.object({
   /** Where the database, logs and settings live. @default the OS app-data folder for DEFIMON */
   dataDir: z.string().min(1),

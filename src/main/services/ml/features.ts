@@ -40,12 +40,6 @@ export interface FeatureSet {
   horizon: number;
 }
 
-export function familyOf(feature: string): FeatureFamily | 'indicator' {
-  const base = feature.startsWith('rank_') ? feature.slice(5) : feature;
-  for (const [fam, list] of Object.entries(FEATURE_FAMILIES)) if ((list as readonly string[]).includes(base)) return fam as FeatureFamily;
-  return 'indicator';
-}
-
 /** Prefix sums of values and counts over non-NaN entries, for O(1) window sums. */
 function prefix(xs: Float64Array): { s: Float64Array; c: Float64Array } {
   const s = new Float64Array(xs.length + 1);

@@ -381,5 +381,4 @@ function walkWithParents(node: Node | null | undefined, visit: (n: Node, parents
   }
 }
 
-export const isStateArrayLength = (ctx: ContractInfo, n: Node): boolean => n.type === 'MemberAccess' && n.memberName === 'length' && !!rootIdentifier(n.expression)?.name && ctx.state.has(rootIdentifier(n.expression)?.name ?? '');
 export { endLine };
