@@ -18,6 +18,9 @@ describe('collector scheduler', () => {
     expect(i.chain).toBe(60);
     expect(i.market).toBe(7200);
     expect(i.github).toBe(DEFAULT_INTERVALS_SEC.github);
+    // Beyond the timer's range (or below a second) would fire in a tight loop: junk too.
+    const bounds = parseIntervals('chain=3000000,market=0.001,tvl=2000000');
+    expect([bounds.chain, bounds.market, bounds.tvl]).toEqual([DEFAULT_INTERVALS_SEC.chain, DEFAULT_INTERVALS_SEC.market, 2_000_000]);
   });
 
   it('runs at most `concurrency` sources at once, coalesces pokes while a source runs, and stops cleanly', async () => {

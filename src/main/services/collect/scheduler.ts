@@ -17,13 +17,17 @@ export const DEFAULT_INTERVALS_SEC: Record<CollectSource, number> = {
   hf: 7 * 24 * 3600,
 };
 
+/** Longer intervals overflow the timer (about 24.8 days), which then fires every millisecond. */
+const MAX_INTERVAL_SEC = Math.floor(2_147_483_647 / 1000);
+const MIN_INTERVAL_SEC = 1;
+
 export function parseIntervals(spec: string | undefined): Record<CollectSource, number> {
   const out = { ...DEFAULT_INTERVALS_SEC };
   if (!spec) return out;
   for (const part of spec.split(',')) {
     const [name, value] = part.split('=').map((s) => s.trim());
     const secs = Number(value);
-    if ((COLLECT_SOURCES as readonly string[]).includes(name ?? '') && Number.isFinite(secs) && secs > 0) out[name as CollectSource] = secs;
+    if ((COLLECT_SOURCES as readonly string[]).includes(name ?? '') && secs >= MIN_INTERVAL_SEC && secs <= MAX_INTERVAL_SEC) out[name as CollectSource] = secs;
   }
   return out;
 }
