@@ -1,7 +1,8 @@
 /** The client discipline against a local server scripted with each fault case. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createHttpClient, parseRetryAfter, type ProviderPolicy } from '../../src/main/services/collect/http';
+import { createEtherscanClient } from '../../src/main/services/collect/explorer';
+import { createHttpClient, envRate, parseRetryAfter, type ProviderPolicy } from '../../src/main/services/collect/http';
 import { createRpcClient, isRangeTooLarge } from '../../src/main/services/collect/jsonrpc';
 import { createLogger } from '../../src/main/services/log/logger';
 import { createLocalPorts, type Ports } from '../../src/main/services/shared/ports';
@@ -137,6 +138,17 @@ describe('HTTP client discipline', () => {
     const times = api.requests.map((r) => r.at);
     // Four calls at 20/s with a burst of one span at least three intervals of 50 ms.
     expect((times[3] ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(140);
+  });
+
+  it('reads provider rates from the environment, ignoring junk and zero (which would spin the limiter)', () => {
+    expect(envRate('R', 4, { R: '2.5' })).toBe(2.5);
+    for (const junk of ['abc', '0', '-1', '']) expect(envRate('R', 4, { R: junk })).toBe(4);
+    process.env.DEFIMON_ETHERSCAN_RATE = 'fast';
+    try {
+      expect(createEtherscanClient({ ports, log }).policy.ratePerSec).toBe(4);
+    } finally {
+      delete process.env.DEFIMON_ETHERSCAN_RATE;
+    }
   });
 
   it('parses Retry-After as seconds or an HTTP date', () => {

@@ -16,7 +16,7 @@ import type { SmartContract } from '../../../shared/contract/collect';
 import { AppError } from '../../../shared/errors';
 import { Address } from '../../../shared/schemas';
 import type { Core } from '../core';
-import { createHttpClient, upstreamError, type HttpClient } from './http';
+import { createHttpClient, envRate, upstreamError, type HttpClient } from './http';
 
 const EtherscanEnvelope = z.object({ status: z.string(), message: z.string(), result: z.unknown() });
 
@@ -141,7 +141,7 @@ export function readContract(core: Pick<Core, 'store' | 'config'>, address: stri
 }
 
 /** Default: Etherscan's free tier allows 5 calls per second; stay just under it. */
-export function createEtherscanClient(core: Pick<Core, 'ports' | 'log'>, ratePerSec = Number(process.env.DEFIMON_ETHERSCAN_RATE ?? 4)): HttpClient {
+export function createEtherscanClient(core: Pick<Core, 'ports' | 'log'>, ratePerSec = envRate('DEFIMON_ETHERSCAN_RATE', 4)): HttpClient {
   return createHttpClient(core, { name: 'etherscan', ratePerSec, burst: Math.max(1, Math.floor(ratePerSec)), timeoutMs: 20_000 });
 }
 

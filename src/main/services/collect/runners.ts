@@ -12,7 +12,7 @@ import type { Core } from '../core';
 import { BlockCache, chainSettingsFromEnv, collectChain } from './chain';
 import { fetchTokenInfo, fetchVerifiedContract } from './explorer';
 import { collectGithub } from './github';
-import { createHttpClient, type HttpClient } from './http';
+import { createHttpClient, envRate, type HttpClient } from './http';
 import { createRpcClient, ensureRpcUrl, type RpcClient } from './jsonrpc';
 import { collectMarket, collectTvl, fillVolumeUsd } from './market';
 import { runQualityChecks } from './quality';
@@ -37,11 +37,6 @@ export interface RunContext {
 export type Runner = (input: RunInput, ctx: RunContext) => Promise<{ items: number; details: Record<string, unknown> }>;
 
 export type Runners = Record<CollectSource, Runner> & { configured(source: CollectSource): boolean };
-
-function envRate(name: string, def: number): number {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : def;
-}
 
 /** The HTTP JSON-RPC URL: rpcUrl, or the https twin of a wss:// URL (QuickNode serves both on one path). */
 export function httpRpcUrl(core: Pick<Core, 'config'>): string {
