@@ -36,6 +36,9 @@ describe('headless HTTP server', () => {
     expect(extra.body).toMatch(/sneaky/);
     const missing = await app.inject({ method: 'POST', url: '/api/assets.get', payload: { assetId: 'NOPE' } });
     expect(missing.statusCode).toBe(404);
+    const serverDir = await app.inject({ method: 'POST', url: '/api/dataset.import', payload: { dir: '/etc' } });
+    expect(serverDir.statusCode).toBe(403);
+    expect((serverDir.json() as { error: { code: string } }).error.code).toBe('FORBIDDEN');
     const unknown = await app.inject({ method: 'POST', url: '/api/assets.drop', payload: {} });
     expect(unknown.statusCode).toBe(404);
     expect((unknown.json() as { error: { code: string } }).error.code).toBe('UNKNOWN_METHOD');

@@ -122,7 +122,11 @@ export async function createServices(config: DefimonConfig, opts: { logger?: Log
     'assets.list': (input) => listAssets(store, input),
     'assets.get': ({ assetId }) => getAsset(store, assetId),
     'assets.prices': (input) => priceHistory(store, input),
-    'dataset.import': ({ dir }, ctx) => runImport(dir, dir === undefined ? 'bundled' : `dir:${path.resolve(dir)}`, ctx.signal),
+    'dataset.import': ({ dir }, ctx) => {
+      // Over HTTP a directory would be the server's disk (as for audit.source's path).
+      if (dir !== undefined && ctx.origin === 'http') throw new AppError('FORBIDDEN', 'dataset.import over HTTP imports the bundled dataset only, not a server directory');
+      return runImport(dir, dir === undefined ? 'bundled' : `dir:${path.resolve(dir)}`, ctx.signal);
+    },
     ...sync.handlers,
     ...collect.handlers,
     ...ml.handlers,
