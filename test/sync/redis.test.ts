@@ -265,7 +265,7 @@ describe.runIf(redisOk)('Redis Cluster URL', () => {
     }
     for (const port of ports) await startRedisCheck(port);
     execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore', timeout: 30_000 });
-    await waitFor(() => execFileSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }).includes('cluster_state:ok'), 'the cluster to be ok');
+    await waitFor(() => execFileSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }).includes('cluster_state:ok'), 'the cluster to be ok', 90_000);
     const redisUrl = `redis-cluster://127.0.0.1:${ports[0]},127.0.0.1:${ports[1]}`;
     a = await createSyncClient({ redisUrl, redisPrefix: 'cluster-test:' });
     b = await createSyncClient({ redisUrl, redisPrefix: 'cluster-test:' });
