@@ -5,8 +5,8 @@ import { downsampleMinMax } from '../../../shared/downsample';
 import { AppError } from '../../../shared/errors';
 import type { SqliteStore } from '../storage/sqlite';
 
-/** Live sources win over the bundled snapshot when both have a day. */
-const SOURCE_RANK = `CASE source WHEN 'bundled' THEN 1 ELSE 0 END`;
+/** Live sources win over the bundled snapshot when both have a day (an ORDER BY term). */
+export const SOURCE_RANK = `CASE source WHEN 'bundled' THEN 1 ELSE 0 END`;
 
 interface AssetRow {
   asset_id: string;

@@ -17,6 +17,7 @@ import { AppError } from '../../../shared/errors';
 import { Address } from '../../../shared/schemas';
 import type { Core } from '../core';
 import { createHttpClient, envRate, upstreamError, type HttpClient } from './http';
+import type { SmartContractsTable } from '../storage/db-types';
 
 const EtherscanEnvelope = z.object({ status: z.string(), message: z.string(), result: z.unknown() });
 
@@ -95,22 +96,10 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-interface ContractRow {
-  chain_id: number;
-  address: string;
-  name: string | null;
-  verified: number | null;
-  compiler_version: string | null;
-  compiler_settings: string | null;
-  source_format: string | null;
-  source: string | null;
-  abi: string | null;
-  creator: string | null;
-  creation_tx: string | null;
-  is_proxy: number | null;
-  implementation: string | null;
-  updated_at: string;
-}
+type ContractRow = Pick<
+  SmartContractsTable,
+  'chain_id' | 'address' | 'name' | 'verified' | 'compiler_version' | 'compiler_settings' | 'source_format' | 'source' | 'abi' | 'creator' | 'creation_tx' | 'is_proxy' | 'implementation' | 'updated_at'
+>;
 
 export function toSmartContract(r: ContractRow): SmartContract {
   return {

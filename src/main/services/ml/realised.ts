@@ -8,17 +8,18 @@ import type { SqliteStore } from '../storage/sqlite';
 import { addDays, median } from './math';
 import { getModelRow } from './registry';
 import { dailySkill } from './validation';
+import { SOURCE_RANK } from '../assets/queries';
 
-const LIVE_FIRST = `CASE source WHEN 'bundled' THEN 1 ELSE 0 END`;
+
 
 function closesOn(store: SqliteStore, day: string): Map<string, number> {
-  const rows = store.db.prepare(`SELECT asset_id, close FROM financial_metrics WHERE day = ? AND close > 0 ORDER BY ${LIVE_FIRST} DESC`).all(day) as { asset_id: string; close: number }[];
+  const rows = store.db.prepare(`SELECT asset_id, close FROM financial_metrics WHERE day = ? AND close > 0 ORDER BY ${SOURCE_RANK} DESC`).all(day) as { asset_id: string; close: number }[];
   // Ordered bundled first: a live value for the same asset overwrites it.
   return new Map(rows.map((r) => [r.asset_id, r.close]));
 }
 
 function lastCloseWithin(store: SqliteStore, from: string, to: string): Map<string, number> {
-  const rows = store.db.prepare(`SELECT asset_id, close FROM financial_metrics WHERE day BETWEEN ? AND ? AND close > 0 ORDER BY day ASC, ${LIVE_FIRST} DESC`).all(from, to) as { asset_id: string; close: number }[];
+  const rows = store.db.prepare(`SELECT asset_id, close FROM financial_metrics WHERE day BETWEEN ? AND ? AND close > 0 ORDER BY day ASC, ${SOURCE_RANK} DESC`).all(from, to) as { asset_id: string; close: number }[];
   return new Map(rows.map((r) => [r.asset_id, r.close]));
 }
 

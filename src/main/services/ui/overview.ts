@@ -1,10 +1,11 @@
 /** Read models of the overview: one row per asset joining prices, TVL, development, scores, audits. */
 import type { ContractRow, ModelView, OverviewRow } from '../../../shared/contract/ui';
 import { AppError } from '../../../shared/errors';
+import { SOURCE_RANK } from '../assets/queries';
 import type { SqliteStore } from '../storage/sqlite';
 
 /** Live sources win over bundled snapshots when both cover a day. */
-export const MARKET_SOURCE_RANK = `CASE source WHEN 'bundled' THEN 1 ELSE 0 END`;
+export const MARKET_SOURCE_RANK = SOURCE_RANK;
 export const ONCHAIN_SOURCE_RANK = `CASE source WHEN 'tokenterminal' THEN 1 WHEN 'bundled' THEN 1 ELSE 0 END`;
 
 interface PriceRow {
