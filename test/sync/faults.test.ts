@@ -219,7 +219,8 @@ describe.runIf(pgOk)('sync under faults', () => {
       if (first === 'finished') expect(landed).toBe(6000); // the kill came too late to interrupt
       else {
         expect(first).toBe('UNAVAILABLE');
-        expect(landed).toBeLessThan(6000);
+        // The kill can land after the last chunk but before the run records the import as done.
+        expect(landed).toBeLessThanOrEqual(6000);
       }
       const second = await a.sync.worker.syncOnce();
       // Resumed from the saved cursor: at most the chunk in flight is sent again.
