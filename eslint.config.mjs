@@ -40,6 +40,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [
         { group: ['electron', 'electron/*', 'electron-store', 'electron-updater'], message: 'Services and headless code must run without Electron (only src/main/app imports electron).' },
         { group: ['**/main/app/**', '**/app/*', '**/renderer/**', '**/preload/**'], message: 'Services may not import the shell or the renderer.' },
+        { group: ['**/services/shared', '**/services/shared/*', '../shared/*', './shared/*'], message: '"shared" means the contract in src/shared; primitives for services live in services/kernel.' },
       ] }],
     },
   },

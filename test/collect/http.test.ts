@@ -5,7 +5,7 @@ import { createEtherscanClient } from '../../src/main/services/collect/explorer'
 import { createHttpClient, envRate, parseRetryAfter, type ProviderPolicy } from '../../src/main/services/collect/http';
 import { createRpcClient, isRangeTooLarge } from '../../src/main/services/collect/jsonrpc';
 import { createLogger } from '../../src/main/services/log/logger';
-import { createLocalPorts, type Ports } from '../../src/main/services/shared/ports';
+import { createLocalPorts, type Ports } from '../../src/main/services/kernel/ports';
 import { tempDataDir } from '../helpers/services';
 import { startApiServer, type ApiServer } from './api-server';
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchVerifiedContract } from '../../src/main/services/collect/explorer';
 import type { Services } from '../../src/main/services';
-import { createMemoryCache } from '../../src/main/services/shared/ports';
+import { createMemoryCache } from '../../src/main/services/kernel/ports';
 import { createTestServices } from '../helpers/app';
 import { startApiServer, type ApiServer, type Reply } from './api-server';
 

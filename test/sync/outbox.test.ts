@@ -1,7 +1,7 @@
 /** The outbox hook: what is queued, in the same transaction as the write, and what never is. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/shared/errors';
-import { parseHlc } from '../../src/main/services/shared/hlc';
+import { parseHlc } from '../../src/main/services/kernel/hlc';
 import { createTestServices } from '../helpers/app';
 import { createSyncClient, marketRows, type SyncClient } from './helpers';
 

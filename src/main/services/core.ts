@@ -2,8 +2,8 @@
 import type { DefimonConfig } from './config/config';
 import type { EventBus } from './events/bus';
 import type { Logger } from './log/logger';
-import type { Hlc } from './shared/hlc';
-import type { Ports } from './shared/ports';
+import type { Hlc } from './kernel/hlc';
+import type { Ports } from './kernel/ports';
 import type { SqliteStore } from './storage/sqlite';
 import type { TaskRunner } from './tasks/tasks';
 

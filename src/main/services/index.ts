@@ -21,8 +21,8 @@ import { createSettingsDomain } from './settings';
 import { openSqlite } from './storage/sqlite';
 import { createSyncDomain, syncClientId } from './sync';
 import { runDoctor } from './system/doctor';
-import { createHlc } from './shared/hlc';
-import { createLocalPorts } from './shared/ports';
+import { createHlc } from './kernel/hlc';
+import { createLocalPorts } from './kernel/ports';
 import { createTaskRunner } from './tasks/tasks';
 import { createUiDomain } from './ui';
 

@@ -16,7 +16,7 @@ import type { z } from 'zod';
 import { AppError, type ErrorCode } from '../../../shared/errors';
 import type { Core } from '../core';
 import { scrubSecrets } from '../log/logger';
-import { sleep } from '../shared/sleep';
+import { sleep } from '../kernel/sleep';
 
 export interface ProviderPolicy {
   /** Bucket and status name, e.g. "etherscan", "rpc". */

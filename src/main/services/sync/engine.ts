@@ -18,7 +18,7 @@ import type pg from 'pg';
 import { AppError } from '../../../shared/errors';
 import { redactUrl } from '../config/config';
 import type { Logger } from '../log/logger';
-import type { Hlc } from '../shared/hlc';
+import type { Hlc } from '../kernel/hlc';
 import { migratePostgres } from '../storage/migrator';
 import { openPostgres, type PostgresStore } from '../storage/postgres';
 import type { Row, SqliteStore, TableInfo } from '../storage/sqlite';

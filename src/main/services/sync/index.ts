@@ -9,7 +9,7 @@
 import type { syncMethods } from '../../../shared/contract/sync';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
-import { createLocalPorts } from '../shared/ports';
+import { createLocalPorts } from '../kernel/ports';
 import { installOutboxHook, syncClientId } from './local';
 import { createRedisPorts, openRedis, type RedisClient } from './redis';
 import { createSyncWorker, type SyncWorker, type WorkerOptions } from './worker';

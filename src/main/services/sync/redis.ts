@@ -12,8 +12,8 @@ import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { AppError } from '../../../shared/errors';
 import { redactUrl } from '../config/config';
 import type { Logger } from '../log/logger';
-import type { Lease, LeaseLocks, Ports, RateLimiter, ResponseCache } from '../shared/ports';
-import { sleep } from '../shared/sleep';
+import type { Lease, LeaseLocks, Ports, RateLimiter, ResponseCache } from '../kernel/ports';
+import { sleep } from '../kernel/sleep';
 
 export type RedisClient = Redis | Cluster;
 

@@ -6,7 +6,7 @@
  * table from another domain is validated without changes here.
  */
 import type Database from 'better-sqlite3';
-import { parseHlc } from '../shared/hlc';
+import { parseHlc } from '../kernel/hlc';
 import type { Row } from '../storage/sqlite';
 import { isSyncedTable } from './local';
 

@@ -8,7 +8,7 @@ import type { SyncRunResult, SyncState, SyncStatus } from '../../../shared/contr
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import { redactUrl, redactUrlsIn } from '../config/config';
-import { sleep } from '../shared/sleep';
+import { sleep } from '../kernel/sleep';
 import { createSyncEngine, isConnectionError, type SyncEngine } from './engine';
 import { openOutbox, openSyncState } from './local';
 import { isRedisReady, openSyncChannel, type RedisClient, type SyncChannel } from './redis';
