@@ -50,12 +50,25 @@ export const DefimonConfig = z.object({
       port: z.number().int().min(0).max(65535).default(7420),
       /** Required when bound beyond loopback. */
       apiKeys: z.array(z.string().min(16)).default([]),
-      /** Requests per minute per API key (or per client address on loopback). */
+      /**
+       * Keys that may also change where code and data come from over HTTP (update feed, provider
+       * and RPC URLs, secrets). Without one, those settings are desktop-only. @default none
+       */
+      adminKeys: z.array(z.string().min(16)).default([]),
+      /**
+       * Host names a team server is reached by (e.g. "defimon.team.example" behind a proxy),
+       * besides the address it is bound to, 127.0.0.1, [::1] and localhost. A request with any
+       * other Host header is refused (DNS rebinding). @default none
+       */
+      publicHosts: z.array(z.string().min(1)).default([]),
+      /** Open event streams (SSE) the server holds at once; more are refused. @default 32 */
+      maxEventStreams: z.number().int().positive().default(32),
+      /** Requests per minute per verified API key, else per browser session, else per client address. */
       rateLimitPerMinute: z.number().int().positive().default(600),
       /** Folder with the built renderer to serve as the web app. */
       webRoot: z.string().optional(),
     })
-    .default({ host: '127.0.0.1', port: 7420, apiKeys: [], rateLimitPerMinute: 600 }),
+    .default({ host: '127.0.0.1', port: 7420, apiKeys: [], adminKeys: [], publicHosts: [], maxEventStreams: 32, rateLimitPerMinute: 600 }),
 });
 export type DefimonConfig = z.infer<typeof DefimonConfig>;
 export type DefimonConfigInput = z.input<typeof DefimonConfig>;
@@ -94,6 +107,9 @@ const ENV_MAP: Record<string, { key: string; kind: 'string' | 'number' | 'bool' 
   DEFIMON_HOST: { key: 'server.host', kind: 'string' },
   DEFIMON_PORT: { key: 'server.port', kind: 'number' },
   DEFIMON_API_KEYS: { key: 'server.apiKeys', kind: 'list' },
+  DEFIMON_ADMIN_KEYS: { key: 'server.adminKeys', kind: 'list' },
+  DEFIMON_PUBLIC_HOSTS: { key: 'server.publicHosts', kind: 'list' },
+  DEFIMON_MAX_EVENT_STREAMS: { key: 'server.maxEventStreams', kind: 'number' },
   DEFIMON_WEB_ROOT: { key: 'server.webRoot', kind: 'string' },
 };
 

@@ -11,6 +11,11 @@ import type { Logger } from '../log/logger';
 export interface CallContext {
   /** Which transport the call came through. */
   origin: 'ipc' | 'http' | 'cli' | 'test';
+  /**
+   * An HTTP caller authenticated with one of the server's admin keys: it may change where code
+   * and data come from (see settings). Never set for any other HTTP caller.
+   */
+  admin?: boolean;
   signal?: AbortSignal;
 }
 
