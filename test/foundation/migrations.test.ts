@@ -1,8 +1,11 @@
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checksum, migrateSqlite, orderedLedger } from '../../src/main/services/storage/migrator';
-import { migrations } from '../../src/main/services/storage/migrations';
+import { checksum, migrateSqlite, orderedLedger, sequenceOf } from '../../src/main/services/storage/migrator';
+import { migrations, type Migration } from '../../src/main/services/storage/migrations';
+import shipped from '../../src/main/services/storage/migrations/shipped.json';
+import { describeSqliteSchema, diffSchema, retirements, undeclaredDestructiveStatements, type SchemaSnapshot } from '../../src/main/services/storage/schema-guard';
+import snapshot from '../../src/main/services/storage/schema-snapshot.json';
 import { openPostgres } from '../../src/main/services/storage/postgres';
 import { createTestDatabase, postgresAvailable } from '../helpers/services';
 
@@ -68,11 +71,58 @@ async function postgresSchema(client: pg.Pool): Promise<Schema> {
   return out;
 }
 
+/** Problems with the ledger against the shipped list: what the order test asserts is empty. */
+function ledgerProblems(list: readonly Migration[], shippedList: readonly { id: string; checksum: string }[]): string[] {
+  const problems: string[] = [];
+  const seqs = list.map((m) => sequenceOf(m.id));
+  for (let i = 1; i < seqs.length; i++) if (seqs[i]! <= seqs[i - 1]!) problems.push(`${list[i]!.id} is listed after ${list[i - 1]!.id} but does not sort after it`);
+  shippedList.forEach((s, i) => {
+    const m = list[i];
+    if (!m || m.id !== s.id) problems.push(`shipped migration ${s.id} is not at position ${i} of the ledger (found ${m?.id ?? 'nothing'})`);
+    else if (checksum(m) !== s.checksum) problems.push(`shipped migration ${s.id} was edited`);
+  });
+  const highest = Math.max(0, ...shippedList.map((s) => sequenceOf(s.id)));
+  const shippedIds = new Set(shippedList.map((s) => s.id));
+  for (const m of list) if (!shippedIds.has(m.id) && sequenceOf(m.id) <= highest) problems.push(`new migration ${m.id} sorts before the shipped ${shippedList.at(-1)!.id}`);
+  return problems;
+}
+
+const extra = (id: string): Migration => ({ id, statements: [`CREATE TABLE t_${id} (x TEXT PRIMARY KEY)`] });
+
 describe('migration ledger', () => {
-  it('orders entries by id and rejects duplicates', () => {
-    const ids = orderedLedger().map((m) => m.id);
-    expect(ids).toEqual([...ids].sort());
+  it('is listed in global sequence order, keeps every shipped entry unedited in place, and appends new ones after them', () => {
+    expect(ledgerProblems(migrations, shipped)).toEqual([]);
+    expect(orderedLedger().map((m) => m.id)).toEqual(migrations.map((m) => m.id));
+  });
+
+  it('fails when a new migration sorts before a shipped one, or a shipped one moves or changes', () => {
+    const highest = sequenceOf(shipped.at(-1)!.id);
+    const next = String(highest + 1).padStart(4, '0');
+    expect(ledgerProblems([...migrations, extra(`${next}_new_table`)], shipped)).toEqual([]);
+    // A domain reaching back into its old block: sorts before the shipped tail.
+    const early = extra(`${String(sequenceOf(migrations[1]!.id) + 1).padStart(4, '0')}_early`);
+    expect(ledgerProblems([...migrations, early], shipped).join('\n')).toMatch(/does not sort after|sorts before the shipped/);
+    expect(ledgerProblems([migrations[0]!, early, ...migrations.slice(1)], shipped).join('\n')).toMatch(/not at position 1/);
+    const edited = migrations.map((m, i) => (i === 2 ? { ...m, statements: [...m.statements, 'SELECT 1'] } : m));
+    expect(ledgerProblems(edited, shipped)).toEqual([`shipped migration ${migrations[2]!.id} was edited`]);
+  });
+
+  it('rejects a sequence number used twice and an id without one', () => {
     expect(() => orderedLedger([migrations[0]!, migrations[0]!])).toThrow(/appears twice/);
+    expect(() => orderedLedger([migrations[0]!, extra(migrations[0]!.id.replace(/_.*/, '_other'))])).toThrow(/share sequence number/);
+    expect(() => orderedLedger([extra('core_without_number')])).toThrow(/NNNN_domain_what/);
+  });
+
+  it('refuses a database whose applied ledger is ahead of a pending migration that sorts before it', () => {
+    const db = new Database(':memory:');
+    const a = extra('0901_first');
+    const c = extra('0903_third');
+    migrateSqlite(db, [...migrations, a, c]);
+    // A build whose ledger had 0902 inserted mid-sequence would apply it after 0903 here but
+    // before it on a new database: refused.
+    expect(() => migrateSqlite(db, [...migrations, a, extra('0902_inserted'), c])).toThrow(/sorts before 0903_third/);
+    expect(migrateSqlite(db, [...migrations, a, c, extra('0904_fourth')])).toEqual(['0904_fourth']);
+    db.close();
   });
 
   it('applies once, records every entry, and refuses an edited shipped migration', () => {
@@ -94,6 +144,78 @@ describe('migration ledger', () => {
     db.prepare('INSERT INTO schema_migrations (id, checksum, applied_at) VALUES (?, ?, ?)').run('9999_future', 'x', new Date().toISOString());
     expect(() => migrateSqlite(db)).toThrow(/newer version/);
     db.close();
+  });
+});
+
+describe('schema guard (additive only)', () => {
+  const freshSchema = (list: readonly Migration[] = migrations): SchemaSnapshot => {
+    const db = new Database(':memory:');
+    try {
+      migrateSqlite(db, list);
+      return describeSqliteSchema(db);
+    } finally {
+      db.close();
+    }
+  };
+
+  it('the ledger matches the committed snapshot (refresh it with `npx tsx scripts/schema-snapshot.ts` after adding tables or columns)', () => {
+    const diff = diffSchema(snapshot as SchemaSnapshot, freshSchema(), retirements(migrations));
+    expect(diff.refused).toEqual([]);
+    expect(diff.added).toEqual([]);
+    expect(migrations.flatMap(undeclaredDestructiveStatements)).toEqual([]);
+  });
+
+  it('refuses dropped and retyped columns, dropped tables, new NOT NULL and key changes unless retired', () => {
+    const base = freshSchema();
+    const table = Object.keys(base).find((t) => Object.keys(base[t]!).length > 2)!;
+    const [keyCol] = Object.entries(base[table]!).find(([, c]) => c.pk === 1)!;
+    const [plainCol, plain] = Object.entries(base[table]!).find(([, c]) => c.pk === 0 && !c.notNull) ?? Object.entries(base[table]!).find(([, c]) => c.pk === 0)!;
+    const clone = (): SchemaSnapshot => JSON.parse(JSON.stringify(base)) as SchemaSnapshot;
+
+    const dropped = clone();
+    delete dropped[table]![plainCol];
+    expect(diffSchema(base, dropped, []).refused).toEqual([`column ${table}.${plainCol} was dropped`]);
+    expect(diffSchema(base, dropped, [{ table, column: plainCol, reason: 'replaced' }]).refused).toEqual([]);
+
+    const retyped = clone();
+    retyped[table]![plainCol] = { ...plain, type: plain.type === 'BLOB' ? 'TEXT' : 'BLOB' };
+    expect(diffSchema(base, retyped, []).refused.join()).toMatch(/was retyped/);
+
+    const goneTable = clone();
+    delete goneTable[table];
+    expect(diffSchema(base, goneTable, []).refused).toEqual([`table ${table} was dropped`]);
+    expect(diffSchema(base, goneTable, [{ table, reason: 'moved' }]).refused).toEqual([]);
+
+    const keyMoved = clone();
+    keyMoved[table]![keyCol] = { ...keyMoved[table]![keyCol]!, pk: 0 };
+    expect(diffSchema(base, keyMoved, []).refused.join()).toMatch(/natural key/);
+
+    if (!plain.notNull) {
+      const tightened = clone();
+      tightened[table]![plainCol] = { ...plain, notNull: true };
+      expect(diffSchema(base, tightened, []).refused.join()).toMatch(/became NOT NULL/);
+    }
+
+    const grown = clone();
+    grown[table]!.added_col = { type: 'TEXT', notNull: false, pk: 0 };
+    grown.new_table = { id: { type: 'TEXT', notNull: true, pk: 1 } };
+    expect(diffSchema(base, grown, [])).toEqual({ refused: [], added: [`column ${table}.added_col`, 'table new_table'] });
+  });
+
+  it('finds a real destructive migration through the snapshot diff and the statement check', () => {
+    const base = freshSchema();
+    const table = Object.keys(base).find((t) => !t.startsWith('sync_') && Object.keys(base[t]!).some((c) => base[t]![c]!.pk === 0))!;
+    const column = Object.keys(base[table]!).find((c) => base[table]![c]!.pk === 0)!;
+    const drop: Migration = { id: '0999_drop', statements: [`ALTER TABLE ${table} DROP COLUMN ${column}`] };
+    expect(diffSchema(base, freshSchema([...migrations, drop]), []).refused).toEqual([`column ${table}.${column} was dropped`]);
+    expect(undeclaredDestructiveStatements(drop)).toHaveLength(1);
+    const retype: Migration = { id: '0999_retype', statements: [], postgres: [`ALTER TABLE ${table} ALTER COLUMN ${column} TYPE BYTEA`] };
+    expect(undeclaredDestructiveStatements(retype).join()).toMatch(/retypes column/);
+    expect(undeclaredDestructiveStatements({ ...retype, retires: [{ table, column, reason: 'test' }] })).toEqual([]);
+    const rename: Migration = { id: '0999_rename', statements: [`ALTER TABLE ${table} RENAME TO ${table}_old`, `ALTER TABLE x RENAME COLUMN a TO b`, `DROP TABLE IF EXISTS y`] };
+    expect(undeclaredDestructiveStatements(rename)).toHaveLength(3);
+    // Relaxing a constraint or adding a column is not destructive.
+    expect(undeclaredDestructiveStatements({ id: '0999_ok', statements: [`ALTER TABLE ${table} ADD COLUMN extra TEXT`], postgres: ['ALTER TABLE t ALTER COLUMN c DROP NOT NULL', 'DROP TRIGGER IF EXISTS g ON t'] })).toEqual([]);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Applies the migration ledger to SQLite or Postgres and records each applied entry with its
  * checksum in `schema_migrations`. A recorded entry whose checksum no longer matches the code
- * means a shipped migration was edited: start-up refuses rather than drift silently.
+ * means a shipped migration was edited: start-up refuses rather than drift silently. Entries
+ * apply in the order of their global sequence number (the id's four digits).
  */
 import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -27,12 +28,51 @@ export function checksum(m: Migration): string {
   return h.digest('hex').slice(0, 16);
 }
 
+const ID_RE = /^(\d{4})_[a-z0-9_]+$/;
+
+/**
+ * Ids at or below this were numbered in per-domain blocks and sorted by id, so an old database
+ * may have applied them in another order; they are exempt from the order check below.
+ */
+export const LAST_BLOCK_NUMBERED_SEQUENCE = 500;
+
+/** The global sequence of a migration: its id's leading four digits. */
+export function sequenceOf(id: string): number {
+  const m = ID_RE.exec(id);
+  if (!m) throw new AppError('INVALID_INPUT', `migration id ${id} is not NNNN_domain_what (four digits of the global sequence, then lower-case words)`);
+  return Number(m[1]);
+}
+
+/** The ledger in application order (by global sequence); a sequence number used twice is refused. */
 export function orderedLedger(list: readonly Migration[] = ledger): Migration[] {
-  const sorted = [...list].sort((a, b) => a.id.localeCompare(b.id));
+  for (const m of list) sequenceOf(m.id);
+  const sorted = [...list].sort((a, b) => sequenceOf(a.id) - sequenceOf(b.id));
   for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]?.id === sorted[i - 1]?.id) throw new AppError('CONFLICT', `migration id ${sorted[i]?.id} appears twice`);
+    const a = sorted[i - 1] as Migration;
+    const b = sorted[i] as Migration;
+    if (sequenceOf(a.id) === sequenceOf(b.id)) {
+      throw new AppError('CONFLICT', a.id === b.id ? `migration id ${b.id} appears twice` : `migrations ${a.id} and ${b.id} share sequence number ${sequenceOf(b.id)}: each takes the next free number`);
+    }
   }
   return sorted;
+}
+
+/**
+ * A pending migration must come after everything this database already applied: otherwise a new
+ * database and an upgraded one would apply the ledger in different orders. It happens only when
+ * the database was migrated by a build whose ledger differs (a migration inserted mid-sequence).
+ */
+function checkPendingOrder(recorded: Map<string, string>, list: Migration[]): void {
+  let highest: string | null = null;
+  for (const id of recorded.keys()) if (highest === null || sequenceOf(id) > sequenceOf(highest)) highest = id;
+  if (highest === null) return;
+  for (const m of list) {
+    if (recorded.has(m.id)) continue;
+    const seq = sequenceOf(m.id);
+    if (seq > LAST_BLOCK_NUMBERED_SEQUENCE && seq < sequenceOf(highest)) {
+      throw new AppError('CONFLICT', `migration ${m.id} sorts before ${highest}, which this database already applied: the ledger was reordered (new migrations take the next sequence number)`);
+    }
+  }
 }
 
 function checkRecorded(recorded: Map<string, string>, list: Migration[]): void {
@@ -44,6 +84,7 @@ function checkRecorded(recorded: Map<string, string>, list: Migration[]): void {
     }
     if (expected !== sum) throw new AppError('CONFLICT', `migration ${id} was edited after it shipped (checksum ${sum} recorded, ${expected} in code)`);
   }
+  checkPendingOrder(recorded, list);
 }
 
 /** Returns the ids applied by this call. */
