@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createEtherscanClient } from '../../src/main/services/collect/explorer';
 import { createHttpClient, envRate, parseRetryAfter, type ProviderPolicy } from '../../src/main/services/collect/http';
-import { createRpcClient, isRangeTooLarge } from '../../src/main/services/collect/jsonrpc';
+import { batchLimitFrom, createRpcClient, isRangeTooLarge, rangeHintFrom, rangeHintOf } from '../../src/main/services/collect/jsonrpc';
 import { createLogger } from '../../src/main/services/log/logger';
 import { createLocalPorts, type Ports } from '../../src/main/services/kernel/ports';
 import { tempDataDir } from '../helpers/services';
@@ -205,4 +205,40 @@ describe('HTTP client discipline', () => {
     expect(batches).toBe(1);
     expect(api.count('/nobatch')).toBe(1 + 14);
   });
+
+  describe('provider range and batch refusals, classified by what they say', () => {
+  it('reads each provider\'s eth_getLogs refusal: cap, suggested range, or no hint', () => {
+    const alchemy = rangeHintFrom({ code: -32600, message: 'You can make eth_getLogs requests with up to a 500 block range. Based on your parameters, this block range should work: [0x1be4213, 0x1be4406]' });
+    expect(alchemy).toEqual({ kind: 'limit', maxBlocks: 500, suggested: { from: 0x1be4213, to: 0x1be4406 } });
+    const size = rangeHintFrom({ code: -32602, message: 'Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range and no limit on the response size, or you can request any block range with a cap of 10K logs in the response. Based on your parameters and the response size limit, this block range should work: [0x0, 0x87fe9]' });
+    expect(size).toEqual({ kind: 'size', suggested: { from: 0, to: 0x87fe9 } });
+    expect(rangeHintFrom({ code: -32602, message: 'range 1000000 exceeds limit of 10000' })).toEqual({ kind: 'limit', maxBlocks: 10_000 });
+    expect(rangeHintFrom({ code: -32005, message: 'query returned more than 10000 results. Try with this block range [0xBDE5F8, 0x102DBCC].' })).toEqual({ kind: 'size', suggested: { from: 0xbde5f8, to: 0x102dbcc } });
+    expect(rangeHintFrom({ code: -32614, message: 'eth_getLogs is limited to a 10,000 range' }, 413)).toEqual({ kind: 'limit', maxBlocks: 10_000 });
+    expect(rangeHintFrom({ code: -32602, message: 'query exceeds max block range 5000' })).toEqual({ kind: 'limit', maxBlocks: 5000 });
+    expect(rangeHintFrom({ code: -32602, message: 'invalid params' })).toEqual({ kind: 'unclear' });
+    expect(rangeHintFrom({ code: -32000, message: 'block range is bigger than maxBlockRange' })).toEqual({ kind: 'unclear' });
+    expect(rangeHintFrom({ code: -32601, message: 'the method eth_getLogs does not exist' })).toBeNull();
+  });
+
+  it('reads batch refusals: geth/Bor "batch too large" (size unknown), Erigon\'s stated limit', () => {
+    expect(batchLimitFrom('batch too large')).toBe(0);
+    expect(batchLimitFrom('batch limit 100 exceeded: 142 requests given')).toBe(100);
+    expect(batchLimitFrom('execution reverted')).toBeNull();
+  });
+
+  it('a range refusal on eth_getLogs is not "bad params"; the same code on another method is final', async () => {
+    api.handle('/q', (req) => {
+      const b = JSON.parse(req.body) as { id: number; method: string };
+      if (b.method === 'eth_getLogs') return { status: 413, json: { jsonrpc: '2.0', id: b.id, error: { code: -32614, message: 'eth_getLogs is limited to a 5 range' } } };
+      return { status: 400, json: { jsonrpc: '2.0', id: b.id, error: { code: -32602, message: 'invalid params' } } };
+    });
+    const rpc = createRpcClient({ ports, log }, { url: `${api.url}/q`, policy: { baseDelayMs: 5, maxRetries: 1 } });
+    const logs = await rpc.call('eth_getLogs', [{}], z.array(z.unknown())).catch((e: unknown) => e);
+    expect(rangeHintOf(logs)).toEqual({ kind: 'limit', maxBlocks: 5 });
+    const other = await rpc.call('eth_getBalance', [], z.string()).catch((e: unknown) => e);
+    expect(other).toMatchObject({ retryable: false, message: expect.stringContaining('invalid params') });
+    expect(rangeHintOf(other)).toBeNull();
+  });
+});
 });

@@ -20,7 +20,7 @@ import { AbiCoder, formatUnits, id as keccakId } from 'ethers';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
-import { hexToNumber, HexQuantity, isRangeTooLarge, RpcBlock, toHex, type RpcClient } from './jsonrpc';
+import { hexToNumber, HexQuantity, rangeHintOf, RpcBlock, toHex, type RpcClient } from './jsonrpc';
 import { priceOn, readCheckpoint, writeCheckpoint, type TrackedToken } from './store';
 
 export const TRANSFER_TOPIC = keccakId('Transfer(address,address,uint256)');
@@ -538,8 +538,14 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
       lastCommit = performance.now();
     };
 
-    /** Logs of [from, end] with the headers of their blocks cached; halves the range on provider range errors. */
+    /**
+     * Logs of [from, end] with the headers of their blocks cached. A range refusal shrinks the
+     * range and carries on: to the provider's suggested range when it gives one, to its stated
+     * block cap (remembered for the rest of the run and every token), else to half; only a
+     * one-block range that is still refused is an error.
+     */
     const fetchRange = async (from: number, end: number): Promise<{ from: number; end: number; logs: RpcLog[] }> => {
+      let unclear = false;
       for (;;) {
         try {
           const logs = await rpc.call('eth_getLogs', [{ address: token.address, topics: [TRANSFER_TOPIC], fromBlock: toHex(from), toBlock: toHex(end) }], RpcLogs, signal);
@@ -552,20 +558,29 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
             prev = b;
           }
           await fetchHeaders(rpc, blocks, settings.batchSize, cache, signal);
+          // A refusal that named no cap: the span that worked becomes the cap (so growth stops re-asking).
+          if (unclear) rpc.noteLogRange(end - from + 1);
           return { from, end, logs };
         } catch (err) {
-          if (isRangeTooLarge(err) && end > from) {
-            end = from + Math.max(0, Math.floor((end - from + 1) / 2) - 1);
-            range = end - from + 1;
-            continue;
-          }
-          throw err;
+          const hint = rangeHintOf(err);
+          if (hint === null || end <= from) throw err;
+          const span = end - from + 1;
+          if (hint.kind === 'limit' && hint.maxBlocks !== undefined) rpc.noteLogRange(hint.maxBlocks);
+          let next = Math.floor(span / 2);
+          if (hint.suggested) next = hint.suggested.from === from ? hint.suggested.to - from + 1 : hint.suggested.to - hint.suggested.from + 1;
+          else if (hint.kind === 'limit' && hint.maxBlocks !== undefined) next = hint.maxBlocks;
+          // A hint that would not shrink the range (or a nonsense one) falls back to halving.
+          if (!(next >= 1 && next < span)) next = Math.max(1, Math.floor(span / 2));
+          if (hint.kind === 'unclear') unclear = true;
+          end = from + next - 1;
+          range = next;
+          core.log.debug({ token: token.address, from, span, next, kind: hint.kind }, 'eth_getLogs range refused; shrinking');
         }
       }
     };
 
     let logsTotal = 0;
-    let range = Math.max(1, Math.min(state.rangeHint, settings.maxRange));
+    let range = Math.max(1, Math.min(state.rangeHint, settings.maxRange, rpc.limits.maxLogRange ?? Number.POSITIVE_INFINITY));
     let from = state.nextBlock;
     let next: Promise<{ from: number; end: number; logs: RpcLog[] }> | null = from <= to ? fetchRange(from, Math.min(to, from + range - 1)) : null;
     let sinceCommit = 0;
@@ -576,7 +591,8 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
         const cur = await next;
         acc.waitMs += performance.now() - tw;
         // Grow when sparse, shrink when dense: fewer round trips without hitting provider caps.
-        if (cur.logs.length < settings.targetLogs / 4) range = Math.min(settings.maxRange, range * 2);
+        const cap = Math.min(settings.maxRange, rpc.limits.maxLogRange ?? Number.POSITIVE_INFINITY);
+        if (cur.logs.length < settings.targetLogs / 4) range = Math.min(cap, range * 2);
         else if (cur.logs.length > settings.targetLogs) range = Math.max(1, Math.floor(range / 2));
         from = cur.end + 1;
         // The node works on the next range while this one is aggregated.

@@ -68,6 +68,12 @@ export interface RequestOptions<S extends z.ZodType> {
    * `retryable: true` makes it retried like a 429.
    */
   inspect?: (body: unknown) => void;
+  /**
+   * Looks at the body of a non-2xx answer (other than 429) before the status decides, for
+   * protocols whose errors travel in a 4xx body (JSON-RPC over HTTP 413/400). Throw an AppError
+   * to classify it; return to let the status decide.
+   */
+  inspectFailure?: (status: number, text: string) => void;
   /** Short label for errors and logs (never the URL, which may hold a key). */
   what?: string;
 }
@@ -120,8 +126,8 @@ function describeZod(error: z.ZodError): string {
     .join('; ');
 }
 
-export function upstreamError(code: ErrorCode, provider: string, message: string, extra: { retryable?: boolean; status?: number; retryAfterMs?: number; cause?: unknown } = {}): AppError {
-  const details: Record<string, unknown> = { provider };
+export function upstreamError(code: ErrorCode, provider: string, message: string, extra: { retryable?: boolean; status?: number; retryAfterMs?: number; cause?: unknown; details?: Record<string, unknown> } = {}): AppError {
+  const details: Record<string, unknown> = { ...extra.details, provider };
   if (extra.status !== undefined) details.status = extra.status;
   if (extra.retryAfterMs !== undefined) details.retryAfterMs = extra.retryAfterMs;
   return new AppError(code, `${provider}: ${message}`, { retryable: extra.retryable ?? false, details, cause: extra.cause });
@@ -199,6 +205,7 @@ export function createHttpClient(core: Pick<Core, 'ports' | 'log'>, policy: Prov
       st.rateLimitedUntil = new Date(Date.now() + (waitMs ?? p.baseDelayMs)).toISOString();
       throw upstreamError('RATE_LIMITED', p.name, `${what}: rate limited (HTTP ${res.status})${waitMs !== null ? `, retry after ${Math.ceil(waitMs / 1000)} s` : ''}`, { retryable: true, status: res.status, ...(waitMs !== null ? { retryAfterMs: waitMs } : {}) });
     }
+    o.inspectFailure?.(res.status, text);
     if (RETRY_STATUS.has(res.status)) throw upstreamError('UPSTREAM', p.name, `${what}: HTTP ${res.status} ${snippet}`, { retryable: true, status: res.status, ...(retryAfterMs !== null ? { retryAfterMs } : {}) });
     const code: ErrorCode = res.status === 404 ? 'NOT_FOUND' : res.status === 401 || res.status === 403 ? 'FORBIDDEN' : 'UPSTREAM';
     throw upstreamError(code, p.name, `${what}: HTTP ${res.status} ${snippet}`, { status: res.status });

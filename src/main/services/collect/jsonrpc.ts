@@ -47,21 +47,78 @@ export interface RpcCall {
 
 export type RpcOutcome = { ok: true; value: unknown } | { ok: false; error: AppError };
 
-const RANGE_PATTERNS = [/more than \d+ results/i, /too many (results|logs)/i, /range (is )?too (large|wide|big)/i, /block range/i, /exceed(s|ed)? (the )?max(imum)?/i, /response size/i, /limit exceeded/i, /query timeout/i, /returned more than/i];
+/**
+ * What a refused `eth_getLogs` says about a range that would work. Providers answer a range
+ * that is too wide or too dense in their own words, under codes that elsewhere mean "malformed
+ * request" (-32600, -32602), so the message and the HTTP status are read before the code:
+ * - `limit`: a fixed block-span cap (Alchemy free tier "up to a 500 block range", Infura
+ *   "range N exceeds limit of M", QuickNode HTTP 413 / -32614 "limited to a 10,000 range");
+ * - `size`: too many results for this span (Alchemy "Log response size exceeded", Infura -32005
+ *   "query returned more than 10000 results"), which depends on the blocks, not on the span;
+ * - `unclear`: a range-shaped refusal with no hint (a bare -32602 "invalid params", an HTTP 413
+ *   without a JSON-RPC body): the walker halves before concluding the request itself is bad.
+ * `suggested` is the block range the provider proposes, when it proposes one.
+ */
+export interface RangeHint {
+  kind: 'limit' | 'size' | 'unclear';
+  maxBlocks?: number;
+  suggested?: { from: number; to: number };
+}
+
+const SIZE_PATTERNS = [/response size (exceeded|too (large|big))/i, /returned more than [\d,]+ (results|logs)/i, /more than [\d,]+ (results|logs)/i, /too many (results|logs)/i, /(results|logs) (limit|cap) exceeded/i, /query timeout/i];
+/** Block-span caps; the first group is the number of blocks (with "10,000" and "2K" spellings). */
+const LIMIT_PATTERNS = [/up to an? ([\d,.]+k?) block range/i, /exceeds (?:the )?limit of ([\d,.]+k?)/i, /limited to an? ([\d,.]+k?)(?: block)? range/i, /max(?:imum)? (?:block )?range (?:is |of )?([\d,.]+k?)/i, /block range (?:limit|cap)(?: is| of)? ([\d,.]+k?)/i];
+const RANGE_PATTERNS = [/block range/i, /range (is )?too (large|wide|big)/i, /exceed(s|ed)? (the )?max(imum)?/i, /limit exceeded/i];
 const RATE_PATTERNS = [/rate ?limit/i, /too many requests/i, /request limit/i, /exceeded .*(capacity|credits)/i];
 const TRANSIENT_PATTERNS = [/header not found/i, /unknown block/i, /timeout/i, /temporar/i, /try again/i, /busy/i];
+/** A JSON-RPC error about the batch itself (geth/Bor "batch too large", Erigon "batch limit 100 exceeded"). */
+const BATCH_LIMIT_PATTERNS = [/batch (too large|size too large|limit)/i, /too many requests in (the )?batch/i, /batch .*exceed/i];
+const BATCH_UNSUPPORTED = [/batch.*not (supported|allowed|available)/i, /does not support batch/i];
+const SUGGESTED = /\[\s*(0x[0-9a-f]+)\s*,\s*(0x[0-9a-f]+)\s*\]/i;
+
+function parseCount(text: string): number | null {
+  const m = /^([\d,.]+)(k?)$/i.exec(text.trim());
+  if (!m) return null;
+  const n = Number((m[1] as string).replace(/,/g, '')) * (m[2] ? 1000 : 1);
+  return Number.isFinite(n) && n >= 1 ? Math.floor(n) : null;
+}
+
+/** The range hint in a JSON-RPC error answered to `eth_getLogs`, or null when it is not about the range. */
+export function rangeHintFrom(err: { code: number; message: string }, httpStatus?: number): RangeHint | null {
+  const m = SUGGESTED.exec(err.message);
+  const suggested = m ? { from: Number.parseInt(m[1] as string, 16), to: Number.parseInt(m[2] as string, 16) } : undefined;
+  const withSuggested = (h: RangeHint): RangeHint => (suggested && suggested.to >= suggested.from ? { ...h, suggested } : h);
+  if (SIZE_PATTERNS.some((r) => r.test(err.message))) return withSuggested({ kind: 'size' });
+  for (const r of LIMIT_PATTERNS) {
+    const lm = r.exec(err.message);
+    const n = lm ? parseCount(lm[1] as string) : null;
+    if (n !== null) return withSuggested({ kind: 'limit', maxBlocks: n });
+  }
+  if (suggested || RANGE_PATTERNS.some((r) => r.test(err.message))) return withSuggested({ kind: 'unclear' });
+  // Infura's documented "more results than allowed" code, and answers that say nothing useful.
+  if (err.code === -32005) return { kind: 'size' };
+  if (httpStatus === 413 || err.code === -32602 || err.code === -32614) return { kind: 'unclear' };
+  return null;
+}
+
+/** The batch size a provider's "batch too large" answer allows: a number when it says one, 0 when it does not; null when the error is not about the batch size. */
+export function batchLimitFrom(message: string): number | null {
+  if (!BATCH_LIMIT_PATTERNS.some((r) => r.test(message))) return null;
+  const m = /batch (?:size )?limit(?: of| is)? (\d+)/i.exec(message) ?? /max(?:imum)? batch(?: size)?(?: of| is)? (\d+)/i.exec(message);
+  return m ? Number(m[1]) : 0;
+}
 
 /** Turns a JSON-RPC error object into an AppError with the right retry decision. */
-export function classifyRpcError(provider: string, method: string, err: { code: number; message: string }): AppError {
-  const msg = `${method}: ${err.message} (code ${err.code})`;
+export function classifyRpcError(provider: string, method: string, err: { code: number; message: string }, httpStatus?: number): AppError {
+  const msg = `${method}: ${err.message} (code ${err.code}${httpStatus !== undefined && httpStatus !== 200 ? `, HTTP ${httpStatus}` : ''})`;
   if (err.code === 3 || /revert/i.test(err.message)) return upstreamError('UPSTREAM', provider, `${msg}: reverted`);
-  if (err.code === -32601 || err.code === -32602 || err.code === -32600 || err.code === -32700) return upstreamError('UPSTREAM', provider, msg);
-  if (RATE_PATTERNS.some((r) => r.test(err.message)) || err.code === 429) return upstreamError('RATE_LIMITED', provider, msg, { retryable: true });
-  if (method === 'eth_getLogs' && (err.code === -32005 || RANGE_PATTERNS.some((r) => r.test(err.message)))) {
-    const e = upstreamError('UPSTREAM', provider, msg);
-    (e.details as Record<string, unknown>).rangeTooLarge = true;
-    return e;
+  // What the message and status say comes before the code: -32600/-32602 often mean "range too wide".
+  if (method === 'eth_getLogs') {
+    const hint = rangeHintFrom(err, httpStatus);
+    if (hint) return upstreamError('UPSTREAM', provider, msg, { details: { rangeTooLarge: true, range: hint } });
   }
+  if (RATE_PATTERNS.some((r) => r.test(err.message)) || err.code === 429) return upstreamError('RATE_LIMITED', provider, msg, { retryable: true });
+  if (err.code === -32601 || err.code === -32602 || err.code === -32600 || err.code === -32700) return upstreamError('UPSTREAM', provider, msg);
   if (TRANSIENT_PATTERNS.some((r) => r.test(err.message)) || err.code === -32603 || err.code === -32000) return upstreamError('UPSTREAM', provider, msg, { retryable: true });
   return upstreamError('UPSTREAM', provider, msg);
 }
@@ -70,13 +127,52 @@ export function isRangeTooLarge(err: unknown): boolean {
   return err instanceof AppError && err.details?.rangeTooLarge === true;
 }
 
+/** The range hint an `eth_getLogs` failure carries, or null. */
+export function rangeHintOf(err: unknown): RangeHint | null {
+  return err instanceof AppError && err.details?.rangeTooLarge === true ? ((err.details.range as RangeHint | undefined) ?? { kind: 'unclear' }) : null;
+}
+
+/** What the client has learnt about this provider's limits (per RPC URL, for the process's life). */
+export interface RpcLimits {
+  /** Widest eth_getLogs block span the provider accepts, once it has said so; null until then. */
+  maxLogRange: number | null;
+  /** Largest batch the provider accepts; null until it refused one; 1 means single calls. */
+  maxBatch: number | null;
+}
+
 export interface RpcClient {
   readonly http: HttpClient;
+  /** What this provider has told us about its limits so far. */
+  readonly limits: RpcLimits;
+  /** Records a block-span cap learnt from an eth_getLogs refusal (only ever narrows). */
+  noteLogRange(maxBlocks: number): void;
   call<S extends z.ZodType>(method: string, params: unknown[], schema: S, signal?: AbortSignal): Promise<z.output<S>>;
-  /** One HTTP request for many calls; outcomes in call order. Retries the whole batch on a transient error of any item. */
+  /**
+   * One HTTP request for many calls; outcomes in call order. Retries the whole batch on a
+   * transient error of any item. A provider that refuses the batch's size (geth/Bor's one-element
+   * "batch too large" array, Erigon's "batch limit N exceeded", HTTP 413) gets smaller batches
+   * from then on, down to single calls; one that refuses batching gets single calls.
+   */
   batch(calls: readonly RpcCall[], signal?: AbortSignal): Promise<RpcOutcome[]>;
   /** The HTTP client's timings, with result schema checks included in `schemaMs`. */
   timings(): { networkMs: number; jsonMs: number; schemaMs: number };
+}
+
+/** An error object in a JSON-RPC answer body (single or a one-element batch answer), or null. */
+function errorIn(text: string): { code: number; message: string } | null {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const one = Array.isArray(body) ? (body.length === 1 ? (body[0] as unknown) : null) : body;
+  const parsed = RpcErrorObject.safeParse((one as { error?: unknown } | null)?.error);
+  return parsed.success ? parsed.data : null;
+}
+
+function batchRefused(provider: string, message: string, limit: number): AppError {
+  return upstreamError('UPSTREAM', provider, `batch: ${message}`, { details: { batchLimit: limit } });
 }
 
 export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: string; policy?: Partial<ProviderPolicy>; fetch?: typeof fetch }): RpcClient {
@@ -84,7 +180,7 @@ export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: 
   const provider = http.policy.name;
   let nextId = 1;
   let resultSchemaMs = 0;
-  let batchUnsupported = false;
+  const limits: RpcLimits = { maxLogRange: null, maxBatch: null };
 
   /** The batch's calls as single requests, a few at a time, outcomes in call order. */
   async function singly(calls: readonly RpcCall[], signal?: AbortSignal): Promise<RpcOutcome[]> {
@@ -105,8 +201,69 @@ export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: 
     return out;
   }
 
+  /** One batch request; a refusal of the batch itself throws with `details.batchLimit` (0: smaller, size unknown). */
+  async function sendBatch(calls: readonly RpcCall[], signal?: AbortSignal): Promise<RpcOutcome[]> {
+    const first = nextId;
+    nextId += calls.length;
+    const body = calls.map((c, i) => ({ jsonrpc: '2.0', id: first + i, method: c.method, params: c.params }));
+    const res = await http.request({
+      url: opts.url,
+      method: 'POST',
+      body,
+      schema: z.array(RpcResponse),
+      signal,
+      what: `batch of ${calls.length} ${calls[0]?.method ?? ''}`,
+      inspectFailure: (status, text) => {
+        const e = errorIn(text);
+        const limit = e ? batchLimitFrom(e.message) : null;
+        if (limit !== null) throw batchRefused(provider, e?.message ?? '', limit);
+        if (status === 413) throw batchRefused(provider, `HTTP 413 for ${calls.length} calls`, 0);
+      },
+      inspect: (b) => {
+        if (!Array.isArray(b)) {
+          // One error object instead of an array: a batch limit (Erigon), no batching on this plan, or a node error.
+          const parsed = RpcErrorObject.safeParse((b as { error?: unknown } | null)?.error);
+          if (!parsed.success) return;
+          const limit = batchLimitFrom(parsed.data.message);
+          if (limit !== null) throw batchRefused(provider, parsed.data.message, limit);
+          if (BATCH_UNSUPPORTED.some((r) => r.test(parsed.data.message))) throw batchRefused(provider, parsed.data.message, 1);
+          const e = classifyRpcError(provider, 'batch', parsed.data);
+          if (e.retryable) throw e;
+          throw batchRefused(provider, parsed.data.message, 1);
+        }
+        const items = b as { error?: unknown }[];
+        for (const item of items) {
+          const parsed = RpcErrorObject.safeParse(item?.error);
+          if (!parsed.success) continue;
+          // geth and Bor answer an over-long batch with one element: the first id and "batch too large".
+          if (items.length < calls.length) {
+            const limit = batchLimitFrom(parsed.data.message);
+            if (limit !== null) throw batchRefused(provider, parsed.data.message, limit);
+          }
+          const e = classifyRpcError(provider, 'batch item', parsed.data);
+          if (e.retryable) throw e;
+        }
+      },
+    });
+    const byId = new Map<number | string | null, RpcResponse>();
+    for (const r of res.data) byId.set(r.id, r);
+    return calls.map((c, i): RpcOutcome => {
+      const r = byId.get(first + i);
+      if (!r) return { ok: false, error: upstreamError('MALFORMED_DATA', provider, `${c.method}: no answer in the batch for id ${first + i}`) };
+      if (r.error) return { ok: false, error: classifyRpcError(provider, c.method, r.error) };
+      return { ok: true, value: r.result };
+    });
+  }
+
   const client: RpcClient = {
     http,
+    limits,
+    noteLogRange(maxBlocks) {
+      const n = Math.max(1, Math.floor(maxBlocks));
+      if (limits.maxLogRange !== null && limits.maxLogRange <= n) return;
+      limits.maxLogRange = n;
+      core.log.info({ provider, maxLogRange: n }, 'eth_getLogs block range capped by the provider');
+    },
     timings() {
       const t = http.timings();
       return { ...t, schemaMs: t.schemaMs + resultSchemaMs };
@@ -120,6 +277,12 @@ export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: 
         schema: RpcResponse,
         signal,
         what: method,
+        inspectFailure: (status, text) => {
+          // QuickNode answers an over-wide eth_getLogs with HTTP 413 and a JSON-RPC error body.
+          const e = errorIn(text);
+          if (e && status !== 429 && status !== 401 && status !== 403 && status < 500) throw classifyRpcError(provider, method, e, status);
+          if (status === 413 && method === 'eth_getLogs') throw classifyRpcError(provider, method, { code: -32614, message: `HTTP 413 ${text.slice(0, 120)}` }, status);
+        },
         inspect: (body) => {
           const e = (body as { error?: unknown } | null)?.error;
           const parsed = RpcErrorObject.safeParse(e);
@@ -134,56 +297,24 @@ export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: 
     },
     async batch(calls, signal) {
       if (calls.length === 0) return [];
-      if (batchUnsupported) return singly(calls, signal);
-      const first = nextId;
-      nextId += calls.length;
-      const body = calls.map((c, i) => ({ jsonrpc: '2.0', id: first + i, method: c.method, params: c.params }));
-      let res;
-      try {
-        res = await http.request({
-          url: opts.url,
-          method: 'POST',
-          body,
-          schema: z.array(RpcResponse),
-          signal,
-          what: `batch of ${calls.length} ${calls[0]?.method ?? ''}`,
-          inspect: (b) => {
-            // A provider that rejects batching answers one error object instead of an array.
-            if (!Array.isArray(b)) {
-              const parsed = RpcErrorObject.safeParse((b as { error?: unknown } | null)?.error);
-              if (parsed.success) {
-                const e = classifyRpcError(provider, 'batch', parsed.data);
-                if (!e.retryable) (e.details as Record<string, unknown>).batchRejected = true;
-                throw e;
-              }
-              return;
-            }
-            for (const item of b as { error?: unknown }[]) {
-              const parsed = RpcErrorObject.safeParse(item?.error);
-              if (parsed.success) {
-                const e = classifyRpcError(provider, 'batch item', parsed.data);
-                if (e.retryable) throw e;
-              }
-            }
-          },
-        });
-      } catch (err) {
-        // Plans without batching (or with a smaller batch cap) reject the whole array: ask one by one from now on.
-        if (err instanceof AppError && err.details?.batchRejected === true) {
-          batchUnsupported = true;
-          core.log.warn({ provider, message: err.message }, 'JSON-RPC batching rejected; sending calls one by one');
-          return singly(calls, signal);
-        }
-        throw err;
+      const cap = limits.maxBatch;
+      if (cap !== null && cap <= 1) return singly(calls, signal);
+      if (cap !== null && calls.length > cap) {
+        const out: RpcOutcome[] = [];
+        for (let i = 0; i < calls.length; i += cap) out.push(...(await client.batch(calls.slice(i, i + cap), signal)));
+        return out;
       }
-      const byId = new Map<number | string | null, RpcResponse>();
-      for (const r of res.data) byId.set(r.id, r);
-      return calls.map((c, i): RpcOutcome => {
-        const r = byId.get(first + i);
-        if (!r) return { ok: false, error: upstreamError('MALFORMED_DATA', provider, `${c.method}: no answer in the batch for id ${first + i}`) };
-        if (r.error) return { ok: false, error: classifyRpcError(provider, c.method, r.error) };
-        return { ok: true, value: r.result };
-      });
+      try {
+        return await sendBatch(calls, signal);
+      } catch (err) {
+        const said = err instanceof AppError ? err.details?.batchLimit : undefined;
+        if (typeof said !== 'number') throw err;
+        // Remember the provider's cap (never widening it) and split; at 1 every call goes alone.
+        const next = Math.max(1, said > 0 ? Math.min(said, calls.length - 1) : Math.floor(calls.length / 2));
+        limits.maxBatch = Math.min(limits.maxBatch ?? next, next);
+        core.log.warn({ provider, maxBatch: limits.maxBatch, message: (err as Error).message }, limits.maxBatch === 1 ? 'JSON-RPC batch refused; sending calls one by one' : 'JSON-RPC batch too large; using smaller batches');
+        return client.batch(calls, signal);
+      }
     },
   };
   return client;

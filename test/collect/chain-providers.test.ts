@@ -1,0 +1,116 @@
+/**
+ * Conformance: the chain collector against a real local node behind a fake provider that
+ * refuses wide eth_getLogs ranges and long batches exactly as Alchemy, Infura, QuickNode, geth,
+ * Bor and Erigon do (see fake-rpc.ts). Each mode must still reproduce the token's known history,
+ * computed from the transfers the test sent, with the collector's default range (2000 blocks,
+ * far above the caps here) and default batch size (100).
+ */
+import { formatUnits } from 'ethers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OnchainDay } from '../../src/shared/contract/collect';
+import { createTestServices } from '../helpers/app';
+import { deployToken, expectedAggregates, prng, startHardhatNode, TransferSimulator, type Node } from './chain-helpers';
+import { startFakeRpc, type FakeMode } from './fake-rpc';
+
+const DAY0 = Date.parse('2024-03-01T00:00:00Z') / 1000;
+const HOUR = 3600;
+
+describe('chain collector through providers that refuse wide ranges and long batches', () => {
+  let node: Node;
+  let token: string;
+  let sim: TransferSimulator;
+
+  beforeAll(async () => {
+    node = await startHardhatNode();
+    token = await deployToken(node, 'PT', 18);
+    sim = new TransferSimulator(node, token, prng(7), 60);
+    for (let d = 0; d < 3; d++) for (const at of [HOUR, 9 * HOUR, 17 * HOUR, 86_399]) await sim.mineBlock(DAY0 + d * 86_400 + at, 60);
+    // Past the default 64-block confirmation depth.
+    await sim.mineEmpty(70, DAY0 + 3 * 86_400 + HOUR);
+  }, 180_000);
+
+  afterAll(async () => {
+    await node?.stop();
+  });
+
+  async function collectThrough(mode: FakeMode, opts: Parameters<typeof startFakeRpc>[2] = {}): Promise<{ days: OnchainDay[]; stats: Awaited<ReturnType<typeof startFakeRpc>>['stats']; networkDays: number }> {
+    const fake = await startFakeRpc(node.url, mode, opts);
+    const { services, cleanup } = await createTestServices({ rpcUrl: fake.url, chainId: 31337, autoImport: false });
+    try {
+      await services.client.call('collect.run', { source: 'chain', tokens: [token], fromBlock: 0 });
+      const days = (await services.client.call('collect.onchainMetrics', { token })).days;
+      const networkDays = (await services.client.call('collect.networkMetrics', {})).length;
+      return { days, stats: fake.stats, networkDays };
+    } finally {
+      await cleanup();
+      await fake.close();
+    }
+  }
+
+  function expectHistory(days: OnchainDay[]): void {
+    const expected = expectedAggregates(sim.sent);
+    expect(days.map((d) => d.day)).toEqual(expected.map((e) => e.day));
+    for (const [i, e] of expected.entries()) {
+      const a = days[i] as OnchainDay;
+      expect([a.transfers, a.active_addresses, a.new_holders, a.holders]).toEqual([e.transfers, e.active_addresses, e.new_holders, e.holders]);
+      expect(a.volume).toBeCloseTo(Number(formatUnits(e.volume, 18)), 6);
+    }
+  }
+
+  it('Alchemy free tier (-32600, up to a 5 block range, suggested range): uses the suggestion, remembers the cap, never asks wider again', async () => {
+    const r = await collectThrough('alchemy-range', { maxSpan: 5 });
+    expectHistory(r.days);
+    expect(r.stats.refusedRanges).toBe(1);
+    expect(r.stats.widestLogSpan).toBeLessThanOrEqual(5);
+  }, 120_000);
+
+  it('Alchemy response-size cap (-32602 "Log response size exceeded" with a range that fits)', async () => {
+    const r = await collectThrough('alchemy-size', { maxLogs: 150 });
+    expectHistory(r.days);
+    expect(r.stats.refusedRanges).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('Infura today (-32602 "range N exceeds limit of 4")', async () => {
+    const r = await collectThrough('infura-range', { maxSpan: 4 });
+    expectHistory(r.days);
+    expect(r.stats.refusedRanges).toBe(1);
+    expect(r.stats.widestLogSpan).toBeLessThanOrEqual(5);
+  }, 120_000);
+
+  it('Infura documented (-32005 "query returned more than N results. Try with this block range [..]")', async () => {
+    const r = await collectThrough('infura-results', { maxLogs: 150 });
+    expectHistory(r.days);
+    expect(r.stats.refusedRanges).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('QuickNode free tier (HTTP 413, -32614 "eth_getLogs is limited to a 5 range")', async () => {
+    const r = await collectThrough('quicknode', { maxSpan: 5 });
+    expectHistory(r.days);
+    expect(r.stats.refusedRanges).toBe(1);
+    expect(r.stats.widestLogSpan).toBeLessThanOrEqual(5);
+  }, 120_000);
+
+  it('a bare -32602 "invalid params" over 6 blocks: halves until it passes, then keeps the span that worked', async () => {
+    const r = await collectThrough('bare', { maxSpan: 6 });
+    expectHistory(r.days);
+    // 2000 → 1000 → ... → 7 refused (9 halvings) until 3 passes; then never refused again.
+    expect(r.stats.refusedRanges).toBeLessThanOrEqual(10);
+    expect(r.stats.widestLogSpan).toBeLessThanOrEqual(6);
+  }, 120_000);
+
+  it('geth/Bor batch limit (one-element "batch too large" array): shrinks the batch, remembers it', async () => {
+    const r = await collectThrough('geth-batch', { maxBatch: 10 });
+    expectHistory(r.days);
+    expect(r.networkDays).toBeGreaterThan(0);
+    // 100 → 50 → 25 → 12 → 6: four refusals, then every batch fits.
+    expect(r.stats.refusedBatches).toBeGreaterThan(0);
+    expect(r.stats.refusedBatches).toBeLessThanOrEqual(5);
+  }, 120_000);
+
+  it('Erigon batch limit ("batch limit 3 exceeded: N requests given"): takes the stated limit at once', async () => {
+    const r = await collectThrough('erigon-batch', { maxBatch: 3 });
+    expectHistory(r.days);
+    expect(r.networkDays).toBeGreaterThan(0);
+    expect(r.stats.refusedBatches).toBe(1);
+  }, 120_000);
+});
