@@ -2,14 +2,17 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, tempDataDir } from '../helpers/services';
+import { REPO_ROOT, foreignCwd, tempDataDir } from '../helpers/services';
 
 const run = promisify(execFile);
 const BIN = path.join(REPO_ROOT, 'bin', 'defimon.cjs');
+// Every command runs from a temporary folder, not the repository: the CLI must work from anywhere.
+const CWD = foreignCwd();
+afterAll(() => CWD.remove());
 
 async function defimon(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: CWD.dir, env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

@@ -103,3 +103,11 @@ export function tempDataDir(label = 'defimon'): { dir: string; remove: () => voi
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const SHARED_DATA_DIR = process.env.DEFIMON_SHARED_DATA ?? path.resolve(REPO_ROOT, '..', 'shared', 'data');
+
+/**
+ * A working directory outside the repository for CLI processes: an installed CLI, the packaged app
+ * and a supervised service run from anywhere, so nothing may resolve from the repository's cwd.
+ */
+export function foreignCwd(): { dir: string; remove: () => void } {
+  return tempDataDir('defimon-cwd');
+}

@@ -4,6 +4,7 @@
  * Cancelling terminates the worker at once: training holds nothing that needs cleaning up.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AppError, deserializeError, type SerializedError } from '../../../shared/errors';
@@ -22,9 +23,12 @@ export type WorkerMessage =
 
 function createWorker(job: WorkerJob): Worker {
   if (__filename.endsWith('.ts')) {
-    // From source: a tiny CommonJS stub registers tsx's require hook, then loads worker.ts.
+    // From source: a tiny CommonJS stub registers tsx's require hook, then loads worker.ts. The hook
+    // is resolved from this package's own location, not the process's working directory: an eval'd
+    // worker resolves bare names from the cwd, so `cd /tmp && defimon train` could not find tsx.
     const entry = path.join(__dirname, 'worker.ts');
-    return new Worker(`require('tsx/cjs'); require(${JSON.stringify(entry)});`, { eval: true, workerData: job });
+    const hook = createRequire(__filename).resolve('tsx/cjs');
+    return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(entry)});`, { eval: true, workerData: job });
   }
   // Bundled: this code may sit in out/main or in a shared chunk below it.
   const candidates = [path.join(__dirname, 'ml-worker.js'), path.join(__dirname, '..', 'ml-worker.js')];
