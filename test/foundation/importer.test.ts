@@ -91,6 +91,30 @@ describe('bundled dataset import', () => {
     expect(Math.max(...small.map((p) => p.close ?? 0))).toBe(max);
   });
 
+  it('stores every value of the metric files: row counts and column sums match the CSVs read by an independent parser', () => {
+    const sums = (table: string, cols: string[], where = '1'): number[] => {
+      const row = store.db.prepare(`SELECT ${cols.map((c) => `total(${c})`).join(', ')}, count(*) FROM ${table} WHERE ${where}`).raw().get() as number[];
+      return row;
+    };
+    const fromCsv = (rows: Record<string, string>[], cols: string[]): number[] => [...cols.map((c) => rows.reduce((s, r) => s + (r[c] === '' || r[c] === undefined ? 0 : Number(r[c])), 0)), rows.length];
+    const close = (a: number[], b: number[]): void => {
+      expect(a).toHaveLength(b.length);
+      // Sums in a different order differ in the last bits: relative tolerance.
+      a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(b[i]!))));
+    };
+    close(sums('financial_metrics', ['close', 'volume_usd', 'volume_usdt_binance', 'market_cap', 'circulating_supply']), fromCsv(readCsv('market_daily.csv'), ['close', 'volume_usd_aggregate', 'volume_usdt_binance', 'market_cap', 'circ_supply_cmc']));
+    const fundamentals = readCsv('protocol_fundamentals_daily.csv').filter((r) => r.symbol !== '');
+    close(sums('onchain_metrics', ['tvl', 'revenue', 'revenue_protocol', 'revenue_supply_side', 'gmv', 'token_incentives']), fromCsv(fundamentals, ['tvl', 'revenue', 'revenue_protocol', 'revenue_supply_side', 'gmv', 'token_incentives']));
+    close(sums('github_metrics', ['commits', 'commits_first_parent', 'distinct_authors'], "repo <> '*'"), fromCsv(readCsv('dev_activity_weekly_repo.csv'), ['commits', 'commits_first_parent', 'distinct_authors']));
+    close(sums('github_metrics', ['commits', 'commits_first_parent', 'distinct_authors'], "repo = '*'"), fromCsv(readCsv('dev_activity_weekly_token.csv'), ['commits', 'commits_first_parent', 'distinct_authors']));
+    // Empty fields are unknown (NULL), never zero.
+    const nullCloses = (store.db.prepare('SELECT count(*) AS n FROM financial_metrics WHERE close IS NULL').get() as { n: number }).n;
+    expect(nullCloses).toBe(readCsv('market_daily.csv').filter((r) => r.close === '').length);
+    // The day indexes the bulk load set aside are back.
+    const indexes = (store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all() as { name: string }[]).map((r) => r.name);
+    expect(indexes).toEqual(expect.arrayContaining(['financial_metrics_day', 'onchain_metrics_day', 'crypto_assets_chain_address']));
+  });
+
   it('is idempotent: importing again changes nothing, forcing rewrites the same content', () => {
     const before = ['financial_metrics', 'onchain_metrics', 'github_metrics', 'crypto_assets'].map((t) => tableDigest(store, t, '1, 2, 3'));
     const again = importDataset({ store, dir: DATASET, source: 'bundled' });
@@ -142,6 +166,28 @@ describe('import of a directory of CSVs', () => {
     expect(() => importDataset({ store, dir: d, source: 'dir:bad' })).toThrow(message);
     expect(count()).toBe(before);
     expect(listAssets(store, { includeUnpriced: true }).some((a) => a.symbol === 'BAR')).toBe(false);
+  });
+
+  it('reads quoted fields and CRLF line ends the same as plain ones', () => {
+    const plain = writeMarket('plain', ['2024-01-01,QQQ,1.5,x,100,x,,1000,x,', '2024-01-02,QQQ,1.6,x,110,x,,1100,x,']);
+    importDataset({ store, dir: plain, source: 'dir:plain' });
+    const quoted = path.join(work, 'quoted');
+    rmSync(quoted, { recursive: true, force: true });
+    mkdirSync(quoted);
+    writeFileSync(path.join(quoted, 'market_daily.csv'), `${[header, '2024-01-01,QQQ,"1.5","a, quoted source",100,x,,1000,x,', '2024-01-02,QQQ,1.6,x,110,x,,1100,x,'].join('\r\n')}\r\n`);
+    importDataset({ store, dir: quoted, source: 'dir:quoted' });
+    const rows = (source: string): unknown[] => store.db.prepare('SELECT day, close, close_source, volume_usd, market_cap FROM financial_metrics WHERE asset_id = ? AND source = ? ORDER BY day').all('QQQ', source);
+    expect(rows('dir:quoted')).toEqual([
+      { day: '2024-01-01', close: 1.5, close_source: 'a, quoted source', volume_usd: 100, market_cap: 1000 },
+      { day: '2024-01-02', close: 1.6, close_source: 'x', volume_usd: 110, market_cap: 1100 },
+    ]);
+    expect(rows('dir:plain')).toHaveLength(2);
+  });
+
+  it('reads a blank numeric field as unknown, not zero', () => {
+    const d = writeMarket('blank', ['2024-01-03,BLNK, ,x,  ,x,,1000,x,']);
+    importDataset({ store, dir: d, source: 'dir:blank' });
+    expect(store.db.prepare('SELECT close, volume_usd, market_cap FROM financial_metrics WHERE asset_id = ?').get('BLNK')).toEqual({ close: null, volume_usd: null, market_cap: 1000 });
   });
 
   it('rejects a file with a wrong number of columns, and a directory without dataset files', () => {

@@ -18,9 +18,11 @@ export const POLYGON_CHAIN_ID = 137;
 
 type Progress = (done: number, total: number, message: string) => void;
 
+/** A parsed CSV: the header, and each data row as an array of fields in header order. */
 interface CsvFile {
   name: string;
-  rows: Record<string, string>[];
+  header: string[];
+  rows: string[][];
   sha256: string;
 }
 
@@ -48,6 +50,41 @@ function readRaw(dir: string, base: string): RawFile | null {
   return null;
 }
 
+const QUOTE = 0x22;
+
+/**
+ * A file without a double quote, and with \n or \r\n line ends, is split on line ends and commas
+ * directly (the bundled data files are like that); anything else goes through csv-parse.
+ * Either way rows come back as arrays, and a row with the wrong number of fields is an error.
+ */
+function splitCsv(name: string, buf: Buffer): string[][] {
+  if (!buf.includes(QUOTE)) {
+    let text = buf.toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (!/\r(?!\n)/.test(text)) {
+      const lines = text.split('\n');
+      const out: string[][] = [];
+      let width = -1;
+      for (let k = 0; k < lines.length; k++) {
+        let line = lines[k]!;
+        if (line.endsWith('\r')) line = line.slice(0, -1);
+        if (line === '') continue;
+        const cells = line.split(',');
+        if (width < 0) width = cells.length;
+        else if (cells.length !== width) throw new AppError('MALFORMED_DATA', `${name} line ${k + 1}: ${cells.length} fields where the header has ${width}`, { details: { file: name, line: k + 1 } });
+        out.push(cells);
+      }
+      return out;
+    }
+  }
+  try {
+    return parse(buf, { skip_empty_lines: true, bom: true, relax_column_count: false }) as string[][];
+  } catch (err) {
+    const e = err as { message: string; lines?: number };
+    throw new AppError('MALFORMED_DATA', `${name}${e.lines ? ` line ${e.lines}` : ''}: ${e.message}`, { details: { file: name, line: e.lines ?? null } });
+  }
+}
+
 function parseCsv(file: RawFile | null): CsvFile | null {
   if (file === null) return null;
   let buf: Buffer;
@@ -56,14 +93,14 @@ function parseCsv(file: RawFile | null): CsvFile | null {
   } catch (err) {
     throw new AppError('MALFORMED_DATA', `${file.name}.gz: not a valid gzip file (${(err as Error).message})`);
   }
-  let rows: Record<string, string>[];
-  try {
-    rows = parse(buf, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: false }) as Record<string, string>[];
-  } catch (err) {
-    const e = err as { message: string; lines?: number };
-    throw new AppError('MALFORMED_DATA', `${file.name}${e.lines ? ` line ${e.lines}` : ''}: ${e.message}`, { details: { file: file.name, line: e.lines ?? null } });
-  }
-  return { name: file.name, rows, sha256: file.sha256 };
+  const rows = splitCsv(file.name, buf);
+  const header = rows.length > 0 ? rows[0]! : [];
+  return { name: file.name, header, rows: rows.length > 0 ? rows.slice(1) : rows, sha256: file.sha256 };
+}
+
+/** The position of a column in a file's rows; -1 (every value undefined) when the file lacks it. */
+function col(file: CsvFile, name: string): number {
+  return file.header.indexOf(name);
 }
 
 class RowErrors {
@@ -77,26 +114,38 @@ class RowErrors {
 
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
+const SYMBOL_RE = /^[A-Z0-9.\-_]{1,40}$/;
 
-function dayOk(s: string | undefined, today: string): s is string {
-  if (s === undefined || !DAY_RE.test(s)) return false;
+function dayValid(s: string, today: string): boolean {
+  if (!DAY_RE.test(s)) return false;
   const d = new Date(`${s}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s) && s <= today;
 }
 
+/** Memoises a string check: a data file repeats its days and symbols thousands of times. */
+function memoCheck(check: (s: string) => boolean): (s: string | undefined) => s is string {
+  const seen = new Map<string, boolean>();
+  return (s: string | undefined): s is string => {
+    if (s === undefined) return false;
+    let ok = seen.get(s);
+    if (ok === undefined) seen.set(s, (ok = check(s)));
+    return ok;
+  };
+}
+
 /** Empty means unknown (null); anything else must be a finite number, non-negative if asked. */
-function num(v: string | undefined, field: string, nonNegative: boolean, onError: (m: string) => void): number | null {
-  if (v === undefined || v.trim() === '') return null;
+function num(v: string | undefined, field: string, nonNegative: boolean, errors: RowErrors, file: string, index: number): number | null {
+  if (v === undefined || v === '') return null;
   const n = Number(v);
-  if (!Number.isFinite(n)) {
-    onError(`${field} is not a number: "${v}"`);
+  if (Number.isFinite(n)) {
+    // Number() reads a blank string as 0: blanks are unknown, as an empty field is.
+    if (n === 0 && v.trim() === '') return null;
+    if (!nonNegative || n >= 0) return n;
+    errors.add(file, index, `${field} is negative: ${v}`);
     return null;
   }
-  if (nonNegative && n < 0) {
-    onError(`${field} is negative: ${v}`);
-    return null;
-  }
-  return n;
+  errors.add(file, index, `${field} is not a number: "${v}"`);
+  return null;
 }
 
 function text(v: string | undefined): string | null {
@@ -105,11 +154,15 @@ function text(v: string | undefined): string | null {
 }
 
 function requireColumns(file: CsvFile, cols: string[]): void {
-  const first = file.rows[0];
-  if (first === undefined) return;
-  const missing = cols.filter((c) => !(c in first));
+  if (file.rows.length === 0) return;
+  const missing = cols.filter((c) => !file.header.includes(c));
   if (missing.length > 0) throw new AppError('MALFORMED_DATA', `${file.name}: missing column(s) ${missing.join(', ')}`, { details: { file: file.name, line: 1 } });
 }
+
+/** Column order of the bulk-written metric tables (each row is an array in this order). */
+const FINANCIAL_COLUMNS = ['asset_id', 'day', 'source', 'close', 'close_source', 'volume_usd', 'volume_source', 'volume_usdt_binance', 'market_cap', 'market_cap_source', 'circulating_supply', 'updated_at'] as const;
+const ONCHAIN_COLUMNS = ['asset_id', 'day', 'source', 'tvl', 'revenue', 'revenue_protocol', 'revenue_supply_side', 'gmv', 'token_incentives', 'updated_at'] as const;
+const GITHUB_COLUMNS = ['asset_id', 'repo', 'week_start', 'source', 'commits', 'commits_first_parent', 'distinct_authors', 'updated_at'] as const;
 
 export interface ImportOptions {
   store: SqliteStore;
@@ -166,143 +219,171 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     if (assets.has(symbol) || existingAssets.has(symbol)) return;
     assets.set(symbol, { asset_id: symbol, symbol, name, source: src, updated_at: now });
   };
-  const symbolOk = (s: string | undefined): s is string => s !== undefined && /^[A-Z0-9.\-_]{1,40}$/.test(s);
+  const symbolOk = memoCheck((s) => SYMBOL_RE.test(s));
+  const dayOk = memoCheck((s) => dayValid(s, today));
 
   if (files.assets) {
     const f = files.assets;
     requireColumns(f, ['symbol', 'name']);
+    const [cSymbol, cName, cCategory, cPoly, cEth, cDecimals, cCoingecko, cLlama, cGithub, cNotes] = ['symbol', 'name', 'category', 'polygon_address', 'ethereum_address', 'decimals_polygon', 'coingecko_id', 'defillama_slug', 'github_org', 'notes'].map((c) => col(f, c)) as number[];
     f.rows.forEach((r, i) => {
       const err = (m: string): void => errors.add(f.name, i, m);
-      const symbol = r.symbol?.trim();
-      if (!symbolOk(symbol)) return err(`symbol "${r.symbol ?? ''}" is not a ticker (A-Z, 0-9)`);
-      const poly = text(r.polygon_address);
-      const eth = text(r.ethereum_address);
+      const symbol = r[cSymbol!]?.trim();
+      if (!symbolOk(symbol)) return err(`symbol "${r[cSymbol!] ?? ''}" is not a ticker (A-Z, 0-9)`);
+      const poly = text(r[cPoly!]);
+      const eth = text(r[cEth!]);
       if (poly !== null && !ADDRESS_RE.test(poly)) return err(`polygon_address "${poly}" is not an address`);
       if (eth !== null && !ADDRESS_RE.test(eth)) return err(`ethereum_address "${eth}" is not an address`);
-      const decimals = num(r.decimals_polygon, 'decimals_polygon', true, err);
+      const decimals = num(r[cDecimals!], 'decimals_polygon', true, errors, f.name, i);
       assets.set(symbol, {
         asset_id: symbol,
         symbol,
-        name: text(r.name) ?? symbol,
-        category: text(r.category),
+        name: text(r[cName!]) ?? symbol,
+        category: text(r[cCategory!]),
         chain_id: poly ? POLYGON_CHAIN_ID : null,
         address: poly?.toLowerCase() ?? null,
         ethereum_address: eth?.toLowerCase() ?? null,
         decimals,
-        coingecko_id: text(r.coingecko_id),
-        defillama_slug: text(r.defillama_slug),
-        github_org: text(r.github_org),
+        coingecko_id: text(r[cCoingecko!]),
+        defillama_slug: text(r[cLlama!]),
+        github_org: text(r[cGithub!]),
         source: `${opts.source}:assets.csv`,
-        notes: text(r.notes),
+        notes: text(r[cNotes!]),
         updated_at: now,
       });
     });
   }
 
-  const financial: Row[] = [];
+  // The metric files: each row becomes an array in the table's column order (no per-row objects).
+  const financial: unknown[][] = [];
   if (files.market) {
     const f = files.market;
     requireColumns(f, ['date', 'symbol', 'close']);
-    f.rows.forEach((r, i) => {
-      const err = (m: string): void => errors.add(f.name, i, m);
-      if (!dayOk(r.date, today)) return err(`date "${r.date ?? ''}" is not a past UTC day (YYYY-MM-DD)`);
-      if (!symbolOk(r.symbol)) return err(`symbol "${r.symbol ?? ''}" is not a ticker`);
-      const close = num(r.close, 'close', true, err);
-      const volume = num(r.volume_usd_aggregate, 'volume_usd_aggregate', true, err);
-      const binance = num(r.volume_usdt_binance, 'volume_usdt_binance', true, err);
-      const mcap = num(r.market_cap, 'market_cap', true, err);
-      const supply = num(r.circ_supply_cmc, 'circ_supply_cmc', true, err);
-      ensureAsset(r.symbol, r.symbol, `${opts.source}:market_daily.csv`);
-      financial.push({
-        asset_id: r.symbol,
-        day: r.date,
-        source: opts.source,
-        close,
-        close_source: text(r.close_source),
-        volume_usd: volume,
-        volume_source: text(r.volume_aggregate_source),
-        volume_usdt_binance: binance,
-        market_cap: mcap,
-        market_cap_source: text(r.market_cap_source),
-        circulating_supply: supply,
-        updated_at: now,
-      });
-    });
+    const [cDate, cSymbol, cClose, cCloseSrc, cVolume, cVolumeSrc, cBinance, cMcap, cMcapSrc, cSupply] = [
+      'date',
+      'symbol',
+      'close',
+      'close_source',
+      'volume_usd_aggregate',
+      'volume_aggregate_source',
+      'volume_usdt_binance',
+      'market_cap',
+      'market_cap_source',
+      'circ_supply_cmc',
+    ].map((c) => col(f, c)) as number[];
+    const src = `${opts.source}:market_daily.csv`;
+    const rows = f.rows;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const date = r[cDate!];
+      if (!dayOk(date)) {
+        errors.add(f.name, i, `date "${date ?? ''}" is not a past UTC day (YYYY-MM-DD)`);
+        continue;
+      }
+      const symbol = r[cSymbol!];
+      if (!symbolOk(symbol)) {
+        errors.add(f.name, i, `symbol "${symbol ?? ''}" is not a ticker`);
+        continue;
+      }
+      const close = num(r[cClose!], 'close', true, errors, f.name, i);
+      const volume = num(r[cVolume!], 'volume_usd_aggregate', true, errors, f.name, i);
+      const binance = num(r[cBinance!], 'volume_usdt_binance', true, errors, f.name, i);
+      const mcap = num(r[cMcap!], 'market_cap', true, errors, f.name, i);
+      const supply = num(r[cSupply!], 'circ_supply_cmc', true, errors, f.name, i);
+      ensureAsset(symbol, symbol, src);
+      financial.push([symbol, date, opts.source, close, text(r[cCloseSrc!]), volume, text(r[cVolumeSrc!]), binance, mcap, text(r[cMcapSrc!]), supply, now]);
+    }
   }
 
-  const onchain: Row[] = [];
+  const onchain: unknown[][] = [];
   if (files.fundamentals) {
     const f = files.fundamentals;
     requireColumns(f, ['date', 'project', 'symbol', 'tvl', 'revenue']);
+    const [cDate, cProject, cSymbol, cTvl, cRevenue, cRevProtocol, cRevSupply, cGmv, cIncentives] = ['date', 'project', 'symbol', 'tvl', 'revenue', 'revenue_protocol', 'revenue_supply_side', 'gmv', 'token_incentives'].map((c) => col(f, c)) as number[];
+    const src = `${opts.source}:protocol_fundamentals_daily.csv`;
     let noSymbol = 0;
-    f.rows.forEach((r, i) => {
-      const err = (m: string): void => errors.add(f.name, i, m);
-      if (!dayOk(r.date, today)) return err(`date "${r.date ?? ''}" is not a past UTC day (YYYY-MM-DD)`);
-      const symbol = r.symbol?.trim() ?? '';
-      const row: Row = {
-        tvl: num(r.tvl, 'tvl', true, err),
-        revenue: num(r.revenue, 'revenue', false, err),
-        revenue_protocol: num(r.revenue_protocol, 'revenue_protocol', false, err),
-        revenue_supply_side: num(r.revenue_supply_side, 'revenue_supply_side', false, err),
-        gmv: num(r.gmv, 'gmv', true, err),
-        token_incentives: num(r.token_incentives, 'token_incentives', false, err),
-      };
+    const rows = f.rows;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const date = r[cDate!];
+      if (!dayOk(date)) {
+        errors.add(f.name, i, `date "${date ?? ''}" is not a past UTC day (YYYY-MM-DD)`);
+        continue;
+      }
+      const symbol = r[cSymbol!]?.trim() ?? '';
+      const tvl = num(r[cTvl!], 'tvl', true, errors, f.name, i);
+      const revenue = num(r[cRevenue!], 'revenue', false, errors, f.name, i);
+      const revProtocol = num(r[cRevProtocol!], 'revenue_protocol', false, errors, f.name, i);
+      const revSupply = num(r[cRevSupply!], 'revenue_supply_side', false, errors, f.name, i);
+      const gmv = num(r[cGmv!], 'gmv', true, errors, f.name, i);
+      const incentives = num(r[cIncentives!], 'token_incentives', false, errors, f.name, i);
       if (symbol === '') {
         noSymbol++;
-        return;
+        continue;
       }
-      if (!symbolOk(symbol)) return err(`symbol "${symbol}" is not a ticker`);
-      ensureAsset(symbol, text(r.project) ?? symbol, `${opts.source}:protocol_fundamentals_daily.csv`);
-      onchain.push({ asset_id: symbol, day: r.date, source: 'tokenterminal', ...row, updated_at: now });
-    });
+      if (!symbolOk(symbol)) {
+        errors.add(f.name, i, `symbol "${symbol}" is not a ticker`);
+        continue;
+      }
+      ensureAsset(symbol, text(r[cProject!]) ?? symbol, src);
+      onchain.push([symbol, date, 'tokenterminal', tvl, revenue, revProtocol, revSupply, gmv, incentives, now]);
+    }
     if (noSymbol > 0) skipped.push({ file: f.name, reason: 'project has no token symbol (not an asset)', count: noSymbol });
   }
 
-  const github: Row[] = [];
-  const devRow = (f: CsvFile, r: Record<string, string>, i: number, token: string | undefined, repo: string | undefined): void => {
-    const err = (m: string): void => errors.add(f.name, i, m);
-    if (!dayOk(r.week_start, today)) return err(`week_start "${r.week_start ?? ''}" is not a past UTC day`);
-    if (!symbolOk(token)) return err(`token "${token ?? ''}" is not a ticker`);
-    if (repo === undefined || repo.trim() === '') return err('repo is empty');
-    ensureAsset(token, token, `${opts.source}:${f.name}`);
-    github.push({
-      asset_id: token,
-      repo,
-      week_start: r.week_start,
-      source: opts.source,
-      commits: num(r.commits, 'commits', true, err),
-      commits_first_parent: num(r.commits_first_parent, 'commits_first_parent', true, err),
-      distinct_authors: num(r.distinct_authors, 'distinct_authors', true, err),
-      updated_at: now,
-    });
+  const github: unknown[][] = [];
+  const devRows = (f: CsvFile, repoColumn: string | null): void => {
+    const [cWeek, cToken, cRepo, cCommits, cFirstParent, cAuthors] = ['week_start', 'token', repoColumn ?? '', 'commits', 'commits_first_parent', 'distinct_authors'].map((c) => col(f, c)) as number[];
+    const src = `${opts.source}:${f.name}`;
+    const rows = f.rows;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const week = r[cWeek!];
+      if (!dayOk(week)) {
+        errors.add(f.name, i, `week_start "${week ?? ''}" is not a past UTC day`);
+        continue;
+      }
+      const token = r[cToken!];
+      if (!symbolOk(token)) {
+        errors.add(f.name, i, `token "${token ?? ''}" is not a ticker`);
+        continue;
+      }
+      // The per-token roll-up (commits de-duplicated across repos) is stored under repo "*".
+      const repo = repoColumn === null ? '*' : r[cRepo!];
+      if (repo === undefined || repo.trim() === '') {
+        errors.add(f.name, i, 'repo is empty');
+        continue;
+      }
+      ensureAsset(token, token, src);
+      github.push([token, repo, week, opts.source, num(r[cCommits!], 'commits', true, errors, f.name, i), num(r[cFirstParent!], 'commits_first_parent', true, errors, f.name, i), num(r[cAuthors!], 'distinct_authors', true, errors, f.name, i), now]);
+    }
   };
   if (files.devRepo) {
-    const f = files.devRepo;
-    requireColumns(f, ['week_start', 'repo', 'token', 'commits', 'distinct_authors']);
-    f.rows.forEach((r, i) => devRow(f, r, i, r.token, r.repo));
+    requireColumns(files.devRepo, ['week_start', 'repo', 'token', 'commits', 'distinct_authors']);
+    devRows(files.devRepo, 'repo');
   }
   if (files.devToken) {
-    const f = files.devToken;
-    requireColumns(f, ['week_start', 'token', 'commits', 'distinct_authors']);
-    // The per-token roll-up (commits de-duplicated across repos) is stored under repo "*".
-    f.rows.forEach((r, i) => devRow(f, r, i, r.token, '*'));
+    requireColumns(files.devToken, ['week_start', 'token', 'commits', 'distinct_authors']);
+    devRows(files.devToken, null);
   }
 
   const contracts: Row[] = [];
   if (files.contracts) {
     const f = files.contracts;
     requireColumns(f, ['protocol', 'contract_name', 'polygon_address']);
+    const [cProtocol, cName, cRole, cAddress, cRepo, cPath, cCommit] = ['protocol', 'contract_name', 'role', 'polygon_address', 'source_repo', 'source_path', 'commit'].map((c) => col(f, c)) as number[];
     f.rows.forEach((r, i) => {
-      const addr = text(r.polygon_address);
+      const addr = text(r[cAddress!]);
       if (addr === null || !ADDRESS_RE.test(addr)) return errors.add(f.name, i, `polygon_address "${addr ?? ''}" is not an address`);
-      const ref = [text(r.source_repo), text(r.source_path)].filter(Boolean).join('/');
+      const ref = [text(r[cRepo!]), text(r[cPath!])].filter(Boolean).join('/');
+      const commit = r[cCommit!];
       contracts.push({
         chain_id: POLYGON_CHAIN_ID,
         address: addr.toLowerCase(),
-        protocol: text(r.protocol),
-        name: text(r.contract_name),
-        role: text(r.role),
-        source_ref: ref ? `${ref}${r.commit ? `@${r.commit}` : ''}` : null,
+        protocol: text(r[cProtocol!]),
+        name: text(r[cName!]),
+        role: text(r[cRole!]),
+        source_ref: ref ? `${ref}${commit ? `@${commit}` : ''}` : null,
         updated_at: now,
       });
     });
@@ -328,9 +409,9 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     progress(2, 4, `writing ${assets.size} assets`);
     store.write('crypto_assets', [...assets.values()], { origin: 'import' });
     progress(3, 4, `writing ${financial.length + onchain.length + github.length} metric rows`);
-    store.write('financial_metrics', financial, { origin: 'import' });
-    store.write('onchain_metrics', onchain, { origin: 'import' });
-    store.write('github_metrics', github, { origin: 'import' });
+    store.writeRows('financial_metrics', FINANCIAL_COLUMNS, financial, { origin: 'import' });
+    store.writeRows('onchain_metrics', ONCHAIN_COLUMNS, onchain, { origin: 'import' });
+    store.writeRows('github_metrics', GITHUB_COLUMNS, github, { origin: 'import' });
     store.write('smart_contracts', contracts, { origin: 'import' });
     summary.ms = Math.round(performance.now() - t0);
     store.write('dataset_imports', [{ source: opts.source, fingerprint, summary: JSON.stringify(summary), imported_at: now }], { origin: 'import' });

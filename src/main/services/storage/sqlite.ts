@@ -18,6 +18,21 @@ export type WriteOrigin = 'local' | 'remote' | 'import';
 /** Runs inside the write transaction; throwing rolls the write back. */
 export type WriteHook = (table: string, rows: readonly Row[], origin: WriteOrigin, store: SqliteStore) => void;
 
+export interface WriteHookOptions {
+  /** Only writes of these origins reach the hook (bulk writes then skip building row objects for it). @default every origin */
+  origins?: readonly WriteOrigin[];
+}
+
+export interface BulkWriteOptions {
+  origin?: WriteOrigin;
+  /**
+   * Drop the table's secondary indexes for the load and rebuild them after it (same
+   * transaction) when the load is larger than what the table holds; building an index once is
+   * cheaper than maintaining it row by row. @default true
+   */
+  deferIndexes?: boolean;
+}
+
 export interface TableInfo {
   name: string;
   columns: string[];
@@ -31,8 +46,13 @@ export interface SqliteStore {
   table(name: string): TableInfo;
   /** Idempotent upsert on the natural key; rows may omit columns (they keep their value). */
   write(table: string, rows: readonly Row[], opts?: { origin?: WriteOrigin }): number;
+  /**
+   * The bulk form of `write`: every row is an array of values in `columns` order (same upsert,
+   * same hooks), bound positionally to one prepared statement, with no per-row objects.
+   */
+  writeRows(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts?: BulkWriteOptions): number;
   transaction<T>(fn: () => T): T;
-  addWriteHook(hook: WriteHook): () => void;
+  addWriteHook(hook: WriteHook, opts?: WriteHookOptions): () => void;
   sizeBytes(): number;
   close(): void;
 }
@@ -55,7 +75,7 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
 
   const tables = new Map<string, TableInfo>();
   const statements = new Map<string, Database.Statement>();
-  const hooks: WriteHook[] = [];
+  const hooks: { fn: WriteHook; origins: readonly WriteOrigin[] | null }[] = [];
   const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: db }) });
 
   function table(name: string): TableInfo {
@@ -72,17 +92,34 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
     return info;
   }
 
-  function upsertStatement(info: TableInfo, cols: string[]): Database.Statement {
+  function checkColumns(info: TableInfo, cols: readonly string[]): void {
+    for (const c of cols) if (!info.columns.includes(c)) throw new AppError('INVALID_INPUT', `table ${info.name} has no column ${c}`);
+  }
+
+  /** `INSERT ... ON CONFLICT (key) DO UPDATE` with positional parameters in `cols` order, prepared once per column list. */
+  function upsertStatement(info: TableInfo, cols: readonly string[]): Database.Statement {
     const cacheKey = `${info.name}|${cols.join(',')}`;
     let stmt = statements.get(cacheKey);
     if (stmt) return stmt;
     const updates = cols.filter((c) => !info.key.includes(c));
     const conflict = updates.length > 0 ? `DO UPDATE SET ${updates.map((c) => `"${c}" = excluded."${c}"`).join(', ')}` : 'DO NOTHING';
-    stmt = db.prepare(
-      `INSERT INTO "${info.name}" (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')}) ON CONFLICT (${info.key.map((c) => `"${c}"`).join(', ')}) ${conflict}`,
-    );
+    stmt = db.prepare(`INSERT INTO "${info.name}" (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ON CONFLICT (${info.key.map((c) => `"${c}"`).join(', ')}) ${conflict}`);
     statements.set(cacheKey, stmt);
     return stmt;
+  }
+
+  function runHooks(name: string, origin: WriteOrigin, rows: () => readonly Row[]): void {
+    let materialised: readonly Row[] | null = null;
+    for (const h of hooks) {
+      if (h.origins !== null && !h.origins.includes(origin)) continue;
+      materialised ??= rows();
+      h.fn(name, materialised, origin, store);
+    }
+  }
+
+  /** Secondary indexes (not the primary key's) as their CREATE statements. */
+  function secondaryIndexes(name: string): { name: string; sql: string }[] {
+    return db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`).all(name) as { name: string; sql: string }[];
   }
 
   const store: SqliteStore = {
@@ -96,25 +133,80 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
       const origin = wopts?.origin ?? 'local';
       return db.transaction(() => {
         let n = 0;
+        // Rows of one shape (the usual case) share one column check and one statement; a row
+        // with a value left out (undefined) or a key that is no column takes the slow path.
+        let shape: string[] = [];
+        let stmt: Database.Statement | null = null;
+        let first = true;
+        const slow = (row: Row): number => {
+          const own = Object.keys(row).filter((c) => row[c] !== undefined);
+          checkColumns(info, own);
+          return upsertStatement(info, own).run(own.map((c) => row[c])).changes;
+        };
         for (const row of rows) {
-          const cols = Object.keys(row).filter((c) => row[c] !== undefined);
-          for (const c of cols) if (!info.columns.includes(c)) throw new AppError('INVALID_INPUT', `table ${name} has no column ${c}`);
           for (const k of info.key) if (row[k] === undefined || row[k] === null) throw new AppError('INVALID_INPUT', `${name}: key column ${k} is missing`);
-          const bound: Row = {};
-          for (const c of cols) bound[c] = row[c];
-          n += upsertStatement(info, cols).run(bound).changes;
+          const keys = Object.keys(row);
+          let same = !first && keys.length === shape.length;
+          for (let i = 0; same && i < keys.length; i++) same = keys[i] === shape[i];
+          if (!same) {
+            first = false;
+            shape = keys;
+            stmt = keys.every((c) => info.columns.includes(c)) ? upsertStatement(info, keys) : null;
+          }
+          if (stmt === null) {
+            n += slow(row);
+            continue;
+          }
+          const values = new Array<unknown>(shape.length);
+          let undef = false;
+          for (let i = 0; i < shape.length; i++) if ((values[i] = row[shape[i]!]) === undefined) undef = true;
+          n += undef ? slow(row) : stmt.run(values).changes;
         }
-        for (const hook of hooks) hook(name, rows, origin, store);
+        runHooks(name, origin, () => rows);
+        return n;
+      })();
+    },
+    writeRows(name, columns, rows, wopts) {
+      if (rows.length === 0) return 0;
+      const info = table(name);
+      checkColumns(info, columns);
+      for (const k of info.key) if (!columns.includes(k)) throw new AppError('INVALID_INPUT', `${name}: key column ${k} is missing`);
+      const origin = wopts?.origin ?? 'local';
+      const keyAt = info.key.map((k) => columns.indexOf(k));
+      return db.transaction(() => {
+        let indexes: { name: string; sql: string }[] = [];
+        if (wopts?.deferIndexes !== false) {
+          indexes = secondaryIndexes(name);
+          const held = indexes.length > 0 ? (db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n : 0;
+          if (held < rows.length) for (const ix of indexes) db.exec(`DROP INDEX "${ix.name}"`);
+          else indexes = [];
+        }
+        const stmt = upsertStatement(info, columns);
+        let n = 0;
+        for (const row of rows) {
+          if (row.length !== columns.length) throw new AppError('INVALID_INPUT', `${name}: a row has ${row.length} values for ${columns.length} columns`);
+          for (const k of keyAt) if (row[k] === undefined || row[k] === null) throw new AppError('INVALID_INPUT', `${name}: key column ${columns[k]} is missing`);
+          n += stmt.run(row).changes;
+        }
+        for (const ix of indexes) db.exec(ix.sql);
+        runHooks(name, origin, () =>
+          rows.map((row) => {
+            const o: Row = {};
+            for (let i = 0; i < columns.length; i++) o[columns[i]!] = row[i];
+            return o;
+          }),
+        );
         return n;
       })();
     },
     transaction(fn) {
       return db.transaction(fn)();
     },
-    addWriteHook(hook) {
-      hooks.push(hook);
+    addWriteHook(hook, hopts) {
+      const entry = { fn: hook, origins: hopts?.origins ?? null };
+      hooks.push(entry);
       return () => {
-        const i = hooks.indexOf(hook);
+        const i = hooks.indexOf(entry);
         if (i >= 0) hooks.splice(i, 1);
       };
     },

@@ -132,7 +132,8 @@ export function installOutboxHook(store: SqliteStore, onQueued: () => void = () 
     const at = new Date().toISOString();
     for (const row of rows) enqueue.run(table, keyOf(info, row), at);
     onQueued();
-  });
+    // Only local writes queue: bulk writes of other origins need not build row objects for it.
+  }, { origins: ['local'] });
 }
 
 /** Reads a row's current content by its natural key, prepared once per table. */
