@@ -10,26 +10,14 @@ import path from 'node:path';
 import type { BrowserWindowConstructorOptions, Rectangle, WebContents } from 'electron';
 import { APP_HOST, APP_SCHEME, isOwnPage } from './ipc';
 
-/** The policy sent with every page the app serves. No eval, no inline script, no remote anything. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  // React and ECharts set inline styles; styles cannot run code.
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "object-src 'none'",
-  "frame-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+import { CONTENT_SECURITY_POLICY } from '../../shared/security';
+
+export { CONTENT_SECURITY_POLICY };
 
 export const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': CONTENT_SECURITY_POLICY,
   'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
   'cross-origin-opener-policy': 'same-origin',
   'referrer-policy': 'no-referrer',
 };

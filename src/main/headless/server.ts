@@ -24,17 +24,11 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import client from 'prom-client';
 import { isMethodName } from '../../shared/contract';
 import { AppError, type ErrorCode, type SerializedError } from '../../shared/errors';
+import { CONTENT_SECURITY_POLICY } from '../../shared/security';
 import type { Services } from '../services';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const SESSION_COOKIE = 'defimon_session';
-
-/**
- * The policy of the web app's pages. Sent as a header because `frame-ancestors` is ignored in a
- * meta tag; the renderer's meta tag keeps the rest for the desktop app.
- */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export interface ServerOptions {
   services: Services;
@@ -217,6 +211,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     reply.header('x-frame-options', 'DENY');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
+    reply.header('cross-origin-opener-policy', 'same-origin');
     return payload;
   });
 
