@@ -1,14 +1,12 @@
 /** The shell of the renderer: navigation, keyboard shortcuts, theme, alerts and the data attribution. */
-import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect } from 'react';
 import { AlertCenter } from './components/AlertCenter';
-import { client } from './lib/client';
-import { useLiveInvalidation } from './lib/live';
 import { navigate, useRoute, type Route } from './lib/route';
 import { useTheme } from './lib/theme';
 import { ThemeContext, ThemeSetterContext } from './lib/theme-context';
 import { Loading } from './components/States';
 import { Overview } from './views/Overview';
+import { useCall, useLiveInvalidation } from './lib/calls';
 
 // The overview ships in the first bundle; other views load when first opened.
 const AssetDetail = lazy(() => import('./views/AssetDetail').then((m) => ({ default: m.AssetDetail })));
@@ -33,7 +31,7 @@ function isTyping(target: EventTarget | null): boolean {
 export function App() {
   const route = useRoute();
   const [theme, setTheme] = useTheme();
-  const info = useQuery({ queryKey: ['system.info'], queryFn: () => client.call('system.info', {}) });
+  const info = useCall('system.info');
   useLiveInvalidation();
 
   useEffect(() => {

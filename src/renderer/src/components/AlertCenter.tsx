@@ -2,10 +2,10 @@
  * Evaluates the alert rules every minute and tells the analyst once per firing: a desktop
  * notification in the desktop app (Notification web API), an in-app toast in web mode.
  */
-import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { Alert } from '../../../shared/contract/ui';
-import { client, isDesktop } from '../lib/client';
+import { isDesktop } from '../lib/client';
+import { useCall } from '../lib/calls';
 
 const SEEN_KEY = 'defimon.alerts.seen';
 
@@ -27,7 +27,7 @@ function saveSeen(seen: Set<string>): void {
 }
 
 export function AlertCenter() {
-  const q = useQuery({ queryKey: ['ui.alerts'], queryFn: () => client.call('ui.alerts', {}), refetchInterval: 60_000 });
+  const q = useCall('ui.alerts', {}, { refetchInterval: 60_000 });
   const [toasts, setToasts] = useState<Alert[]>([]);
   const [open, setOpen] = useState(false);
 

@@ -1,12 +1,11 @@
 /** One data family of an asset over a range, downsampled by the server to the chart's needs. */
-import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import type { SeriesFamily } from '../../../shared/contract/ui';
 import { summarizeSeries, timeSeriesOption } from '../lib/chart-options';
-import { client } from '../lib/client';
 import { useThemeValue } from '../lib/theme-context';
 import { Chart } from './Chart';
 import { Empty, ErrorState, Loading } from './States';
+import { useCall } from '../lib/calls';
 
 export function SeriesChart({
   assetId,
@@ -35,7 +34,7 @@ export function SeriesChart({
 }) {
   const theme = useThemeValue();
   const input = { assetId, family, maxPoints, ...(from ? { from } : {}), ...(to ? { to } : {}) };
-  const q = useQuery({ queryKey: ['ui.series', input], queryFn: () => client.call('ui.series', input) });
+  const q = useCall('ui.series', input);
   const shown = useMemo(() => (q.data ? q.data.series.filter((s) => !keys || keys.includes(s.key)) : []), [q.data, keys]);
   const hasValues = shown.some((s) => s.values.some((v) => v !== null));
   const option = useMemo(

@@ -1,9 +1,10 @@
 /** Long work in progress (imports, collection, training): progress bars fed by `progress` events, with cancel. */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { EventPayload } from '../../../shared/contract';
 import { client } from '../lib/client';
 import { Empty, ErrorState } from './States';
+import { invalidateAfter, useCall } from '../lib/calls';
 
 type Progress = EventPayload<'progress'>;
 
@@ -37,9 +38,9 @@ export function ProgressBar({ done, total, label }: { done: number; total: numbe
 
 export function TaskList({ kinds }: { kinds?: readonly string[] }) {
   const live = useProgress();
-  const q = useQuery({ queryKey: ['tasks.list'], queryFn: () => client.call('tasks.list', {}), refetchInterval: live.size > 0 ? 2000 : 10_000 });
+  const q = useCall('tasks.list', {}, { refetchInterval: live.size > 0 ? 2000 : 10_000 });
   const qc = useQueryClient();
-  const cancel = useMutation({ mutationFn: (taskId: string) => client.call('tasks.cancel', { taskId }), onSuccess: () => qc.invalidateQueries({ queryKey: ['tasks.list'] }) });
+  const cancel = useMutation({ mutationFn: (taskId: string) => client.call('tasks.cancel', { taskId }), onSuccess: () => invalidateAfter(qc, 'tasks.cancel') });
   if (q.isError) return <ErrorState what="running tasks" error={q.error} />;
   const tasks = (q.data ?? []).filter((t) => !kinds || kinds.includes(t.kind));
   if (tasks.length === 0) return <Empty>Nothing running.</Empty>;

@@ -1,5 +1,5 @@
 /** One asset: charts over selectable ranges, score history, models, contributions, competitors, contracts, notes, alerts. */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import type { AlertKind, ContractRow, ModelView } from '../../../shared/contract/ui';
 import { Chart } from '../components/Chart';
@@ -13,10 +13,11 @@ import { useWatchlist } from '../lib/queries';
 import { RANGES, rangeBounds, type RangeId } from '../lib/range';
 import { navigate } from '../lib/route';
 import { useThemeValue } from '../lib/theme-context';
+import { invalidateAfter, useCall } from '../lib/calls';
 
 export function AssetDetail({ assetId }: { assetId: string }) {
-  const asset = useQuery({ queryKey: ['assets.get', assetId], queryFn: () => client.call('assets.get', { assetId }) });
-  const ov = useQuery({ queryKey: ['ui.overview'], queryFn: () => client.call('ui.overview', {}) });
+  const asset = useCall('assets.get', { assetId });
+  const ov = useCall('ui.overview');
   const row = ov.data?.rows.find((r) => r.assetId === assetId) ?? null;
   const { watched, toggle } = useWatchlist();
   const [range, setRange] = useState<RangeId>('4y');
@@ -120,7 +121,7 @@ export function AssetDetail({ assetId }: { assetId: string }) {
 }
 
 function ModelsPanel({ assetId }: { assetId: string }) {
-  const q = useQuery({ queryKey: ['ui.models', assetId], queryFn: () => client.call('ui.models', { assetId }) });
+  const q = useCall('ui.models', { assetId });
   const theme = useThemeValue();
   const headline = useMemo(() => {
     const list = q.data ?? [];
@@ -160,7 +161,7 @@ function ModelsPanel({ assetId }: { assetId: string }) {
 }
 
 function CompetitorsPanel({ assetId }: { assetId: string }) {
-  const q = useQuery({ queryKey: ['ui.competitors', assetId], queryFn: () => client.call('ui.competitors', { assetId }) });
+  const q = useCall('ui.competitors', { assetId });
   type C = NonNullable<typeof q.data>[number];
   const columns: Column<C>[] = [
     { id: 'symbol', header: 'Project', align: 'left', value: (c) => c.row.symbol, render: (c) => <a href={`#/asset/${encodeURIComponent(c.row.assetId)}`}>{c.row.symbol}</a> },
@@ -188,7 +189,7 @@ function CompetitorsPanel({ assetId }: { assetId: string }) {
 }
 
 function ContractsPanel({ assetId }: { assetId: string }) {
-  const q = useQuery({ queryKey: ['ui.contracts', assetId], queryFn: () => client.call('ui.contracts', { assetId }) });
+  const q = useCall('ui.contracts', { assetId });
   const yesNo = (v: boolean | null): string => (v === null ? '—' : v ? 'yes' : 'no');
   const columns: Column<ContractRow>[] = [
     { id: 'protocol', header: 'Protocol', align: 'left', value: (c) => c.protocol },
@@ -217,10 +218,10 @@ function ContractsPanel({ assetId }: { assetId: string }) {
 
 function NotesPanel({ assetId }: { assetId: string }) {
   const qc = useQueryClient();
-  const q = useQuery({ queryKey: ['ui.notes', assetId], queryFn: () => client.call('ui.notes', { assetId }) });
+  const q = useCall('ui.notes', { assetId });
   const [draft, setDraft] = useState('');
   const [editing, setEditing] = useState<{ noteId: string; body: string } | null>(null);
-  const refresh = (): Promise<void> => qc.invalidateQueries({ queryKey: ['ui.notes', assetId] });
+  const refresh = (): Promise<void> => invalidateAfter(qc, 'ui.noteSave');
   const save = useMutation({ mutationFn: (v: { noteId?: string; body: string }) => client.call('ui.noteSave', { assetId, ...v }), onSuccess: refresh });
   const remove = useMutation({ mutationFn: (noteId: string) => client.call('ui.noteDelete', { noteId }), onSuccess: refresh });
   return (
@@ -288,13 +289,10 @@ const KIND_LABEL: Record<AlertKind, string> = {
 
 function AlertRulesPanel({ assetId }: { assetId: string }) {
   const qc = useQueryClient();
-  const q = useQuery({ queryKey: ['ui.alertRules', assetId], queryFn: () => client.call('ui.alertRules', { assetId }) });
+  const q = useCall('ui.alertRules', { assetId });
   const [kind, setKind] = useState<AlertKind>('price_move');
   const [level, setLevel] = useState('10');
-  const refresh = async (): Promise<void> => {
-    await qc.invalidateQueries({ queryKey: ['ui.alertRules'] });
-    await qc.invalidateQueries({ queryKey: ['ui.alerts'] });
-  };
+  const refresh = (): Promise<void> => invalidateAfter(qc, 'ui.alertRuleSave');
   const save = useMutation({
     mutationFn: () => {
       const n = Number(level);

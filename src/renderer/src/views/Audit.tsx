@@ -3,7 +3,7 @@
  * grouped by severity beside the source with their lines highlighted; the token-risk checklist
  * shows its evidence; bytecode facts, the score and its reasoning complete the report.
  */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { AuditReport, Finding, Severity, StoredAudit } from '../../../shared/contract/audit';
 import { DataTable, type Column } from '../components/DataTable';
@@ -12,6 +12,7 @@ import { TaskList } from '../components/Tasks';
 import { client } from '../lib/client';
 import { formatUtc } from '../lib/format';
 import { navigate } from '../lib/route';
+import { invalidateAfter, setCallData, useCall } from '../lib/calls';
 
 const SEVERITIES: Severity[] = ['high', 'medium', 'low', 'info'];
 const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
@@ -257,19 +258,13 @@ export function AuditView({ address }: { address?: string | undefined }) {
   const [sourceReport, setSourceReport] = useState<AuditReport | null>(null);
   useEffect(() => setTarget(address ?? ''), [address]);
 
-  const stored = useQuery({
-    queryKey: ['audit.get', address],
-    queryFn: () => client.call('audit.get', { address: address as string }),
-    enabled: !!address,
-    retry: false,
-  });
-  const list = useQuery({ queryKey: ['audit.list'], queryFn: () => client.call('audit.list', {}) });
+  const stored = useCall('audit.get', { address: address ?? '' }, { enabled: !!address, retry: false });
+  const list = useCall('audit.list');
   const byAddress = useMutation({
     mutationFn: (v: { address: string; force: boolean }) => client.call('audit.address', v),
     onSuccess: async (r) => {
-      qc.setQueryData(['audit.get', r.target.address ?? address], r);
-      await qc.invalidateQueries({ queryKey: ['audit.list'] });
-      await qc.invalidateQueries({ queryKey: ['ui.overview'] });
+      await invalidateAfter(qc, 'audit.address');
+      setCallData(qc, 'audit.get', { address: r.target.address ?? address ?? '' }, r);
     },
   });
   const bySource = useMutation({ mutationFn: (files: { path: string; content: string }[]) => client.call('audit.source', { files }), onSuccess: (r) => setSourceReport(r) });

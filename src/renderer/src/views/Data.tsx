@@ -1,5 +1,5 @@
 /** Data: collectors (progress, last success, errors, rate limits), team sync, running work, services' health. */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import type { ProviderStatus, QualityFlag, SourceStatus } from '../../../shared/contract/collect';
 import { CsvButton } from '../components/CsvButton';
@@ -8,6 +8,7 @@ import { Empty, ErrorState, Loading } from '../components/States';
 import { ProgressBar, TaskList } from '../components/Tasks';
 import { client } from '../lib/client';
 import { formatCount, formatUtc } from '../lib/format';
+import { invalidateAfter, invalidateCall, setCallData, useCall } from '../lib/calls';
 
 const SOURCE_LABEL: Record<SourceStatus['source'], string> = {
   chain: 'Chain (Polygon RPC)',
@@ -20,21 +21,16 @@ const SOURCE_LABEL: Record<SourceStatus['source'], string> = {
 
 function Collectors() {
   const qc = useQueryClient();
-  const status = useQuery({
-    queryKey: ['collect.status'],
-    queryFn: () => client.call('collect.status', {}),
-    refetchInterval: (q) => (q.state.data?.sources.some((s) => s.running) ? 2000 : 15_000),
-  });
-  useEffect(() => client.on('collect.status', () => void qc.invalidateQueries({ queryKey: ['collect.status'] })), [qc]);
+  const status = useCall('collect.status', {}, { refetchInterval: (q) => (q.state.data?.sources.some((s) => s.running) ? 2000 : 15_000) });
   const run = useMutation({
     mutationFn: (source: SourceStatus['source'] | 'all') => client.call('collect.run', { source }),
-    onSettled: () => qc.invalidateQueries({ queryKey: ['collect.status'] }),
+    onSettled: () => invalidateAfter(qc, 'collect.run'),
   });
-  const cancel = useMutation({ mutationFn: (source: SourceStatus['source'] | 'all') => client.call('collect.cancel', { source }), onSettled: () => qc.invalidateQueries({ queryKey: ['collect.status'] }) });
+  const cancel = useMutation({ mutationFn: (source: SourceStatus['source'] | 'all') => client.call('collect.cancel', { source }), onSettled: () => invalidateAfter(qc, 'collect.cancel') });
   // Starting a run answers only when it ends; refresh at once so its progress shows.
   const start = (source: SourceStatus['source'] | 'all'): void => {
     run.mutate(source);
-    setTimeout(() => void qc.invalidateQueries({ queryKey: ['collect.status'] }), 300);
+    setTimeout(() => void invalidateCall(qc, 'collect.status'), 300);
   };
 
   if (status.isLoading) return <Loading what="collectors" />;
@@ -148,10 +144,10 @@ function Collectors() {
 
 function Sync() {
   const qc = useQueryClient();
-  const status = useQuery({ queryKey: ['sync.status'], queryFn: () => client.call('sync.status', {}), refetchInterval: 10_000 });
-  useEffect(() => client.on('sync.status', (s) => qc.setQueryData(['sync.status'], s)), [qc]);
-  const rejects = useQuery({ queryKey: ['sync.rejects'], queryFn: () => client.call('sync.rejects', { limit: 50 }), enabled: (status.data?.rejected ?? 0) > 0 });
-  const now = useMutation({ mutationFn: () => client.call('sync.now', {}), onSettled: () => qc.invalidateQueries({ queryKey: ['sync.status'] }) });
+  const status = useCall('sync.status', {}, { refetchInterval: 10_000 });
+  useEffect(() => client.on('sync.status', (s) => setCallData(qc, 'sync.status', {}, s)), [qc]);
+  const rejects = useCall('sync.rejects', { limit: 50 }, { enabled: (status.data?.rejected ?? 0) > 0 });
+  const now = useMutation({ mutationFn: () => client.call('sync.now', {}), onSettled: () => invalidateAfter(qc, 'sync.now') });
   if (status.isLoading) return <Loading what="sync status" />;
   if (status.isError) return <ErrorState what="sync status" error={status.error} onRetry={() => void status.refetch()} />;
   const s = status.data;
@@ -217,7 +213,7 @@ function Sync() {
 }
 
 export function DataView() {
-  const doctor = useQuery({ queryKey: ['system.doctor'], queryFn: () => client.call('system.doctor', {}) });
+  const doctor = useCall('system.doctor');
   return (
     <div className="view">
       <h2>Data</h2>

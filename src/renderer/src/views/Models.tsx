@@ -3,8 +3,8 @@
  * baseline and chance), IC over time, quintile spreads, feature importance, the A/B pair and its
  * realised skill; retraining with progress and cancel.
  */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useState } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
 import type { ModelDetail, ModelSummary, ValidationMetrics } from '../../../shared/contract/ml';
 import { Chart } from '../components/Chart';
 import { CsvButton } from '../components/CsvButton';
@@ -15,6 +15,7 @@ import { contributionsOption, summarizeSeries, timeSeriesOption } from '../lib/c
 import { client } from '../lib/client';
 import { formatPct, formatShare, formatUtc } from '../lib/format';
 import { useThemeValue } from '../lib/theme-context';
+import { invalidateAfter, setCallData, useCall } from '../lib/calls';
 
 const num = (n: number | null | undefined, digits = 3): string => (n === null || n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits));
 const MODELS = ['ensemble', 'ridge', 'gbm', 'rf', 'nn', 'momentum'] as const;
@@ -52,7 +53,7 @@ function MetricsTable({ model }: { model: ModelSummary }) {
 
 function VersionDetail({ version }: { version: string }) {
   const theme = useThemeValue();
-  const q = useQuery({ queryKey: ['ml.model', version], queryFn: () => client.call('ml.model', { version }) });
+  const q = useCall('ml.model', { version });
   const ic = useMemo(() => (q.data ? icSeries(q.data, 'ic', ['ensemble', 'momentum', 'ridge', 'gbm', 'rf', 'nn']) : null), [q.data]);
   const spread = useMemo(() => (q.data ? icSeries(q.data, 'spread', ['ensemble', 'momentum']) : null), [q.data]);
   if (q.isLoading) return <Loading what={`model ${version}`} />;
@@ -118,13 +119,12 @@ function VersionDetail({ version }: { version: string }) {
 function AbPanel({ versions }: { versions: readonly ModelSummary[] }) {
   const qc = useQueryClient();
   const theme = useThemeValue();
-  const ab = useQuery({ queryKey: ['ml.abStatus'], queryFn: () => client.call('ml.abStatus', {}) });
+  const ab = useCall('ml.abStatus');
   const set = useMutation({
     mutationFn: (v: { champion: string; challenger: string | null }) => client.call('ml.abSet', v),
     onSuccess: async (r) => {
-      qc.setQueryData(['ml.abStatus'], r);
-      await qc.invalidateQueries({ queryKey: ['ml.models'] });
-      await qc.invalidateQueries({ queryKey: ['ui.overview'] });
+      await invalidateAfter(qc, 'ml.abSet');
+      setCallData(qc, 'ml.abStatus', {}, r);
     },
   });
   const realised = useMemo(() => {
@@ -219,20 +219,15 @@ function AbPanel({ versions }: { versions: readonly ModelSummary[] }) {
 
 export function ModelsView() {
   const qc = useQueryClient();
-  const models = useQuery({ queryKey: ['ml.models'], queryFn: () => client.call('ml.models', {}) });
-  const schedule = useQuery({ queryKey: ['ml.schedule'], queryFn: () => client.call('ml.schedule', {}) });
+  const models = useCall('ml.models');
+  const schedule = useCall('ml.schedule');
   const [selected, setSelected] = useState<string | null>(null);
   const train = useMutation({
     mutationFn: () => client.call('ml.train', {}),
-    onSettled: async () => {
-      await qc.invalidateQueries({ queryKey: ['ml.models'] });
-      await qc.invalidateQueries({ queryKey: ['ml.abStatus'] });
-      await qc.invalidateQueries({ queryKey: ['ui.overview'] });
-    },
+    onSettled: () => invalidateAfter(qc, 'ml.train'),
   });
   // Empty means on demand only (null).
-  const setSchedule = useMutation({ mutationFn: (intervalHours: number | null) => client.call('ml.schedule', { intervalHours }), onSuccess: (r) => qc.setQueryData(['ml.schedule'], r) });
-  useEffect(() => client.on('ml.trained', () => void qc.invalidateQueries({ queryKey: ['ml.models'] })), [qc]);
+  const setSchedule = useMutation({ mutationFn: (intervalHours: number | null) => client.call('ml.schedule', { intervalHours }), onSuccess: (r) => setCallData(qc, 'ml.schedule', {}, r) });
   const list = models.data ?? [];
   const current = selected ?? list[0]?.version ?? null;
   const cols: Column<ModelSummary>[] = [

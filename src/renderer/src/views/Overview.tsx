@@ -1,22 +1,21 @@
 /** The ranked universe: filters, search, a virtualised table, top movers and the score distribution. */
-import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import type { OverviewRow } from '../../../shared/contract/ui';
 import { Chart } from '../components/Chart';
 import { DataTable, type Column } from '../components/DataTable';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { histogramOption, scoreHistogram } from '../lib/chart-options';
-import { client } from '../lib/client';
 import { formatCount, formatPct, formatScore, formatShare, formatUsd } from '../lib/format';
 import { categoriesOf, filterOverview, NO_FILTERS, parseUsdAmount, topMovers, type OverviewFilters } from '../lib/overview-filter';
 import { useWatchlist } from '../lib/queries';
 import { navigate } from '../lib/route';
 import { useThemeValue } from '../lib/theme-context';
+import { useCall } from '../lib/calls';
 
 const signed = (n: number | null) => <span className={n === null ? '' : n >= 0 ? 'up' : 'down'}>{formatPct(n)}</span>;
 
 export function Overview() {
-  const query = useQuery({ queryKey: ['ui.overview'], queryFn: () => client.call('ui.overview', {}) });
+  const query = useCall('ui.overview');
   const { watched, toggle } = useWatchlist();
   const toggleWatch = toggle.mutate;
   const [filters, setFilters] = useState<OverviewFilters>(NO_FILTERS);

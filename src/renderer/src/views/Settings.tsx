@@ -2,13 +2,14 @@
  * Settings: preferences, service URLs and API keys. Secrets are write-only: the form never holds
  * a stored value, only whether one is set and where it comes from; typing a new one replaces it.
  */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { SecretKey, SettingsValuesPatch, SettingsView as SettingsData } from '../../../shared/contract/settings';
 import { ErrorState, Loading } from '../components/States';
 import { client, isDesktop } from '../lib/client';
 import { TEXT_FIELDS, valuesPatch, type Values } from '../lib/settings-patch';
 import { useSetTheme, useThemeValue } from '../lib/theme-context';
+import { setCallData, useCall } from '../lib/calls';
 
 const SECRET_LABEL: Record<SecretKey, string> = {
   rpcUrl: 'QuickNode / Polygon RPC URL (https)',
@@ -30,7 +31,7 @@ function SettingsForm({ view }: { view: SettingsData }) {
   const [secrets, setSecrets] = useState<Partial<Record<SecretKey, string>>>({});
   const [saved, setSaved] = useState(false);
   const done = (v: SettingsData): void => {
-    qc.setQueryData(['settings.get'], v);
+    setCallData(qc, 'settings.get', {}, v);
     setSaved(true);
   };
   const saveValues = useMutation({ mutationFn: (values: SettingsValuesPatch) => client.call('settings.update', { values }), onSuccess: (v) => { setDraft({}); done(v); } });
@@ -159,8 +160,8 @@ function SettingsForm({ view }: { view: SettingsData }) {
 export function SettingsView() {
   const theme = useThemeValue();
   const setTheme = useSetTheme();
-  const info = useQuery({ queryKey: ['system.info'], queryFn: () => client.call('system.info', {}) });
-  const settings = useQuery({ queryKey: ['settings.get'], queryFn: () => client.call('settings.get', {}) });
+  const info = useCall('system.info');
+  const settings = useCall('settings.get');
   return (
     <div className="view">
       <h2>Settings</h2>
