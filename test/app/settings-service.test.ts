@@ -164,8 +164,13 @@ describe('settings over the contract (headless)', () => {
       const off = t.services.core.bus.on('settings.changed', (p) => seen.push(p));
       const got = await t.services.call('settings.get', {}, { origin: 'http' });
       expect(got.ok).toBe(true);
+      // Over HTTP a secret is refused before anything else (test/security/settings.test.ts); an
+      // admin caller meets the missing vault.
       const refused = await t.services.call('settings.update', { secrets: { etherscanApiKey: ETHERSCAN } }, { origin: 'http' });
-      expect(refused).toMatchObject({ ok: false, error: { code: 'NOT_CONFIGURED' } });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+      expect(JSON.stringify(refused)).not.toContain(ETHERSCAN);
+      const noVault = await t.services.call('settings.update', { secrets: { etherscanApiKey: ETHERSCAN } }, { origin: 'http', admin: true });
+      expect(noVault).toMatchObject({ ok: false, error: { code: 'NOT_CONFIGURED' } });
       expect(JSON.stringify(refused)).not.toContain(ETHERSCAN);
       const bad = await t.services.call('settings.update', { values: { horizonDays: 0 } }, { origin: 'http' });
       expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });

@@ -45,6 +45,15 @@ export const SettingsValues = z
   .strict();
 export type SettingsValues = z.infer<typeof SettingsValues>;
 
+/**
+ * Settings that decide what code runs or where requests (and the keys sent with them) go: the
+ * update feed and every provider endpoint. With every secret (RPC and database URLs, API keys)
+ * they are changed only in the desktop app (IPC), or over HTTP with one of a team server's admin
+ * keys; the update feed only in the desktop app. A URL-valued setting added later belongs here
+ * (a test checks every URL-valued key is listed).
+ */
+export const SOURCE_SETTINGS = ['etherscanBaseUrl', 'coingeckoBaseUrl', 'defillamaBaseUrl', 'githubBaseUrl', 'hfEndpointUrl', 'updates'] as const satisfies readonly (keyof SettingsValues)[];
+
 export const SecretSource = z.enum([
   /** Encrypted with the OS keychain in the settings file (desktop app). */
   'keychain',

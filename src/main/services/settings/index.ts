@@ -5,20 +5,17 @@
  * come from the environment and storing one is refused (NOT_CONFIGURED, saying what to do).
  */
 import path from 'node:path';
-import type { settingsMethods } from '../../../shared/contract/settings';
+import { SOURCE_SETTINGS, type SecretKey, type settingsMethods, type SettingsUpdate } from '../../../shared/contract/settings';
 import { AppError } from '../../../shared/errors';
 import { CONFIG_FILE_NAME } from '../config/config';
 import type { Core } from '../core';
-import type { HandlersFor } from '../rpc/dispatch';
+import type { CallContext, HandlersFor } from '../rpc/dispatch';
 import { createJsonFileBackend, createSettingsService, type SettingsService } from './service';
 
 export interface SettingsDomain {
   handlers: HandlersFor<typeof settingsMethods>;
   service: SettingsService;
 }
-
-/** Endpoints the services send secrets to (API keys, tokens). */
-const SECRET_BEARING_ENDPOINTS = ['etherscanBaseUrl', 'coingeckoBaseUrl', 'githubBaseUrl', 'hfEndpointUrl'] as const;
 
 /** The app version the settings document migrates to; kept in step with package.json by a test. */
 export const SETTINGS_APP_VERSION = '0.1.0';
@@ -43,17 +40,13 @@ export function createSettingsDomain(core: Pick<Core, 'config' | 'log' | 'bus'>,
     handlers: {
       'settings.get': () => settings.view(),
       'settings.update': (input, ctx) => {
-        // The services send API keys to these endpoints: a remote caller that could repoint one
-        // could collect the team's keys. Over HTTP they are read-only (set them in the file or app).
-        const endpoints = SECRET_BEARING_ENDPOINTS.filter((k) => input.values?.[k] !== undefined);
-        if (ctx.origin === 'http' && endpoints.length > 0) {
-          throw new AppError('FORBIDDEN', `${endpoints.join(', ')} cannot be changed over HTTP: API keys are sent there; edit the settings file or use the desktop app`);
-        }
+        assertMayChange(input, ctx);
         const { view, changed } = settings.update(input);
         announce(changed, view.pendingRestart);
         return view;
       },
-      'settings.clearSecret': ({ key }) => {
+      'settings.clearSecret': ({ key }, ctx) => {
+        assertMayClear(key, ctx);
         const { view, changed } = settings.clearSecret(key);
         announce(changed, view.pendingRestart);
         return view;
@@ -68,4 +61,29 @@ export function createSettingsDomain(core: Pick<Core, 'config' | 'log' | 'bus'>,
       },
     },
   };
+}
+
+/**
+ * Where code and data come from is decided on the desktop. Over HTTP, a change to an endpoint,
+ * the update feed or a secret would let any caller of a server repoint the collectors (and the
+ * keys they send) or the updater: refused unless the caller holds an admin key; the update feed
+ * is refused from everything but the desktop app's own window (IPC), admin or not.
+ */
+function assertMayChange(input: SettingsUpdate, ctx: CallContext): void {
+  const values = input.values ?? {};
+  if (values.updates !== undefined && ctx.origin !== 'ipc') {
+    throw new AppError('FORBIDDEN', "the update feed is set in the desktop app's Settings only: what code the app installs is never changed from elsewhere");
+  }
+  if (ctx.origin !== 'http' || ctx.admin === true) return;
+  const sources = SOURCE_SETTINGS.filter((k) => values[k] !== undefined);
+  const secrets = Object.keys(input.secrets ?? {});
+  if (sources.length + secrets.length > 0) {
+    throw new AppError('FORBIDDEN', `${[...sources, ...secrets.map((k) => `secrets.${k}`)].join(', ')} cannot be changed over HTTP without an admin key: they decide where requests and API keys go; use the desktop app or the settings file`);
+  }
+}
+
+function assertMayClear(key: SecretKey, ctx: CallContext): void {
+  if (ctx.origin === 'http' && ctx.admin !== true) {
+    throw new AppError('FORBIDDEN', `secrets.${key} cannot be removed over HTTP without an admin key; use the desktop app`);
+  }
 }
