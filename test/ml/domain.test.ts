@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayDiff } from '../../src/main/services/ml/math';
 import { createMlDomain } from '../../src/main/services/ml';
+import { loadPanel } from '../../src/main/services/ml/panel';
+import { scorePanel, type Artefacts } from '../../src/main/services/ml/pipeline';
 import type { Services } from '../../src/main/services';
 import { createTestServices } from '../helpers/app';
 
@@ -79,6 +81,38 @@ describe('ml domain', () => {
     expect(hist.points.filter((p) => p.kind === 'validation').length).toBeGreaterThan(5);
     // Training scored the last day of its data; scoring added 2022-01-10.
     expect(hist.points.filter((p) => p.kind === 'live').map((p) => p.day)).toEqual(['2021-12-31', '2022-01-10']);
+  });
+
+  it('keeps each version and day scored (in-sample days too, flagged) until the data changes, with the scores the whole history gives', async () => {
+    let computed = 0;
+    const off = services.client.on('progress', (p) => {
+      if (p.kind === 'ml.score' && p.finished) computed++;
+    });
+    const day = '2021-09-01';
+    const a = await services.client.call('ml.score', { day });
+    expect(a.inSample).toBe(true);
+    const b = await services.client.call('ml.score', { day });
+    expect(b).toEqual(a);
+    expect(computed).toBe(1);
+    // The same scores as loading the whole history up to that day.
+    const db = services.core.store.db;
+    const art = JSON.parse((db.prepare('SELECT artefacts FROM ml_models WHERE version = ?').get(first) as { artefacts: string }).artefacts) as Artefacts;
+    const full = scorePanel(loadPanel(db, { until: day }), art, day);
+    const byAsset = new Map(full.map((s) => [s.assetId, s]));
+    expect(a.assets).toHaveLength(full.length);
+    for (const s of a.assets) {
+      const f = byAsset.get(s.assetId)!;
+      expect([s.score, s.confidence, s.prediction, s.models]).toEqual([f.score, f.confidence, f.prediction, f.models]);
+    }
+    // New data for a day the features read: computed again, and the changed price shows.
+    const top = a.assets[0]!;
+    const row = db.prepare("SELECT * FROM financial_metrics WHERE asset_id = ? AND day = ? AND close IS NOT NULL").get(top.assetId, day) as Record<string, unknown>;
+    services.core.store.write('financial_metrics', [{ ...row, source: 'cachetest', close: (row.close as number) * 3 }]);
+    const c = await services.client.call('ml.score', { day });
+    expect(computed).toBe(2);
+    expect(c.assets.find((s) => s.assetId === top.assetId)!.contributions).not.toEqual(top.contributions);
+    db.prepare("DELETE FROM financial_metrics WHERE source = 'cachetest'").run();
+    off();
   });
 
   it('runs an A/B test: the challenger scores beside the champion and realised IC is tracked', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BASE_FEATURES, computeFeatures } from '../../src/main/services/ml/features';
-import { createRng } from '../../src/main/services/ml/math';
+import { BASE_FEATURES, computeFeatures, FEATURE_LOOKBACK_DAYS } from '../../src/main/services/ml/features';
+import { addDays, createRng } from '../../src/main/services/ml/math';
 import { loadPanel } from '../../src/main/services/ml/panel';
 import { openSqlite, type SqliteStore } from '../../src/main/services/storage/sqlite';
 import { tempDataDir } from '../helpers/services';
@@ -122,5 +122,54 @@ describe('loadPanel', () => {
     // The week of 2021-01-11 ends 2021-01-17, after `until`: not read.
     expect(p.series.commits[0]!.filter((v) => v === 9)).toHaveLength(0);
     expect(Number.isNaN(p.series.close[0]![at('2021-01-06')]!)).toBe(true);
+  });
+
+  it('a lookback window gives a day exactly the features the whole history gives it', () => {
+    const tmp = tempDataDir('ml-window');
+    remove = tmp.remove;
+    store = openSqlite({ file: `${tmp.dir}/t.sqlite` });
+    const now = new Date().toISOString();
+    const panel = syntheticPanel({ assets: 14, days: 420, seed: 5 });
+    // One asset stops trading for longer than the window and comes back; one lists late.
+    for (let t = 150; t < 330; t++) panel.series.close[1]![t] = NaN;
+    for (let t = 0; t < 300; t++) panel.series.close[2]![t] = NaN;
+    const fin: Record<string, unknown>[] = [];
+    const onchain: Record<string, unknown>[] = [];
+    const dev: Record<string, unknown>[] = [];
+    panel.assets.forEach((id, a) => {
+      panel.days.forEach((day, t) => {
+        const v = (name: keyof typeof panel.series): number | null => (Number.isNaN(panel.series[name][a]![t]!) ? null : panel.series[name][a]![t]!);
+        if (v('close') !== null || v('volume') !== null) fin.push({ asset_id: id, day, source: 'bundled', close: v('close'), volume_usd: v('volume'), market_cap: v('mcap'), circulating_supply: v('supply'), updated_at: now });
+        if (v('tvl') !== null) onchain.push({ asset_id: id, day, source: 'tokenterminal', tvl: v('tvl'), updated_at: now });
+        if (v('commits') !== null) dev.push({ asset_id: id, repo: '*', week_start: addDays(day, -6), source: 'bundled', commits: v('commits'), distinct_authors: v('authors'), updated_at: now });
+      });
+    });
+    store.write('crypto_assets', panel.assets.map((id) => ({ asset_id: id, symbol: id, name: id, source: 'test', updated_at: now })), { origin: 'import' });
+    store.write('financial_metrics', fin, { origin: 'import' });
+    store.write('onchain_metrics', onchain, { origin: 'import' });
+    store.write('github_metrics', dev, { origin: 'import' });
+
+    let compared = 0;
+    for (const t of [20, 40, 126, 160, 200, 331, 345, 360, 419]) {
+      const day = panel.days[t]!;
+      const full = computeFeatures(loadPanel(store.db, { until: day }), { horizon: 30 });
+      const windowPanel = loadPanel(store.db, { until: day, from: addDays(day, -FEATURE_LOOKBACK_DAYS) });
+      expect(windowPanel.days.length).toBeLessThanOrEqual(FEATURE_LOOKBACK_DAYS + 1);
+      const d = windowPanel.days.indexOf(day);
+      const win = computeFeatures(windowPanel, { horizon: 30, days: { from: d, to: d } });
+      const rowsOf = (fs: typeof full): Map<string, number[]> => {
+        const out = new Map<string, number[]>();
+        for (let r = 0; r < fs.nRows; r++) if (fs.days[fs.rowDay[r]!] === day) out.set(fs.assets[fs.rowAsset[r]!]!, Array.from(fs.X.subarray(r * fs.nFeat, (r + 1) * fs.nFeat)));
+        return out;
+      };
+      const a = rowsOf(full);
+      const b = rowsOf(win);
+      expect(win.nRows).toBe(b.size);
+      expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+      // NaN equals NaN here: missing must stay missing in both.
+      for (const [asset, x] of a) expect(b.get(asset)).toEqual(x);
+      compared += a.size;
+    }
+    expect(compared).toBeGreaterThan(50);
   });
 });

@@ -68,7 +68,21 @@ function lastKnown(xs: Float64Array, t: number, tol: number): number {
 
 const logRatio = (a: number, b: number): number => (a > 0 && b > 0 ? Math.log(a / b) : NaN);
 
-export function computeFeatures(panel: RawPanel, opts: { horizon: number; minHistoryDays?: number }): FeatureSet {
+/**
+ * How many days before t the features of day t read: the longest is supply_growth_90 (the
+ * supply 90 days back, known within 35 days before that). A panel from t - LOOKBACK to t gives
+ * day t the same features as the whole history (a test checks this against full panels).
+ */
+export const FEATURE_LOOKBACK_DAYS = 90 + 35;
+
+export interface FeatureOptions {
+  horizon: number;
+  minHistoryDays?: number;
+  /** Only rows of these day indexes (inclusive), e.g. the one day being scored. @default every day */
+  days?: { from: number; to: number };
+}
+
+export function computeFeatures(panel: RawPanel, opts: FeatureOptions): FeatureSet {
   const { days, assets } = panel;
   const nDays = days.length;
   const h = opts.horizon;
@@ -82,6 +96,8 @@ export function computeFeatures(panel: RawPanel, opts: { horizon: number; minHis
   const base: Float32Array[][] = assets.map(() => BASE_FEATURES.map(() => new Float32Array(nDays).fill(NaN)));
   const fwd: Float64Array[] = assets.map(() => new Float64Array(nDays).fill(NaN));
   const eligible: Uint8Array[] = assets.map(() => new Uint8Array(nDays));
+  const tFrom = Math.max(0, opts.days?.from ?? 0);
+  const tTo = Math.min(nDays - 1, opts.days?.to ?? nDays - 1);
 
   for (let a = 0; a < assets.length; a++) {
     const close = S.close[a]!;
@@ -110,11 +126,19 @@ export function computeFeatures(panel: RawPanel, opts: { horizon: number; minHis
       const [s, c] = windowAt(p, t, w);
       return c > 0 ? s : NaN;
     };
-    let firstClose = -1;
-    for (let t = 0; t < nDays; t++) {
+    // The first close ever: known from the panel itself unless it was loaded from a window.
+    let firstClose = Number.NaN;
+    const known = panel.firstClose?.[a];
+    if (known !== undefined) firstClose = known;
+    else
+      for (let t = 0; t < nDays; t++)
+        if (!Number.isNaN(close[t]!)) {
+          firstClose = t;
+          break;
+        }
+    for (let t = tFrom; t <= tTo; t++) {
       const c = close[t]!;
-      if (firstClose < 0 && !Number.isNaN(c)) firstClose = t;
-      if (Number.isNaN(c) || firstClose < 0 || t - firstClose < minHistory) continue;
+      if (Number.isNaN(c) || Number.isNaN(firstClose) || t - firstClose < minHistory) continue;
       eligible[a]![t] = 1;
       for (const k of [7, 14, 30, 90]) set(`ret_${k}`, t, logRatio(c, lastKnown(close, t - k, 3)));
       const [rs, rn] = windowAt(pRet, t, 30);

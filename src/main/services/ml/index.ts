@@ -3,14 +3,15 @@
  * cancellation), scores days, keeps the registry and the A/B pair, tracks realised skill, and
  * retrains on a schedule (a timer started here and cleared at shutdown).
  */
+import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
 import type { mlMethods, RetrainOptions } from '../../../shared/contract/ml';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
-import { scoreInWorker, trainInWorker } from './jobs';
+import { trainInWorker } from './jobs';
 import { trainingThreads } from './parallel';
-import type { TrainParams } from './pipeline';
+import { scoreDayFromDb, type Artefacts, type TrainParams } from './pipeline';
 import { realisedSeries, updateRealisedIc } from './realised';
 import {
   defaultVersion,
@@ -27,6 +28,11 @@ import {
   toDetail,
   toSummary,
 } from './registry';
+
+/** The tables a panel (and so a score) is computed from. */
+const PANEL_TABLES = new Set(['financial_metrics', 'onchain_metrics', 'github_metrics', 'crypto_assets']);
+
+type ScoreRows = NonNullable<ReturnType<typeof storedScores>> | ReturnType<typeof scoreDayFromDb>;
 
 export interface MlDomain {
   handlers: HandlersFor<typeof mlMethods>;
@@ -91,20 +97,43 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
     return run;
   }
 
+  // Scoring a day reads only the lookback window its features need, on this thread (tens of
+  // milliseconds); results are kept per version and day, in-sample days included (flagged), until
+  // the data they came from changes: a write through this store to a table the panel reads, or a
+  // commit by another connection (SQLite's data_version).
+  const artefactCache = new LRUCache<string, Artefacts>({ max: 4 });
+  const scoreCache = new LRUCache<string, { inSample: boolean; assets: ScoreRows; horizon: number }>({ max: 512 });
+  const dataVersion = store.db.prepare('PRAGMA data_version').pluck();
+  const offHook = store.addWriteHook((table) => {
+    if (PANEL_TABLES.has(table)) scoreCache.clear();
+  });
+  core.onShutdown(offHook);
+  const artefactsOf = (version: string): Artefacts => {
+    let art = artefactCache.get(version);
+    if (!art) artefactCache.set(version, (art = getArtefacts(store, version)));
+    return art;
+  };
+
   async function scoreDay(version: string, day: string | undefined, signal?: AbortSignal) {
     const model = getModelRow(store, version);
     const target = day ?? latestPriceDay();
     if (!target) throw new AppError('NOT_FOUND', 'no market data to score');
     const inSample = target <= model.train_to;
+    const cacheKey = `${version}|${target}|${String(dataVersion.get())}`;
+    const cached = scoreCache.get(cacheKey);
+    if (cached) return { day: target, ...cached };
     if (!inSample) {
       const stored = storedScores(store, version, target);
       if (stored) return { day: target, inSample, assets: stored, horizon: Number(model.horizon_days) };
     }
-    const scores = await core.tasks.run('ml.score', ({ signal: s }) => scoreInWorker({ dbPath: store.path, day: target, artefacts: getArtefacts(store, version) }, { signal: s }), signal ? { signal } : {});
+    const scores = await core.tasks.run('ml.score', () => Promise.resolve(scoreDayFromDb(store.db, artefactsOf(version), target)), signal ? { signal } : {});
     if (scores.length === 0) throw new AppError('NOT_FOUND', `no asset has market data on ${target}`);
     if (!inSample) savePredictions(store, version, scores);
     scores.sort((a, b) => b.score - a.score || a.assetId.localeCompare(b.assetId));
-    return { day: target, inSample, assets: scores, horizon: Number(model.horizon_days) };
+    const result = { inSample, assets: scores, horizon: Number(model.horizon_days) };
+    // Saving the predictions wrote nothing the panel reads: the key still holds.
+    scoreCache.set(cacheKey, result);
+    return { day: target, ...result };
   }
 
   function abStatus() {

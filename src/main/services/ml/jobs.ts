@@ -1,5 +1,5 @@
 /**
- * Runs a training or scoring job in a worker thread. From source (tsx, vitest) the worker is
+ * Runs a training job in a worker thread. From source (tsx, vitest) the worker is
  * worker.ts loaded through tsx's require hook; from the build it is the bundled ml-worker.js beside this code.
  * Cancelling terminates the worker at once: training holds nothing that needs cleaning up.
  */
@@ -8,11 +8,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AppError, deserializeError, type SerializedError } from '../../../shared/errors';
-import type { Artefacts, FitData, FoldJob, FoldOutput, ScoredAsset, TrainParams, TrainResult } from './pipeline';
+import type { FitData, FoldJob, FoldOutput, TrainParams, TrainResult } from './pipeline';
 
 export type WorkerJob =
   | { kind: 'train'; dbPath: string; until: string | undefined; params: Partial<TrainParams>; threads: number }
-  | { kind: 'score'; dbPath: string; day: string | undefined; artefacts: Artefacts }
   | { kind: 'folds'; data: FitData; cols: number[]; params: TrainParams; jobs: FoldJob[] };
 
 export type WorkerMessage =
@@ -76,8 +75,4 @@ export function trainInWorker(job: Omit<Extract<WorkerJob, { kind: 'train' }>, '
 /** Fits a share of the fold jobs on another thread (used by the training worker itself). */
 export function foldsInWorker(job: Omit<Extract<WorkerJob, { kind: 'folds' }>, 'kind'>, opts: { signal?: AbortSignal; onStep?: (message: string) => void } = {}): Promise<FoldOutput[]> {
   return runWorker<FoldOutput[]>({ kind: 'folds', ...job }, opts);
-}
-
-export function scoreInWorker(job: Omit<Extract<WorkerJob, { kind: 'score' }>, 'kind'>, opts: { signal?: AbortSignal } = {}): Promise<ScoredAsset[]> {
-  return runWorker<ScoredAsset[]>({ kind: 'score', ...job }, opts);
 }

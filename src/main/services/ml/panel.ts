@@ -31,6 +31,12 @@ export interface RawPanel {
   symbols: string[];
   /** series[name][assetIndex] is a Float64Array over `days`; NaN where nothing is known. */
   series: Record<SeriesName, Float64Array[]>;
+  /**
+   * Per asset, the day index of its first positive close ever: negative when it lies before
+   * `days[0]`, NaN when there is none. Only set on a panel loaded from a lookback window, where
+   * the first close in the window need not be the first ever.
+   */
+  firstClose?: Float64Array;
 }
 
 export function emptyPanel(days: string[], assets: string[], symbols: string[] = assets): RawPanel {
@@ -57,10 +63,15 @@ function num(v: unknown): number {
  * Loads the panel with data up to `until` (inclusive). Nothing after `until` is read, so a
  * model trained "as of" a day cannot see later values.
  */
-export function loadPanel(db: Database.Database, opts: { until?: string | undefined; minDays?: number } = {}): RawPanel {
+export function loadPanel(db: Database.Database, opts: { until?: string | undefined; from?: string | undefined; minDays?: number } = {}): RawPanel {
   const until = opts.until ?? '9999-12-31';
   const range = db.prepare(`SELECT MIN(day) AS lo, MAX(day) AS hi FROM financial_metrics WHERE close IS NOT NULL AND day <= ?`).get(until) as { lo: string | null; hi: string | null };
   if (!range.lo || !range.hi) return emptyPanel([], []);
+  // A lookback window: only days from `from` on are read (the features of its last days need no more).
+  const windowed = opts.from !== undefined && opts.from > range.lo;
+  if (windowed) range.lo = opts.from as string;
+  if (range.lo > range.hi) return emptyPanel([], []);
+  const from = range.lo;
   const assetRows = db
     .prepare(
       `SELECT a.asset_id, a.symbol FROM crypto_assets a
@@ -75,7 +86,7 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
     assetRows.map((r) => r.symbol),
   );
   const aIndex = new Map(panel.assets.map((a, i) => [a, i]));
-  const dIndex = (day: string): number => dayDiff(range.lo as string, day);
+  const dIndex = (day: string): number => dayDiff(from, day);
   const put = (name: SeriesName, a: number, d: number, v: unknown): void => {
     const x = num(v);
     if (!Number.isNaN(x) && d >= 0 && d < days.length) panel.series[name][a]![d] = x;
@@ -83,9 +94,9 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
 
   // Rows arrive bundled first, live last; a later non-null value overwrites an earlier one.
   const fin = db
-    .prepare(`SELECT asset_id, day, close, volume_usd, market_cap, circulating_supply FROM financial_metrics WHERE day <= ? ORDER BY ${LIVE_LAST}`)
+    .prepare(`SELECT asset_id, day, close, volume_usd, market_cap, circulating_supply FROM financial_metrics WHERE day <= ? AND day >= ? ORDER BY ${LIVE_LAST}`)
     .raw()
-    .iterate(until) as IterableIterator<[string, string, unknown, unknown, unknown, unknown]>;
+    .iterate(until, from) as IterableIterator<[string, string, unknown, unknown, unknown, unknown]>;
   for (const [id, day, close, vol, mcap, supply] of fin) {
     const a = aIndex.get(id);
     if (a === undefined) continue;
@@ -98,9 +109,9 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
   }
 
   const onchain = db
-    .prepare(`SELECT asset_id, day, tvl, revenue, transfers, active_addresses, top10_share FROM onchain_metrics WHERE day <= ? ORDER BY ${LIVE_LAST}`)
+    .prepare(`SELECT asset_id, day, tvl, revenue, transfers, active_addresses, top10_share FROM onchain_metrics WHERE day <= ? AND day >= ? ORDER BY ${LIVE_LAST}`)
     .raw()
-    .iterate(until) as IterableIterator<[string, string, unknown, unknown, unknown, unknown, unknown]>;
+    .iterate(until, from) as IterableIterator<[string, string, unknown, unknown, unknown, unknown, unknown]>;
   for (const [id, day, tvl, revenue, transfers, active, top10] of onchain) {
     const a = aIndex.get(id);
     if (a === undefined) continue;
@@ -117,10 +128,10 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
   const dev = db
     .prepare(
       `SELECT asset_id, repo, week_start, commits, distinct_authors, prs_opened, issues_opened, stars FROM github_metrics
-       WHERE week_start <= ? ORDER BY ${LIVE_LAST}`,
+       WHERE week_start <= ? AND week_start >= ? ORDER BY ${LIVE_LAST}`,
     )
     .raw()
-    .iterate(addDays(until, -6)) as IterableIterator<[string, string, string, unknown, unknown, unknown, unknown, unknown]>;
+    .iterate(addDays(until, -6), addDays(from, -6)) as IterableIterator<[string, string, string, unknown, unknown, unknown, unknown, unknown]>;
   const rollup = new Map<string, { commits: number; authors: number }>();
   const perRepo = new Map<string, { commits: number; authors: number; prs: number; issues: number; stars: number }>();
   for (const [id, repo, week, commits, authors, prs, issues, stars] of dev) {
@@ -155,6 +166,15 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
       put('issues', a, d, p.issues);
       put('stars', a, d, p.stars);
     }
+  }
+  if (windowed) {
+    // Whether an asset has traded long enough depends on its first close ever, which may lie
+    // before the window: one indexed look-up per asset.
+    const first = db.prepare('SELECT day FROM financial_metrics WHERE asset_id = ? AND close > 0 AND day <= ? ORDER BY day LIMIT 1').pluck();
+    panel.firstClose = Float64Array.from(panel.assets, (id) => {
+      const day = first.get(id, until) as string | undefined;
+      return day === undefined ? Number.NaN : dIndex(day);
+    });
   }
   return panel;
 }

@@ -3,12 +3,13 @@
  * bench and the tests: features -> walk-forward validation of every model (with the ensemble,
  * a momentum baseline and chance) -> final fit on all labelled rows -> scores for a day.
  */
+import type Database from 'better-sqlite3';
 import { AppError } from '../../../shared/errors';
-import { BASE_FEATURES, computeFeatures, MOMENTUM_FEATURE, rowsByDay, type FeatureSet } from './features';
+import { BASE_FEATURES, computeFeatures, FEATURE_LOOKBACK_DAYS, MOMENTUM_FEATURE, rowsByDay, type FeatureSet } from './features';
 import { fitRidge, predictRidge, ridgeContributions, ridgeImportance, type RidgeModel } from './linear';
-import { clamp, createRng, mean, percentileRanks, quantile, shuffleInPlace } from './math';
+import { addDays, clamp, createRng, mean, percentileRanks, quantile, shuffleInPlace } from './math';
 import { DEFAULT_NN, fitNn, nnContributions, nnImportance, predictNn, type NnModel, type NnParams } from './nn';
-import type { RawPanel } from './panel';
+import { loadPanel, type RawPanel } from './panel';
 import { binFeatures, DEFAULT_GBM, DEFAULT_RF, fitGbm, fitRandomForest, predictTrees, treeContributions, treesFromJson, treesToJson, type GbmParams, type RfParams } from './trees';
 import { chanceMetrics, evaluate, walkForwardSplits, type DailyIc, type Metrics } from './validation';
 
@@ -587,13 +588,23 @@ export function scoreRows(fs: FeatureSet, dayRows: Int32Array, day: number, art:
   });
 }
 
-/** Scores one day (default: the latest with enough assets) of a panel with stored artefacts. */
+/**
+ * Scores one day (default: the latest with any asset) of a panel with stored artefacts. A named
+ * day gets features for that day only; the panel may be a lookback window ending on it.
+ */
 export function scorePanel(panel: RawPanel, art: Artefacts, day?: string, top = 12): ScoredAsset[] {
-  const fs = computeFeatures(panel, { horizon: art.horizon });
+  const only = day === undefined ? undefined : panel.days.indexOf(day);
+  if (only === -1) return [];
+  const fs = computeFeatures(panel, only === undefined ? { horizon: art.horizon } : { horizon: art.horizon, days: { from: only, to: only } });
   const dayRows = rowsByDay(fs);
-  const d = day === undefined ? lastScorableDay(fs, dayRows, 1) : fs.days.indexOf(day);
+  const d = only ?? lastScorableDay(fs, dayRows, 1);
   if (d < 0) return [];
   return scoreRows(fs, dayRows, d, art, top);
+}
+
+/** Reads just the lookback window a day's features need and scores that day. */
+export function scoreDayFromDb(db: Database.Database, art: Artefacts, day: string, top = 12): ScoredAsset[] {
+  return scorePanel(loadPanel(db, { until: day, from: addDays(day, -FEATURE_LOOKBACK_DAYS) }), art, day, top);
 }
 
 export { DEFAULT_GBM, DEFAULT_NN, DEFAULT_RF };

@@ -1,5 +1,5 @@
 /**
- * Worker thread entry: training and scoring run here, never on the main thread. It opens its own
+ * Worker thread entry: training runs here, never on the main thread. It opens its own
  * read-only connection to the database, so only the results cross back (the main thread writes
  * them through the store, where the sync outbox hooks in).
  */
@@ -9,19 +9,15 @@ import { serializeError } from '../../../shared/errors';
 import type { WorkerJob, WorkerMessage } from './jobs';
 import { parallelExecutor } from './parallel';
 import { loadPanel } from './panel';
-import { runPipeline, scorePanel, sequentialExecutor } from './pipeline';
+import { runPipeline, sequentialExecutor } from './pipeline';
 
 async function runJob(job: WorkerJob, post: (m: WorkerMessage) => void): Promise<unknown> {
   if (job.kind === 'folds') return sequentialExecutor(job.data, job.cols, job.params, job.jobs, (message) => post({ type: 'step', message }));
   const db = new Database(job.dbPath, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
-    if (job.kind === 'train') {
-      const panel = loadPanel(db, { until: job.until });
-      return await runPipeline(panel, job.params, { progress: (done, total, message) => post({ type: 'progress', done, total, message }), executor: parallelExecutor(job.threads) });
-    }
-    const panel = loadPanel(db, { until: job.day });
-    return scorePanel(panel, job.artefacts, job.day);
+    const panel = loadPanel(db, { until: job.until });
+    return await runPipeline(panel, job.params, { progress: (done, total, message) => post({ type: 'progress', done, total, message }), executor: parallelExecutor(job.threads) });
   } finally {
     db.close();
   }
