@@ -45,6 +45,14 @@ export default tseslint.config(
     },
   },
   {
+    // One configuration module reads the environment; everything else gets settings from it.
+    files: ['src/**/*.{ts,tsx}'],
+    ignores: ['src/main/services/config/**'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings from the configuration (services/config: loadConfig, or its env helpers), never process.env directly.' }],
+    },
+  },
+  {
     files: ['src/renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {

@@ -37,14 +37,10 @@ describe('chain collector against a local hardhat node', () => {
   let sim: TransferSimulator;
   let head: number;
   const confirmations = 5;
+  // Small ranges so the walk crosses many range and day boundaries.
+  const collect = { chain: { confirmations, initialRange: 3, maxRange: 8, commitLogs: 300, gasSampleEvery: 1 } };
 
   beforeAll(async () => {
-    process.env.DEFIMON_CHAIN_CONFIRMATIONS = String(confirmations);
-    // Small ranges so the walk crosses many range and day boundaries.
-    process.env.DEFIMON_CHAIN_INITIAL_RANGE = '3';
-    process.env.DEFIMON_CHAIN_MAX_RANGE = '8';
-    process.env.DEFIMON_CHAIN_COMMIT_LOGS = '300';
-    process.env.DEFIMON_CHAIN_GAS_SAMPLE_EVERY = '1';
     node = await startHardhatNode();
     token = await deployToken(node, 'TT', 18);
     sim = new TransferSimulator(node, token, prng(42));
@@ -64,7 +60,7 @@ describe('chain collector against a local hardhat node', () => {
 
   it('aggregates per UTC day exactly as computed from the sent transfers, incrementally and idempotently', async () => {
     expect(sim.sent.length).toBeGreaterThan(3000);
-    const { services, cleanup } = await createTestServices({ rpcUrl: node.url, chainId: 31337, autoImport: false });
+    const { services, cleanup } = await createTestServices({ collect, rpcUrl: node.url, chainId: 31337, autoImport: false });
     try {
       const progress: { done: number; total: number | null; finished: boolean }[] = [];
       const off = services.client.on('progress', (p) => {
@@ -144,7 +140,7 @@ describe('chain collector against a local hardhat node', () => {
   }, 180_000);
 
   it('never counts blocks inside the confirmation depth, so a reorg there leaves the aggregates right; a deeper one is refused', async () => {
-    const { services, cleanup } = await createTestServices({ rpcUrl: node.url, chainId: 31337, autoImport: false });
+    const { services, cleanup } = await createTestServices({ collect, rpcUrl: node.url, chainId: 31337, autoImport: false });
     try {
       await services.client.call('collect.run', { source: 'chain', tokens: [token], fromBlock: 0, network: false });
       const t0 = DAY0 + 5 * 86_400;
@@ -184,7 +180,7 @@ describe('chain collector against a local hardhat node', () => {
   }, 180_000);
 
   it('started after the token\'s first block, counts activity but reports no holder metrics (earlier balances are unknown)', async () => {
-    const { services, cleanup } = await createTestServices({ rpcUrl: node.url, chainId: 31337, autoImport: false });
+    const { services, cleanup } = await createTestServices({ collect, rpcUrl: node.url, chainId: 31337, autoImport: false });
     try {
       await services.client.call('collect.run', { source: 'chain', tokens: [token], fromBlock: 8, toBlock: 20, network: false });
       const days = (await services.client.call('collect.onchainMetrics', { token })).days;
@@ -197,7 +193,7 @@ describe('chain collector against a local hardhat node', () => {
   });
 
   it('can be cancelled mid-walk; the next run resumes from the last commit and ends with the same aggregates', async () => {
-    const { services, cleanup } = await createTestServices({ rpcUrl: node.url, chainId: 31337, autoImport: false });
+    const { services, cleanup } = await createTestServices({ collect, rpcUrl: node.url, chainId: 31337, autoImport: false });
     try {
       let cancelled = false;
       const off = services.client.on('progress', (p) => {
@@ -221,8 +217,7 @@ describe('chain collector against a local hardhat node', () => {
   }, 120_000);
 
   it('follows new heads over WebSocket and collects blocks as they pass the confirmation depth', async () => {
-    process.env.DEFIMON_COLLECT_INTERVALS = 'chain=3600';
-    const { services, cleanup } = await createTestServices({ rpcUrl: node.url, rpcWsUrl: node.wsUrl, chainId: 31337, autoImport: false });
+    const { services, cleanup } = await createTestServices({ collect: { ...collect, intervals: { chain: 3600 } }, rpcUrl: node.url, rpcWsUrl: node.wsUrl, chainId: 31337, autoImport: false });
     let stop: (() => Promise<void>) | null = null;
     try {
       await services.client.call('collect.trackToken', { address: token, startBlock: 0 });
@@ -239,7 +234,6 @@ describe('chain collector against a local hardhat node', () => {
     } finally {
       await stop?.();
       await cleanup();
-      delete process.env.DEFIMON_COLLECT_INTERVALS;
     }
   }, 120_000);
 
@@ -250,7 +244,7 @@ describe('chain collector against a local hardhat node', () => {
         probe.close(() => resolve(port));
       });
     });
-    const { services, cleanup } = await createTestServices({ rpcUrl: node.url, rpcWsUrl: `ws://127.0.0.1:${refused}`, chainId: 31337, autoImport: false });
+    const { services, cleanup } = await createTestServices({ collect, rpcUrl: node.url, rpcWsUrl: `ws://127.0.0.1:${refused}`, chainId: 31337, autoImport: false });
     try {
       await services.client.call('collect.trackToken', { address: token, startBlock: 0 });
       const stop = await collectDomainOf(services.core).watch(['chain']);
@@ -269,7 +263,7 @@ describe('chain collector against a local hardhat node', () => {
 
   it('runs from the CLI: collect chain --rpc --token, then metrics onchain --json', async () => {
     const tmp = tempDataDir('defimon-cli-chain');
-    const env = { ...process.env, DEFIMON_DATA_DIR: tmp.dir, DEFIMON_CHAIN_ID: '31337', DEFIMON_AUTO_IMPORT: 'false', DEFIMON_LOG_LEVEL: 'silent' };
+    const env = { ...process.env, DEFIMON_DATA_DIR: tmp.dir, DEFIMON_CHAIN_ID: '31337', DEFIMON_AUTO_IMPORT: 'false', DEFIMON_LOG_LEVEL: 'silent', DEFIMON_CHAIN_CONFIRMATIONS: String(confirmations), DEFIMON_CHAIN_INITIAL_RANGE: '3', DEFIMON_CHAIN_MAX_RANGE: '8' };
     const bin = path.join(REPO_ROOT, 'bin', 'defimon.cjs');
     try {
       const collected = await run(process.execPath, [bin, 'collect', 'chain', '--rpc', node.url, '--token', token, '--from-block', '0', '--to-block', '10', '--no-network', '--json'], { env });

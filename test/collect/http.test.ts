@@ -2,8 +2,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createEtherscanClient } from '../../src/main/services/collect/explorer';
-import { createHttpClient, envRate, parseRetryAfter, type ProviderPolicy } from '../../src/main/services/collect/http';
+import { createHttpClient, parseRetryAfter, type ProviderPolicy } from '../../src/main/services/collect/http';
 import { batchLimitFrom, createRpcClient, isRangeTooLarge, rangeHintFrom, rangeHintOf } from '../../src/main/services/collect/jsonrpc';
+import { loadConfig } from '../../src/main/services/config/config';
 import { createLogger } from '../../src/main/services/log/logger';
 import { createLocalPorts, type Ports } from '../../src/main/services/kernel/ports';
 import { tempDataDir } from '../helpers/services';
@@ -140,15 +141,11 @@ describe('HTTP client discipline', () => {
     expect((times[3] ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(140);
   });
 
-  it('reads provider rates from the environment, ignoring junk and zero (which would spin the limiter)', () => {
-    expect(envRate('R', 4, { R: '2.5' })).toBe(2.5);
-    for (const junk of ['abc', '0', '-1', '']) expect(envRate('R', 4, { R: junk })).toBe(4);
-    process.env.DEFIMON_ETHERSCAN_RATE = 'fast';
-    try {
-      expect(createEtherscanClient({ ports, log }).policy.ratePerSec).toBe(4);
-    } finally {
-      delete process.env.DEFIMON_ETHERSCAN_RATE;
-    }
+  it('takes provider rates from the configuration, whose schema refuses junk and zero (which would spin the limiter)', () => {
+    const config = loadConfig({ overrides: { dataDir: tmp.dir }, env: { DEFIMON_ETHERSCAN_RATE: '2' } });
+    expect(createEtherscanClient({ ports, log, config }).policy.ratePerSec).toBe(2);
+    expect(createEtherscanClient({ ports, log, config: loadConfig({ overrides: { dataDir: tmp.dir }, env: {} }) }).policy.ratePerSec).toBe(2.5);
+    for (const junk of ['fast', '0', '-1']) expect(() => loadConfig({ overrides: { dataDir: tmp.dir }, env: { DEFIMON_ETHERSCAN_RATE: junk } })).toThrow(/DEFIMON_ETHERSCAN_RATE|collect\.rates\.etherscan/);
   });
 
   it('parses Retry-After as seconds or an HTTP date', () => {

@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CollectRunSummary, CollectSource } from '../../src/shared/contract/collect';
 import type { Core } from '../../src/main/services/core';
-import { createScheduler, DEFAULT_INTERVALS_SEC, parseIntervals } from '../../src/main/services/collect/scheduler';
+import { createScheduler } from '../../src/main/services/collect/scheduler';
+import { loadConfig } from '../../src/main/services/config/config';
 
-const quietCore = { log: { debug: () => undefined } } as unknown as Core;
+const quietCore = (env: NodeJS.ProcessEnv): Pick<Core, 'config' | 'log'> => ({ log: { debug: () => undefined } as unknown as Core['log'], config: loadConfig({ overrides: { dataDir: '/nonexistent-defimon' }, env }) });
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -13,14 +14,18 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 describe('collector scheduler', () => {
-  it('reads intervals from DEFIMON_COLLECT_INTERVALS over the defaults and ignores junk', () => {
-    const i = parseIntervals('chain=60, market=7200,github=abc,nope=5');
+  it('reads intervals from DEFIMON_COLLECT_INTERVALS over the defaults; junk and out-of-bounds values are a clear error', () => {
+    const i = loadConfig({ overrides: { dataDir: '/nonexistent-defimon' }, env: { DEFIMON_COLLECT_INTERVALS: 'chain=60, market=7200' } }).collect.intervals;
     expect(i.chain).toBe(60);
     expect(i.market).toBe(7200);
-    expect(i.github).toBe(DEFAULT_INTERVALS_SEC.github);
-    // Beyond the timer's range (or below a second) would fire in a tight loop: junk too.
-    const bounds = parseIntervals('chain=3000000,market=0.001,tvl=2000000');
-    expect([bounds.chain, bounds.market, bounds.tvl]).toEqual([DEFAULT_INTERVALS_SEC.chain, DEFAULT_INTERVALS_SEC.market, 2_000_000]);
+    expect(i.github).toBe(86_400);
+    const load = (v: string) => () => loadConfig({ overrides: { dataDir: '/nonexistent-defimon' }, env: { DEFIMON_COLLECT_INTERVALS: v } });
+    expect(load('github=abc')).toThrow(/DEFIMON_COLLECT_INTERVALS must look like/);
+    expect(load('nope=5')).toThrow(/collect\.intervals/);
+    // Beyond the timer's range (or below a second) would fire in a tight loop.
+    expect(load('chain=3000000')).toThrow(/collect\.intervals\.chain/);
+    expect(load('market=0.001')).toThrow(/collect\.intervals\.market/);
+    expect(loadConfig({ overrides: { dataDir: '/nonexistent-defimon' }, env: { DEFIMON_COLLECT_INTERVALS: 'tvl=2000000' } }).collect.intervals.tvl).toBe(2_000_000);
   });
 
   it('runs at most `concurrency` sources at once, coalesces pokes while a source runs, and stops cleanly', async () => {
@@ -38,7 +43,7 @@ describe('collector scheduler', () => {
       running--;
       return { source, items: 0, ms: 0, details: {} };
     };
-    const s = createScheduler(quietCore, run, { DEFIMON_COLLECT_CONCURRENCY: '2', DEFIMON_COLLECT_INTERVALS: 'chain=3600,market=3600,tvl=3600' });
+    const s = createScheduler(quietCore({ DEFIMON_COLLECT_CONCURRENCY: '2', DEFIMON_COLLECT_INTERVALS: 'chain=3600,market=3600,tvl=3600' }), run);
     s.start(['chain', 'market', 'tvl']);
     await new Promise((r) => setTimeout(r, 10));
     expect(started).toEqual(['chain', 'market']);

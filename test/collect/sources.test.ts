@@ -78,10 +78,9 @@ describe('HTTP sources against local servers speaking their formats', () => {
 
   beforeAll(async () => {
     // The plans' real rates would make this file wait minutes; the buckets are tested in http.test.ts.
-    process.env.DEFIMON_COINGECKO_RATE = '100';
-    process.env.DEFIMON_GITHUB_RATE = '100';
     api = await startApiServer();
     const t = await createTestServices({
+      collect: { rates: { coingecko: 100, github: 100, etherscan: 100, rpc: 25, defillama: 100 } },
       autoImport: false,
       etherscanApiKey: 'TESTKEY123',
       etherscanBaseUrl: `${api.url}/v2/api`,

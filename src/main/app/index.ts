@@ -9,7 +9,7 @@ import Store from 'electron-store';
 import pino from 'pino';
 import type { Envelope } from '../../shared/client';
 import { IPC_EVENT_CHANNEL } from '../../shared/ipc';
-import { defaultDataDir, loadConfig, type DefimonConfig } from '../services/config/config';
+import { childProcessEnv, dataDirFromEnv, loadConfig, SERVICES_HOST_ENV, type DefimonConfig } from '../services/config/config';
 import { createEventBus } from '../services/events/bus';
 import { createLogger, type Logger } from '../services/log/logger';
 import { dispatch, type Handlers } from '../services/rpc/dispatch';
@@ -23,6 +23,8 @@ import { createDesktopSettings } from './settings-store';
 import { createUpdateController } from './updates';
 import { guardWebContents, recoverRendererCrashes, restoreWindowState, serveRenderer, windowOptions, type WindowState } from './window';
 
+// electron-vite's development server address: a build-tool variable, not a DEFIMON setting.
+// eslint-disable-next-line no-restricted-properties
 const devServerUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL;
 const rendererRoot = path.join(__dirname, '../renderer');
 
@@ -30,7 +32,7 @@ const rendererRoot = path.join(__dirname, '../renderer');
 // folder for the app, the CLI and the server (Electron would otherwise name it after package.json's
 // lower-case name in development).
 app.enableSandbox();
-app.setPath('userData', process.env.DEFIMON_DATA_DIR ?? defaultDataDir());
+app.setPath('userData', dataDirFromEnv());
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, codeCache: true } }]);
 
 const appWindows = new Set<number>();
@@ -66,7 +68,7 @@ function createWindow(stateStore: Store<{ bounds?: WindowState }>, log: Logger):
 function forkServices(): HostChild {
   const child = utilityProcess.fork(path.join(__dirname, 'services-host.js'), [], {
     serviceName: 'DEFIMON services',
-    env: { ...process.env, DEFIMON_SERVICES_HOST: '1' },
+    env: childProcessEnv({ [SERVICES_HOST_ENV]: '1' }),
     stdio: 'inherit',
   });
   return {
@@ -87,7 +89,7 @@ function mainLogger(dataDir: string): Logger {
 
 async function start(): Promise<void> {
   await app.whenReady();
-  const dataDir = process.env.DEFIMON_DATA_DIR ?? defaultDataDir();
+  const dataDir = dataDirFromEnv();
   const logsDir = path.join(dataDir, 'logs');
   const log = mainLogger(dataDir);
   installCrashHandlers({ proc: process, log, logsDir, showError: (title, detail) => dialog.showErrorBox(title, detail) });

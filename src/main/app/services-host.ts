@@ -8,7 +8,7 @@
  */
 import { serializeError } from '../../shared/errors';
 import { createServices, type Services } from '../services';
-import type { DefimonConfig } from '../services/config/config';
+import { isServicesHostProcess, type DefimonConfig } from '../services/config/config';
 import { createLogger, type Logger } from '../services/log/logger';
 import type { HostPort, ToHost } from './host-protocol';
 
@@ -109,5 +109,5 @@ export function runServicesHost(opts: HostOptions): void {
 }
 
 // The process entry: only when started as the services process, not when imported by a test.
-const entryPort = process.env.DEFIMON_SERVICES_HOST === '1' ? hostPortOf(process) : null;
+const entryPort = isServicesHostProcess() ? hostPortOf(process) : null;
 if (entryPort) runServicesHost({ port: entryPort, exit: (code) => process.exit(code) });

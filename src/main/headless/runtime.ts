@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { serializeError } from '../../shared/errors';
-import { loadConfig, type DefimonConfig } from '../services/config/config';
+import { loadConfig, overrideFromFlag, type DefimonConfig } from '../services/config/config';
 import { createServices, type Services } from '../services';
 
 export interface GlobalOptions {
@@ -13,6 +13,7 @@ export interface GlobalOptions {
   redis?: string;
   rpc?: string;
   import?: boolean;
+  set?: string[];
 }
 
 export function addGlobalOptions(program: Command): Command {
@@ -23,12 +24,15 @@ export function addGlobalOptions(program: Command): Command {
     .option('--pg <url>', 'team Postgres URL (or DEFIMON_PG_URL)')
     .option('--redis <url>', 'team Redis URL (or DEFIMON_REDIS_URL)')
     .option('--rpc <url>', 'Polygon JSON-RPC URL, http(s) or ws(s) (or DEFIMON_RPC_URL)')
-    .option('--no-import', 'do not import the bundled dataset into an empty database');
+    .option('--no-import', 'do not import the bundled dataset into an empty database')
+    .option('--set <key=value>', 'any configuration key, dotted, e.g. --set collect.chain.confirmations=128 (repeatable; beats env and file)', (v: string, prev: string[] = []) => [...prev, v]);
 }
 
 export function configFrom(cmd: Command, extra: Record<string, unknown> = {}): DefimonConfig {
   const g = cmd.optsWithGlobals<GlobalOptions>();
-  const overrides: Record<string, unknown> = { mode: 'cli', ...extra };
+  const overrides: Record<string, unknown> = { mode: 'cli' };
+  for (const flag of g.set ?? []) overrideFromFlag(flag, overrides);
+  Object.assign(overrides, extra);
   if (g.dataDir) overrides.dataDir = g.dataDir;
   if (g.logLevel) overrides.logLevel = g.logLevel;
   if (g.pg) overrides.pgUrl = g.pg;

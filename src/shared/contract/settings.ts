@@ -25,6 +25,10 @@ export const SettingsValues = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     /** Import the bundled dataset into an empty database on start. @default true */
     autoImport: z.boolean(),
+    /** Collect every configured source on its schedule in the desktop app and `serve`. @default true */
+    autoCollect: z.boolean(),
+    /** Collector tunables (rates, chain walker, intervals), checked against the configuration schema (see the collectors' README). */
+    collect: z.record(z.string(), z.unknown()),
     /** Key prefix in the team Redis. @default "defimon:" */
     redisPrefix: z.string().min(1).max(100),
     etherscanBaseUrl: HttpUrl,
@@ -83,6 +87,9 @@ export const SettingsView = z.object({
     chainId: SettingsValues.shape.chainId,
     logLevel: SettingsValues.shape.logLevel,
     autoImport: SettingsValues.shape.autoImport,
+    autoCollect: SettingsValues.shape.autoCollect,
+    /** Effective collector tunables (defaults filled in). */
+    collect: z.record(z.string(), z.unknown()),
     redisPrefix: SettingsValues.shape.redisPrefix,
     etherscanBaseUrl: z.string(),
     coingeckoBaseUrl: z.string(),

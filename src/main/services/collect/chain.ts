@@ -19,6 +19,7 @@
 import { AbiCoder, formatUnits, id as keccakId } from 'ethers';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
+import type { ChainTuning } from '../config/config';
 import type { Core } from '../core';
 import { hexToNumber, HexQuantity, rangeHintOf, RpcBlock, toHex, type RpcClient } from './jsonrpc';
 import { priceOn, readCheckpoint, writeCheckpoint, type TrackedToken } from './store';
@@ -30,51 +31,8 @@ const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 
 type RpcLog = z.infer<typeof RpcLogs>[number];
 
-export interface ChainSettings {
-  /** Blocks behind the head treated as final. @default 64 (Polygon PoS has reorged tens of blocks) */
-  confirmations: number;
-  /** First getLogs range, grown when sparse and halved on "too many results". @default 2000 */
-  initialRange: number;
-  /** Largest getLogs range. @default 10000 (a common provider cap) */
-  maxRange: number;
-  /** Logs per range the walker aims for. @default 10000 */
-  targetLogs: number;
-  /** Headers per JSON-RPC batch. @default 100 */
-  batchSize: number;
-  /** Network metrics start this many blocks back when there is no checkpoint and no --from-block. @default 2000 */
-  networkLookback: number;
-  /**
-   * Without a checkpoint, --from-block or a known start block, a token's walk starts this many
-   * blocks back (about a day on Polygon), and its holder metrics stay null because earlier
-   * balances are unknown. Pass --from-block 0 (or the deployment block) for holders. @default 43200
-   */
-  tokenLookback: number;
-  /**
-   * Gas prices need full transactions; every Nth block is fetched with them (the rest as headers),
-   * which keeps a day of Polygon (~43,000 blocks) affordable. @default 10
-   */
-  gasSampleEvery: number;
-  /** Logs applied between commits (each commit rewrites touched balances once). @default 100000 */
-  commitLogs: number;
-}
-
-export function chainSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): ChainSettings {
-  const n = (name: string, def: number, min = 0): number => {
-    const v = Number(env[name]);
-    return env[name] !== undefined && env[name] !== '' && Number.isFinite(v) && v >= min ? Math.floor(v) : def;
-  };
-  return {
-    confirmations: n('DEFIMON_CHAIN_CONFIRMATIONS', 64),
-    initialRange: n('DEFIMON_CHAIN_INITIAL_RANGE', 2000, 1),
-    maxRange: n('DEFIMON_CHAIN_MAX_RANGE', 10_000, 1),
-    targetLogs: n('DEFIMON_CHAIN_TARGET_LOGS', 10_000, 100),
-    batchSize: n('DEFIMON_RPC_BATCH_SIZE', 100, 1),
-    networkLookback: n('DEFIMON_CHAIN_NETWORK_LOOKBACK', 2000, 1),
-    commitLogs: n('DEFIMON_CHAIN_COMMIT_LOGS', 100_000, 1),
-    tokenLookback: n('DEFIMON_CHAIN_TOKEN_LOOKBACK', 43_200, 1),
-    gasSampleEvery: n('DEFIMON_CHAIN_GAS_SAMPLE_EVERY', 10, 1),
-  };
-}
+/** The walker's tunables, from the configuration (`collect.chain`, see config.ts for defaults and bounds). */
+export type ChainSettings = ChainTuning;
 
 interface OpenDay {
   day: string;
@@ -461,7 +419,7 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
     const blk = await rpc.call('eth_getBlockByNumber', [toHex(prev), false], RpcBlock.nullable(), signal);
     if (blk?.hash !== lastHash) {
       cache.clear();
-      throw new AppError('CONFLICT', `chain: block ${prev} changed since it was collected for ${scope} (a reorg deeper than the ${settings.confirmations}-block confirmation depth); raise DEFIMON_CHAIN_CONFIRMATIONS and re-collect this token from an earlier block`);
+      throw new AppError('CONFLICT', `chain: block ${prev} changed since it was collected for ${scope} (a reorg deeper than the ${settings.confirmations}-block confirmation depth); raise collect.chain.confirmations (DEFIMON_CHAIN_CONFIRMATIONS) and re-collect this token from an earlier block`);
     }
   }
 

@@ -16,7 +16,7 @@ import type { SmartContract } from '../../../shared/contract/collect';
 import { AppError } from '../../../shared/errors';
 import { Address } from '../../../shared/schemas';
 import type { Core } from '../core';
-import { createHttpClient, envRate, upstreamError, type HttpClient } from './http';
+import { createHttpClient, upstreamError, type HttpClient } from './http';
 import type { SmartContractsTable } from '../storage/db-types';
 
 const EtherscanEnvelope = z.object({ status: z.string(), message: z.string(), result: z.unknown() });
@@ -129,8 +129,8 @@ export function readContract(core: Pick<Core, 'store' | 'config'>, address: stri
   return row ? toSmartContract(row) : null;
 }
 
-/** Default: Etherscan's free tier allows 5 calls per second; stay just under it. */
-export function createEtherscanClient(core: Pick<Core, 'ports' | 'log'>, ratePerSec = envRate('DEFIMON_ETHERSCAN_RATE', 4)): HttpClient {
+/** At `collect.rates.etherscan` (default 2.5/s: the API V2 free tier allows 3 calls per second). */
+export function createEtherscanClient(core: Pick<Core, 'ports' | 'log' | 'config'>, ratePerSec = core.config.collect.rates.etherscan): HttpClient {
   return createHttpClient(core, { name: 'etherscan', ratePerSec, burst: Math.max(1, Math.floor(ratePerSec)), timeoutMs: 20_000 });
 }
 

@@ -108,12 +108,6 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
-/** A provider's rate (calls per second) from the environment; junk, zero or negative means the default. */
-export function envRate(name: string, def: number, env: NodeJS.ProcessEnv = process.env): number {
-  const v = Number(env[name]);
-  return Number.isFinite(v) && v > 0 ? v : def;
-}
-
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
   // Full jitter: spreads retries of many clients hit by the same 429.
   return Math.round(random() * Math.min(maxMs, baseMs * 2 ** attempt));

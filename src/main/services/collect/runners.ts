@@ -1,18 +1,17 @@
 /**
  * One runner per source: reads its settings, builds (once) its provider client with the plan's
- * rate, runs the collector and the quality checks. Provider rates, overridable by environment:
- * RPC `DEFIMON_RPC_RATE` (default 25/s), Etherscan `DEFIMON_ETHERSCAN_RATE` (4/s; the free tier
- * allows 5), CoinGecko 0.2/s without a key and 0.5/s with a demo key, DefiLlama 2/s, GitHub
- * 60/hour without a token and 5000/hour with one (`DEFIMON_COINGECKO_RATE`, `DEFIMON_GITHUB_RATE`,
- * `DEFIMON_DEFILLAMA_RATE` override these, in requests per second).
+ * rate, runs the collector and the quality checks. Provider rates come from `collect.rates`
+ * (config.ts): CoinGecko and GitHub default by whether a key is set — CoinGecko 4/minute
+ * keyless (its public limit is "roughly 5-30 calls per minute"), 0.45/s with a demo key (30/min);
+ * GitHub 60/hour keyless, 5000/hour with a token.
  */
 import type { CollectSource } from '../../../shared/contract/collect';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
-import { BlockCache, chainSettingsFromEnv, collectChain } from './chain';
+import { BlockCache, collectChain } from './chain';
 import { fetchTokenInfo, fetchVerifiedContract } from './explorer';
 import { collectGithub } from './github';
-import { createHttpClient, envRate, type HttpClient } from './http';
+import { createHttpClient, type HttpClient } from './http';
 import { createRpcClient, ensureRpcUrl, type RpcClient } from './jsonrpc';
 import { collectMarket, collectTvl, fillVolumeUsd } from './market';
 import { runQualityChecks } from './quality';
@@ -60,7 +59,7 @@ export function createRunners(core: Core, status: CollectorStatusRegistry, explo
   const rpcClient = (): RpcClient => {
     const url = httpRpcUrl(core);
     if (!rpc || rpc.url !== url) {
-      const rate = envRate('DEFIMON_RPC_RATE', 25);
+      const rate = core.config.collect.rates.rpc;
       rpc = { url, client: createRpcClient(core, { url, policy: { ratePerSec: rate, burst: Math.max(1, Math.ceil(rate)) } }) };
       status.registerProvider(rpc.client.http);
     }
@@ -79,7 +78,7 @@ export function createRunners(core: Core, status: CollectorStatusRegistry, explo
       const wanted = input.tokens?.map((t) => t.toLowerCase());
       const tokens = listTrackedTokens(core).filter((t) => !wanted || wanted.includes(t.address));
       if (tokens.length === 0 && input.network === false) throw new AppError('INVALID_INPUT', 'no tokens to collect: pass --token ADDRESS or add tokens with a Polygon address');
-      const stats = await collectChain({ core, rpc: client, tokens, settings: chainSettingsFromEnv(), fromBlock: input.fromBlock, toBlock: input.toBlock, network: input.network ?? true, signal: ctx.signal, progress: ctx.progress, cache: blockCache });
+      const stats = await collectChain({ core, rpc: client, tokens, settings: core.config.collect.chain, fromBlock: input.fromBlock, toBlock: input.toBlock, network: input.network ?? true, signal: ctx.signal, progress: ctx.progress, cache: blockCache });
       for (const t of tokens) fillVolumeUsd(core, t.assetId);
       return withQuality('chain', { items: stats.logs + stats.blocks, details: { ...stats } });
     },
@@ -109,16 +108,17 @@ export function createRunners(core: Core, status: CollectorStatusRegistry, explo
       return { items: unique.length - failed.length, details: { contracts: unique.length, verified, tokenInfo, failed } };
     },
     async market(input, ctx) {
-      const rate = envRate('DEFIMON_COINGECKO_RATE', core.config.coingeckoApiKey ? 0.5 : 0.2);
-      const c = client('coingecko', rate, Math.max(3, Math.ceil(rate)));
+      const rate = core.config.collect.rates.coingecko ?? (core.config.coingeckoApiKey ? 0.45 : 4 / 60);
+      // Keyless: no burst, so no minute ever sees more than the rate allows.
+      const c = client('coingecko', rate, core.config.coingeckoApiKey ? 3 : 1);
       return withQuality('coingecko', await collectMarket({ core, client: c, assets: input.assets, ...ctx }));
     },
     async tvl(input, ctx) {
-      const c = client('defillama', envRate('DEFIMON_DEFILLAMA_RATE', 2), 4);
+      const c = client('defillama', core.config.collect.rates.defillama, 4);
       return withQuality('defillama', await collectTvl({ core, client: c, assets: input.assets, ...ctx }));
     },
     async github(input, ctx) {
-      const rate = envRate('DEFIMON_GITHUB_RATE', core.config.githubToken ? 5000 / 3600 : 60 / 3600);
+      const rate = core.config.collect.rates.github ?? (core.config.githubToken ? 5000 / 3600 : 60 / 3600);
       const c = client('github', rate, Math.max(10, Math.ceil(rate)));
       return withQuality('github', await collectGithub({ core, client: c, assets: input.assets, ...ctx }));
     },

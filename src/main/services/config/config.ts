@@ -9,6 +9,69 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
 
+const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
+/** Requests per second a provider's plan allows; 0 or negative would spin the limiter. */
+const rate = () => z.number().positive().max(10_000);
+/** Longer intervals overflow Node's timer (about 24.8 days), which then fires every millisecond. */
+const interval = (def: number) => int(1, Math.floor(2_147_483_647 / 1000), def);
+
+/** Tunables of the chain walker (see collect/chain.ts). */
+export const ChainTuning = z
+  .object({
+    /** Blocks behind the head treated as final (Polygon PoS has reorged tens of blocks). @default 64 */
+    confirmations: int(0, 10_000, 64),
+    /** First eth_getLogs range; grown when sparse, shrunk on provider refusals. @default 2000 */
+    initialRange: int(1, 1_000_000, 2000),
+    /** Largest eth_getLogs range (a provider's stated cap lowers it at run time). @default 10000 */
+    maxRange: int(1, 1_000_000, 10_000),
+    /** Logs per range the walker aims for. @default 10000 */
+    targetLogs: int(100, 1_000_000, 10_000),
+    /** Calls per JSON-RPC batch (a provider's refusal lowers it at run time). @default 100 */
+    batchSize: int(1, 1000, 100),
+    /** Network metrics start this many blocks back without a checkpoint or --from-block. @default 2000 */
+    networkLookback: int(1, 100_000_000, 2000),
+    /** A token's first walk starts this many blocks back (about a day on Polygon) without --from-block. @default 43200 */
+    tokenLookback: int(1, 100_000_000, 43_200),
+    /** Every Nth block is fetched with its transactions for gas prices. @default 10 */
+    gasSampleEvery: int(1, 100_000, 10),
+    /** Logs applied between commits. @default 100000 */
+    commitLogs: int(1, 100_000_000, 100_000),
+  })
+  .strict();
+export type ChainTuning = z.infer<typeof ChainTuning>;
+
+/** Live collection: provider rates, the walker's tunables, the schedule. */
+export const CollectConfig = z
+  .object({
+    chain: ChainTuning.default(ChainTuning.parse({})),
+    /**
+     * Requests per second per provider (your plan's rate). Defaults sit under the documented
+     * limits as of 2026-12: RPC 25; Etherscan API V2 free tier 3/s → 2.5; CoinGecko keyless
+     * "roughly 5-30 calls per minute" → 4/min (30/min demo key → 0.45/s); DefiLlama 2;
+     * GitHub 60/hour keyless, 5000/hour with a token.
+     */
+    rates: z
+      .object({ rpc: rate().default(25), etherscan: rate().default(2.5), coingecko: rate().optional(), defillama: rate().default(2), github: rate().optional() })
+      .strict()
+      .default({ rpc: 25, etherscan: 2.5, defillama: 2 }),
+    /** Seconds between scheduled runs of each source (desktop app, `serve`, `--watch`). */
+    intervals: z
+      .object({ chain: interval(300), explorer: interval(86_400), market: interval(21_600), tvl: interval(21_600), github: interval(86_400), hf: interval(604_800) })
+      .strict()
+      .default({ chain: 300, explorer: 86_400, market: 21_600, tvl: 21_600, github: 86_400, hf: 604_800 }),
+    /** Sources collecting at once on the schedule. @default 2 */
+    concurrency: int(1, 16, 2),
+    /**
+     * A provider's request to wait longer than this (Retry-After, a rate-limit reset) defers that
+     * request to the end of the run instead of blocking it; the run goes on with other work. @default 30
+     */
+    maxWaitSec: int(1, 3600, 30),
+    /** While the network is unreachable, the scheduler probes once per this many seconds instead of collecting. @default 300 */
+    offlineProbeSec: int(5, 86_400, 300),
+  })
+  .strict();
+export type CollectConfig = z.infer<typeof CollectConfig>;
+
 export const DefimonConfig = z.object({
   /** Where the database, logs and settings live. @default the OS app-data folder for DEFIMON */
   dataDir: z.string().min(1),
@@ -44,6 +107,7 @@ export const DefimonConfig = z.object({
   hfToken: z.string().optional(),
   hfEndpointUrl: z.string().optional(),
   horizonDays: z.number().int().min(1).max(365).default(30),
+  collect: CollectConfig.default(CollectConfig.parse({})),
   server: z
     .object({
       host: z.string().default('127.0.0.1'),
@@ -81,7 +145,37 @@ export function defaultDataDir(platform: NodeJS.Platform = process.platform, env
   return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'DEFIMON');
 }
 
-const ENV_MAP: Record<string, { key: string; kind: 'string' | 'number' | 'bool' | 'list' }> = {
+/**
+ * The process environment is read here and nowhere else (lint enforces it): configuration goes
+ * through `loadConfig`; these few helpers serve the desktop shell, which needs the data folder
+ * and its process role before any configuration can be loaded.
+ */
+export function dataDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const v = env.DEFIMON_DATA_DIR;
+  return v !== undefined && v !== '' ? v : defaultDataDir(process.platform, env);
+}
+
+/** Marks the child process that hosts the services (set by the desktop shell when it forks it). */
+export const SERVICES_HOST_ENV = 'DEFIMON_SERVICES_HOST';
+
+export function isServicesHostProcess(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[SERVICES_HOST_ENV] === '1';
+}
+
+/** This process's environment plus `extra`, for a child process that must see the same DEFIMON_* settings. */
+export function childProcessEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra };
+}
+
+/** The environment `loadConfig` reads by default (for callers that report where a value came from). */
+export function currentEnv(): NodeJS.ProcessEnv {
+  return process.env;
+}
+
+type EnvKind = 'string' | 'number' | 'bool' | 'list' | 'intervals';
+
+/** Every DEFIMON_* variable, the configuration key it sets and how its text is read. */
+export const ENV_MAP: Record<string, { key: string; kind: EnvKind }> = {
   DEFIMON_DATA_DIR: { key: 'dataDir', kind: 'string' },
   DEFIMON_LOG_LEVEL: { key: 'logLevel', kind: 'string' },
   DEFIMON_DATASET_DIR: { key: 'datasetDir', kind: 'string' },
@@ -104,6 +198,24 @@ const ENV_MAP: Record<string, { key: string; kind: 'string' | 'number' | 'bool' 
   DEFIMON_HF_TOKEN: { key: 'hfToken', kind: 'string' },
   DEFIMON_HF_ENDPOINT_URL: { key: 'hfEndpointUrl', kind: 'string' },
   DEFIMON_HORIZON_DAYS: { key: 'horizonDays', kind: 'number' },
+  DEFIMON_CHAIN_CONFIRMATIONS: { key: 'collect.chain.confirmations', kind: 'number' },
+  DEFIMON_CHAIN_INITIAL_RANGE: { key: 'collect.chain.initialRange', kind: 'number' },
+  DEFIMON_CHAIN_MAX_RANGE: { key: 'collect.chain.maxRange', kind: 'number' },
+  DEFIMON_CHAIN_TARGET_LOGS: { key: 'collect.chain.targetLogs', kind: 'number' },
+  DEFIMON_RPC_BATCH_SIZE: { key: 'collect.chain.batchSize', kind: 'number' },
+  DEFIMON_CHAIN_NETWORK_LOOKBACK: { key: 'collect.chain.networkLookback', kind: 'number' },
+  DEFIMON_CHAIN_TOKEN_LOOKBACK: { key: 'collect.chain.tokenLookback', kind: 'number' },
+  DEFIMON_CHAIN_GAS_SAMPLE_EVERY: { key: 'collect.chain.gasSampleEvery', kind: 'number' },
+  DEFIMON_CHAIN_COMMIT_LOGS: { key: 'collect.chain.commitLogs', kind: 'number' },
+  DEFIMON_RPC_RATE: { key: 'collect.rates.rpc', kind: 'number' },
+  DEFIMON_ETHERSCAN_RATE: { key: 'collect.rates.etherscan', kind: 'number' },
+  DEFIMON_COINGECKO_RATE: { key: 'collect.rates.coingecko', kind: 'number' },
+  DEFIMON_DEFILLAMA_RATE: { key: 'collect.rates.defillama', kind: 'number' },
+  DEFIMON_GITHUB_RATE: { key: 'collect.rates.github', kind: 'number' },
+  DEFIMON_COLLECT_INTERVALS: { key: 'collect.intervals', kind: 'intervals' },
+  DEFIMON_COLLECT_CONCURRENCY: { key: 'collect.concurrency', kind: 'number' },
+  DEFIMON_COLLECT_MAX_WAIT_SEC: { key: 'collect.maxWaitSec', kind: 'number' },
+  DEFIMON_COLLECT_OFFLINE_PROBE_SEC: { key: 'collect.offlineProbeSec', kind: 'number' },
   DEFIMON_HOST: { key: 'server.host', kind: 'string' },
   DEFIMON_PORT: { key: 'server.port', kind: 'number' },
   DEFIMON_API_KEYS: { key: 'server.apiKeys', kind: 'list' },
@@ -113,7 +225,7 @@ const ENV_MAP: Record<string, { key: string; kind: 'string' | 'number' | 'bool' 
   DEFIMON_WEB_ROOT: { key: 'server.webRoot', kind: 'string' },
 };
 
-function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+export function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
   const parts = dotted.split('.');
   let node = target;
   for (const part of parts.slice(0, -1)) {
@@ -135,9 +247,42 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       if (!Number.isFinite(value)) throw new AppError('INVALID_INPUT', `${name} must be a number, got "${raw}"`);
     } else if (kind === 'bool') value = /^(1|true|yes|on)$/i.test(raw);
     else if (kind === 'list') value = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    else if (kind === 'intervals') value = parseIntervals(name, raw);
     setPath(out, key, value);
   }
   return out;
+}
+
+/** "chain=300,market=21600": seconds per source; the schema checks names and bounds. */
+function parseIntervals(name: string, raw: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of raw.split(',')) {
+    if (part.trim() === '') continue;
+    const [source, value, extra] = part.split('=').map((x) => x.trim());
+    const secs = Number(value);
+    if (!source || value === undefined || value === '' || extra !== undefined || !Number.isFinite(secs)) throw new AppError('INVALID_INPUT', `${name} must look like "chain=300,market=21600" (seconds per source), got "${raw}"`);
+    out[source] = secs;
+  }
+  return out;
+}
+
+/**
+ * A `--set key=value` flag as an override: the dotted key of the configuration, the value as
+ * JSON when it parses (numbers, booleans, objects), else as text.
+ */
+export function overrideFromFlag(flag: string, target: Record<string, unknown> = {}): Record<string, unknown> {
+  const eq = flag.indexOf('=');
+  if (eq <= 0) throw new AppError('INVALID_INPUT', `--set expects key=value (e.g. collect.chain.confirmations=128), got "${flag}"`);
+  const key = flag.slice(0, eq).trim();
+  const raw = flag.slice(eq + 1);
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = raw;
+  }
+  setPath(target, key, value);
+  return target;
 }
 
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {

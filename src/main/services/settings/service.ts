@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from '
 import path from 'node:path';
 import { SecretKeys, type SecretKey, type SecretStatus, type SettingsUpdate, type SettingsView } from '../../../shared/contract/settings';
 import { AppError } from '../../../shared/errors';
-import { configFromEnv, DefimonConfig } from '../config/config';
+import { CollectConfig, configFromEnv, currentEnv, DefimonConfig } from '../config/config';
 import {
   ENCRYPTED_SECRETS_KEY,
   migrateSettingsDocument,
@@ -92,15 +92,21 @@ export interface SettingsServiceOptions {
   backend: SettingsBackend;
   /** Null in web and CLI mode. */
   vault: SecretVault | null;
-  /** The environment the services were configured from. @default process.env */
+  /** The environment the services were configured from. @default the process environment (read through the configuration module) */
   env?: NodeJS.ProcessEnv;
   /** The running app's version, for the document's migrations. */
   appVersion: string;
 }
 
+/** The collector tunables the file sets, with defaults filled in (the file's own errors are reported by readValues). */
+function effectiveCollect(stored: Record<string, unknown> | undefined): Record<string, unknown> {
+  const parsed = CollectConfig.safeParse(stored ?? {});
+  return parsed.success ? parsed.data : CollectConfig.parse({});
+}
+
 export function createSettingsService(opts: SettingsServiceOptions): SettingsService {
   const { backend, vault } = opts;
-  const env = opts.env ?? process.env;
+  const env = opts.env ?? currentEnv();
   const pendingRestart = new Set<string>();
   const defaults = DefimonConfig.parse({ dataDir: '.' });
 
@@ -144,6 +150,8 @@ export function createSettingsService(opts: SettingsServiceOptions): SettingsSer
         chainId: values.chainId ?? defaults.chainId,
         logLevel: values.logLevel ?? defaults.logLevel,
         autoImport: values.autoImport ?? defaults.autoImport,
+        autoCollect: values.autoCollect ?? defaults.autoCollect,
+        collect: effectiveCollect(values.collect),
         redisPrefix: values.redisPrefix ?? defaults.redisPrefix,
         etherscanBaseUrl: values.etherscanBaseUrl ?? defaults.etherscanBaseUrl,
         coingeckoBaseUrl: values.coingeckoBaseUrl ?? defaults.coingeckoBaseUrl,

@@ -172,7 +172,7 @@ describe('ranges, routes and settings', () => {
   });
 
   it('sends only what changed, and null to restore a default', () => {
-    const values = { horizonDays: 30, chainId: 137, logLevel: 'info', autoImport: true, redisPrefix: 'defimon:', etherscanBaseUrl: 'https://a', coingeckoBaseUrl: 'https://b', defillamaBaseUrl: 'https://c', githubBaseUrl: 'https://d', hfEndpointUrl: null, updates: { enabled: false, feedUrl: null } } satisfies Values;
+    const values = { horizonDays: 30, chainId: 137, logLevel: 'info', autoImport: true, autoCollect: true, collect: {}, redisPrefix: 'defimon:', etherscanBaseUrl: 'https://a', coingeckoBaseUrl: 'https://b', defillamaBaseUrl: 'https://c', githubBaseUrl: 'https://d', hfEndpointUrl: null, updates: { enabled: false, feedUrl: null } } satisfies Values;
     expect(valuesPatch(values, {}, 'info', true)).toEqual({});
     expect(valuesPatch(values, { horizonDays: '45', chainId: '137', hfEndpointUrl: '' }, 'debug', false)).toEqual({ horizonDays: 45, logLevel: 'debug', autoImport: false });
     expect(valuesPatch(values, { githubBaseUrl: '  ' }, 'info', true)).toEqual({ githubBaseUrl: null });

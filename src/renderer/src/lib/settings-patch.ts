@@ -14,7 +14,7 @@ export const TEXT_FIELDS: { key: keyof Values & keyof SettingsValuesPatch; label
 ];
 
 /** The fields the analyst changed, as a patch; an emptied field goes back to its default (null). */
-export function valuesPatch(original: Values, draft: Record<string, string>, logLevel: string, autoImport: boolean): SettingsValuesPatch {
+export function valuesPatch(original: Values, draft: Record<string, string>, logLevel: string, autoImport: boolean, autoCollect: boolean = original.autoCollect): SettingsValuesPatch {
   const patch: Record<string, unknown> = {};
   for (const f of TEXT_FIELDS) {
     const text = draft[f.key];
@@ -29,6 +29,7 @@ export function valuesPatch(original: Values, draft: Record<string, string>, log
   }
   if (logLevel !== original.logLevel) patch.logLevel = logLevel;
   if (autoImport !== original.autoImport) patch.autoImport = autoImport;
+  if (autoCollect !== original.autoCollect) patch.autoCollect = autoCollect;
   return patch as SettingsValuesPatch;
 }
 

@@ -28,6 +28,7 @@ function SettingsForm({ view }: { view: SettingsData }) {
   const [draft, setDraft] = useState<Record<string, string>>({});
   const [logLevel, setLogLevel] = useState(view.values.logLevel);
   const [autoImport, setAutoImport] = useState(view.values.autoImport);
+  const [autoCollect, setAutoCollect] = useState(view.values.autoCollect);
   const [secrets, setSecrets] = useState<Partial<Record<SecretKey, string>>>({});
   const [saved, setSaved] = useState(false);
   const done = (v: SettingsData): void => {
@@ -44,7 +45,7 @@ function SettingsForm({ view }: { view: SettingsData }) {
   });
   const restart = useMutation({ mutationFn: () => client.call('settings.restart', {}), onSuccess: () => qc.invalidateQueries() });
   const clearSecret = useMutation({ mutationFn: (key: SecretKey) => client.call('settings.clearSecret', { key }), onSuccess: done });
-  const patch = valuesPatch(view.values, draft, logLevel, autoImport);
+  const patch = valuesPatch(view.values, draft, logLevel, autoImport, autoCollect);
   const dirty = Object.keys(patch).length > 0;
 
   return (
@@ -85,6 +86,11 @@ function SettingsForm({ view }: { view: SettingsData }) {
           <label className="contents">
             <span>Import the bundled dataset into an empty database</span>
             <input type="checkbox" aria-label="Auto import" checked={autoImport} onChange={(e) => setAutoImport(e.target.checked)} />
+            <span />
+          </label>
+          <label className="contents">
+            <span>Collect live data on a schedule (off: only when asked)</span>
+            <input type="checkbox" aria-label="Auto collect" checked={autoCollect} onChange={(e) => setAutoCollect(e.target.checked)} />
             <span />
           </label>
           <span />
