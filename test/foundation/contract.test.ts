@@ -80,8 +80,8 @@ describe('configuration and logs', () => {
     for (const secret of ['pw1', 'ghp_abcdef', 'ETHERSCANKEY123', 'redispw']) expect(text).not.toContain(secret);
     expect(text).toContain('module=contract');
     expect(scrubSecrets('Authorization: Bearer abc.def')).toBe('Authorization: Bearer ***');
-    expect(scrubSecrets('server response 401 (info={ "requestUrl": "https://polygon-mainnet.g.alchemy.com/v2/abcDEF123" })')).toBe('server response 401 (info={ "requestUrl": "https://polygon-mainnet.g.alchemy.com/***" })');
-    expect(scrubSecrets('wss://u:pw@x.matic.quiknode.pro/feedface/ refused; see https://api.github.com/repos/a/b')).toBe('wss://u:***@x.matic.quiknode.pro/*** refused; see https://api.github.com/repos/a/b');
+    expect(scrubSecrets('server response 401 (info={ "requestUrl": "https://polygon-mainnet.g.alchemy.com/v2/abcDEF123ghiJKL456mnoPQR789stuVW" })')).toBe('server response 401 (info={ "requestUrl": "https://polygon-mainnet.g.alchemy.com/v2/***" })');
+    expect(scrubSecrets('wss://u:pw@x.matic.quiknode.pro/feedface0123456789abcdef0123456789abcdef/ refused; see https://api.github.com/repos/a/b')).toBe('wss://u:***@x.matic.quiknode.pro/***/ refused; see https://api.github.com/repos/a/b');
     expect(redactUrl('postgres://analyst:pw@db:5432/team?sslmode=require')).toBe('postgres://analyst:***@db:5432/team?sslmode=require');
   });
 });

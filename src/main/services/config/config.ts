@@ -325,22 +325,5 @@ export function loadConfig(opts: { overrides?: Record<string, unknown>; env?: No
   return parsed.data;
 }
 
-/** A URL with its password/token replaced, for logs and status. */
-export function redactUrl(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    // QuickNode-style URLs carry the key in the path.
-    if (/quiknode|quicknode|alchemy|infura/i.test(u.hostname) && u.pathname.length > 1) u.pathname = '/***';
-    for (const k of [...u.searchParams.keys()]) if (/key|token|secret|password/i.test(k)) u.searchParams.set(k, '***');
-    return u.toString();
-  } catch {
-    return '[unparsable url]';
-  }
-}
-
-/** `text` with each configured URL in it replaced by its redacted form (for driver and library errors that quote the URL). */
-export function redactUrlsIn(text: string, urls: readonly (string | undefined)[]): string {
-  return urls.reduce<string>((m, u) => (u ? m.split(u).join(redactUrl(u) ?? '') : m), text);
-}
+// One redactor for every URL the services print, log or return (see log/redact.ts).
+export { redactUrl, redactUrlsIn } from '../log/redact';

@@ -1,25 +1,18 @@
 /**
  * Structured logs (pino) to a rotating file in `<dataDir>/logs`, optionally also to stderr.
  * Secrets never reach a log: known secret fields are redacted by path, and every string value
- * passes through `scrubSecrets`, which masks URL credentials, keys in RPC URL paths and key-like query parameters.
+ * passes through `scrubSecrets` (log/redact.ts), which masks URL credentials and key-like path segments and query values.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
+import { scrubSecrets } from './redact';
 
 export type { Logger };
 
 const SECRET_FIELD = /(password|secret|token|api_?key|apikey|authorization|pgurl|redisurl|rpcurl|rpcwsurl|pgreplicaurl|serverapikeys)$/i;
 
-export function scrubSecrets(text: string): string {
-  return text
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)([^\s/:@]*):([^\s@/]+)@/gi, '$1$2:***@')
-    // RPC providers that carry the key in the path (as `redactUrl` masks them).
-    .replace(/(\b(?:https?|wss?):\/\/[^\s/"']*(?:quiknode|quicknode|alchemy|infura)[^\s/"']*)\/[^\s"'?#]+/gi, '$1/***')
-    .replace(/([?&](?:api_?key|apikey|token|key|secret|access_token)=)[^&\s"]+/gi, '$1***')
-    .replace(/(Bearer\s+)[A-Za-z0-9._~+/-]+=*/g, '$1***')
-    .replace(/\b(gh[pousr]_[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,})\b/g, '***');
-}
+export { scrubSecrets };
 
 function scrubValue(value: unknown, depth = 0): unknown {
   if (depth > 6) return value;

@@ -7,6 +7,7 @@ import type { Envelope } from '../../../shared/client';
 import { contract, isMethodName, type MethodName, type Output, type ParsedInput } from '../../../shared/contract';
 import { AppError, invalidInput, serializeError } from '../../../shared/errors';
 import type { Logger } from '../log/logger';
+import { scrubSecrets } from '../log/redact';
 
 export interface CallContext {
   /** Which transport the call came through. */
@@ -39,7 +40,10 @@ export async function dispatch(handlers: Handlers, method: string, rawInput: unk
     }
     return { ok: true, data: out.data };
   } catch (err) {
-    const error = serializeError(err);
+    // An error's message may quote a URL or token it met (a driver, a provider): scrubbed before
+    // it crosses to any transport.
+    const raw = serializeError(err);
+    const error = { ...raw, message: scrubSecrets(raw.message) };
     if (error.code === 'INTERNAL') log?.error({ method, err }, 'handler failed');
     else log?.debug({ method, code: error.code, message: error.message }, 'call rejected');
     return { ok: false, error };

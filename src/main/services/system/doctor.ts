@@ -2,8 +2,7 @@
 import Redis from 'ioredis';
 import type { HealthCheck } from '../../../shared/contract/system';
 import type { DefimonConfig } from '../config/config';
-import { redactUrl } from '../config/config';
-import { scrubSecrets } from '../log/logger';
+import { redactUrl, scrubSecrets } from '../log/redact';
 import { openPostgres } from '../storage/postgres';
 import type { SqliteStore } from '../storage/sqlite';
 
@@ -17,9 +16,10 @@ async function timed(name: string, configured: boolean, fn: () => Promise<string
       fn(),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref()),
     ]);
-    return { name, ok: true, configured: true, message, latencyMs: Math.round(performance.now() - t0) };
+    return { name, ok: true, configured: true, message: scrubSecrets(message), latencyMs: Math.round(performance.now() - t0) };
   } catch (err) {
-    return { name, ok: false, configured: true, message: (err as Error).message, latencyMs: Math.round(performance.now() - t0) };
+    // Drivers quote the URL they were given in their errors: every message is scrubbed.
+    return { name, ok: false, configured: true, message: scrubSecrets((err as Error).message), latencyMs: Math.round(performance.now() - t0) };
   }
 }
 
