@@ -1,6 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
+
+// Electron is an optional dependency: where its binary could not be downloaded, npm leaves it out.
+// electron-vite reads Electron's major version (for the Node target) from node_modules/electron;
+// without it, the version declared in package.json gives the same answer, so the build still works.
+try {
+  createRequire(__filename).resolve('electron/package.json');
+} catch {
+  const pkg = JSON.parse(readFileSync(resolve(__dirname, 'package.json'), 'utf8')) as { optionalDependencies?: Record<string, string> };
+  const declared = /\d+/.exec(pkg.optionalDependencies?.electron ?? '')?.[0];
+  if (declared && !process.env.ELECTRON_MAJOR_VER) process.env.ELECTRON_MAJOR_VER = declared;
+}
 
 export default defineConfig({
   main: {

@@ -22,11 +22,18 @@ function findElectron() {
   try {
     bin = require('electron');
   } catch {
-    // node_modules/electron throws when its postinstall download was skipped or failed.
-    return { bin: null, why: 'node_modules/electron has no downloaded binary' };
+    // Electron is an optional dependency: npm leaves it out when its binary download fails, and
+    // node_modules/electron throws when its download was skipped.
+    return { bin: null, why: 'Electron is not installed' };
   }
   if (typeof bin !== 'string' || !fs.existsSync(bin)) return { bin: null, why: `no executable at ${bin}` };
   return { bin, why: null };
+}
+
+/** The Electron version this checkout declares (an optional dependency). */
+function electronVersion() {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  return (pkg.optionalDependencies && pkg.optionalDependencies.electron) || (pkg.devDependencies && pkg.devDependencies.electron) || 'latest';
 }
 
 function newestMtime(dir) {
@@ -72,6 +79,10 @@ if (electron.bin) {
   delete env.ELECTRON_RUN_AS_NODE;
   foreground(electron.bin, ['.', ...passThrough], env);
 } else {
-  if (!forceWeb) process.stderr.write(`defimon: the Electron binary is not available (${electron.why}); starting web mode instead, open the URL below in a browser\n`);
+  if (!forceWeb) {
+    process.stderr.write(
+      `defimon: the Electron binary is not available (${electron.why}; get it with \`npm install --no-save electron@${electronVersion()}\` where its download is reachable, or through ELECTRON_MIRROR); starting web mode instead, open the URL below in a browser\n`,
+    );
+  }
   foreground(process.execPath, [path.join(root, 'bin', 'defimon.cjs'), 'serve', ...passThrough], process.env);
 }

@@ -91,6 +91,16 @@ describe('electron-builder configuration', () => {
     expect(readFileSync(path.join(REPO_ROOT, 'electron.vite.config.ts'), 'utf8')).toContain("'services-host': resolve(__dirname, 'src/main/app/services-host.ts')");
   });
 
+  it('Electron is an optional dependency (its failed download never fails `npm ci`), pinned, and left out of the packaged app', async () => {
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    expect(pkg.optionalDependencies?.electron).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(pkg.dependencies?.electron).toBeUndefined();
+    expect(pkg.devDependencies?.electron).toBeUndefined();
+    const { config } = await loadBuilderConfig();
+    const files = (config.files as string[]).filter((f) => f.startsWith('!') && f.includes('node_modules'));
+    expect(files.some((f) => /\{[^}]*\belectron\b[^}]*\}/.test(f))).toBe(true);
+  });
+
   // Only where an Electron distribution is installed (not on this CI image): the real packager.
   const electronDist = path.join(REPO_ROOT, 'node_modules/electron/dist');
   it.runIf(existsSync(electronDist) && existsSync(path.join(REPO_ROOT, 'out/main/index.js')))('packages an unpacked app with electron-builder --dir', () => {

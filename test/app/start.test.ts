@@ -44,6 +44,8 @@ describe('npm start', () => {
       const notices = stderr.split('\n').filter((l) => /Electron binary is not available/.test(l));
       expect(notices).toHaveLength(1);
       expect(notices[0]).toMatch(/starting web mode instead/);
+      // ...and says how to get it.
+      expect(notices[0]).toMatch(/npm install --no-save electron@\d+\.\d+\.\d+/);
       expect(new URL(url).hostname).toBe('127.0.0.1');
       const health = await fetch(`${url}/health`);
       expect(health.status).toBe(200);
