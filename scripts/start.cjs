@@ -22,12 +22,21 @@ function findElectron() {
   try {
     bin = require('electron');
   } catch {
-    // Electron is an optional dependency: npm leaves it out when its binary download fails, and
-    // node_modules/electron throws when its download was skipped.
-    return { bin: null, why: 'Electron is not installed' };
+    // Electron is an optional dependency: npm 10 leaves it out when its binary download fails;
+    // npm 11 keeps the package without the binary, and then require('electron') throws.
+    let present = false;
+    try {
+      require.resolve('electron/package.json');
+      present = true;
+    } catch {
+      present = false;
+    }
+    return present
+      ? { bin: null, why: 'its binary was not downloaded', fix: '`npm rebuild electron`' }
+      : { bin: null, why: 'Electron is not installed', fix: `\`npm install --no-save electron@${electronVersion()}\`` };
   }
-  if (typeof bin !== 'string' || !fs.existsSync(bin)) return { bin: null, why: `no executable at ${bin}` };
-  return { bin, why: null };
+  if (typeof bin !== 'string' || !fs.existsSync(bin)) return { bin: null, why: `no executable at ${bin}`, fix: '`npm rebuild electron`' };
+  return { bin, why: null, fix: null };
 }
 
 /** The Electron version this checkout declares (an optional dependency). */
@@ -70,7 +79,7 @@ function foreground(cmd, argv, env) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
 }
 
-const electron = forceWeb ? { bin: null, why: null } : findElectron();
+const electron = forceWeb ? { bin: null, why: null, fix: null } : findElectron();
 if (!skipBuild && buildIsStale()) build();
 
 if (electron.bin) {
@@ -81,7 +90,7 @@ if (electron.bin) {
 } else {
   if (!forceWeb) {
     process.stderr.write(
-      `defimon: the Electron binary is not available (${electron.why}; get it with \`npm install --no-save electron@${electronVersion()}\` where its download is reachable, or through ELECTRON_MIRROR); starting web mode instead, open the URL below in a browser\n`,
+      `defimon: the Electron binary is not available (${electron.why}; get it with ${electron.fix} where its download is reachable, or through ELECTRON_MIRROR); starting web mode instead, open the URL below in a browser\n`,
     );
   }
   foreground(process.execPath, [path.join(root, 'bin', 'defimon.cjs'), 'serve', ...passThrough], process.env);
