@@ -97,7 +97,8 @@ describe('electron-builder configuration', () => {
     expect(pkg.dependencies?.electron).toBeUndefined();
     expect(pkg.devDependencies?.electron).toBeUndefined();
     const { config } = await loadBuilderConfig();
-    const files = (config.files as unknown[]).filter((f): f is string => typeof f === 'string' && f.startsWith('!') && f.includes('node_modules'));
+    const patterns = (config.files as (string | { filter?: string[] })[]).flatMap((f) => (typeof f === 'string' ? [f] : (f.filter ?? [])));
+    const files = patterns.filter((f) => f.startsWith('!') && f.includes('node_modules'));
     expect(files.some((f) => /\{[^}]*\belectron\b[^}]*\}/.test(f))).toBe(true);
   });
 
