@@ -4,6 +4,15 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** The domains under src/main/services (the rest there is infrastructure: core, kernel, config, log, rpc, storage, events, tasks). */
+export const SERVICE_DOMAINS = ['assets', 'audit', 'collect', 'importer', 'ml', 'settings', 'sync', 'system', 'ui'];
+
+const servicePatterns = [
+  { group: ['electron', 'electron/*', 'electron-store', 'electron-updater'], message: 'Services and headless code must run without Electron (only src/main/app imports electron).' },
+  { group: ['**/main/app/**', '**/app/*', '**/renderer/**', '**/preload/**'], message: 'Services may not import the shell or the renderer.' },
+  { group: ['**/services/shared', '**/services/shared/*', '../shared/*', './shared/*'], message: '"shared" means the contract in src/shared; primitives for services live in services/kernel.' },
+];
+
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'net', 'http', 'https', 'worker_threads'];
 
 export default tseslint.config(
@@ -36,14 +45,23 @@ export default tseslint.config(
   },
   {
     files: ['src/main/services/**/*.ts', 'src/main/headless/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: servicePatterns }] },
+  },
+  // Each domain reaches another only through its public modules: `index.ts` (built by the
+  // composition root) and `api.ts` (its small typed read API). Types may be imported from anywhere.
+  ...SERVICE_DOMAINS.map((domain) => ({
+    files: [`src/main/services/${domain}/**/*.ts`],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        { group: ['electron', 'electron/*', 'electron-store', 'electron-updater'], message: 'Services and headless code must run without Electron (only src/main/app imports electron).' },
-        { group: ['**/main/app/**', '**/app/*', '**/renderer/**', '**/preload/**'], message: 'Services may not import the shell or the renderer.' },
-        { group: ['**/services/shared', '**/services/shared/*', '../shared/*', './shared/*'], message: '"shared" means the contract in src/shared; primitives for services live in services/kernel.' },
+        ...servicePatterns,
+        {
+          group: SERVICE_DOMAINS.filter((d) => d !== domain).flatMap((d) => [`../${d}/*`, `!../${d}/api`, `../../${d}/*`, `!../../${d}/api`]),
+          allowTypeImports: true,
+          message: `The ${domain} domain uses another domain only through its api.ts (or index.ts): its tables and internals are its own (see src/main/services/README.md).`,
+        },
       ] }],
     },
-  },
+  })),
   {
     // One configuration module reads the environment; everything else gets settings from it.
     files: ['src/**/*.{ts,tsx}'],

@@ -4,9 +4,7 @@ import type { DataFamily } from '../../../shared/schemas';
 import { downsampleMinMax } from '../../../shared/downsample';
 import { AppError } from '../../../shared/errors';
 import type { SqliteStore } from '../storage/sqlite';
-
-/** Live sources win over the bundled snapshot when both have a day (an ORDER BY term). */
-export const SOURCE_RANK = `CASE source WHEN 'bundled' THEN 1 ELSE 0 END`;
+import { MARKET_SOURCE_RANK as SOURCE_RANK, requireAsset } from './api';
 
 interface AssetRow {
   asset_id: string;
@@ -114,8 +112,7 @@ export function getAsset(store: SqliteStore, assetId: string) {
 }
 
 export function priceHistory(store: SqliteStore, q: { assetId: string; from?: string | undefined; to?: string | undefined; maxPoints?: number | undefined }): PricePoint[] {
-  const exists = store.db.prepare('SELECT 1 FROM crypto_assets WHERE asset_id = ?').get(q.assetId);
-  if (!exists) throw new AppError('NOT_FOUND', `no asset "${q.assetId}"`);
+  requireAsset(store, q.assetId);
   // One row per day: the preferred source of that day.
   const rows = store.db
     .prepare(

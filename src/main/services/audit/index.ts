@@ -6,7 +6,7 @@ import path from 'node:path';
 import { JsonRpcProvider } from 'ethers';
 import type { auditMethods, AuditError, AuditReport, BytecodeFacts, TokenRisk } from '../../../shared/contract/audit';
 import { AppError, serializeError } from '../../../shared/errors';
-import { fetchVerifiedContract } from '../collect/explorer';
+import { fetchVerifiedContract } from '../collect/api';
 import { redactUrlsIn } from '../config/config';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';

@@ -13,6 +13,8 @@ import { trainInWorker } from './jobs';
 import { trainingThreads } from './parallel';
 import { scoreDayFromDb, type Artefacts, type TrainParams } from './pipeline';
 import { realisedSeries, updateRealisedIc } from './realised';
+import { headlineVersion } from './api';
+import { requireAsset } from '../assets/api';
 import {
   defaultVersion,
   getAb,
@@ -205,10 +207,9 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
       return { modelVersion: version, day: res.day, horizonDays: res.horizon, inSample: res.inSample, assets: input.limit ? res.assets.slice(0, input.limit) : res.assets };
     },
     'ml.scoreHistory': ({ assetId, modelVersion }) => {
-      const version = modelVersion ?? defaultVersion(store);
+      const version = modelVersion ?? headlineVersion(store) ?? defaultVersion(store);
       const model = getModelRow(store, version);
-      const exists = store.db.prepare('SELECT 1 FROM crypto_assets WHERE asset_id = ?').get(assetId);
-      if (!exists) throw new AppError('NOT_FOUND', `no asset "${assetId}"`);
+      requireAsset(store, assetId);
       const rows = store.db.prepare('SELECT day, score, confidence, prediction FROM ml_predictions WHERE model_version = ? AND asset_id = ? AND score IS NOT NULL ORDER BY day').all(version, assetId) as {
         day: string;
         score: number;

@@ -8,7 +8,7 @@ import type { SqliteStore } from '../storage/sqlite';
 import { addDays, median } from './math';
 import { getModelRow } from './registry';
 import { dailySkill } from './validation';
-import { SOURCE_RANK } from '../assets/queries';
+import { MARKET_SOURCE_RANK as SOURCE_RANK } from '../assets/api';
 
 
 

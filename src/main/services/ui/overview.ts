@@ -1,12 +1,8 @@
 /** Read models of the overview: one row per asset joining prices, TVL, development, scores, audits. */
 import type { ContractRow, ModelView, OverviewRow } from '../../../shared/contract/ui';
-import { AppError } from '../../../shared/errors';
-import { SOURCE_RANK } from '../assets/queries';
+import { MARKET_SOURCE_RANK, ONCHAIN_SOURCE_RANK, PROTOCOL_MATCH, requireAsset } from '../assets/api';
+import { headlineScores, latestPredictionPerVersion } from '../ml/api';
 import type { SqliteStore } from '../storage/sqlite';
-
-/** Live sources win over bundled snapshots when both cover a day. */
-export const MARKET_SOURCE_RANK = SOURCE_RANK;
-export const ONCHAIN_SOURCE_RANK = `CASE source WHEN 'tokenterminal' THEN 1 WHEN 'bundled' THEN 1 ELSE 0 END`;
 
 interface PriceRow {
   asset_id: string;
@@ -101,55 +97,6 @@ function recentCommits(store: SqliteStore): Extra['dev'] {
   return new Map(rows.map((r) => [r.asset_id, { commits: r.commits ?? 0, week: r.week }]));
 }
 
-/**
- * The model version whose scores the overview shows: the champion of the model registry's A/B
- * setting when there is one, else the version (not a per-model component `<version>:<model>`)
- * with the most recent scores.
- */
-export function headlineModelVersion(store: SqliteStore): string | null {
-  const hasSettings = store.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ml_settings'`).get() !== undefined;
-  if (hasSettings) {
-    const ab = store.db.prepare(`SELECT value FROM ml_settings WHERE key = 'ab'`).get() as { value: string } | undefined;
-    try {
-      const champion = ab ? (JSON.parse(ab.value) as { champion?: unknown }).champion : null;
-      if (typeof champion === 'string' && store.db.prepare('SELECT 1 FROM ml_predictions WHERE model_version = ? AND score IS NOT NULL LIMIT 1').get(champion)) return champion;
-    } catch {
-      /* an unreadable setting: fall back to the newest scores */
-    }
-  }
-  const row = store.db
-    .prepare(
-      `SELECT model_version FROM ml_predictions WHERE score IS NOT NULL AND model_version NOT LIKE '%:%'
-       GROUP BY model_version ORDER BY MAX(day) DESC, MAX(created_at) DESC LIMIT 1`,
-    )
-    .get() as { model_version: string } | undefined;
-  return row?.model_version ?? null;
-}
-
-/**
- * The headline version's scores on its latest scored day: a score is a percentile within one
- * day's cross-section, so an asset missing that day shows no score rather than an older one.
- */
-function latestScores(store: SqliteStore): Extra['scores'] {
-  const version = headlineModelVersion(store);
-  if (version === null) return new Map();
-  const rows = store.db
-    .prepare(
-      `SELECT asset_id, day, score, confidence FROM ml_predictions
-       WHERE model_version = ? AND score IS NOT NULL
-         AND day = (SELECT MAX(day) FROM ml_predictions WHERE model_version = ? AND score IS NOT NULL)`,
-    )
-    .all(version, version) as { asset_id: string; day: string; score: number | null; confidence: number | null }[];
-  return new Map(rows.map((r) => [r.asset_id, { score: r.score, confidence: r.confidence, day: r.day }]));
-}
-
-const firstWord = (col: string): string => `lower(substr(${col}, 1, instr(${col} || ' ', ' ') - 1))`;
-/**
- * Registry contracts carry a protocol name ('Aave v3', 'QuickSwap v2') rather than an asset id:
- * they belong to the asset whose name starts with the same word ('Aave', 'QuickSwap (QUICK new)').
- */
-export const PROTOCOL_MATCH = `c.protocol IS NOT NULL AND ${firstWord('c.protocol')} = ${firstWord('a.name')}`;
-
 /** Contracts belong to an asset by `asset_id`, by being its token address, or by its protocol's name. */
 function contractStats(store: SqliteStore): Extra['audits'] {
   const rows = store.db
@@ -198,7 +145,7 @@ function toRow(r: PriceRow, x: Extra): OverviewRow {
 }
 
 function extras(store: SqliteStore): Extra {
-  return { tvl: latestTvl(store), dev: recentCommits(store), scores: latestScores(store), audits: contractStats(store) };
+  return { tvl: latestTvl(store), dev: recentCommits(store), scores: headlineScores(store), audits: contractStats(store) };
 }
 
 export function overview(store: SqliteStore, q: { includeUnpriced: boolean; limit: number; offset: number }): { rows: OverviewRow[]; total: number; asOf: string | null; scored: boolean } {
@@ -213,12 +160,6 @@ export function overviewRowsFor(store: SqliteStore, assetIds: readonly string[])
   const x = extras(store);
   const rows = priceRows(store, `WHERE a.asset_id IN (${assetIds.map(() => '?').join(',')})`, [...assetIds]);
   return new Map(rows.map((r) => [r.asset_id, toRow(r, x)]));
-}
-
-export function requireAsset(store: SqliteStore, assetId: string): { chain_id: number | null; address: string | null; name: string } {
-  const row = store.db.prepare('SELECT chain_id, address, name FROM crypto_assets WHERE asset_id = ?').get(assetId) as { chain_id: number | null; address: string | null; name: string } | undefined;
-  if (!row) throw new AppError('NOT_FOUND', `no asset "${assetId}"`);
-  return row;
 }
 
 export function competitors(store: SqliteStore, assetId: string, limit: number): { similarity: number; method: string; row: OverviewRow }[] {
@@ -273,45 +214,8 @@ export function assetContracts(store: SqliteStore, assetId: string): ContractRow
   }));
 }
 
-/** Each model version's latest prediction for the asset. Unparseable contributions read as none. */
+/** Each model version's latest prediction for the asset. */
 export function modelViews(store: SqliteStore, assetId: string): ModelView[] {
   requireAsset(store, assetId);
-  const rows = store.db
-    .prepare(
-      `SELECT model_version, day, score, confidence, prediction, contributions FROM (
-         SELECT *, ROW_NUMBER() OVER (PARTITION BY model_version ORDER BY day DESC) AS rn FROM ml_predictions WHERE asset_id = ?
-       ) WHERE rn = 1 ORDER BY model_version`,
-    )
-    .all(assetId) as { model_version: string; day: string; score: number | null; confidence: number | null; prediction: number | null; contributions: string | null }[];
-  return rows.map((r) => ({
-    modelVersion: r.model_version,
-    day: r.day,
-    score: r.score,
-    confidence: r.confidence,
-    prediction: r.prediction,
-    contributions: parseContributions(r.contributions),
-  }));
-}
-
-export function parseContributions(text: string | null): Record<string, number> {
-  if (!text) return {};
-  try {
-    const value: unknown = JSON.parse(text);
-    const out: Record<string, number> = {};
-    if (Array.isArray(value)) {
-      // Also accept [{feature, value|contribution}] lists.
-      for (const item of value as unknown[]) {
-        if (typeof item !== 'object' || item === null) continue;
-        const o = item as Record<string, unknown>;
-        const name = o.feature ?? o.name;
-        const v = o.contribution ?? o.value;
-        if (typeof name === 'string' && typeof v === 'number' && Number.isFinite(v)) out[name] = v;
-      }
-    } else if (typeof value === 'object' && value !== null) {
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
-    }
-    return out;
-  } catch {
-    return {};
-  }
+  return latestPredictionPerVersion(store, assetId);
 }

@@ -2,7 +2,8 @@
 import type { Series, SeriesFamily, SeriesResult } from '../../../shared/contract/ui';
 import { downsampleMinMax } from '../../../shared/downsample';
 import type { SqliteStore } from '../storage/sqlite';
-import { headlineModelVersion, MARKET_SOURCE_RANK, ONCHAIN_SOURCE_RANK, requireAsset } from './overview';
+import { MARKET_SOURCE_RANK, ONCHAIN_SOURCE_RANK, requireAsset } from '../assets/api';
+import { headlineScoreHistory } from '../ml/api';
 
 interface FamilySpec {
   fields: { key: string; label: string; unit: Series['unit'] }[];
@@ -78,13 +79,7 @@ const FAMILIES: Record<SeriesFamily, FamilySpec> = {
       { key: 'score', label: 'Score', unit: 'score' },
       { key: 'confidence', label: 'Confidence', unit: 'ratio' },
     ],
-    rows: (store, assetId, from, to) => {
-      const version = headlineModelVersion(store);
-      if (version === null) return [];
-      return store.db
-        .prepare(`SELECT day, score, confidence FROM ml_predictions WHERE asset_id = ? AND model_version = ? AND day >= ? AND day <= ? ORDER BY day`)
-        .all(assetId, version, from, to) as Record<string, unknown>[];
-    },
+    rows: (store, assetId, from, to) => headlineScoreHistory(store, assetId, from, to),
   },
 };
 

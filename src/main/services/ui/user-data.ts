@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { Alert, AlertKind, AlertRule, Note } from '../../../shared/contract/ui';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
-import { headlineModelVersion, MARKET_SOURCE_RANK, PROTOCOL_MATCH, requireAsset } from './overview';
+import { MARKET_SOURCE_RANK, requireAsset } from '../assets/api';
+import { highFindingsFor } from '../audit/api';
+import { headlineVersion, latestScores } from '../ml/api';
 
 interface NoteRow {
   note_id: string;
@@ -111,34 +113,8 @@ export function createUserData(core: Core) {
       .all(assetId, assetId) as { day: string; close: number }[];
   }
 
-  function lastTwoScores(assetId: string, version: string): { day: string; score: number }[] {
-    return store.db
-      .prepare('SELECT day, score FROM ml_predictions WHERE asset_id = ? AND model_version = ? AND score IS NOT NULL ORDER BY day DESC LIMIT 2')
-      .all(assetId, version) as { day: string; score: number }[];
-  }
-
-  /**
-   * High-severity findings stored by the audit domain for the asset's contracts: its token, and
-   * contracts registered to it by asset id or by its protocol's name (as the overview counts them).
-   */
-  function highFindings(assetId: string): { key: string; title: string; at: string | null }[] {
-    const asset = requireAsset(store, assetId);
-    const rows = store.db
-      .prepare(
-        `SELECT f.chain_id, f.address, f.finding_key, f.title, f.audited_at FROM audit_findings f
-         WHERE f.severity IN ('high', 'critical')
-           AND ((f.chain_id = ? AND f.address = ?)
-             OR EXISTS (SELECT 1 FROM smart_contracts c, (SELECT ? AS name, ? AS id) a
-                        WHERE c.chain_id = f.chain_id AND c.address = f.address
-                          AND (c.asset_id = a.id OR (c.asset_id IS NULL AND ${PROTOCOL_MATCH}))))
-         ORDER BY f.audited_at, f.address, f.finding_key`,
-      )
-      .all(asset.chain_id ?? -1, asset.address ?? '', asset.name, assetId) as { chain_id: number; address: string; finding_key: string; title: string; audited_at: string | null }[];
-    return rows.map((r) => ({ key: `${r.chain_id}:${r.address}:${r.finding_key}`, title: r.title, at: r.audited_at }));
-  }
-
   function alerts(): Alert[] {
-    const version = headlineModelVersion(store);
+    const version = headlineVersion(store);
     const out: Alert[] = [];
     for (const rule of rules()) {
       if (!rule.enabled) continue;
@@ -151,7 +127,7 @@ export function createUserData(core: Core) {
           out.push({ ...base, key: `${rule.ruleId}:${now.day}`, day: now.day, message: `${rule.assetId} moved ${(move * 100).toFixed(1)}% on ${now.day} (rule: more than ${Number((rule.threshold * 100).toPrecision(3))}%)` });
         }
       } else if ((rule.kind === 'score_above' || rule.kind === 'score_below') && rule.threshold !== null && version !== null) {
-        const [now, prev] = lastTwoScores(rule.assetId, version);
+        const [now, prev] = latestScores(store, version, rule.assetId, 2);
         if (!now) continue;
         const level = rule.threshold;
         // A crossing: the latest score is past the level and the one before was not (or there was none).
@@ -160,7 +136,7 @@ export function createUserData(core: Core) {
           out.push({ ...base, key: `${rule.ruleId}:${now.day}`, day: now.day, message: `${rule.assetId} score ${now.score.toFixed(0)} crossed ${rule.kind === 'score_above' ? 'above' : 'below'} ${level} on ${now.day}` });
         }
       } else if (rule.kind === 'audit_high') {
-        for (const f of highFindings(rule.assetId)) {
+        for (const f of highFindingsFor(store, rule.assetId, requireAsset(store, rule.assetId))) {
           out.push({ ...base, key: `${rule.ruleId}:${f.key}`, day: f.at ? f.at.slice(0, 10) : null, message: `${rule.assetId}: high-severity audit finding — ${f.title}` });
         }
       }
