@@ -25,6 +25,7 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/app/index.ts'),
           cli: resolve(__dirname, 'src/main/headless/cli.ts'),
           'ml-worker': resolve(__dirname, 'src/main/services/ml/worker.ts'),
+          'audit-worker': resolve(__dirname, 'src/main/services/audit/worker.ts'),
           // The utility process that hosts the services (started by the app's main process).
           'services-host': resolve(__dirname, 'src/main/app/services-host.ts'),
         },

@@ -114,6 +114,11 @@ export const AuditReport = z.object({
   auditedAt: z.string(),
   /** True when the stored result was reused because neither source nor detectors changed. */
   cached: z.boolean(),
+  /**
+   * True when some file could not be analysed (syntax error, a size or nesting limit, the time
+   * budget): the findings are partial and the score is no better than they make it.
+   */
+  incomplete: z.boolean().default(false),
   ms: z.number(),
 });
 export type AuditReport = z.infer<typeof AuditReport>;

@@ -1,17 +1,26 @@
 /**
  * `defimon audit <file.sol | directory | 0xADDRESS> [--json]`. Files and directories are
- * audited without opening the database; an address goes through the services (stored or
- * explorer source, bytecode from chain) and the result is stored. `--json` prints exactly one
- * document, {findings, tokenRisk, score, errors}, even when the audit fails.
+ * audited without opening the database, in a worker thread with a time budget per file; an
+ * address goes through the services (stored or explorer source, bytecode from chain) and the
+ * result is stored. `--json` prints exactly one document, {findings, tokenRisk, score, errors,
+ * incomplete}, even when the audit fails. The exit code is 1 whenever the audit has errors or
+ * is incomplete, with or without --json.
+ *
+ * The analysis (parser, model, detectors) loads only in its worker, never on this thread.
  */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AuditReport, Finding } from '../../../shared/contract/audit';
-import { serializeError } from '../../../shared/errors';
-import { analyzeSources, buildReport, cliDocument } from '../../services/audit/analyze';
-import { readSourcePath } from '../../services/audit/parse';
-import { printJson, runWithServices, withProgress } from '../runtime';
+import { AppError, serializeError } from '../../../shared/errors';
+import { auditLimits } from '../../services/audit/limits';
+import { buildReport, cliDocument } from '../../services/audit/report';
+import { analyzeOffThread } from '../../services/audit/runner';
+import { readSourcePath } from '../../services/audit/sources';
+import { configFrom, printJson, runWithServices, withProgress } from '../runtime';
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+/** Something meant as an address: 0x and hex digits, or a bare 40-hex string; never a path on disk. */
+const ADDRESS_LIKE = /^(0x[0-9a-zA-Z]*|[0-9a-fA-F]{40})$/;
 const ORDER: Record<Finding['severity'], number> = { high: 0, medium: 1, low: 2, info: 3 };
 
 interface AuditOpts {
@@ -20,30 +29,38 @@ interface AuditOpts {
   info?: boolean;
 }
 
+type Printable = Pick<AuditReport, 'findings' | 'tokenRisk' | 'score' | 'errors'> & Partial<AuditReport>;
+
 export function registerAuditCommands(program: Command): void {
   program
     .command('audit')
     .description('audit Solidity: a .sol file, a directory of sources, or a deployed contract by address (findings, token risk, score)')
     .argument('<target>', 'a .sol file, a directory, or a 0x contract address')
-    .option('--json', 'print one JSON document: {findings, tokenRisk, score, errors}')
+    .option('--json', 'print one JSON document: {findings, tokenRisk, score, errors, incomplete}')
     .option('--force', 'address: audit again even if source and detectors are unchanged')
     .option('--info', 'also list info-level notes')
     .action(async (target: string, opts: AuditOpts, cmd: Command) => {
       if (ADDRESS.test(target)) await auditAddress(target, opts, cmd);
-      else auditFiles(target, opts);
+      else if (ADDRESS_LIKE.test(target) && !existsSync(target)) output(failed(target, `invalid address: ${target} (an address is 0x followed by 40 hex digits)`), opts);
+      else await auditFiles(target, opts, cmd);
     });
 }
 
-function auditFiles(target: string, opts: AuditOpts): void {
+function failed(file: string | null, message: string): Printable {
+  return { findings: [], tokenRisk: {}, score: 0, errors: [{ file, line: null, message }], incomplete: true };
+}
+
+async function auditFiles(target: string, opts: AuditOpts, cmd: Command): Promise<void> {
   const started = performance.now();
-  let report: Pick<AuditReport, 'findings' | 'tokenRisk' | 'score' | 'errors'> & Partial<AuditReport>;
+  let report: Printable;
   try {
     const { files } = readSourcePath(target);
-    const analysis = analyzeSources(files);
+    const analysis = await analyzeOffThread(files, { limits: auditLimits(configFrom(cmd).audit) });
     report = buildReport(analysis, { target: { kind: 'source', address: null, chainId: null, name: target }, bytecode: null, sourceVerified: true, started });
     if (analysis.files.length === 0) report.score = 0;
   } catch (err) {
-    report = { findings: [], tokenRisk: {}, score: 0, errors: [{ file: target, line: null, message: serializeError(err).message }] };
+    // Only the product's own errors carry a message meant for people.
+    report = failed(target, err instanceof AppError ? err.message : 'the audit could not run (internal error)');
   }
   output(report, opts);
 }
@@ -61,7 +78,7 @@ async function auditAddress(address: string, opts: AuditOpts, cmd: Command): Pro
       } catch (err) {
         if (!opts.json) throw err;
         printed = true;
-        output({ findings: [], tokenRisk: {}, score: 0, errors: [{ file: null, line: null, message: `${serializeError(err).code}: ${serializeError(err).message}` }] }, opts);
+        output(failed(null, `${serializeError(err).code}: ${serializeError(err).message}`), opts);
       } finally {
         stop();
       }
@@ -70,12 +87,14 @@ async function auditAddress(address: string, opts: AuditOpts, cmd: Command): Pro
     { json: false, config: { autoImport: false } },
   );
   // Services could not even start: still one JSON document.
-  if (opts.json && !printed) printJson(cliDocument({ findings: [], tokenRisk: {}, score: 0, errors: [{ file: null, line: null, message: 'the services could not start (see stderr)' }] }));
+  if (opts.json && !printed) printJson(cliDocument(failed(null, 'the services could not start (see stderr)')));
 }
 
-function output(report: Pick<AuditReport, 'findings' | 'tokenRisk' | 'score' | 'errors'> & Partial<AuditReport>, opts: AuditOpts): void {
+function output(report: Printable, opts: AuditOpts): void {
+  const incomplete = report.incomplete ?? report.errors.length > 0;
+  if (report.errors.length > 0 || incomplete) process.exitCode = 1;
   if (opts.json) {
-    printJson(cliDocument(report));
+    printJson(cliDocument({ ...report, incomplete }));
     return;
   }
   const shown = report.findings.filter((f) => opts.info || f.severity !== 'info').sort((a, b) => ORDER[a.severity] - ORDER[b.severity] || a.file.localeCompare(b.file) || a.line - b.line);
@@ -92,8 +111,7 @@ function output(report: Pick<AuditReport, 'findings' | 'tokenRisk' | 'score' | '
     for (const [k, v] of risks) w(`  ${k}: ${String(v.value)}${v.who ? ` (by ${v.who})` : ''}${v.evidence[0] ? ` — ${v.evidence[0].contract ?? ''}.${v.evidence[0].function ?? ''} ${v.evidence[0].file}:${v.evidence[0].line}` : v.note ? ` — ${v.note}` : ''}`);
   }
   if (report.bytecode) w(`bytecode: ${report.bytecode.codeSize} bytes${report.bytecode.isProxy ? `, ${report.bytecode.proxyKind} proxy -> ${report.bytecode.implementation ?? '?'}` : ''}${report.bytecode.opcodes.selfdestruct ? ', SELFDESTRUCT' : ''}${report.bytecode.opcodes.delegatecall ? ', DELEGATECALL' : ''}`);
-  w(`score: ${report.score}/100${report.cached ? ' (stored; source and detectors unchanged)' : ''}`);
+  w(`score: ${report.score}/100${incomplete ? ' INCOMPLETE: some files could not be analysed (see errors)' : ''}${report.cached ? ' (stored; source and detectors unchanged)' : ''}`);
   for (const r of report.scoreReasoning ?? []) w(`  ${r.points > 0 ? '+' : ''}${r.points}  ${r.reason}`);
   for (const e of report.errors) process.stderr.write(`defimon: audit: ${e.file ? `${e.file}${e.line ? `:${e.line}` : ''}: ` : ''}${e.message}\n`);
-  if (report.errors.length > 0) process.exitCode = 1;
 }

@@ -10,10 +10,12 @@ import { fetchVerifiedContract } from '../collect/api';
 import { redactUrlsIn } from '../config/config';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
-import { analyzeSources, buildReport, hashSources, type SourceAnalysis } from './analyze';
+import { buildReport, type SourceAnalysis } from './report';
 import { analyzeBytecode, readerFromProvider, type CodeReader } from './bytecode';
-import { DETECTOR_VERSION } from './detectors';
-import { readSourcePath, type SourceInput } from './parse';
+import { auditLimits } from './limits';
+import { analyzeOffThread } from './runner';
+import { hashSources, readSourcePath, type SourceInput } from './sources';
+import { DETECTOR_VERSION } from './version';
 import { listAudits, loadAudit, saveAudit } from './store';
 
 export interface AuditDomain {
@@ -48,6 +50,7 @@ export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain
       c.onShutdown(() => provider.destroy());
       return readerFromProvider(provider);
     });
+  const limits = auditLimits(core.config.audit);
   let reader: CodeReader | null | undefined;
   const codeReader = (): CodeReader | null => (reader === undefined ? (reader = makeReader(core)) : reader);
 
@@ -109,13 +112,14 @@ export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain
         }
         const sourceHash = hashSources([...all, { path: '#implementation', content: impl ?? '' }, { path: '#code', content: bytecode ? `${bytecode.codeSize}:${bytecode.selectors.join(',')}` : '' }]);
         const stored = loadAudit(core.store, chainId, address);
-        if (stored && !args.force && stored.sourceHash === sourceHash && stored.detectorVersion === DETECTOR_VERSION) {
+        // An incomplete audit (a file over its time budget on a busy machine) is tried again.
+        if (stored && !args.force && !stored.incomplete && stored.sourceHash === sourceHash && stored.detectorVersion === DETECTOR_VERSION) {
           progress(3, 3, 'unchanged');
           return { ...stored, cached: true };
         }
 
         progress(2, 3, 'detectors');
-        const analysis: SourceAnalysis = all.length > 0 ? analyzeSources(all, { signal }) : { findings: [], tokenRisk: {}, files: [], errors: [], sourceHash };
+        const analysis: SourceAnalysis = all.length > 0 ? await analyzeOffThread(all, { signal, limits }) : { findings: [], tokenRisk: {}, files: [], errors: [], sourceHash, incomplete: [] };
         analysis.sourceHash = sourceHash;
         if (bytecode) analysis.tokenRisk = withBytecodeRisk(analysis.tokenRisk, bytecode, all.length > 0);
         if (bytecode && r?.call && bytecode.codeSize > 0) await readOwner(r, address, analysis.tokenRisk);
@@ -139,7 +143,7 @@ export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain
     'audit.source': async (input, ctx) =>
       core.tasks.run(
         'audit',
-        ({ signal, progress }) => {
+        async ({ signal, progress }) => {
           const started = performance.now();
           let inputs: SourceInput[];
           let label: string | null = null;
@@ -149,7 +153,7 @@ export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain
             inputs = readSourcePath(input.path).files;
             label = path.basename(input.path);
           } else inputs = input.files ?? [];
-          const analysis = analyzeSources(inputs, { signal, onProgress: (d, t) => progress(d, t, 'files') });
+          const analysis = await analyzeOffThread(inputs, { signal, limits, onProgress: (d, t) => progress(d, t, 'files') });
           return buildReport(analysis, { target: { kind: 'source', address: null, chainId: null, name: label }, bytecode: null, sourceVerified: true, started });
         },
         ctx.signal ? { signal: ctx.signal } : {},

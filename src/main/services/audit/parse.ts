@@ -1,20 +1,14 @@
 /**
- * Turns Solidity input (a file, a multi-file project, the explorer's multi-file JSON or a
- * standard-JSON compiler input) into parsed source units. Old syntax (0.4.x) parses as is; a
+ * Parses Solidity source files (already expanded by sources.ts) into source units. Old syntax (0.4.x) parses as is; a
  * file that does not parse becomes an error entry, never an exception.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import { parse, type ParseOptions } from '@solidity-parser/parser';
 import type { SourceUnit } from '@solidity-parser/parser/dist/src/ast-types';
 import type { AuditError } from '../../../shared/contract/audit';
-import { AppError } from '../../../shared/errors';
-
-export interface SourceInput {
-  path: string;
-  content: string;
-}
+import { expandSourceInputs, type SourceInput } from './sources';
 
 /** Version bounds of `pragma solidity`: the lowest allowed and the exclusive upper bound. */
 export interface VersionRange {
@@ -24,6 +18,7 @@ export interface VersionRange {
   max: [number, number, number] | null;
   floating: boolean;
 }
+export type { SourceInput };
 
 export interface ParsedFile {
   path: string;
@@ -31,70 +26,6 @@ export interface ParsedFile {
   lines: number;
   ast: SourceUnit;
   version: VersionRange;
-}
-
-const MAX_FILES = 5000;
-
-/** Expands the explorer's JSON forms (`{{...}}`, `{"sources": ...}`, `{"a.sol": {"content"}}`) into files. */
-export function expandSourceInputs(inputs: readonly SourceInput[]): SourceInput[] {
-  const out: SourceInput[] = [];
-  for (const input of inputs) {
-    const trimmed = input.content.trim();
-    if (!trimmed.startsWith('{')) {
-      out.push(input);
-      continue;
-    }
-    // Etherscan wraps standard JSON in an extra pair of braces.
-    const text = trimmed.startsWith('{{') && trimmed.endsWith('}}') ? trimmed.slice(1, -1) : trimmed;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      out.push(input);
-      continue;
-    }
-    const obj = json as { sources?: unknown };
-    const sources = (typeof obj.sources === 'object' && obj.sources !== null ? obj.sources : json) as Record<string, unknown>;
-    let added = 0;
-    for (const [p, v] of Object.entries(sources)) {
-      const content = typeof v === 'object' && v !== null ? (v as { content?: unknown }).content : undefined;
-      if (typeof content === 'string') {
-        out.push({ path: p, content });
-        added++;
-      }
-    }
-    if (added === 0) out.push(input);
-  }
-  return out;
-}
-
-/** Reads a .sol file, or every .sol file under a directory (node_modules skipped), sorted by path. */
-export function readSourcePath(target: string): { files: SourceInput[]; root: string } {
-  let st;
-  try {
-    st = statSync(target);
-  } catch {
-    throw new AppError('NOT_FOUND', `no such file or directory: ${target}`);
-  }
-  if (st.isFile()) return { files: [{ path: path.basename(target), content: readFileSync(target, 'utf8') }], root: path.dirname(target) };
-  const files: SourceInput[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() && (entry.name.endsWith('.sol') || entry.name.endsWith('.json'))) {
-        const content = readFileSync(full, 'utf8');
-        // JSON files count only when they are a standard-JSON input or the explorer's form.
-        if (entry.name.endsWith('.json') && !/"content"\s*:/.test(content)) continue;
-        files.push({ path: path.relative(target, full).split(path.sep).join('/'), content });
-        if (files.length > MAX_FILES) throw new AppError('INVALID_INPUT', `more than ${MAX_FILES} source files under ${target}`);
-      }
-    }
-  };
-  walk(target);
-  if (files.length === 0) throw new AppError('NOT_FOUND', `no .sol files under ${target}`);
-  return { files, root: target };
 }
 
 const STRICT: ParseOptions = { loc: true, range: true, tolerant: false };

@@ -108,6 +108,19 @@ export const DefimonConfig = z.object({
   hfEndpointUrl: z.string().optional(),
   horizonDays: z.number().int().min(1).max(365).default(30),
   collect: CollectConfig.default(CollectConfig.parse({})),
+  /** Source audits: time budget per file and limits checked before parsing (see services/audit/limits.ts). */
+  audit: z
+    .object({
+      /** Time budget to parse one file, and per file of a project to analyse it. @default 5000 */
+      timeoutMs: z.number().int().min(100).max(600_000).default(5000),
+      /** @default 2,000,000 */
+      maxFileBytes: z.number().int().positive().default(2_000_000),
+      /** Deepest nesting of brackets in a file. @default 100 */
+      maxNesting: z.number().int().positive().default(100),
+      /** Most binary operators in one statement. @default 400 */
+      maxStatementOperators: z.number().int().positive().default(400),
+    })
+    .default({ timeoutMs: 5000, maxFileBytes: 2_000_000, maxNesting: 100, maxStatementOperators: 400 }),
   server: z
     .object({
       host: z.string().default('127.0.0.1'),
@@ -216,6 +229,8 @@ export const ENV_MAP: Record<string, { key: string; kind: EnvKind }> = {
   DEFIMON_COLLECT_CONCURRENCY: { key: 'collect.concurrency', kind: 'number' },
   DEFIMON_COLLECT_MAX_WAIT_SEC: { key: 'collect.maxWaitSec', kind: 'number' },
   DEFIMON_COLLECT_OFFLINE_PROBE_SEC: { key: 'collect.offlineProbeSec', kind: 'number' },
+  DEFIMON_AUDIT_TIMEOUT_MS: { key: 'audit.timeoutMs', kind: 'number' },
+  DEFIMON_AUDIT_MAX_FILE_BYTES: { key: 'audit.maxFileBytes', kind: 'number' },
   DEFIMON_HOST: { key: 'server.host', kind: 'string' },
   DEFIMON_PORT: { key: 'server.port', kind: 'number' },
   DEFIMON_API_KEYS: { key: 'server.apiKeys', kind: 'list' },

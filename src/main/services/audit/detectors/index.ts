@@ -5,7 +5,7 @@ import { delegatecall, denialOfService, reentrancy, uncheckedCalls } from './cal
 import { blockValues, codeQuality, frontRunning } from './misc';
 import type { Detector } from './types';
 
-export const DETECTOR_VERSION = 'sol-1.0.0';
+export { DETECTOR_VERSION } from '../version';
 
 export const detectors: readonly Detector[] = [
   reentrancy,
