@@ -112,7 +112,7 @@ describe('audit CLI and audit.source', () => {
     const res = await defimon(['audit', path.join(FIXTURES, 'reentrancy-eth', 'vulnerable.sol'), '--json']);
     expect(res.code).toBe(0);
     const doc = JSON.parse(res.stdout) as { findings: Record<string, unknown>[]; tokenRisk: object; score: number; errors: unknown[] };
-    expect(Object.keys(doc)).toEqual(['findings', 'tokenRisk', 'score', 'errors']);
+    expect(Object.keys(doc)).toEqual(['findings', 'tokenRisk', 'score', 'errors', 'incomplete']);
     expect(doc.errors).toEqual([]);
     const r = doc.findings.find((f) => f.category === 'reentrancy');
     expect(r).toMatchObject({ swc: 'SWC-107', severity: 'high', line: 12, endLine: 13 });

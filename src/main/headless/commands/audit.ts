@@ -57,7 +57,6 @@ async function auditFiles(target: string, opts: AuditOpts, cmd: Command): Promis
     const { files } = readSourcePath(target);
     const analysis = await analyzeOffThread(files, { limits: auditLimits(configFrom(cmd).audit) });
     report = buildReport(analysis, { target: { kind: 'source', address: null, chainId: null, name: target }, bytecode: null, sourceVerified: true, started });
-    if (analysis.files.length === 0) report.score = 0;
   } catch (err) {
     // Only the product's own errors carry a message meant for people.
     report = failed(target, err instanceof AppError ? err.message : 'the audit could not run (internal error)');

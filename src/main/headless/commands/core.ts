@@ -124,7 +124,12 @@ export function registerCoreCommands(program: Command): void {
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
+        // Running tasks (an audit in its worker, a training) end now, so closing does not wait for
+        // them; their answers go out, then keep-alive connections still open are closed.
+        services.core.tasks.cancelAll();
+        const force = setTimeout(() => app.server.closeAllConnections(), 5000);
         await app.close();
+        clearTimeout(force);
       }, { config: { mode: 'web' } });
     });
 }

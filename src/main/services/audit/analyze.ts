@@ -24,6 +24,11 @@ export interface AnalyzeOptions {
   limits?: AuditLimits;
 }
 
+/** Loads the parser and builds its fast variant (the first parse pays for both). */
+export function warmUp(): void {
+  parseSources([{ path: 'warm-up.sol', content: 'pragma solidity ^0.8.0;\ncontract W { function f(uint a) external pure returns (uint) { if (a > 1) revert(); emit E(a); return a + 1; } event E(uint); }\n' }]);
+}
+
 /** Step 2: parse one group and run the model, the detectors and token risk over it. */
 export function analyzeGroup(group: readonly SourceInput[], onStep?: (step: AnalysisStep) => void): GroupAnalysis {
   const parsed: ParsedFile[] = [];

@@ -83,7 +83,12 @@ function incompleteAlerts(a: SourceAnalysis): Finding[] {
 
 export function buildReport(a: SourceAnalysis, opts: { target: AuditReport['target']; bytecode: BytecodeFacts | null; sourceVerified: boolean; started: number; extraErrors?: AuditError[] }): AuditReport {
   const findings = [...incompleteAlerts(a), ...a.findings];
-  const { score, reasoning } = scoreAudit(findings, a.tokenRisk, { sourceVerified: opts.sourceVerified });
+  let { score, reasoning } = scoreAudit(findings, a.tokenRisk, { sourceVerified: opts.sourceVerified });
+  if (a.incomplete.length > 0 && a.files.length === 0 && !opts.bytecode) {
+    // Nothing was analysed: there is no score to give.
+    reasoning = [...reasoning, { reason: 'no file could be analysed', points: -score }];
+    score = 0;
+  }
   return {
     findings,
     tokenRisk: a.tokenRisk,

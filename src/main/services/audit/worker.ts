@@ -4,7 +4,7 @@
  * thread (never the caller's) when a file runs too long.
  */
 import { parentPort } from 'node:worker_threads';
-import { analyzeGroup } from './analyze';
+import { analyzeGroup, warmUp } from './analyze';
 import type { WorkerReply, WorkerRequest } from './runner';
 
 if (parentPort) {
@@ -18,5 +18,7 @@ if (parentPort) {
       post({ id: req.id, type: 'failed', reason: err instanceof RangeError ? 'the code is nested too deeply for the analyser' : 'the analyser failed on this code' });
     }
   });
+  // Load and build the parser before the first file, so its budget is spent on the file alone.
+  warmUp();
   port.postMessage({ id: -1, type: 'ready' } satisfies WorkerReply);
 }
