@@ -6,21 +6,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient, type Client } from '../../shared/client';
 import { CollectSource } from '../../shared/contract/collect';
-import { AppError } from '../../shared/errors';
-import { getAsset, listAssets, priceHistory } from './assets/queries';
+import { createAssetsDomain } from './assets';
 import { createAuditDomain } from './audit';
 import { createCollectDomain } from './collect';
 import type { DefimonConfig } from './config/config';
 import type { Core } from './core';
 import { createEventBus } from './events/bus';
-import { importDataset } from './importer/importer';
+import { createImporterDomain } from './importer';
 import { createLogger, type Logger } from './log/logger';
 import { createMlDomain } from './ml';
 import { dispatch, type CallContext, type Handlers } from './rpc/dispatch';
 import { createSettingsDomain } from './settings';
 import { openSqlite } from './storage/sqlite';
 import { createSyncDomain, syncClientId } from './sync';
-import { runDoctor } from './system/doctor';
+import { createSystemDomain, type DatasetManifest } from './system';
 import { createHlc } from './kernel/hlc';
 import { createLocalPorts } from './kernel/ports';
 import { createTaskRunner } from './tasks/tasks';
@@ -62,26 +61,13 @@ export async function createServices(config: DefimonConfig, opts: { logger?: Log
   const core: Core = { config, log, store, bus, tasks, ports: createLocalPorts(), clock: createHlc(syncClientId(store)), onShutdown: (fn) => shutdown.push(fn) };
 
   const datasetDir = config.datasetDir ?? findBundledDataset();
-  const manifest = datasetDir && existsSync(path.join(datasetDir, 'manifest.json')) ? (JSON.parse(readFileSync(path.join(datasetDir, 'manifest.json'), 'utf8')) as { name: string; cutoff: string }) : null;
+  const manifest = datasetDir && existsSync(path.join(datasetDir, 'manifest.json')) ? (JSON.parse(readFileSync(path.join(datasetDir, 'manifest.json'), 'utf8')) as DatasetManifest) : null;
 
-  const runImport = (dir: string | undefined, source: string, signal?: AbortSignal) =>
-    tasks.run(
-      'import',
-      ({ progress }) => {
-        const from = dir ?? datasetDir;
-        if (!from) throw new AppError('NOT_FOUND', 'the bundled dataset is missing (resources/dataset); pass a directory of CSVs');
-        const summary = importDataset({ store, dir: from, source, onProgress: progress });
-        log.info({ summary: { ...summary, skipped: summary.skipped.length } }, 'dataset imported');
-        return summary;
-      },
-      signal ? { signal } : {},
-    );
+  const importer = createImporterDomain(core, { datasetDir });
+  if (config.autoImport) await importer.importIfEmpty();
 
-  if (config.autoImport && datasetDir) {
-    const n = (store.db.prepare('SELECT count(*) AS n FROM crypto_assets').get() as { n: number }).n;
-    if (n === 0) await runImport(undefined, 'bundled');
-  }
-
+  const system = createSystemDomain(core, { appVersion: APP_VERSION, manifest });
+  const assets = createAssetsDomain(core);
   const sync = createSyncDomain(core);
   const collect = createCollectDomain(core);
   const ml = createMlDomain(core);
@@ -98,35 +84,9 @@ export async function createServices(config: DefimonConfig, opts: { logger?: Log
   }
 
   const handlers: Handlers = {
-    'system.info': (_input, ctx) => ({
-      version: APP_VERSION,
-      mode: ctx.origin === 'ipc' ? 'desktop' : ctx.origin === 'http' ? 'web' : 'cli',
-      dataDir: config.dataDir,
-      database: {
-        path: store.path,
-        sizeBytes: store.sizeBytes(),
-        migrations: (store.db.prepare('SELECT count(*) AS n FROM schema_migrations').get() as { n: number }).n,
-      },
-      dataset: manifest
-        ? {
-            name: manifest.name,
-            cutoff: manifest.cutoff,
-            attribution:
-              'Market data: CoinGecko, Binance (via CryptoDataDownload), Yahoo Finance, CoinMarketCap; fundamentals: Token Terminal; development activity counted from public git history.',
-          }
-        : null,
-    }),
-    'system.doctor': () => runDoctor(config, store),
-    'tasks.list': () => tasks.list(),
-    'tasks.cancel': ({ taskId }) => ({ cancelled: tasks.cancel(taskId) }),
-    'assets.list': (input) => listAssets(store, input),
-    'assets.get': ({ assetId }) => getAsset(store, assetId),
-    'assets.prices': (input) => priceHistory(store, input),
-    'dataset.import': ({ dir }, ctx) => {
-      // Over HTTP a directory would be the server's disk (as for audit.source's path).
-      if (dir !== undefined && ctx.origin === 'http') throw new AppError('FORBIDDEN', 'dataset.import over HTTP imports the bundled dataset only, not a server directory');
-      return runImport(dir, dir === undefined ? 'bundled' : `dir:${path.resolve(dir)}`, ctx.signal);
-    },
+    ...system.handlers,
+    ...assets.handlers,
+    ...importer.handlers,
     ...sync.handlers,
     ...collect.handlers,
     ...ml.handlers,

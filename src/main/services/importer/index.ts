@@ -1,0 +1,43 @@
+/** The importer domain: loads the bundled dataset, or a directory of CSVs, as a cancellable task (`dataset.import`). */
+import path from 'node:path';
+import type { assetMethods } from '../../../shared/contract/assets';
+import { AppError } from '../../../shared/errors';
+import type { Core } from '../core';
+import type { HandlersFor } from '../rpc/dispatch';
+import { importDataset } from './importer';
+
+export interface ImporterDomain {
+  handlers: Pick<HandlersFor<typeof assetMethods>, 'dataset.import'>;
+  /** Imports the bundled dataset when the store has no assets yet (first start). */
+  importIfEmpty(): Promise<void>;
+}
+
+export function createImporterDomain(core: Core, opts: { datasetDir: string | null }): ImporterDomain {
+  const { store, tasks, log } = core;
+  const runImport = (dir: string | undefined, source: string, signal?: AbortSignal) =>
+    tasks.run(
+      'import',
+      ({ progress }) => {
+        const from = dir ?? opts.datasetDir;
+        if (!from) throw new AppError('NOT_FOUND', 'the bundled dataset is missing (resources/dataset); pass a directory of CSVs');
+        const summary = importDataset({ store, dir: from, source, onProgress: progress });
+        log.info({ summary: { ...summary, skipped: summary.skipped.length } }, 'dataset imported');
+        return summary;
+      },
+      signal ? { signal } : {},
+    );
+  return {
+    handlers: {
+      'dataset.import': ({ dir }, ctx) => {
+        // Over HTTP a directory would be the server's disk (as for audit.source's path).
+        if (dir !== undefined && ctx.origin === 'http') throw new AppError('FORBIDDEN', 'dataset.import over HTTP imports the bundled dataset only, not a server directory');
+        return runImport(dir, dir === undefined ? 'bundled' : `dir:${path.resolve(dir)}`, ctx.signal);
+      },
+    },
+    async importIfEmpty() {
+      if (!opts.datasetDir) return;
+      const n = store.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM crypto_assets').get()?.n ?? 0;
+      if (n === 0) await runImport(undefined, 'bundled');
+    },
+  };
+}
