@@ -113,4 +113,19 @@ describe('chain collector through providers that refuse wide ranges and long bat
     expect(r.networkDays).toBeGreaterThan(0);
     expect(r.stats.refusedBatches).toBe(1);
   }, 120_000);
+
+  it("the audit's chain reads by address go through the collectors' RPC client and its limiter", async () => {
+    const fake = await startFakeRpc(node.url, 'none');
+    const { services, cleanup } = await createTestServices({ rpcUrl: fake.url, chainId: 31337, autoImport: false });
+    try {
+      const report = await services.client.call('audit.address', { address: token, chainId: 31337 });
+      expect(report.bytecode?.codeSize).toBeGreaterThan(0);
+      const rpc = (await services.client.call('collect.status', {})).providers.find((p) => p.provider === 'rpc');
+      expect(rpc?.calls).toBeGreaterThan(0);
+      expect(fake.stats.requests).toBe(rpc?.calls);
+    } finally {
+      await cleanup();
+      await fake.close();
+    }
+  }, 60_000);
 });

@@ -3,15 +3,14 @@
  * source, bytecode read from chain), stores findings and scores, and lists stored audits.
  */
 import path from 'node:path';
-import { JsonRpcProvider } from 'ethers';
 import type { auditMethods, AuditError, AuditReport, BytecodeFacts, TokenRisk } from '../../../shared/contract/audit';
 import { AppError, serializeError } from '../../../shared/errors';
-import { fetchVerifiedContract } from '../collect/api';
+import { chainReaderFor, fetchVerifiedContract } from '../collect/api';
 import { redactUrlsIn } from '../config/config';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
 import { buildReport, type SourceAnalysis } from './report';
-import { analyzeBytecode, readerFromProvider, type CodeReader } from './bytecode';
+import { analyzeBytecode, type CodeReader } from './bytecode';
 import { auditLimits } from './limits';
 import { analyzeOffThread } from './runner';
 import { hashSources, readSourcePath, type SourceInput } from './sources';
@@ -24,7 +23,7 @@ export interface AuditDomain {
 }
 
 export interface AuditDeps {
-  /** Reads code and storage from chain; default: an ethers provider on config.rpcUrl. */
+  /** Reads code and storage from chain; default: the collectors' RPC client (shared rate limiter and retry policy). */
   codeReader?: (core: Core) => CodeReader | null;
   /** Fetches verified source; default: the collect domain's explorer client. */
   fetchContract?: typeof fetchVerifiedContract;
@@ -43,13 +42,7 @@ export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain
   const rpcUrl = core.config.rpcUrl ?? core.config.rpcWsUrl?.replace(/^ws(s?):\/\//i, 'http$1://');
   const makeReader =
     deps.codeReader ??
-    ((c: Core): CodeReader | null => {
-      const url = rpcUrl;
-      if (!url) return null;
-      const provider = new JsonRpcProvider(url, c.config.chainId, { staticNetwork: true, batchMaxCount: 10 });
-      c.onShutdown(() => provider.destroy());
-      return readerFromProvider(provider);
-    });
+    ((c: Core): CodeReader | null => chainReaderFor(c));
   const limits = auditLimits(core.config.audit);
   let reader: CodeReader | null | undefined;
   const codeReader = (): CodeReader | null => (reader === undefined ? (reader = makeReader(core)) : reader);

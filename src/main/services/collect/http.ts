@@ -16,7 +16,7 @@ import type { z } from 'zod';
 import { AppError, type ErrorCode } from '../../../shared/errors';
 import type { Core } from '../core';
 import { scrubSecrets } from '../log/logger';
-import { sleep } from '../kernel/sleep';
+import { isNoNetworkError, isRetryableError, parseRetryAfter, retryAfterOf, systemCodeOf, withRetry } from '../kernel/retry';
 
 export interface ProviderPolicy {
   /** Bucket and status name, e.g. "etherscan", "rpc". */
@@ -99,19 +99,7 @@ const inflight = new Map<string, Promise<unknown>>();
 const RETRY_STATUS = new Set([408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524]);
 
 
-/** Retry-After in ms from seconds or an HTTP date; null when absent or unparsable. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
-  if (value === null || value.trim() === '') return null;
-  const secs = Number(value);
-  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
-
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
-  // Full jitter: spreads retries of many clients hit by the same 429.
-  return Math.round(random() * Math.min(maxMs, baseMs * 2 ** attempt));
-}
+export { parseRetryAfter } from '../kernel/retry';
 
 function describeZod(error: z.ZodError): string {
   return error.issues
@@ -177,7 +165,9 @@ export function createHttpClient(core: Pick<Core, 'ports' | 'log'>, policy: Prov
       if (o.signal?.aborted) throw new AppError('CANCELLED', 'cancelled', { cause: err });
       if (timeout.aborted) throw upstreamError('TIMEOUT', p.name, `${what}: no answer within ${p.timeoutMs} ms`, { retryable: true });
       // Node's fetch quotes the whole URL when it refuses one (e.g. one with user:password@).
-      throw upstreamError('UNAVAILABLE', p.name, `${what}: ${scrubSecrets((err as Error).message)}${(err as { cause?: { code?: string } }).cause?.code ? ` (${(err as { cause: { code: string } }).cause.code})` : ''}`, { retryable: true, cause: err });
+      const sys = systemCodeOf(err);
+      const offline = isNoNetworkError(err);
+      throw upstreamError('UNAVAILABLE', p.name, `${what}: ${offline ? 'no network (the host cannot be resolved or reached)' : scrubSecrets((err as Error).message)}${sys ? ` (${sys})` : ''}`, { retryable: true, cause: err, details: { ...(sys ? { systemCode: sys } : {}), ...(offline ? { offline: true } : {}) } });
     }
     st.lastStatus = res.status;
     noteHeaders(res.headers);
@@ -222,31 +212,43 @@ export function createHttpClient(core: Pick<Core, 'ports' | 'log'>, policy: Prov
     return parsed.data;
   }
 
+  /** The request under the shared retry policy (kernel/retry.ts); a wait longer than `maxDelayMs` is handed back to the caller. */
   async function fetchValidated<S extends z.ZodType>(o: RequestOptions<S>, what: string): Promise<{ text: string; data: z.output<S>; status: number; headers: Headers }> {
-    for (let i = 0; ; i++) {
-      try {
-        await core.ports.limiter.acquire(`http:${p.name}`, { ratePerSec: p.ratePerSec, burst: p.burst, ...(o.signal ? { signal: o.signal } : {}) });
-        const r = await attempt(o as RequestOptions<z.ZodType>, what);
-        const data = validate(o, r.text, what);
-        st.rateLimitedUntil = null;
-        return { ...r, data };
-      } catch (err) {
-        if (isCancelled(err)) throw err;
-        const e = err instanceof AppError ? err : upstreamError('UPSTREAM', p.name, `${what}: ${(err as Error).message}`, { cause: err });
-        if (!e.retryable || i >= p.maxRetries) {
-          st.failures++;
-          throw e;
-        }
-        const hinted = typeof e.details?.retryAfterMs === 'number' ? e.details.retryAfterMs : null;
-        if (hinted !== null && hinted > p.maxDelayMs) {
-          st.failures++;
-          throw upstreamError('RATE_LIMITED', p.name, `${what}: asked to wait ${Math.ceil(hinted / 1000)} s, longer than the ${Math.ceil(p.maxDelayMs / 1000)} s this client waits`, { retryAfterMs: hinted });
-        }
-        st.retries++;
-        const delay = hinted !== null ? hinted + backoffDelay(0, Math.min(250, p.baseDelayMs), p.maxDelayMs, random) : backoffDelay(i, p.baseDelayMs, p.maxDelayMs, random);
-        core.log.debug({ provider: p.name, what, attempt: i + 1, delay, code: e.code }, 'retrying');
-        await sleep(delay, o.signal);
-      }
+    try {
+      return await withRetry(
+        async () => {
+          try {
+            await core.ports.limiter.acquire(`http:${p.name}`, { ratePerSec: p.ratePerSec, burst: p.burst, ...(o.signal ? { signal: o.signal } : {}) });
+            const r = await attempt(o as RequestOptions<z.ZodType>, what);
+            const data = validate(o, r.text, what);
+            st.rateLimitedUntil = null;
+            return { ...r, data };
+          } catch (err) {
+            throw err instanceof AppError ? err : upstreamError('UPSTREAM', p.name, `${what}: ${(err as Error).message}`, { cause: err });
+          }
+        },
+        {
+          maxRetries: p.maxRetries,
+          baseMs: p.baseDelayMs,
+          maxMs: p.maxDelayMs,
+          signal: o.signal,
+          random,
+          // No network at all is not retried here: the offline monitor probes slowly instead.
+          retryable: (err) => isRetryableError(err) && !isNoNetworkError(err),
+          onRetry: (err, n, delay) => {
+            const hinted = retryAfterOf(err);
+            if (hinted !== null && hinted > p.maxDelayMs) {
+              // Still retryable, later: the caller defers this request and goes on with other work.
+              throw upstreamError('RATE_LIMITED', p.name, `${what}: asked to wait ${Math.ceil(hinted / 1000)} s, longer than the ${Math.ceil(p.maxDelayMs / 1000)} s this client waits`, { retryable: true, retryAfterMs: hinted, details: { deferred: true } });
+            }
+            st.retries++;
+            core.log.debug({ provider: p.name, what, attempt: n, delay, code: (err as AppError).code }, 'retrying');
+          },
+        },
+      );
+    } catch (err) {
+      if (!isCancelled(err)) st.failures++;
+      throw err;
     }
   }
 

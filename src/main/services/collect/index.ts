@@ -6,6 +6,7 @@ import type { HandlersFor } from '../rpc/dispatch';
 import { WebSocketProvider } from 'ethers';
 import { createEtherscanClient, fetchVerifiedContract, readContract } from './explorer';
 import type { HttpClient } from './http';
+import { chainReaderOf, type ChainReader } from './jsonrpc';
 import { listQualityFlags } from './quality';
 import { createRunners, type RunInput } from './runners';
 import { createScheduler, type Scheduler } from './scheduler';
@@ -27,6 +28,11 @@ export interface CollectDomain {
    * collector also runs as new heads arrive (HTTP-only setups poll on the interval).
    */
   watch(sources: readonly CollectSource[]): Promise<() => Promise<void>>;
+  /**
+   * Code, storage and calls by address through the collectors' RPC client (its rate limiter,
+   * retry policy and error taxonomy); null when no RPC URL is configured.
+   */
+  chainReader(): ChainReader | null;
   /** Fetches and stores a verified contract (see explorer.ts). */
   fetchContract(address: string, signal?: AbortSignal): ReturnType<typeof fetchVerifiedContract>;
 }
@@ -143,6 +149,7 @@ export function createCollectDomain(core: Core): CollectDomain {
     cancel,
     scheduler,
     watch,
+    chainReader: () => (runners.configured('chain') ? chainReaderOf(runners.rpc()) : null),
     fetchContract: (address, signal) => fetchVerifiedContract({ core, address, client: explorerClient(), ...(signal ? { signal } : {}) }),
   };
   domains.set(core, domain);

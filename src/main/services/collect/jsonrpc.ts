@@ -333,3 +333,20 @@ export function ensureRpcUrl(url: string | undefined): string {
   if (!/^https?:\/\//i.test(url)) throw new AppError('INVALID_INPUT', 'the RPC URL must start with http:// or https:// (a wss:// URL goes in rpcWsUrl)');
   return url;
 }
+
+/** Code, storage and calls by address: what other domains (the audit) read from chain. */
+export interface ChainReader {
+  getCode(address: string): Promise<string>;
+  getStorage(address: string, slot: string | bigint): Promise<string>;
+  call(tx: { to: string; data: string }): Promise<string>;
+}
+
+/** A chain reader on the collectors' RPC client: the same rate limiter, retry policy and error taxonomy. */
+export function chainReaderOf(rpc: RpcClient): ChainReader {
+  return {
+    getCode: (address) => rpc.call('eth_getCode', [address, 'latest'], Hex),
+    // Slots as quantities (no leading zeros), which every node accepts.
+    getStorage: (address, slot) => rpc.call('eth_getStorageAt', [address, toHex(BigInt(slot)), 'latest'], Hex),
+    call: (tx) => rpc.call('eth_call', [{ to: tx.to, data: tx.data }, 'latest'], Hex),
+  };
+}

@@ -35,7 +35,11 @@ export interface RunContext {
 
 export type Runner = (input: RunInput, ctx: RunContext) => Promise<{ items: number; details: Record<string, unknown> }>;
 
-export type Runners = Record<CollectSource, Runner> & { configured(source: CollectSource): boolean };
+export type Runners = Record<CollectSource, Runner> & {
+  configured(source: CollectSource): boolean;
+  /** The collectors' RPC client (one per RPC URL), shared with other domains' chain reads. */
+  rpc(): RpcClient;
+};
 
 /** The HTTP JSON-RPC URL: rpcUrl, or the https twin of a wss:// URL (QuickNode serves both on one path). */
 export function httpRpcUrl(core: Pick<Core, 'config'>): string {
@@ -128,6 +132,7 @@ export function createRunners(core: Core, status: CollectorStatusRegistry, explo
   };
 
   return Object.assign(runners, {
+    rpc: rpcClient,
     configured(source: CollectSource): boolean {
       if (source === 'chain') return core.config.rpcUrl !== undefined || core.config.rpcWsUrl !== undefined;
       if (source === 'explorer') return core.config.etherscanApiKey !== undefined;

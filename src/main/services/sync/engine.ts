@@ -13,6 +13,7 @@
  * transaction together with the new watermark. Rows that fail validation are logged in
  * `sync_rejects` and skipped, so one bad row never blocks the rows after it.
  */
+import { isConnectionError } from '../kernel/retry';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { AppError } from '../../../shared/errors';
@@ -75,26 +76,8 @@ export interface PullResult {
   watermark: number;
 }
 
-/** Connection-level failures: the team database is away, not wrong. */
-export function isConnectionError(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown };
-  const code = typeof e.code === 'string' ? e.code : '';
-  const msg = typeof e.message === 'string' ? e.message : '';
-  return (
-    code === 'UNAVAILABLE' ||
-    code === 'ECONNREFUSED' ||
-    code === 'ECONNRESET' ||
-    code === 'ETIMEDOUT' ||
-    code === 'EPIPE' ||
-    code === 'ENOTFOUND' ||
-    code === 'EHOSTUNREACH' ||
-    code.startsWith('08') || // connection exception
-    code === '57P01' || // admin shutdown (pg_terminate_backend)
-    code === '57P02' ||
-    code === '57P03' ||
-    /terminat|Connection ended|timeout exceeded when trying to connect|not queryable|ECONNRESET/i.test(msg)
-  );
-}
+/** Connection-level failures (the team database is away, not wrong): the shared taxonomy of kernel/retry.ts. */
+export { isConnectionError } from '../kernel/retry';
 
 /** Data errors (SQLSTATE classes 22 and 23): this row is wrong, not the connection. */
 function isDataError(err: unknown): boolean {

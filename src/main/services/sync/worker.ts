@@ -9,7 +9,8 @@ import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import { redactUrl, redactUrlsIn } from '../config/config';
 import { sleep } from '../kernel/sleep';
-import { createSyncEngine, isConnectionError, type SyncEngine } from './engine';
+import { backoffDelay, isConnectionError, isRetryableError, withRetry } from '../kernel/retry';
+import { createSyncEngine, type SyncEngine } from './engine';
 import { openOutbox, openSyncState } from './local';
 import { isRedisReady, openSyncChannel, type RedisClient, type SyncChannel } from './redis';
 
@@ -42,16 +43,12 @@ export interface SyncWorker {
   readonly running: boolean;
 }
 
-/** Worth another attempt: the connection, or a deadlock / serialisation conflict. */
-function isTransient(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return isConnectionError(err) || code === '40P01' || code === '40001';
-}
-
+/**
+ * The wait after the `failures`-th failure in a row, by the shared policy (kernel/retry.ts) with
+ * equal jitter: never at once, and a team's laptops do not retry in lockstep after an outage.
+ */
 export function backoffMs(failures: number, min: number, max: number): number {
-  const ceiling = Math.min(max, min * 2 ** Math.max(0, failures - 1));
-  // Jitter keeps a team's laptops from retrying in lockstep after an outage.
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  return backoffDelay(failures - 1, { baseMs: min, maxMs: max, jitter: 'equal' });
 }
 
 export function createSyncWorker(o: { core: Core; clientId: string; redis: RedisClient | null; options?: WorkerOptions }): SyncWorker {
@@ -216,29 +213,29 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
     async syncOnce(run = {}) {
       const t0 = performance.now();
       const maxAttempts = run.maxAttempts ?? 5;
+      const policy = { baseMs: opts.minBackoffMs ?? 500, maxMs: opts.maxBackoffMs ?? 30_000, jitter: 'equal' as const };
+      const stops = (err: unknown): boolean => (err as AppError).code === 'CANCELLED' || (err as AppError).code === 'NOT_CONFIGURED' || run.signal?.aborted === true;
       let failures = 0;
-      const total = { pushed: 0, pulled: 0, rejected: 0, pushMs: 0, pullMs: 0 };
-      for (;;) {
-        try {
-          const r = await cycle(run.signal, run.progress);
-          total.pushed += r.pushed;
-          total.pulled += r.pulled;
-          total.rejected += r.rejected;
-          total.pushMs += r.pushMs;
-          total.pullMs += r.pullMs;
-          return { ...total, pending: outbox.pending() + pendingImportRows(), ms: Math.round(performance.now() - t0) };
-        } catch (err) {
-          if ((err as AppError).code === 'CANCELLED' || (err as AppError).code === 'NOT_CONFIGURED' || run.signal?.aborted) throw err;
-          failures++;
-          const delay = backoffMs(failures, opts.minBackoffMs ?? 500, opts.maxBackoffMs ?? 30_000);
-          recordFailure(err, failures, delay);
-          if (failures >= maxAttempts || !isTransient(err)) {
-            const e = err as { code?: unknown };
-            if (err instanceof AppError) throw err;
-            throw new AppError(isConnectionError(err) ? 'UNAVAILABLE' : 'INTERNAL', `sync failed after ${failures} attempt(s): ${clean((err as Error).message)}`, { retryable: isConnectionError(err), details: { pgCode: typeof e.code === 'string' ? e.code : null } });
-          }
-          await sleep(delay, run.signal);
-        }
+      try {
+        // Worth another attempt by the shared taxonomy: the connection, a deadlock or serialisation conflict, a retryable AppError.
+        const r = await withRetry(() => cycle(run.signal, run.progress), {
+          ...policy,
+          maxRetries: maxAttempts - 1,
+          signal: run.signal,
+          retryable: (err) => !stops(err) && isRetryableError(err),
+          onRetry: (err, n, delay) => {
+            failures = n;
+            recordFailure(err, n, delay);
+          },
+        });
+        return { ...r, pending: outbox.pending() + pendingImportRows(), ms: Math.round(performance.now() - t0) };
+      } catch (err) {
+        if (stops(err)) throw err;
+        failures++;
+        recordFailure(err, failures, backoffDelay(failures - 1, policy));
+        const e = err as { code?: unknown };
+        if (err instanceof AppError) throw err;
+        throw new AppError(isConnectionError(err) ? 'UNAVAILABLE' : 'INTERNAL', `sync failed after ${failures} attempt(s): ${clean((err as Error).message)}`, { retryable: isConnectionError(err), details: { pgCode: typeof e.code === 'string' ? e.code : null } });
       }
     },
 
