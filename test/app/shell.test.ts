@@ -99,7 +99,11 @@ describe('updates', () => {
     await u.apply({ enabled: true, feedUrl: 'http://insecure.example/' });
     expect(load).not.toHaveBeenCalled();
     expect(await u.checkNow()).toBe(false);
+    // Set in another way than this app's window (no matching pin): not followed.
+    await u.apply({ enabled: true, feedUrl: 'https://updates.example/defimon', pinned: false });
     await u.apply({ enabled: true, feedUrl: 'https://updates.example/defimon' });
+    expect(load).not.toHaveBeenCalled();
+    await u.apply({ enabled: true, feedUrl: 'https://updates.example/defimon', pinned: true });
     expect(updater.feeds).toEqual([{ provider: 'generic', url: 'https://updates.example/defimon' }]);
     expect(updater.autoDownload).toBe(true);
     expect(updater.checks).toBe(1);
@@ -111,7 +115,7 @@ describe('updates', () => {
   it('never check from an unpackaged development run', async () => {
     const updater = fakeUpdater();
     const u = createUpdateController({ load: async () => updater as never, log, isPackaged: false });
-    await u.apply({ enabled: true, feedUrl: 'https://updates.example/defimon' });
+    await u.apply({ enabled: true, feedUrl: 'https://updates.example/defimon', pinned: true });
     expect(updater.checks).toBe(0);
   });
 });

@@ -46,7 +46,7 @@ function sendCommand(command: 'openSettings' | 'openData' | 'openModels'): void 
 
 function createWindow(stateStore: Store<{ bounds?: WindowState }>, log: Logger): BrowserWindow {
   const state = restoreWindowState(stateStore.get('bounds'), screen.getAllDisplays());
-  const win = new BrowserWindow(windowOptions(path.join(__dirname, '../preload/index.js'), state));
+  const win = new BrowserWindow(windowOptions(path.join(__dirname, '../preload/index.js'), state, { devTools: !app.isPackaged }));
   const id = win.webContents.id;
   appWindows.add(id);
   if (state.maximized) win.maximize();
@@ -205,7 +205,7 @@ async function start(): Promise<void> {
     );
   };
   const applyUpdates = async (): Promise<void> => {
-    await updates.apply(settings.view().values.updates);
+    await updates.apply(settings.pinnedUpdates());
     setMenu();
   };
   bus.on('settings.changed', ({ keys }) => {

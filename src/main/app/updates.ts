@@ -1,7 +1,9 @@
 /**
  * Auto-update through electron-updater's generic provider, off by default: only when the analyst
- * (or the team's admin) turns it on in Settings with an https feed URL — a folder holding the
- * `latest*.yml` files electron-builder writes. electron-updater is loaded only then.
+ * turns it on in this app's Settings with an https feed URL — a folder holding the `latest*.yml`
+ * files electron-builder writes. electron-updater is loaded only then. What is installed is
+ * verified by electron-updater against the signature the build pinned (Windows: the publisher
+ * names in app-update.yml; macOS: the running app's code signature).
  */
 import type { AppUpdater } from 'electron-updater';
 import type { Logger } from '../services/log/logger';
@@ -9,6 +11,12 @@ import type { Logger } from '../services/log/logger';
 export interface UpdateSettings {
   enabled: boolean;
   feedUrl: string | null;
+  /**
+   * The settings were set in this app's own window and not changed since (their keychain pin
+   * matches). A feed that was not is never followed: what code the app installs is decided in
+   * the desktop UI only. @default false
+   */
+  pinned?: boolean;
 }
 
 type Updater = Pick<AppUpdater, 'setFeedURL' | 'checkForUpdatesAndNotify'> & { autoDownload: boolean; logger: unknown };
@@ -40,7 +48,10 @@ export function createUpdateController(opts: { load: () => Promise<Updater>; log
       return feedUrl;
     },
     async apply(settings) {
-      const next = settings.enabled && settings.feedUrl !== null && /^https:\/\//.test(settings.feedUrl) ? settings.feedUrl : null;
+      if (settings.enabled && settings.pinned !== true) {
+        opts.log.warn({}, "the update feed in the settings file was not set in this app's Settings (or was changed since); updates stay off until it is set there");
+      }
+      const next = settings.enabled && settings.pinned === true && settings.feedUrl !== null && /^https:\/\//.test(settings.feedUrl) ? settings.feedUrl : null;
       if (next === feedUrl) return;
       feedUrl = next;
       if (next === null) {

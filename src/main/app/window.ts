@@ -75,7 +75,12 @@ export function restoreWindowState(saved: unknown, displays: readonly { workArea
   return visible ? { x, y, width, height, maximized } : { width, height, maximized };
 }
 
-export function windowOptions(preloadPath: string, state: WindowState = DEFAULT_WINDOW_STATE): BrowserWindowConstructorOptions {
+/**
+ * `devTools` is for development builds only: in an installed app DevTools would let anyone at the
+ * keyboard (or a social-engineering script pasted into its console) drive the preload bridge.
+ * @default false
+ */
+export function windowOptions(preloadPath: string, state: WindowState = DEFAULT_WINDOW_STATE, opts: { devTools?: boolean } = {}): BrowserWindowConstructorOptions {
   return {
     ...(state.x !== undefined && state.y !== undefined ? { x: state.x, y: state.y } : {}),
     width: state.width,
@@ -99,7 +104,7 @@ export function windowOptions(preloadPath: string, state: WindowState = DEFAULT_
       navigateOnDragDrop: false,
       safeDialogs: true,
       spellcheck: false,
-      devTools: true,
+      devTools: opts.devTools ?? false,
     },
   };
 }

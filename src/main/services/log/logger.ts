@@ -50,9 +50,10 @@ export function createLogger(opts: LoggerOptions): Logger {
   if (opts.level === 'silent') return pino({ ...base, level: 'silent' });
   if (opts.destination) return pino(base, opts.destination as never);
   const dir = path.join(opts.dataDir, 'logs');
-  mkdirSync(dir, { recursive: true });
+  // Logs name files, hosts and errors of this analyst's work: owner-only, like the database.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const targets: pino.TransportTargetOptions[] = [
-    { target: 'pino-roll', level: opts.level, options: { file: path.join(dir, 'defimon'), extension: '.log', frequency: 'daily', size: '10m', limit: { count: 7 }, mkdir: true } },
+    { target: 'pino-roll', level: opts.level, options: { file: path.join(dir, 'defimon'), extension: '.log', frequency: 'daily', size: '10m', limit: { count: 7 }, mkdir: true, mode: 0o600 } },
   ];
   if (opts.toStderr) targets.push({ target: 'pino/file', level: opts.level, options: { destination: 2 } });
   return pino(base, pino.transport({ targets }));

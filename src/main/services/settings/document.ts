@@ -12,6 +12,18 @@ import { AppError } from '../../../shared/errors';
 
 export const ENCRYPTED_SECRETS_KEY = 'encryptedSecrets';
 export const INTERNAL_KEY = '__internal__';
+/**
+ * The update settings as last set in the desktop app's own window, encrypted with the OS keychain.
+ * The updater uses a feed only when it matches this pin, so a feed written into the file by
+ * anything else (a hand edit, another process, a server) is not followed.
+ */
+export const UPDATES_PIN_KEY = 'updatesPin';
+
+/** The canonical form of the update settings that the pin encrypts. */
+export function updatesPinText(updates: unknown): string {
+  const u = (typeof updates === 'object' && updates !== null ? updates : {}) as { enabled?: unknown; feedUrl?: unknown };
+  return JSON.stringify({ enabled: u.enabled === true, feedUrl: typeof u.feedUrl === 'string' ? u.feedUrl : null });
+}
 
 export type SettingsDocument = Record<string, unknown>;
 

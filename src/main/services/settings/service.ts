@@ -18,6 +18,8 @@ import {
   readValues,
   SECRET_ENV_VARS,
   secretHost,
+  UPDATES_PIN_KEY,
+  updatesPinText,
   validateSecret,
   VALUE_KEYS,
   type SettingsDocument,
@@ -51,6 +53,11 @@ export interface SettingsService {
   /** The services were restarted on the current settings: nothing is pending any more. */
   markApplied(): void;
   /**
+   * The update settings and whether they were set through this service with a working vault
+   * (the desktop app's window) and not changed since: their encrypted pin matches.
+   */
+  pinnedUpdates(): { enabled: boolean; feedUrl: string | null; pinned: boolean };
+  /**
    * Decrypted stored secrets not overridden by the environment, for building the configuration
    * (main process only). `unreadable` names secrets this keychain cannot decrypt (stored under
    * another OS account); the app starts without them and the analyst enters them again.
@@ -80,7 +87,7 @@ export function createJsonFileBackend(file: string): SettingsBackend {
       return parsed as SettingsDocument;
     },
     write(doc) {
-      mkdirSync(path.dirname(file), { recursive: true });
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, `${JSON.stringify(doc, null, '\t')}\n`, { mode: 0o600 });
       renameSync(tmp, file);
@@ -200,6 +207,11 @@ export function createSettingsService(opts: SettingsServiceOptions): SettingsSer
       // The merged result must still be a valid configuration (e.g. no half-configured updates).
       const check = DefimonConfig.safeParse({ ...readValues(doc).values, dataDir: '.' });
       if (!check.success) throw new AppError('INVALID_INPUT', `settings: ${check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (patch.values?.updates !== undefined) {
+        // Only a runner with a working vault (the desktop app) can pin the feed it was given.
+        if (vaultReason() === null) doc[UPDATES_PIN_KEY] = (vault as SecretVault).encrypt(updatesPinText(doc.updates));
+        else delete doc[UPDATES_PIN_KEY];
+      }
       if (secrets.length > 0) {
         const v = vault as SecretVault;
         const encrypted: Record<string, string> = { ...readEncryptedSecrets(doc) };
@@ -243,6 +255,21 @@ export function createSettingsService(opts: SettingsServiceOptions): SettingsSer
 
     markApplied() {
       pendingRestart.clear();
+    },
+
+    pinnedUpdates() {
+      const doc = load();
+      const { updates } = build(doc).values;
+      const pin = doc[UPDATES_PIN_KEY];
+      let pinned = false;
+      if (typeof pin === 'string' && vault !== null && vault.unavailableReason() === null) {
+        try {
+          pinned = vault.decrypt(pin) === updatesPinText(updates);
+        } catch {
+          pinned = false;
+        }
+      }
+      return { ...updates, pinned };
     },
 
     secretsForConfig() {

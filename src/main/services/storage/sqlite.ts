@@ -4,7 +4,7 @@
  * transaction and runs the registered write hooks in that same transaction (the sync outbox
  * hooks in here, so a row and its outbox entry commit together or not at all).
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
@@ -57,8 +57,22 @@ export interface SqliteStore {
   close(): void;
 }
 
+/** Creates `file` readable by its owner only when it does not exist yet; an existing file is left as it is. */
+function createOwnerOnly(file: string): void {
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch {
+    // It exists already (or cannot be created here, which opening it reports properly).
+  }
+}
+
 export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteStore {
-  if (opts.file !== ':memory:') mkdirSync(path.dirname(opts.file), { recursive: true });
+  if (opts.file !== ':memory:') {
+    // The database holds the analyst's data and notes: owner-only (SQLite gives its -wal and
+    // -shm files the database file's permissions).
+    mkdirSync(path.dirname(opts.file), { recursive: true, mode: 0o700 });
+    if (!opts.readonly) createOwnerOnly(opts.file);
+  }
   let db: Database.Database;
   try {
     db = new Database(opts.file, { readonly: opts.readonly ?? false });

@@ -4,8 +4,9 @@ export type CsvCell = string | number | boolean | null | undefined;
 function cell(v: CsvCell): string {
   if (v === null || v === undefined) return '';
   const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v);
-  // Quote what would break a field; a leading = + - @ is prefixed so spreadsheets do not run it as a formula.
-  const safe = /^[=+\-@]/.test(s) && typeof v !== 'number' ? `'${s}` : s;
+  // Quote what would break a field. A text cell starting with = + - @ TAB or CR is prefixed with
+  // ' so a spreadsheet shows it as text instead of running it as a formula (CSV injection).
+  const safe = /^[=+\-@\t\r]/.test(s) && typeof v !== 'number' ? `'${s}` : s;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
