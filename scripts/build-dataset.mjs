@@ -14,6 +14,9 @@ const FILES = [
   'dev_activity_weekly_repo.csv',
   'dev_activity_weekly_token.csv',
   'polygon_defi_contracts.csv',
+  'protocol_fundamentals_daily_defillama.csv',
+  'chain_tvl_daily_defillama.csv',
+  'protocol_descriptions.csv',
 ];
 const src = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, '..', '..', 'shared', 'data'));
 const out = path.join(import.meta.dirname, '..', 'resources', 'dataset');

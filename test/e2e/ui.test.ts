@@ -35,6 +35,9 @@ async function waitForSummary(testId: string, ok: (s: Summary) => boolean, timeo
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+/** Assets priced within 30 days of the dataset's end: the default ranking (stale ones sit behind a filter). */
+const CURRENT = `(SELECT asset_id FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id
+  HAVING MAX(day) >= date((SELECT MAX(day) FROM financial_metrics WHERE close IS NOT NULL), '-30 day'))`;
 const rowCount = async (): Promise<number> => Number((await page.getByTestId('overview-table-count').textContent())?.replace(/\D/g, ''));
 
 beforeAll(async () => {
@@ -56,22 +59,30 @@ afterAll(async () => {
 });
 
 describe('overview', () => {
-  it('lists every priced asset, sorted by market cap, with the attribution', async () => {
+  it('lists every current asset, stale ones behind a filter, with the attribution', async () => {
     await page.goto(`${app.url}/#/overview`);
     await page.getByTestId('overview-table').waitFor();
+    const current = one<{ n: number }>(`SELECT count(*) AS n FROM ${CURRENT}`).n;
     const priced = one<{ n: number }>('SELECT count(DISTINCT asset_id) AS n FROM financial_metrics WHERE close IS NOT NULL').n;
+    expect(await rowCount()).toBe(current);
+    expect(current).toBeLessThan(priced);
+    const staleFilter = page.getByTestId('filter-stale');
+    expect(await page.locator('label', { has: staleFilter }).textContent()).toMatch(new RegExp(`Delisted/stale since \\d{4}-\\d{2}-\\d{2}.*\\(${priced - current}\\)`));
+    await staleFilter.check();
     expect(await rowCount()).toBe(priced);
-    // Default order: market cap, largest first (no scores in the bundled data).
+    await staleFilter.uncheck();
+    expect(await rowCount()).toBe(current);
+    // Default order without scores: market cap, largest first.
     const top = all<{ asset_id: string }>(
       `SELECT f.asset_id FROM financial_metrics f JOIN (SELECT asset_id, MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id) l
-         ON l.asset_id = f.asset_id AND l.d = f.day WHERE f.market_cap IS NOT NULL ORDER BY f.market_cap DESC LIMIT 5`,
+         ON l.asset_id = f.asset_id AND l.d = f.day WHERE f.market_cap IS NOT NULL AND f.asset_id IN ${CURRENT} ORDER BY f.market_cap DESC LIMIT 5`,
     ).map((r) => r.asset_id);
     expect((await visibleRowIds()).slice(0, 5)).toEqual(top);
     const btcCap = page.locator('tr[data-row-id="BTC"] td[data-col="marketCap"]');
     expect(await btcCap.textContent()).toMatch(/^\$1\.\d+T$/);
     expect(await page.getByTestId('attribution').textContent()).toContain('CoinGecko');
     // Virtualised: far fewer rows in the DOM than in the table.
-    expect((await visibleRowIds()).length).toBeLessThan(priced);
+    expect((await visibleRowIds()).length).toBeLessThan(current);
     await shot('overview');
   });
 
@@ -80,7 +91,7 @@ describe('overview', () => {
     await price.click();
     const byPrice = all<{ asset_id: string }>(
       `SELECT f.asset_id FROM financial_metrics f JOIN (SELECT asset_id, MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id) l
-         ON l.asset_id = f.asset_id AND l.d = f.day WHERE f.close IS NOT NULL ORDER BY f.close DESC`,
+         ON l.asset_id = f.asset_id AND l.d = f.day WHERE f.close IS NOT NULL AND f.asset_id IN ${CURRENT} ORDER BY f.close DESC`,
     ).map((r) => r.asset_id);
     expect(await price.getAttribute('aria-sort')).toBe('descending');
     expect((await visibleRowIds()).slice(0, 5)).toEqual(byPrice.slice(0, 5));
@@ -93,14 +104,14 @@ describe('overview', () => {
     await page.getByLabel('Search assets').fill('aave');
     const matching = all<{ asset_id: string }>(
       `SELECT DISTINCT a.asset_id FROM crypto_assets a JOIN financial_metrics f ON f.asset_id = a.asset_id AND f.close IS NOT NULL
-       WHERE lower(a.symbol) LIKE '%aave%' OR lower(a.name) LIKE '%aave%'`,
+       WHERE (lower(a.symbol) LIKE '%aave%' OR lower(a.name) LIKE '%aave%') AND a.asset_id IN ${CURRENT}`,
     ).map((r) => r.asset_id);
     expect((await visibleRowIds()).sort()).toEqual(matching.sort());
     expect(matching).toContain('AAVE');
     await page.getByLabel('Search assets').fill('');
 
     await page.getByLabel('Category').selectOption('dex');
-    const dex = one<{ n: number }>(`SELECT count(DISTINCT a.asset_id) AS n FROM crypto_assets a JOIN financial_metrics f ON f.asset_id = a.asset_id AND f.close IS NOT NULL WHERE a.category = 'dex'`).n;
+    const dex = one<{ n: number }>(`SELECT count(DISTINCT a.asset_id) AS n FROM crypto_assets a JOIN financial_metrics f ON f.asset_id = a.asset_id AND f.close IS NOT NULL WHERE a.category = 'dex' AND a.asset_id IN ${CURRENT}`).n;
     expect(await rowCount()).toBe(dex);
     const cats = await page.$$eval('[data-testid="overview-table"] td[data-col="category"]', (tds) => [...new Set(tds.map((td) => td.textContent))]);
     expect(cats).toEqual(['dex']);
@@ -109,7 +120,7 @@ describe('overview', () => {
     await page.getByLabel('Minimum market cap').fill('10B');
     const big = one<{ n: number }>(
       `SELECT count(*) AS n FROM financial_metrics f JOIN (SELECT asset_id, MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id) l
-         ON l.asset_id = f.asset_id AND l.d = f.day WHERE f.market_cap >= 1e10`,
+         ON l.asset_id = f.asset_id AND l.d = f.day WHERE f.market_cap >= 1e10 AND f.asset_id IN ${CURRENT}`,
     ).n;
     expect(await rowCount()).toBe(big);
     await page.getByLabel('Minimum market cap').fill('');
@@ -128,7 +139,9 @@ describe('overview', () => {
   it('exports the table as CSV with every row', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'CSV' }).first().click()]);
     const csv = readFileSync((await download.path())!, 'utf8').trim().split(/\r\n/);
-    expect(csv[0]).toContain('Symbol,Name,Category,Score');
+    // Every value column carries its own as-of day in the export.
+    expect(csv[0]).toContain('Symbol,Name,Category,Score,Score as of');
+    expect(csv[0]).toContain('TVL,TVL as of');
     expect(csv.length - 1).toBe(await rowCount());
     const aave = csv.find((l) => l.includes(',AAVE,'))!;
     const close = one<{ close: number }>(`SELECT close FROM financial_metrics WHERE asset_id = 'AAVE' AND close IS NOT NULL ORDER BY day DESC LIMIT 1`).close;

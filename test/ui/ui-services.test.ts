@@ -42,8 +42,12 @@ describe('ui.overview', () => {
       else expect(r.return7d).toBeNull();
     }
     const aave = o.rows.find((x) => x.assetId === 'AAVE')!;
-    const tvl = one<{ day: string; tvl: number }>('SELECT day, tvl FROM onchain_metrics WHERE asset_id = ? AND tvl IS NOT NULL ORDER BY day DESC LIMIT 1', 'AAVE');
-    expect([aave.tvlDay, aave.tvl]).toEqual([tvl.day, tvl.tvl]);
+    // The latest TVL of any source, with that source and its scope: never a mix of two sources.
+    const tvl = one<{ day: string; tvl: number; source: string; scope: string | null }>(
+      `SELECT day, tvl, source, NULL AS scope FROM onchain_metrics WHERE asset_id = 'AAVE' AND tvl IS NOT NULL
+       UNION ALL SELECT day, tvl, source, scope FROM defillama_protocol_daily WHERE asset_id = 'AAVE' AND tvl IS NOT NULL ORDER BY day DESC LIMIT 1`,
+    );
+    expect([aave.tvlDay, aave.tvl, aave.tvlSource, aave.tvlScope]).toEqual([tvl.day, tvl.tvl, tvl.source, tvl.scope]);
     const week = one<{ w: string }>(`SELECT MAX(week_start) AS w FROM github_metrics WHERE asset_id = 'AAVE' AND repo = '*'`).w;
     const commits = one<{ c: number }>(`SELECT SUM(commits) AS c FROM github_metrics WHERE asset_id = 'AAVE' AND repo = '*' AND week_start > ?`, minusDays(week, 84)).c;
     expect(aave.devWeek).toBe(week);
@@ -51,6 +55,32 @@ describe('ui.overview', () => {
     expect(aave.chains).toEqual(['polygon', 'ethereum']);
     // Registry contracts of 'Aave v2'/'Aave v3' belong to AAVE by protocol name.
     expect(aave.contracts).toBe(one<{ n: number }>(`SELECT count(*) AS n FROM smart_contracts WHERE protocol LIKE 'Aave %'`).n);
+  });
+
+  it('marks every value stale against the dataset end, with its own day', async () => {
+    const o = await services.client.call('ui.overview', {});
+    const end = o.asOf!;
+    expect(o.staleAfterDays).toBe(30);
+    const cutoff = minusDays(end, 30);
+    // Asset-level: market data that ended before the window (delisted or no longer listed).
+    const staleIds = all<{ asset_id: string; d: string }>('SELECT asset_id, MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id HAVING MAX(day) < ?', cutoff);
+    expect(staleIds.length).toBeGreaterThan(0);
+    expect(o.staleAssets).toBe(staleIds.length);
+    for (const { asset_id, d } of staleIds) expect(o.rows.find((r) => r.assetId === asset_id)?.staleSince).toBe(d);
+    for (const r of o.rows) if (!staleIds.some((x) => x.asset_id === r.assetId)) expect(r.staleSince).toBeNull();
+    // A value-level as-of: SUSHI is priced to the end, but its TVL is Token Terminal's last day.
+    const sushi = o.rows.find((r) => r.assetId === 'SUSHI')!;
+    const sushiTvl = one<{ d: string }>(`SELECT MAX(day) AS d FROM onchain_metrics WHERE asset_id = 'SUSHI' AND tvl IS NOT NULL`).d;
+    expect(sushi.staleSince).toBeNull();
+    expect([sushi.tvlDay, sushi.tvlStale, sushi.tvlSource]).toEqual([sushiTvl, true, 'tokenterminal']);
+    // Each row's flags follow its own days.
+    for (const r of o.rows) {
+      expect(r.tvlStale).toBe(r.tvlDay !== null && r.tvlDay < cutoff);
+      expect(r.revenueStale).toBe(r.revenueDay !== null && r.revenueDay < cutoff);
+    }
+    // A stricter threshold marks more, a looser one fewer.
+    const loose = await services.client.call('ui.overview', { staleAfterDays: 3650 });
+    expect(loose.staleAssets).toBe(0);
   });
 
   it('pages', async () => {

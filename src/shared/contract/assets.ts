@@ -27,6 +27,10 @@ export const ImportSummary = z.object({
   onchainRows: z.number(),
   githubRows: z.number(),
   contracts: z.number(),
+  /** Bundled DefiLlama protocol and chain rows (kept apart from Token Terminal's, with their source). */
+  defillamaRows: z.number().default(0),
+  /** Assets given a description (static metadata for peers). */
+  described: z.number().default(0),
   skipped: z.array(z.object({ file: z.string(), reason: z.string(), count: z.number() })),
   ms: z.number(),
 });

@@ -14,7 +14,16 @@ export const OverviewRow = z.object({
   category: z.string().nullable(),
   /** Chains the asset has a known token address on ('polygon', 'ethereum'). */
   chains: z.array(z.string()),
+  /** The asset's latest market day: the as-of of price, returns, market cap and volume. */
   lastDay: z.string().nullable(),
+  /** Where the latest close comes from (e.g. "coingecko", "binance_hourly_close"). */
+  marketSource: z.string().nullable(),
+  /**
+   * The asset's last market day when it lies more than the staleness threshold before the
+   * dataset's end (delisted or no longer collected); null for a current asset. Such assets are
+   * out of the default ranking, movers and score distribution.
+   */
+  staleSince: z.string().nullable(),
   price: z.number().nullable(),
   return7d: z.number().nullable(),
   return30d: z.number().nullable(),
@@ -23,13 +32,26 @@ export const OverviewRow = z.object({
   /** Latest total value locked and its day (it may be older than the price). */
   tvl: z.number().nullable(),
   tvlDay: z.string().nullable(),
+  /** Who measured that TVL (Token Terminal and DefiLlama define TVL differently) and what it covers. */
+  tvlSource: z.string().nullable(),
+  tvlScope: z.string().nullable(),
+  tvlStale: z.boolean(),
+  /** Revenue (fees for protocols whose source has no revenue) summed over the 30 days to `revenueDay`. */
+  revenue30d: z.number().nullable(),
+  revenueDay: z.string().nullable(),
+  revenueSource: z.string().nullable(),
+  /** 'fees' when the source reports fees rather than revenue (e.g. DefiLlama's Aave fees). */
+  revenueKind: z.enum(['revenue', 'fees']).nullable(),
+  revenueStale: z.boolean(),
   /** Commits in the 12 weeks up to the asset's latest development week. */
   commits12w: z.number().nullable(),
   devWeek: z.string().nullable(),
+  devStale: z.boolean(),
   /** The latest ensemble score (0-100) and confidence, when the models have scored the asset. */
   score: z.number().nullable(),
   confidence: z.number().nullable(),
   scoreDay: z.string().nullable(),
+  scoreStale: z.boolean(),
   /** The worst (lowest) audit score among the asset's audited contracts. */
   auditScore: z.number().nullable(),
   contracts: z.number(),
@@ -122,14 +144,19 @@ export const uiMethods = {
         includeUnpriced: z.boolean().default(false),
         limit: z.number().int().min(1).max(10_000).default(10_000),
         offset: z.number().int().min(0).default(0),
+        /** A value this many days older than the dataset's end is stale. */
+        staleAfterDays: z.number().int().min(1).max(3650).default(30),
       })
       .strict()
-      .default({ includeUnpriced: false, limit: 10_000, offset: 0 }),
+      .default({ includeUnpriced: false, limit: 10_000, offset: 0, staleAfterDays: 30 }),
     output: z.object({
       rows: z.array(OverviewRow),
       total: z.number(),
-      /** The latest day with any price: the overview's "as of". */
+      /** The latest day with any price: the overview's "as of" and the dataset's end. */
       asOf: z.string().nullable(),
+      staleAfterDays: z.number(),
+      /** Rows whose market data ended before the threshold (rows with staleSince set). */
+      staleAssets: z.number(),
       scored: z.boolean(),
     }),
   }),

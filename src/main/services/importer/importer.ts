@@ -188,6 +188,9 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     devRepo: readRaw(dir, 'dev_activity_weekly_repo.csv'),
     devToken: readRaw(dir, 'dev_activity_weekly_token.csv'),
     contracts: readRaw(dir, 'polygon_defi_contracts.csv'),
+    defillama: readRaw(dir, 'protocol_fundamentals_daily_defillama.csv'),
+    chainTvl: readRaw(dir, 'chain_tvl_daily_defillama.csv'),
+    descriptions: readRaw(dir, 'protocol_descriptions.csv'),
   };
   const present = Object.values(raw).filter((f): f is RawFile => f !== null);
   if (present.length === 0) {
@@ -208,6 +211,9 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     devRepo: parseCsv(raw.devRepo),
     devToken: parseCsv(raw.devToken),
     contracts: parseCsv(raw.contracts),
+    defillama: parseCsv(raw.defillama),
+    chainTvl: parseCsv(raw.chainTvl),
+    descriptions: parseCsv(raw.descriptions),
   };
 
   progress(1, 4, 'validating');
@@ -389,6 +395,76 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     });
   }
 
+  // DefiLlama's protocol series keep their own table, source and scope: never spliced onto Token Terminal's.
+  const defillama: Row[] = [];
+  if (files.defillama) {
+    const f = files.defillama;
+    requireColumns(f, ['date', 'symbol', 'tvl', 'scope', 'source']);
+    const [cDate, cProject, cSymbol, cTvl, cTvlPolygon, cBorrowed, cRevenue, cFees, cScope, cSource] = ['date', 'project', 'symbol', 'tvl', 'tvl_polygon', 'tvl_borrowed', 'revenue', 'fees', 'scope', 'source'].map((c) => col(f, c)) as number[];
+    f.rows.forEach((r, i) => {
+      const err = (m: string): void => errors.add(f.name, i, m);
+      const date = r[cDate!];
+      if (!dayOk(date)) return err(`date "${date ?? ''}" is not a past UTC day (YYYY-MM-DD)`);
+      const symbol = r[cSymbol!]?.trim();
+      if (!symbolOk(symbol)) return err(`symbol "${symbol ?? ''}" is not a ticker`);
+      const scope = text(r[cScope!]);
+      if (scope === null) return err('scope is empty: every DefiLlama number needs what it covers');
+      const values = {
+        tvl: num(r[cTvl!], 'tvl', true, errors, f.name, i),
+        tvl_polygon: num(r[cTvlPolygon!], 'tvl_polygon', true, errors, f.name, i),
+        tvl_borrowed: num(r[cBorrowed!], 'tvl_borrowed', true, errors, f.name, i),
+        revenue: num(r[cRevenue!], 'revenue', false, errors, f.name, i),
+        fees: num(r[cFees!], 'fees', false, errors, f.name, i),
+      };
+      const project = text(r[cProject!]);
+      ensureAsset(symbol, project ?? symbol, `${opts.source}:${f.name}`);
+      defillama.push({ asset_id: symbol, day: date, scope, project, ...values, source: `defillama:${text(r[cSource!]) ?? opts.source}`, updated_at: now });
+    });
+  }
+
+  const chainTvl: Row[] = [];
+  if (files.chainTvl) {
+    const f = files.chainTvl;
+    requireColumns(f, ['date', 'chain', 'symbol', 'tvl']);
+    const [cDate, cChain, cSymbol, cTvl, cSource] = ['date', 'chain', 'symbol', 'tvl', 'source'].map((c) => col(f, c)) as number[];
+    f.rows.forEach((r, i) => {
+      const err = (m: string): void => errors.add(f.name, i, m);
+      const date = r[cDate!];
+      if (!dayOk(date)) return err(`date "${date ?? ''}" is not a past UTC day (YYYY-MM-DD)`);
+      const chain = text(r[cChain!]);
+      if (chain === null) return err('chain is empty');
+      const symbol = text(r[cSymbol!]) ?? undefined;
+      if (symbol !== undefined && !symbolOk(symbol)) return err(`symbol "${symbol}" is not a ticker`);
+      // The chain's token when it is an asset of the registry; a chain without one is still kept.
+      const assetId = symbol !== undefined && (assets.has(symbol) || existingAssets.has(symbol)) ? symbol : null;
+      chainTvl.push({ chain, day: date, asset_id: assetId, tvl: num(r[cTvl!], 'tvl', true, errors, f.name, i), source: `defillama:${text(r[cSource!]) ?? opts.source}`, updated_at: now });
+    });
+  }
+
+  // Static project metadata onto the asset rows (descriptions were written years later: never a feature).
+  let described = 0;
+  if (files.descriptions) {
+    const f = files.descriptions;
+    requireColumns(f, ['symbol', 'category', 'chains', 'description']);
+    const [cSymbol, cName, cCategory, cChains, cDescription, cDescriptionSource] = ['symbol', 'name', 'category', 'chains', 'description', 'description_source'].map((c) => col(f, c)) as number[];
+    const existingRow = store.db.prepare('SELECT asset_id, symbol, name, source FROM crypto_assets WHERE asset_id = ?');
+    f.rows.forEach((r, i) => {
+      const symbol = r[cSymbol!]?.trim();
+      if (!symbolOk(symbol)) return errors.add(f.name, i, `symbol "${symbol ?? ''}" is not a ticker`);
+      const base = assets.get(symbol) ?? (existingRow.get(symbol) as Row | undefined) ?? { asset_id: symbol, symbol, name: text(r[cName!]) ?? symbol, source: `${opts.source}:${f.name}` };
+      const description = text(r[cDescription!]);
+      if (description !== null) described++;
+      assets.set(symbol, {
+        ...base,
+        chains: text(r[cChains!]),
+        defillama_category: text(r[cCategory!]),
+        description,
+        description_source: description === null ? null : text(r[cDescriptionSource!]),
+        updated_at: now,
+      });
+    });
+  }
+
   if (errors.list.length > 0) {
     const first = errors.list.slice(0, 5).map((e) => `${e.file} line ${e.line}: ${e.message}`).join('; ');
     throw new AppError('MALFORMED_DATA', `import aborted, nothing was written: ${errors.list.length >= 50 ? '50+' : errors.list.length} malformed row(s): ${first}`, { details: { errors: errors.list } });
@@ -401,6 +477,8 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     onchainRows: onchain.length,
     githubRows: github.length,
     contracts: contracts.length,
+    defillamaRows: defillama.length + chainTvl.length,
+    described,
     skipped,
     ms: 0,
   };
@@ -413,6 +491,8 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     store.writeRows('onchain_metrics', ONCHAIN_COLUMNS, onchain, { origin: 'import' });
     store.writeRows('github_metrics', GITHUB_COLUMNS, github, { origin: 'import' });
     store.write('smart_contracts', contracts, { origin: 'import' });
+    store.write('defillama_protocol_daily', defillama, { origin: 'import' });
+    store.write('defillama_chain_daily', chainTvl, { origin: 'import' });
     summary.ms = Math.round(performance.now() - t0);
     store.write('dataset_imports', [{ source: opts.source, fingerprint, summary: JSON.stringify(summary), imported_at: now }], { origin: 'import' });
   });

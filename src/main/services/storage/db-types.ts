@@ -15,6 +15,10 @@ export interface CryptoAssetsTable {
   source: string;
   notes: string | null;
   updated_at: string;
+  /** DefiLlama's chain list, ';'-separated (static metadata, 0501). */
+  chains: string | null;
+  defillama_category: string | null;
+  description_source: string | null;
 }
 
 export interface FinancialMetricsTable {
@@ -113,6 +117,31 @@ export interface CompetitorAnalysisTable {
   computed_at: string;
 }
 
+/** Bundled DefiLlama protocol series; `scope` says what each number covers (0501). */
+export interface DefillamaProtocolDailyTable {
+  asset_id: string;
+  day: string;
+  scope: string;
+  project: string | null;
+  tvl: number | null;
+  tvl_polygon: number | null;
+  tvl_borrowed: number | null;
+  revenue: number | null;
+  fees: number | null;
+  source: string;
+  updated_at: string;
+}
+
+/** Bundled DefiLlama chain TVL, tied to the chain's token where there is one (0501). */
+export interface DefillamaChainDailyTable {
+  chain: string;
+  day: string;
+  asset_id: string | null;
+  tvl: number | null;
+  source: string;
+  updated_at: string;
+}
+
 export interface DatasetImportsTable {
   source: string;
   fingerprint: string;
@@ -129,4 +158,6 @@ export interface DB {
   smart_contracts: SmartContractsTable;
   competitor_analysis: CompetitorAnalysisTable;
   dataset_imports: DatasetImportsTable;
+  defillama_protocol_daily: DefillamaProtocolDailyTable;
+  defillama_chain_daily: DefillamaChainDailyTable;
 }

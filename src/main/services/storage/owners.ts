@@ -25,6 +25,9 @@ export const TABLES: Readonly<Record<string, TableOwnership>> = {
   // Audits record their score on the contract row.
   smart_contracts: fact(['importer', 'collect', 'audit']),
   competitor_analysis: fact(['importer', 'collect']),
+  // Bundled DefiLlama series, kept apart from Token Terminal's onchain_metrics (0501).
+  defillama_protocol_daily: fact(['importer']),
+  defillama_chain_daily: fact(['importer']),
   dataset_imports: { owner: 'importer' },
   collector_checkpoints: { owner: 'collect' },
   collector_status: { owner: 'collect' },

@@ -2,6 +2,7 @@
 import type { ContractRow, ModelView, OverviewRow } from '../../../shared/contract/ui';
 import { MARKET_SOURCE_RANK, ONCHAIN_SOURCE_RANK, PROTOCOL_MATCH, requireAsset } from '../assets/api';
 import { headlineScores, latestPredictionPerVersion } from '../ml/api';
+import { DEFAULT_STALE_AFTER_DAYS, isStale, weekEnd } from '../../../shared/freshness';
 import type { SqliteStore } from '../storage/sqlite';
 
 interface PriceRow {
@@ -14,6 +15,7 @@ interface PriceRow {
   ethereum_address: string | null;
   last_day: string | null;
   close: number | null;
+  close_source: string | null;
   market_cap: number | null;
   volume_usd: number | null;
   close_7: number | null;
@@ -41,7 +43,7 @@ function priceRows(store: SqliteStore, where: string, params: unknown[]): PriceR
          FROM l WHERE l.day IS NOT NULL
        )
        SELECT a.asset_id, a.symbol, a.name, a.category, a.chain_id, a.address, a.ethereum_address,
-              l.day AS last_day, p.close, p.market_cap, p.volume_usd, ${closeBack(7)} AS close_7, ${closeBack(30)} AS close_30
+              l.day AS last_day, p.close, coalesce(p.close_source, p.source) AS close_source, p.market_cap, p.volume_usd, ${closeBack(7)} AS close_7, ${closeBack(30)} AS close_30
        FROM crypto_assets a
        JOIN l ON l.asset_id = a.asset_id
        LEFT JOIN pick k ON k.asset_id = a.asset_id
@@ -53,24 +55,94 @@ function priceRows(store: SqliteStore, where: string, params: unknown[]): PriceR
 }
 
 interface Extra {
-  tvl: Map<string, { tvl: number; day: string }>;
+  tvl: Map<string, { tvl: number; day: string; source: string; scope: string | null }>;
+  revenue: Map<string, { revenue30d: number; day: string; source: string; kind: 'revenue' | 'fees' }>;
   dev: Map<string, { commits: number; week: string }>;
   scores: Map<string, { score: number | null; confidence: number | null; day: string }>;
   audits: Map<string, { score: number | null; contracts: number }>;
 }
 
+/**
+ * Each asset's latest TVL with its day and source. Sources define TVL differently, so the
+ * value is never combined across sources: it is the one source's number of the latest day.
+ */
 function latestTvl(store: SqliteStore): Extra['tvl'] {
   const rows = store.db
     .prepare(
-      `SELECT x.asset_id, x.day,
-              (SELECT o.tvl FROM onchain_metrics o WHERE o.asset_id = x.asset_id AND o.day = x.day AND o.tvl IS NOT NULL ORDER BY ${ONCHAIN_SOURCE_RANK} LIMIT 1) AS tvl
+      `SELECT x.asset_id, x.day, o.tvl, o.source
        FROM (
          SELECT a.asset_id, (SELECT o.day FROM onchain_metrics o WHERE o.asset_id = a.asset_id AND o.tvl IS NOT NULL ORDER BY o.day DESC LIMIT 1) AS day
          FROM crypto_assets a
-       ) x WHERE x.day IS NOT NULL`,
+       ) x JOIN onchain_metrics o ON o.asset_id = x.asset_id AND o.day = x.day AND o.tvl IS NOT NULL
+       ORDER BY x.asset_id, ${ONCHAIN_SOURCE_RANK.replace(/source/g, 'o.source')}`,
     )
-    .all() as { asset_id: string; day: string; tvl: number }[];
-  return new Map(rows.map((r) => [r.asset_id, { tvl: r.tvl, day: r.day }]));
+    .all() as { asset_id: string; day: string; tvl: number; source: string }[];
+  const out: Extra['tvl'] = new Map();
+  for (const r of rows) if (!out.has(r.asset_id)) out.set(r.asset_id, { tvl: r.tvl, day: r.day, source: r.source, scope: null });
+  for (const [id, v] of defillamaTvl(store)) {
+    const have = out.get(id);
+    if (!have || v.day > have.day) out.set(id, v);
+  }
+  return out;
+}
+
+/**
+ * Latest TVL of the bundled DefiLlama files: a protocol's own series (with its scope, e.g.
+ * "aave-v3 only"), or the chain's TVL for a chain's token.
+ */
+function defillamaTvl(store: SqliteStore): Extra['tvl'] {
+  const rows = store.db
+    .prepare(
+      `SELECT asset_id, day, tvl, source, scope FROM (
+         SELECT asset_id, day, tvl, source, scope, 0 AS pri, ROW_NUMBER() OVER (PARTITION BY asset_id ORDER BY day DESC, scope) AS rn
+         FROM defillama_protocol_daily WHERE tvl IS NOT NULL
+         UNION ALL
+         SELECT asset_id, day, tvl, source, 'chain: ' || chain AS scope, 1 AS pri, ROW_NUMBER() OVER (PARTITION BY asset_id ORDER BY day DESC, chain) AS rn
+         FROM defillama_chain_daily WHERE tvl IS NOT NULL AND asset_id IS NOT NULL
+       ) WHERE rn = 1 ORDER BY asset_id, day DESC, pri`,
+    )
+    .all() as { asset_id: string; day: string; tvl: number; source: string; scope: string }[];
+  const out: Extra['tvl'] = new Map();
+  for (const r of rows) if (!out.has(r.asset_id)) out.set(r.asset_id, { tvl: r.tvl, day: r.day, source: r.source, scope: r.scope });
+  return out;
+}
+
+/** 30-day revenue (or fees, where the file has no revenue) of the bundled DefiLlama series. */
+function defillamaRevenue(store: SqliteStore): Extra['revenue'] {
+  const rows = store.db
+    .prepare(
+      `WITH last AS (
+         SELECT asset_id, scope, MAX(day) AS day, MAX(revenue IS NOT NULL) AS has_rev FROM defillama_protocol_daily
+         WHERE revenue IS NOT NULL OR fees IS NOT NULL GROUP BY asset_id, scope
+       )
+       SELECT l.asset_id, l.day, l.has_rev, (SELECT source FROM defillama_protocol_daily d WHERE d.asset_id = l.asset_id AND d.scope = l.scope AND d.day = l.day) AS source,
+              (SELECT SUM(CASE WHEN l.has_rev THEN d.revenue ELSE d.fees END) FROM defillama_protocol_daily d
+                WHERE d.asset_id = l.asset_id AND d.scope = l.scope AND d.day > date(l.day, '-30 day') AND d.day <= l.day) AS total
+       FROM last l ORDER BY l.asset_id, l.day DESC`,
+    )
+    .all() as { asset_id: string; day: string; has_rev: number; source: string; total: number | null }[];
+  const out: Extra['revenue'] = new Map();
+  for (const r of rows) if (!out.has(r.asset_id) && r.total !== null) out.set(r.asset_id, { revenue30d: r.total, day: r.day, source: r.source, kind: r.has_rev ? 'revenue' : 'fees' });
+  return out;
+}
+
+/** Revenue summed over the 30 days to each asset's latest revenue day, one source at a time. */
+function latestRevenue(store: SqliteStore): Extra['revenue'] {
+  const rows = store.db
+    .prepare(
+      `WITH last AS (SELECT asset_id, source, MAX(day) AS day FROM onchain_metrics WHERE revenue IS NOT NULL GROUP BY asset_id, source)
+       SELECT l.asset_id, l.source, l.day,
+              (SELECT SUM(o.revenue) FROM onchain_metrics o WHERE o.asset_id = l.asset_id AND o.source = l.source AND o.day > date(l.day, '-30 day') AND o.day <= l.day) AS revenue30d
+       FROM last l ORDER BY l.asset_id, l.day DESC`,
+    )
+    .all() as { asset_id: string; source: string; day: string; revenue30d: number | null }[];
+  const out: Extra['revenue'] = new Map();
+  for (const r of rows) if (!out.has(r.asset_id) && r.revenue30d !== null) out.set(r.asset_id, { revenue30d: r.revenue30d, day: r.day, source: r.source, kind: 'revenue' });
+  for (const [id, v] of defillamaRevenue(store)) {
+    const have = out.get(id);
+    if (!have || v.day > have.day) out.set(id, v);
+  }
+  return out;
 }
 
 /**
@@ -111,12 +183,25 @@ function contractStats(store: SqliteStore): Extra['audits'] {
   return new Map(rows.map((r) => [r.asset_id, { score: r.score, contracts: r.n }]));
 }
 
-function toRow(r: PriceRow, x: Extra): OverviewRow {
+/** The staleness context of every row: the dataset's end and the threshold. */
+export interface Freshness {
+  dataEnd: string | null;
+  staleAfterDays: number;
+}
+
+/** The dataset's end: the latest day any asset has a price. */
+export function dataEndOf(store: SqliteStore): string | null {
+  return (store.db.prepare('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get() as { d: string | null }).d;
+}
+
+function toRow(r: PriceRow, x: Extra, fresh: Freshness): OverviewRow {
+  const stale = (day: string | null | undefined): boolean => isStale(day, fresh.dataEnd, fresh.staleAfterDays);
   const ret = (back: number | null): number | null => (r.close !== null && back !== null && back > 0 ? r.close / back - 1 : null);
   const chains: string[] = [];
   if (r.chain_id === 137 && r.address) chains.push('polygon');
   if (r.ethereum_address) chains.push('ethereum');
   const tvl = x.tvl.get(r.asset_id);
+  const revenue = x.revenue.get(r.asset_id);
   const dev = x.dev.get(r.asset_id);
   const score = x.scores.get(r.asset_id);
   const audit = x.audits.get(r.asset_id);
@@ -127,6 +212,8 @@ function toRow(r: PriceRow, x: Extra): OverviewRow {
     category: r.category,
     chains,
     lastDay: r.last_day,
+    marketSource: r.close_source,
+    staleSince: r.last_day !== null && stale(r.last_day) ? r.last_day : null,
     price: r.close,
     return7d: ret(r.close_7),
     return30d: ret(r.close_30),
@@ -134,32 +221,53 @@ function toRow(r: PriceRow, x: Extra): OverviewRow {
     volume: r.volume_usd,
     tvl: tvl?.tvl ?? null,
     tvlDay: tvl?.day ?? null,
+    tvlSource: tvl?.source ?? null,
+    tvlScope: tvl?.scope ?? null,
+    tvlStale: stale(tvl?.day),
+    revenue30d: revenue?.revenue30d ?? null,
+    revenueDay: revenue?.day ?? null,
+    revenueSource: revenue?.source ?? null,
+    revenueKind: revenue?.kind ?? null,
+    revenueStale: stale(revenue?.day),
     commits12w: dev?.commits ?? null,
     devWeek: dev?.week ?? null,
+    devStale: dev ? stale(weekEnd(dev.week)) : false,
     score: score?.score ?? null,
     confidence: score?.confidence ?? null,
     scoreDay: score?.day ?? null,
+    scoreStale: stale(score?.day),
     auditScore: audit?.score ?? null,
     contracts: audit?.contracts ?? 0,
   };
 }
 
 function extras(store: SqliteStore): Extra {
-  return { tvl: latestTvl(store), dev: recentCommits(store), scores: headlineScores(store), audits: contractStats(store) };
+  return { tvl: latestTvl(store), revenue: latestRevenue(store), dev: recentCommits(store), scores: headlineScores(store), audits: contractStats(store) };
 }
 
-export function overview(store: SqliteStore, q: { includeUnpriced: boolean; limit: number; offset: number }): { rows: OverviewRow[]; total: number; asOf: string | null; scored: boolean } {
+export function overview(
+  store: SqliteStore,
+  q: { includeUnpriced: boolean; limit: number; offset: number; staleAfterDays?: number },
+): { rows: OverviewRow[]; total: number; asOf: string | null; staleAfterDays: number; staleAssets: number; scored: boolean } {
   const x = extras(store);
-  const all = priceRows(store, q.includeUnpriced ? '' : 'WHERE l.day IS NOT NULL', []).map((r) => toRow(r, x));
-  const asOf = all.reduce<string | null>((m, r) => (r.lastDay !== null && (m === null || r.lastDay > m) ? r.lastDay : m), null);
-  return { rows: all.slice(q.offset, q.offset + q.limit), total: all.length, asOf, scored: x.scores.size > 0 };
+  const fresh: Freshness = { dataEnd: dataEndOf(store), staleAfterDays: q.staleAfterDays ?? DEFAULT_STALE_AFTER_DAYS };
+  const all = priceRows(store, q.includeUnpriced ? '' : 'WHERE l.day IS NOT NULL', []).map((r) => toRow(r, x, fresh));
+  return {
+    rows: all.slice(q.offset, q.offset + q.limit),
+    total: all.length,
+    asOf: fresh.dataEnd,
+    staleAfterDays: fresh.staleAfterDays,
+    staleAssets: all.filter((r) => r.staleSince !== null).length,
+    scored: x.scores.size > 0,
+  };
 }
 
-export function overviewRowsFor(store: SqliteStore, assetIds: readonly string[]): Map<string, OverviewRow> {
+export function overviewRowsFor(store: SqliteStore, assetIds: readonly string[], staleAfterDays = DEFAULT_STALE_AFTER_DAYS): Map<string, OverviewRow> {
   if (assetIds.length === 0) return new Map();
   const x = extras(store);
+  const fresh: Freshness = { dataEnd: dataEndOf(store), staleAfterDays };
   const rows = priceRows(store, `WHERE a.asset_id IN (${assetIds.map(() => '?').join(',')})`, [...assetIds]);
-  return new Map(rows.map((r) => [r.asset_id, toRow(r, x)]));
+  return new Map(rows.map((r) => [r.asset_id, toRow(r, x, fresh)]));
 }
 
 export function competitors(store: SqliteStore, assetId: string, limit: number): { similarity: number; method: string; row: OverviewRow }[] {

@@ -7,6 +7,8 @@ import { headlineScoreHistory } from '../ml/api';
 
 interface FamilySpec {
   fields: { key: string; label: string; unit: Series['unit'] }[];
+  /** The value whose extremes downsampling keeps. @default the first field */
+  shape?: (row: Record<string, unknown>) => number | null;
   rows(store: SqliteStore, assetId: string, from: string, to: string): Record<string, unknown>[];
 }
 
@@ -25,20 +27,41 @@ const FAMILIES: Record<SeriesFamily, FamilySpec> = {
         )
         .all(assetId, from, to) as Record<string, unknown>[],
   },
+  // Token Terminal (or live) and DefiLlama define TVL differently: each source is its own series, never spliced.
   tvl: {
     fields: [
-      { key: 'tvl', label: 'TVL', unit: 'usd' },
-      { key: 'revenue', label: 'Revenue', unit: 'usd' },
-      { key: 'fees', label: 'Supply-side revenue', unit: 'usd' },
+      { key: 'tvl', label: 'TVL (Token Terminal / live)', unit: 'usd' },
+      { key: 'revenue', label: 'Revenue (Token Terminal / live)', unit: 'usd' },
+      { key: 'fees', label: 'Supply-side revenue (Token Terminal)', unit: 'usd' },
+      { key: 'tvlDefillama', label: 'TVL (DefiLlama)', unit: 'usd' },
+      { key: 'chainTvl', label: 'Chain TVL (DefiLlama)', unit: 'usd' },
+      { key: 'revenueDefillama', label: 'Revenue (DefiLlama)', unit: 'usd' },
+      { key: 'feesDefillama', label: 'Fees (DefiLlama)', unit: 'usd' },
+      { key: 'borrowedDefillama', label: 'Borrowed (DefiLlama)', unit: 'usd' },
     ],
-    rows: (store, assetId, from, to) =>
-      store.db
+    shape: (r) => num(r.tvl) ?? num(r.tvlDefillama) ?? num(r.chainTvl) ?? num(r.revenue) ?? num(r.feesDefillama),
+    rows: (store, assetId, from, to) => {
+      const own = firstPerDay(
+        store.db
+          .prepare(
+            `SELECT day, tvl, revenue, revenue_supply_side AS fees
+             FROM onchain_metrics WHERE asset_id = ? AND day >= ? AND day <= ? AND (tvl IS NOT NULL OR revenue IS NOT NULL)
+             ORDER BY day, ${ONCHAIN_SOURCE_RANK}`,
+          )
+          .all(assetId, from, to) as Record<string, unknown>[],
+      );
+      // One DefiLlama row per day: its scopes (e.g. "aave-v3 only" TVL, parent fees, borrowed) are different measures.
+      const llama = store.db
         .prepare(
-          `SELECT day, tvl, revenue, revenue_supply_side AS fees
-           FROM onchain_metrics WHERE asset_id = ? AND day >= ? AND day <= ? AND (tvl IS NOT NULL OR revenue IS NOT NULL)
-           ORDER BY day, ${ONCHAIN_SOURCE_RANK}`,
+          `SELECT day, MAX(tvl) AS tvlDefillama, MAX(revenue) AS revenueDefillama, MAX(fees) AS feesDefillama, MAX(tvl_borrowed) AS borrowedDefillama
+           FROM defillama_protocol_daily WHERE asset_id = ? AND day >= ? AND day <= ? GROUP BY day`,
         )
-        .all(assetId, from, to) as Record<string, unknown>[],
+        .all(assetId, from, to) as Record<string, unknown>[];
+      const chain = store.db.prepare(`SELECT day, SUM(tvl) AS chainTvl FROM defillama_chain_daily WHERE asset_id = ? AND day >= ? AND day <= ? GROUP BY day`).all(assetId, from, to) as Record<string, unknown>[];
+      const byDay = new Map<string, Record<string, unknown>>();
+      for (const list of [own, llama, chain]) for (const r of list) byDay.set(String(r.day), { ...byDay.get(String(r.day)), ...r });
+      return [...byDay.values()].sort((a, b) => (String(a.day) < String(b.day) ? -1 : 1));
+    },
   },
   onchain: {
     fields: [
@@ -106,7 +129,7 @@ export function seriesOf(store: SqliteStore, q: { assetId: string; family: Serie
   const all = firstPerDay(spec.rows(store, q.assetId, q.from ?? '0000-00-00', q.to ?? '9999-99-99'));
   // The first field (price, TVL, commits...) decides which points keep the series' shape.
   const first = spec.fields[0]?.key ?? '';
-  const kept = downsampleMinMax(all, q.maxPoints, (r) => num(r[first]));
+  const kept = downsampleMinMax(all, q.maxPoints, spec.shape ?? ((r) => num(r[first])));
   return {
     assetId: q.assetId,
     family: q.family,

@@ -18,6 +18,8 @@ export interface Column<T> {
   sortable?: boolean;
   width?: number;
   title?: string;
+  /** The value's own as-of day: CSV exports add it as a "<header> as of" column beside the value. */
+  asOf?: (row: T) => string | null;
 }
 
 const ROW_HEIGHT = 30;
@@ -33,6 +35,7 @@ export function DataTable<T>({
   maxHeight = 520,
   toolbar,
   selectedId,
+  rowClassName,
 }: {
   rows: readonly T[];
   columns: readonly Column<T>[];
@@ -44,6 +47,8 @@ export function DataTable<T>({
   maxHeight?: number;
   toolbar?: ReactNode;
   selectedId?: string | null;
+  /** Extra classes of a row (e.g. "stale" greys a delisted asset). */
+  rowClassName?: (row: T) => string;
 }) {
   const [sorting, setSorting] = useState<SortingState>(initialSort);
   const [active, setActive] = useState(0);
@@ -100,8 +105,8 @@ export function DataTable<T>({
   const exportCsv = (): void =>
     downloadCsv(
       `${csvName}.csv`,
-      columns.map((c) => c.header),
-      sorted.map((r) => columns.map((c) => c.value(r.original))),
+      columns.flatMap((c) => (c.asOf ? [c.header, `${c.header} as of`] : [c.header])),
+      sorted.map((r) => columns.flatMap((c) => (c.asOf ? [c.value(r.original), c.asOf(r.original)] : [c.value(r.original)]))),
     );
 
   return (
@@ -166,7 +171,7 @@ export function DataTable<T>({
                   data-row-id={id}
                   data-index={vi.index}
                   style={{ height: ROW_HEIGHT }}
-                  className={`${vi.index === activeIndex ? 'active' : ''} ${selectedId === id ? 'selected' : ''}`}
+                  className={`${vi.index === activeIndex ? 'active' : ''} ${selectedId === id ? 'selected' : ''} ${rowClassName?.(row.original) ?? ''}`}
                   onClick={() => {
                     setActive(vi.index);
                     onOpen?.(row.original);

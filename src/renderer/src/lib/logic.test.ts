@@ -4,7 +4,7 @@ import type { OverviewRow } from '../../../shared/contract/ui';
 import { contributionsOption, forLogAxis, scoreHistogram, summarizeSeries, timeSeriesOption } from './chart-options';
 import { toCsv } from './csv';
 import { formatCount, formatPct, formatShare, formatUsd, formatUtc } from './format';
-import { filterOverview, NO_FILTERS, parseUsdAmount, topMovers } from './overview-filter';
+import { filterOverview, NO_FILTERS, parseUsdAmount, staleSpan, topMovers } from './overview-filter';
 import { rangeBounds } from './range';
 import { parseRoute, routeHash } from './route';
 import { valuesPatch, type Values } from './settings-patch';
@@ -104,6 +104,8 @@ const row = (o: Partial<OverviewRow> & { assetId: string }): OverviewRow => ({
   category: null,
   chains: [],
   lastDay: '2024-06-30',
+  marketSource: 'coingecko',
+  staleSince: o.lastDay && o.lastDay < '2024-05-31' ? o.lastDay : null,
   price: 1,
   return7d: null,
   return30d: null,
@@ -111,11 +113,21 @@ const row = (o: Partial<OverviewRow> & { assetId: string }): OverviewRow => ({
   volume: null,
   tvl: null,
   tvlDay: null,
+  tvlSource: null,
+  tvlScope: null,
+  tvlStale: false,
+  revenue30d: null,
+  revenueDay: null,
+  revenueSource: null,
+  revenueKind: null,
+  revenueStale: false,
   commits12w: null,
   devWeek: null,
+  devStale: false,
   score: null,
   confidence: null,
   scoreDay: null,
+  scoreStale: false,
   auditScore: null,
   contracts: 0,
   ...o,
@@ -132,9 +144,12 @@ describe('overview table state', () => {
 
   it('filters by search, category, chain, market cap, audit and watchlist', () => {
     expect(ids(filterOverview(rows, { ...NO_FILTERS, search: 'aave' }, new Set()))).toEqual(['AAVE', 'GHST']);
-    expect(ids(filterOverview(rows, { ...NO_FILTERS, category: 'L1' }, new Set()))).toEqual(['BTC', 'FTM']);
+    // FTM's market data stopped in 2022: out of the default list, back behind the stale filter.
+    expect(ids(filterOverview(rows, { ...NO_FILTERS, category: 'L1' }, new Set()))).toEqual(['BTC']);
+    expect(ids(filterOverview(rows, { ...NO_FILTERS, category: 'L1', includeStale: true }, new Set()))).toEqual(['BTC', 'FTM']);
+    expect(staleSpan(rows)).toEqual({ count: 1, from: '2022-02-17', to: '2022-02-17' });
     expect(ids(filterOverview(rows, { ...NO_FILTERS, chain: 'polygon' }, new Set()))).toEqual(['AAVE', 'GHST']);
-    expect(ids(filterOverview(rows, { ...NO_FILTERS, minMarketCap: 1e9 }, new Set()))).toEqual(['AAVE', 'BTC', 'FTM']);
+    expect(ids(filterOverview(rows, { ...NO_FILTERS, minMarketCap: 1e9 }, new Set()))).toEqual(['AAVE', 'BTC']);
     expect(ids(filterOverview(rows, { ...NO_FILTERS, hasAudit: true }, new Set()))).toEqual(['AAVE']);
     expect(ids(filterOverview(rows, { ...NO_FILTERS, watchedOnly: true }, new Set(['BTC'])))).toEqual(['BTC']);
     expect(ids(filterOverview(rows, { ...NO_FILTERS, search: 'aave', chain: 'ethereum' }, new Set()))).toEqual(['AAVE']);

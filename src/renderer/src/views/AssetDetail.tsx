@@ -2,6 +2,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import type { AlertKind, ContractRow, ModelView } from '../../../shared/contract/ui';
+import { AsOf } from '../components/AsOf';
 import { Chart } from '../components/Chart';
 import { DataTable, type Column } from '../components/DataTable';
 import { SeriesChart } from '../components/SeriesChart';
@@ -14,6 +15,13 @@ import { RANGES, rangeBounds, type RangeId } from '../lib/range';
 import { navigate } from '../lib/route';
 import { useThemeValue } from '../lib/theme-context';
 import { invalidateAfter, useCall } from '../lib/calls';
+import { sourceName } from '../../../shared/freshness';
+
+/** Why a chart is empty in this range: the family's latest day and source, or that none is known. */
+function emptyBecause(what: string, day: string | null | undefined, source: string | null | undefined, range: string): string {
+  if (!day) return `No ${what} known for this asset.`;
+  return `No ${what} in the ${range} range: the latest ${what} is from ${day}${source ? ` (${sourceName(source)})` : ''}. Choose a longer range to see it.`;
+}
 
 export function AssetDetail({ assetId }: { assetId: string }) {
   const asset = useCall('assets.get', { assetId });
@@ -30,6 +38,7 @@ export function AssetDetail({ assetId }: { assetId: string }) {
   const { from, to } = rangeBounds(range, a.lastDay);
   const on = watched.has(assetId);
   const common = { assetId, from, to, log };
+  const rangeLabel = RANGES.find((r) => r.id === range)?.label ?? range;
 
   return (
     <div className="detail" data-testid="asset-detail" data-asset={assetId}>
@@ -48,37 +57,66 @@ export function AssetDetail({ assetId }: { assetId: string }) {
       <dl className="facts">
         <div>
           <dt>Price</dt>
-          <dd data-testid="fact-price">{formatUsd(a.price)}</dd>
+          <dd data-testid="fact-price">
+            <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
+              {formatUsd(a.price)}
+            </AsOf>
+          </dd>
         </div>
         <div>
           <dt>7d / 30d</dt>
           <dd>
-            {formatPct(row?.return7d)} / {formatPct(a.return30d)}
+            <AsOf asOf={a.lastDay} stale={row?.staleSince != null}>
+              {formatPct(row?.return7d)} / {formatPct(a.return30d)}
+            </AsOf>
           </dd>
         </div>
         <div>
           <dt>Market cap</dt>
-          <dd>{formatUsd(a.marketCap)}</dd>
+          <dd>
+            <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
+              {formatUsd(a.marketCap)}
+            </AsOf>
+          </dd>
         </div>
         <div>
           <dt>Volume 24h</dt>
-          <dd>{formatUsd(a.volume)}</dd>
+          <dd>
+            <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
+              {formatUsd(a.volume)}
+            </AsOf>
+          </dd>
         </div>
         <div>
           <dt>TVL</dt>
-          <dd>
-            {formatUsd(row?.tvl)} {row?.tvlDay ? <span className="muted small">({row.tvlDay})</span> : null}
+          <dd data-testid="fact-tvl">
+            <AsOf asOf={row?.tvlDay} stale={row?.tvlStale ?? false} source={row?.tvlSource} scope={row?.tvlScope}>
+              {formatUsd(row?.tvl)}
+            </AsOf>
+            {row?.tvlSource ? <span className="muted small"> {sourceName(row.tvlSource)}</span> : null}
+          </dd>
+        </div>
+        <div>
+          <dt>{row?.revenueKind === 'fees' ? 'Fees 30d' : 'Revenue 30d'}</dt>
+          <dd data-testid="fact-revenue">
+            <AsOf asOf={row?.revenueDay} stale={row?.revenueStale ?? false} source={row?.revenueSource}>
+              {formatUsd(row?.revenue30d)}
+            </AsOf>
+            {row?.revenueSource ? <span className="muted small"> {sourceName(row.revenueSource)}</span> : null}
           </dd>
         </div>
         <div>
           <dt>Score</dt>
-          <dd>
-            {formatScore(row?.score)} {row?.confidence !== null && row?.confidence !== undefined ? <span className="muted small">conf. {formatShare(row.confidence)}</span> : null}
+          <dd data-testid="fact-score">
+            <AsOf asOf={row?.scoreDay} stale={row?.scoreStale ?? false} source="model">
+              {formatScore(row?.score)}
+            </AsOf>{' '}
+            {row?.confidence !== null && row?.confidence !== undefined ? <span className="muted small">conf. {formatShare(row.confidence)}</span> : null}
           </dd>
         </div>
         <div>
           <dt>As of (UTC)</dt>
-          <dd>{a.lastDay ?? '—'}</dd>
+          <dd>{row?.staleSince ? <span className="badge-stale">stale since {row.staleSince}</span> : (a.lastDay ?? '—')}</dd>
         </div>
         {a.polygonAddress ? (
           <div>
@@ -100,13 +138,23 @@ export function AssetDetail({ assetId }: { assetId: string }) {
       <div className="chart-grid">
         <SeriesChart {...common} family="market" keys={['close']} title="Price (USD, daily close)" testId="chart-price" emptyText="No price history in this range." />
         <SeriesChart {...common} family="market" keys={['volume', 'marketCap']} bars={['volume']} title="Volume and market cap" testId="chart-volume" emptyText="No volume or market cap in this range." />
-        <SeriesChart {...common} family="tvl" keys={['tvl']} title="TVL" testId="chart-tvl" emptyText={row?.tvlDay ? `No TVL data for this asset in this range (its latest TVL is for ${row.tvlDay}).` : 'No TVL data known for this asset.'} />
-        <SeriesChart {...common} family="tvl" keys={['revenue', 'fees']} bars={['revenue', 'fees']} title="Revenue" testId="chart-revenue" emptyText="No revenue data for this asset in this range." />
+        <SeriesChart {...common} family="tvl" keys={['tvl', 'tvlDefillama', 'chainTvl']} title="TVL by source (never spliced: sources define TVL differently)" testId="chart-tvl" emptyText={emptyBecause('TVL', row?.tvlDay, row?.tvlSource, rangeLabel)} />
+        <SeriesChart
+          {...common}
+          family="tvl"
+          keys={['revenue', 'fees', 'revenueDefillama', 'feesDefillama']}
+          bars={['revenue', 'fees', 'revenueDefillama', 'feesDefillama']}
+          title="Revenue and fees by source"
+          testId="chart-revenue"
+          emptyText={emptyBecause(row?.revenueKind === 'fees' ? 'fees' : 'revenue', row?.revenueDay, row?.revenueSource, rangeLabel)}
+        />
         <SeriesChart {...common} family="onchain" keys={['transfers', 'activeAddresses', 'newHolders']} title="On-chain activity (Polygon)" testId="chart-onchain" emptyText="No on-chain activity collected yet: add a QuickNode RPC URL in Settings and collect." />
         <SeriesChart {...common} family="development" bars={['commits']} title="Development activity (weekly)" testId="chart-dev" emptyText="No development activity known for this asset." />
         <SeriesChart {...common} log={false} family="score" title="Score history" testId="chart-score" emptyText="No score history: the models have not scored this asset yet." />
       </div>
-      <p className="muted small attribution">Bundled history: market data from CoinGecko, Binance (CryptoDataDownload), Yahoo Finance and CoinMarketCap; fundamentals from Token Terminal; development activity counted from public git history. Live collections replace it where they overlap.</p>
+      <p className="muted small attribution">
+        Bundled history: market data from CoinGecko, Binance (CryptoDataDownload), Yahoo Finance and CoinMarketCap; fundamentals from Token Terminal (to 2022-02) and DefiLlama (to 2023-07, TVL defined differently, shown as its own series); development activity counted from public git history. Live collections replace it where they overlap.
+      </p>
       <div className="two-col">
         <ModelsPanel assetId={assetId} />
         <CompetitorsPanel assetId={assetId} />

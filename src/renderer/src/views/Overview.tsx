@@ -1,12 +1,13 @@
 /** The ranked universe: filters, search, a virtualised table, top movers and the score distribution. */
 import { useMemo, useState } from 'react';
 import type { OverviewRow } from '../../../shared/contract/ui';
+import { AsOf } from '../components/AsOf';
 import { Chart } from '../components/Chart';
 import { DataTable, type Column } from '../components/DataTable';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { histogramOption, scoreHistogram } from '../lib/chart-options';
 import { formatCount, formatPct, formatScore, formatShare, formatUsd } from '../lib/format';
-import { categoriesOf, filterOverview, NO_FILTERS, parseUsdAmount, topMovers, type OverviewFilters } from '../lib/overview-filter';
+import { categoriesOf, currentScores, filterOverview, NO_FILTERS, parseUsdAmount, staleSpan, topMovers, type OverviewFilters } from '../lib/overview-filter';
 import { useWatchlist } from '../lib/queries';
 import { navigate } from '../lib/route';
 import { useThemeValue } from '../lib/theme-context';
@@ -25,7 +26,8 @@ export function Overview() {
   const shown = useMemo(() => filterOverview(rows, filters, watched), [rows, filters, watched]);
   const categories = useMemo(() => categoriesOf(rows), [rows]);
   const movers = useMemo(() => topMovers(rows, query.data?.asOf ?? null), [rows, query.data?.asOf]);
-  const histogram = useMemo(() => scoreHistogram(rows.map((r) => r.score)), [rows]);
+  const histogram = useMemo(() => scoreHistogram(currentScores(rows)), [rows]);
+  const stale = useMemo(() => staleSpan(rows), [rows]);
   const set = (patch: Partial<OverviewFilters>): void => setFilters((f) => ({ ...f, ...patch }));
   const mcapInvalid = parseUsdAmount(mcapText) === null;
 
@@ -59,17 +61,63 @@ export function Overview() {
       { id: 'symbol', header: 'Symbol', align: 'left', value: (r) => r.symbol, render: (r) => <strong>{r.symbol}</strong> },
       { id: 'name', header: 'Name', align: 'left', value: (r) => r.name },
       { id: 'category', header: 'Category', align: 'left', value: (r) => r.category },
-      { id: 'score', header: 'Score', value: (r) => r.score, render: (r) => formatScore(r.score), title: 'Ensemble investment score, 0-100' },
+      {
+        id: 'score',
+        header: 'Score',
+        value: (r) => r.score,
+        asOf: (r) => r.scoreDay,
+        render: (r) => (
+          <AsOf asOf={r.scoreDay} stale={r.scoreStale} source="model">
+            {formatScore(r.score)}
+          </AsOf>
+        ),
+        title: 'Ensemble investment score, 0-100: the percentile of the models’ predicted 30-day return relative to the universe',
+      },
       { id: 'confidence', header: 'Conf.', value: (r) => r.confidence, render: (r) => formatShare(r.confidence) },
-      { id: 'price', header: 'Price', value: (r) => r.price, render: (r) => formatUsd(r.price) },
-      { id: 'return7d', header: '7d', value: (r) => r.return7d, render: (r) => signed(r.return7d) },
-      { id: 'return30d', header: '30d', value: (r) => r.return30d, render: (r) => signed(r.return30d) },
-      { id: 'marketCap', header: 'Market cap', value: (r) => r.marketCap, render: (r) => formatUsd(r.marketCap) },
-      { id: 'volume', header: 'Volume 24h', value: (r) => r.volume, render: (r) => formatUsd(r.volume) },
-      { id: 'tvl', header: 'TVL', value: (r) => r.tvl, render: (r) => <span title={r.tvlDay ? `as of ${r.tvlDay}` : undefined}>{formatUsd(r.tvl)}</span> },
-      { id: 'commits12w', header: 'Commits 12w', value: (r) => r.commits12w, render: (r) => <span title={r.devWeek ? `to week of ${r.devWeek}` : undefined}>{formatCount(r.commits12w)}</span> },
+      {
+        id: 'price',
+        header: 'Price',
+        value: (r) => r.price,
+        asOf: (r) => r.lastDay,
+        render: (r) => (
+          <AsOf asOf={r.lastDay} stale={r.staleSince !== null} source={r.marketSource}>
+            {formatUsd(r.price)}
+          </AsOf>
+        ),
+      },
+      { id: 'return7d', header: '7d', value: (r) => r.return7d, asOf: (r) => r.lastDay, render: (r) => (r.staleSince ? <span className="stale">{formatPct(r.return7d)}</span> : signed(r.return7d)) },
+      { id: 'return30d', header: '30d', value: (r) => r.return30d, asOf: (r) => r.lastDay, render: (r) => (r.staleSince ? <span className="stale">{formatPct(r.return30d)}</span> : signed(r.return30d)) },
+      { id: 'marketCap', header: 'Market cap', value: (r) => r.marketCap, asOf: (r) => r.lastDay, render: (r) => <AsOf asOf={r.lastDay} stale={r.staleSince !== null} source={r.marketSource}>{formatUsd(r.marketCap)}</AsOf> },
+      { id: 'volume', header: 'Volume 24h', value: (r) => r.volume, asOf: (r) => r.lastDay, render: (r) => <AsOf asOf={r.lastDay} stale={r.staleSince !== null} source={r.marketSource}>{formatUsd(r.volume)}</AsOf> },
+      {
+        id: 'tvl',
+        header: 'TVL',
+        value: (r) => r.tvl,
+        asOf: (r) => r.tvlDay,
+        render: (r) => (
+          <AsOf asOf={r.tvlDay} stale={r.tvlStale} source={r.tvlSource} scope={r.tvlScope} testId={`tvl-${r.assetId}`}>
+            {formatUsd(r.tvl)}
+          </AsOf>
+        ),
+      },
+      {
+        id: 'commits12w',
+        header: 'Commits 12w',
+        value: (r) => r.commits12w,
+        asOf: (r) => r.devWeek,
+        render: (r) => (
+          <AsOf asOf={r.devWeek} stale={r.devStale} source="github">
+            {formatCount(r.commits12w)}
+          </AsOf>
+        ),
+      },
       { id: 'auditScore', header: 'Audit', value: (r) => r.auditScore, render: (r) => formatScore(r.auditScore), title: 'Lowest audit score among the asset’s audited contracts' },
-      { id: 'lastDay', header: 'As of (UTC)', value: (r) => r.lastDay },
+      {
+        id: 'lastDay',
+        header: 'As of (UTC)',
+        value: (r) => r.lastDay,
+        render: (r) => (r.staleSince ? <span className="badge-stale" title="Market data ended before the dataset’s current window">stale since {r.staleSince}</span> : r.lastDay),
+      },
     ],
     [watched, toggleWatch],
   );
@@ -113,6 +161,11 @@ export function Overview() {
       <label>
         <input type="checkbox" checked={filters.watchedOnly} onChange={(e) => set({ watchedOnly: e.target.checked })} /> Watchlist
       </label>
+      {stale ? (
+        <label title={`Assets whose market data ended more than ${query.data?.staleAfterDays ?? 30} days before ${query.data?.asOf ?? 'the dataset’s end'}`}>
+          <input type="checkbox" data-testid="filter-stale" checked={filters.includeStale} onChange={(e) => set({ includeStale: e.target.checked })} /> Delisted/stale since {stale.from === stale.to ? stale.from : `${stale.from} – ${stale.to}`} ({stale.count})
+        </label>
+      ) : null}
     </>
   );
 
@@ -135,7 +188,9 @@ export function Overview() {
           </div>
         </section>
         <section className="panel distribution">
-          <h3>Score distribution</h3>
+          <h3>
+            Score distribution {query.data?.asOf ? <span className="muted">current assets, {query.data.asOf}</span> : null}
+          </h3>
           {query.data?.scored ? (
             <Chart option={histogramOption(histogram, theme === 'dark')} testId="score-histogram" filename="score-distribution" height={150} summary={histogram} />
           ) : (
@@ -152,6 +207,7 @@ export function Overview() {
         csvName="defimon-overview"
         initialSort={query.data?.scored ? [{ id: 'score', desc: true }] : [{ id: 'marketCap', desc: true }]}
         onOpen={(r) => navigate({ view: 'asset', assetId: r.assetId })}
+        rowClassName={(r) => (r.staleSince ? 'stale-row' : '')}
         toolbar={toolbar}
         maxHeight={560}
       />

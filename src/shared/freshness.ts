@@ -1,0 +1,53 @@
+/**
+ * As-of and staleness rules shared by the read models, the CLI and the renderer. A value is
+ * stale when its as-of day is more than `staleAfterDays` before the dataset's end (the latest
+ * market day of the store), so "current" aggregates never mix a 2022 TVL into a 2024 ranking.
+ * Source ids stored with rows are turned into the names an analyst knows.
+ */
+
+/** @default 30 days: a month behind the dataset's end is no longer "current". */
+export const DEFAULT_STALE_AFTER_DAYS = 30;
+
+const DAY_MS = 86_400_000;
+
+/** Whole days from `from` to `to` (both YYYY-MM-DD); positive when `to` is later. */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+}
+
+/** True when `asOf` lies more than `staleAfterDays` before `dataEnd`; an unknown day is not stale (it is missing). */
+export function isStale(asOf: string | null | undefined, dataEnd: string | null | undefined, staleAfterDays = DEFAULT_STALE_AFTER_DAYS): boolean {
+  if (!asOf || !dataEnd) return false;
+  return daysBetween(asOf.slice(0, 10), dataEnd.slice(0, 10)) > staleAfterDays;
+}
+
+/** The last day of a Monday-start week: a week's count is known once its Sunday closes. */
+export function weekEnd(weekStart: string): string {
+  return new Date(Date.parse(`${weekStart}T00:00:00Z`) + 6 * DAY_MS).toISOString().slice(0, 10);
+}
+
+const SOURCE_NAMES: Record<string, string> = {
+  tokenterminal: 'Token Terminal',
+  defillama: 'DefiLlama',
+  'defillama-bundled': 'DefiLlama (bundled)',
+  'defillama-chain-bundled': 'DefiLlama chain TVL (bundled)',
+  coingecko: 'CoinGecko',
+  binance: 'Binance',
+  'binance-daily': 'Binance',
+  'binance-hourly': 'Binance',
+  yahoo: 'Yahoo Finance',
+  coinmarketcap: 'CoinMarketCap',
+  github: 'GitHub',
+  chain: 'Polygon chain',
+  bundled: 'bundled dataset',
+  model: 'DEFIMON models',
+};
+
+/** A source id as an analyst reads it ("tokenterminal" → "Token Terminal"); unknown ids pass through. */
+export function sourceName(source: string | null | undefined): string | null {
+  if (!source) return null;
+  const exact = SOURCE_NAMES[source.toLowerCase()];
+  if (exact) return exact;
+  const head = source.toLowerCase().split(/[:_]/)[0] ?? '';
+  return SOURCE_NAMES[head] ?? source;
+}
