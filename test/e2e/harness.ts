@@ -22,7 +22,7 @@ let seeded: string | null = null;
 export async function seededDataDir(): Promise<string> {
   if (seeded && existsSync(seeded)) return seeded;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'defimon-e2e-seed-'));
-  const services = await createServices(loadConfig({ overrides: { dataDir: dir, logLevel: 'silent' }, env: {} }), { logger: createLogger({ dataDir: dir, level: 'silent', toStderr: false }) });
+  const services = await createServices(loadConfig({ overrides: { dataDir: dir, logLevel: 'silent', bundledModel: false }, env: {} }), { logger: createLogger({ dataDir: dir, level: 'silent', toStderr: false }) });
   await services.close();
   seeded = dir;
   return dir;
@@ -35,17 +35,24 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-export async function startApp(opts: { fresh?: boolean } = {}): Promise<RunningApp> {
+/**
+ * `fresh`: an empty store, nothing imported. `firstStart`: an empty data directory started as a
+ * new user would, importing the bundled dataset and its shipped model. Otherwise a copy of a
+ * seeded store (the bundled data, no model).
+ */
+export async function startApp(opts: { fresh?: boolean; firstStart?: boolean } = {}): Promise<RunningApp & { startMs: number }> {
   if (!existsSync(path.join(WEB_ROOT, 'index.html'))) throw new Error(`the renderer is not built at ${WEB_ROOT}: run npm run build first`);
+  const t0 = performance.now();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'defimon-e2e-'));
-  if (!opts.fresh) cpSync(await seededDataDir(), dataDir, { recursive: true });
-  const config = loadConfig({ overrides: { dataDir, logLevel: 'silent', autoImport: !opts.fresh }, env: {} });
+  if (!opts.fresh && !opts.firstStart) cpSync(await seededDataDir(), dataDir, { recursive: true });
+  const config = loadConfig({ overrides: { dataDir, logLevel: 'silent', autoImport: !opts.fresh, bundledModel: opts.firstStart === true }, env: {} });
   const services = await createServices(config, { logger: createLogger({ dataDir, level: 'silent', toStderr: false }) });
   const server = await createServer({ services, host: '127.0.0.1', port: 0, webRoot: WEB_ROOT });
   await server.listen({ host: '127.0.0.1', port: 0 });
   const addr = server.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   return {
+    startMs: Math.round(performance.now() - t0),
     url: `http://127.0.0.1:${port}`,
     services,
     dataDir,

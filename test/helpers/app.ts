@@ -6,7 +6,8 @@ import { tempDataDir } from './services';
 
 export async function createTestServices(overrides: Partial<DefimonConfigInput> = {}): Promise<{ services: Services; dataDir: string; cleanup: () => Promise<void> }> {
   const tmp = tempDataDir();
-  const config = loadConfig({ overrides: { dataDir: tmp.dir, logLevel: 'silent', ...overrides }, env: {} });
+  // Tests start from a store without models unless they ask for the model shipped with the dataset.
+  const config = loadConfig({ overrides: { dataDir: tmp.dir, logLevel: 'silent', bundledModel: false, ...overrides }, env: {} });
   const services = await createServices(config, { logger: createLogger({ dataDir: tmp.dir, level: 'silent', toStderr: false }) });
   return {
     services,

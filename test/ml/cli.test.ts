@@ -13,7 +13,8 @@ afterAll(() => CWD.remove());
 
 async function defimon(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: CWD.dir, timeout: 240_000, maxBuffer: 64 * 1024 * 1024 });
+    // A store without the dataset's shipped model: these tests train the first version themselves.
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: CWD.dir, timeout: 240_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, DEFIMON_BUNDLED_MODEL: '0' } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

@@ -63,7 +63,7 @@ export async function createServices(config: DefimonConfig, opts: { logger?: Log
   const datasetDir = config.datasetDir ?? findBundledDataset();
   const manifest = datasetDir && existsSync(path.join(datasetDir, 'manifest.json')) ? (JSON.parse(readFileSync(path.join(datasetDir, 'manifest.json'), 'utf8')) as DatasetManifest) : null;
 
-  const importer = createImporterDomain(core, { datasetDir });
+  const importer = createImporterDomain(core, { datasetDir, bundledModel: config.bundledModel });
   if (config.autoImport) await importer.importIfEmpty();
 
   const system = createSystemDomain(core, { appVersion: APP_VERSION, manifest });

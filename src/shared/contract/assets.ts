@@ -31,6 +31,8 @@ export const ImportSummary = z.object({
   defillamaRows: z.number().default(0),
   /** Assets given a description (static metadata for peers). */
   described: z.number().default(0),
+  /** The model shipped with the dataset: installed (its version) or why not, so scores show on first open. */
+  model: z.object({ installed: z.boolean(), version: z.string().nullable(), detail: z.string() }).nullable().default(null),
   skipped: z.array(z.object({ file: z.string(), reason: z.string(), count: z.number() })),
   ms: z.number(),
 });

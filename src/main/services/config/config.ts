@@ -83,6 +83,11 @@ export const DefimonConfig = z.object({
   /** Imports the bundled dataset on first start when the database has no assets. @default true */
   autoImport: z.boolean().default(true),
   /**
+   * With the bundled import, install the model shipped with the dataset (trained on exactly
+   * those files) so the first start shows scores without training. @default true
+   */
+  bundledModel: z.boolean().default(true),
+  /**
    * In the desktop app and `defimon serve`, collect every configured source on its schedule
    * (see the collectors' README for intervals). One-shot CLI commands never do. @default true
    */
@@ -193,6 +198,7 @@ export const ENV_MAP: Record<string, { key: string; kind: EnvKind }> = {
   DEFIMON_LOG_LEVEL: { key: 'logLevel', kind: 'string' },
   DEFIMON_DATASET_DIR: { key: 'datasetDir', kind: 'string' },
   DEFIMON_AUTO_IMPORT: { key: 'autoImport', kind: 'bool' },
+  DEFIMON_BUNDLED_MODEL: { key: 'bundledModel', kind: 'bool' },
   DEFIMON_AUTO_COLLECT: { key: 'autoCollect', kind: 'bool' },
   DEFIMON_PG_URL: { key: 'pgUrl', kind: 'string' },
   DEFIMON_PG_REPLICA_URL: { key: 'pgReplicaUrl', kind: 'string' },

@@ -173,15 +173,9 @@ export interface ImportOptions {
   now?: Date;
 }
 
-export function importDataset(opts: ImportOptions): ImportSummary {
-  const t0 = performance.now();
-  const { store, dir } = opts;
-  if (!existsSync(dir)) throw new AppError('NOT_FOUND', `dataset directory ${dir} does not exist`);
-  const now = (opts.now ?? new Date()).toISOString();
-  const today = now.slice(0, 10);
-  const progress: Progress = opts.onProgress ?? (() => {});
-
-  const raw = {
+/** The files the importer reads, by role; a missing file is null (every file is optional). */
+function readDatasetFiles(dir: string) {
+  return {
     assets: readRaw(dir, 'assets.csv'),
     market: readRaw(dir, 'market_daily.csv'),
     fundamentals: readRaw(dir, 'protocol_fundamentals_daily.csv'),
@@ -192,12 +186,36 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     chainTvl: readRaw(dir, 'chain_tvl_daily_defillama.csv'),
     descriptions: readRaw(dir, 'protocol_descriptions.csv'),
   };
+}
+
+function fingerprintOf(files: RawFile[]): string {
+  return createHash('sha256').update(files.map((f) => `${f.name}:${f.sha256}`).sort().join('|')).digest('hex');
+}
+
+/**
+ * The import fingerprint of a dataset directory: a hash of every data file's stored bytes. A
+ * model shipped with the dataset names the fingerprint it was trained on.
+ */
+export function datasetFingerprint(dir: string): string | null {
+  const present = Object.values(readDatasetFiles(dir)).filter((f): f is RawFile => f !== null);
+  return present.length === 0 ? null : fingerprintOf(present);
+}
+
+export function importDataset(opts: ImportOptions): ImportSummary {
+  const t0 = performance.now();
+  const { store, dir } = opts;
+  if (!existsSync(dir)) throw new AppError('NOT_FOUND', `dataset directory ${dir} does not exist`);
+  const now = (opts.now ?? new Date()).toISOString();
+  const today = now.slice(0, 10);
+  const progress: Progress = opts.onProgress ?? (() => {});
+
+  const raw = readDatasetFiles(dir);
   const present = Object.values(raw).filter((f): f is RawFile => f !== null);
   if (present.length === 0) {
     const listing = readdirSync(dir).slice(0, 10).join(', ');
     throw new AppError('NOT_FOUND', `no dataset CSVs (assets.csv, market_daily.csv, ...) in ${dir}${listing ? ` (found: ${listing})` : ''}`);
   }
-  const fingerprint = createHash('sha256').update(present.map((f) => `${f.name}:${f.sha256}`).sort().join('|')).digest('hex');
+  const fingerprint = fingerprintOf(present);
   const previous = store.db.prepare('SELECT fingerprint, summary FROM dataset_imports WHERE source = ?').get(opts.source) as { fingerprint: string; summary: string } | undefined;
   if (previous?.fingerprint === fingerprint && !opts.force) {
     const prior = JSON.parse(previous.summary) as ImportSummary;
@@ -479,6 +497,7 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     contracts: contracts.length,
     defillamaRows: defillama.length + chainTvl.length,
     described,
+    model: null,
     skipped,
     ms: 0,
   };

@@ -4,7 +4,8 @@ import type { assetMethods } from '../../../shared/contract/assets';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
-import { importDataset } from './importer';
+import { installBundledModel } from '../ml/api';
+import { datasetFingerprint, importDataset } from './importer';
 
 export interface ImporterDomain {
   handlers: Pick<HandlersFor<typeof assetMethods>, 'dataset.import'>;
@@ -12,7 +13,11 @@ export interface ImporterDomain {
   importIfEmpty(): Promise<void>;
 }
 
-export function createImporterDomain(core: Core, opts: { datasetDir: string | null }): ImporterDomain {
+/**
+ * @param opts.bundledModel With the bundled import, install the model shipped with the dataset
+ *   when it was trained on exactly these files (scores on first open). @default false
+ */
+export function createImporterDomain(core: Core, opts: { datasetDir: string | null; bundledModel?: boolean }): ImporterDomain {
   const { store, tasks, log } = core;
   const runImport = (dir: string | undefined, source: string, signal?: AbortSignal) =>
     tasks.run(
@@ -21,6 +26,13 @@ export function createImporterDomain(core: Core, opts: { datasetDir: string | nu
         const from = dir ?? opts.datasetDir;
         if (!from) throw new AppError('NOT_FOUND', 'the bundled dataset is missing (resources/dataset); pass a directory of CSVs');
         const summary = importDataset({ store, dir: from, source, onProgress: progress });
+        if (from === opts.datasetDir && opts.bundledModel) {
+          // The dataset's own model, trained on exactly these files: scores on first open, no training wait.
+          progress(4, 4, 'installing the bundled model');
+          const model = installBundledModel(store, from, datasetFingerprint(from));
+          summary.model = model.installed ? { installed: true, version: model.version, detail: `${model.predictions} stored predictions` } : { installed: false, version: null, detail: model.reason };
+          if (model.installed) log.info({ version: model.version }, 'bundled model installed');
+        }
         log.info({ summary: { ...summary, skipped: summary.skipped.length } }, 'dataset imported');
         return summary;
       },

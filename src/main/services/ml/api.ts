@@ -111,3 +111,6 @@ export function parseContributions(text: string | null): Record<string, number> 
     return {};
   }
 }
+
+/** The model shipped with the bundled dataset, installed by the importer after a matching import. */
+export { installBundledModel, type InstallResult } from './bundled';

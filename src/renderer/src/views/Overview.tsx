@@ -28,6 +28,8 @@ export function Overview() {
   const movers = useMemo(() => topMovers(rows, query.data?.asOf ?? null), [rows, query.data?.asOf]);
   const histogram = useMemo(() => scoreHistogram(currentScores(rows)), [rows]);
   const stale = useMemo(() => staleSpan(rows), [rows]);
+  // Scores whose day is itself stale are not a current distribution.
+  const staleScoreDay = useMemo(() => (rows.some((r) => r.score !== null && !r.scoreStale) ? null : (rows.find((r) => r.score !== null)?.scoreDay ?? null)), [rows]);
   const set = (patch: Partial<OverviewFilters>): void => setFilters((f) => ({ ...f, ...patch }));
   const mcapInvalid = parseUsdAmount(mcapText) === null;
 
@@ -191,7 +193,13 @@ export function Overview() {
           <h3>
             Score distribution {query.data?.asOf ? <span className="muted">current assets, {query.data.asOf}</span> : null}
           </h3>
-          {query.data?.scored ? (
+          {query.data?.scored && staleScoreDay ? (
+            <Empty>
+              <span data-testid="scores-stale">
+                The latest scores are from {staleScoreDay}, more than {query.data.staleAfterDays} days before the data’s end ({query.data.asOf}): they are greyed in the table. Retrain in Models for current scores.
+              </span>
+            </Empty>
+          ) : query.data?.scored ? (
             <Chart option={histogramOption(histogram, theme === 'dark')} testId="score-histogram" filename="score-distribution" height={150} summary={histogram} />
           ) : (
             <Empty>No scores yet: the models have not scored this universe. Train and score them in Models.</Empty>
