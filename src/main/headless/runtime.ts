@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { serializeError } from '../../shared/errors';
+import { scrubSecrets } from '../services/log/redact';
 import { loadConfig, overrideFromFlag, type DefimonConfig } from '../services/config/config';
 import { createServices, type Services } from '../services';
 
@@ -86,7 +87,9 @@ export async function runWithServices(cmd: Command, fn: (services: Services) => 
 }
 
 export function reportError(err: unknown, json: boolean): void {
-  const e = serializeError(err);
+  // A start-up error (a driver quoting its URL) has not been through the dispatcher's scrub.
+  const raw = serializeError(err);
+  const e = { ...raw, message: scrubSecrets(raw.message) };
   if (json) printJson({ error: e });
   process.stderr.write(`defimon: ${e.code}: ${e.message}\n`);
   process.exitCode = e.code === 'INVALID_INPUT' ? 2 : 1;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../../shared/errors';
-import { createServer } from '../server';
+import { createServer, isLoopback } from '../server';
 import { printJson, runWithServices, withProgress } from '../runtime';
 
 function fmt(n: number | null, digits = 2): string {
@@ -119,6 +119,10 @@ export function registerCoreCommands(program: Command): void {
         const app = await createServer({ services, host, port, webRoot });
         const address = await app.listen({ host, port });
         process.stdout.write(`DEFIMON serving at ${address}${webRoot ? '' : ' (API only: run `npm run build` for the web app)'}\n`);
+        if (!isLoopback(host) && services.config.server.publicHosts.length === 0) {
+          // The Host allow-list (DNS rebinding) refuses names it was not told about.
+          process.stdout.write('clients must use the address above, or a name listed in DEFIMON_PUBLIC_HOSTS (other Host names are refused)\n');
+        }
         await new Promise<void>((resolve) => {
           const stop = (): void => resolve();
           process.once('SIGINT', stop);
