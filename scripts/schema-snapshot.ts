@@ -1,7 +1,8 @@
 /**
  * Records the ledger after adding a migration: appends the new entries to
  * `storage/migrations/shipped.json` (never rewriting or inserting: an entry that sorts before a
- * shipped one is refused) and rewrites `storage/schema-snapshot.json` from a fresh database.
+ * shipped one is refused) and rewrites `storage/schema-snapshot.json` and the row types in
+ * `storage/db-types.ts` from a fresh database.
  * Refuses when the schema guard refuses. Usage: `npx tsx scripts/schema-snapshot.ts`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,11 +10,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations } from '../src/main/services/storage/migrations';
 import { checksum, migrateSqlite, orderedLedger, sequenceOf } from '../src/main/services/storage/migrator';
-import { describeSqliteSchema, diffSchema, retirements, undeclaredDestructiveStatements, type SchemaSnapshot } from '../src/main/services/storage/schema-guard';
+import { describeSqliteSchema, diffSchema, renderRowTypes, retirements, undeclaredDestructiveStatements, type SchemaSnapshot } from '../src/main/services/storage/schema-guard';
 
 const storage = path.join(__dirname, '..', 'src', 'main', 'services', 'storage');
 const shippedFile = path.join(storage, 'migrations', 'shipped.json');
 const snapshotFile = path.join(storage, 'schema-snapshot.json');
+const rowTypesFile = path.join(storage, 'db-types.ts');
 
 function fail(message: string): never {
   console.error(message);
@@ -34,6 +36,7 @@ const problems = ledger.flatMap(undeclaredDestructiveStatements);
 const db = new Database(':memory:');
 migrateSqlite(db, ledger);
 const current = describeSqliteSchema(db);
+const rowTypes = renderRowTypes(db);
 db.close();
 const previous = JSON.parse(readFileSync(snapshotFile, 'utf8')) as SchemaSnapshot;
 problems.push(...diffSchema(previous, current, retirements(ledger)).refused);
@@ -43,4 +46,5 @@ writeFileSync(shippedFile, `[\n${shipped.map((s) => `  ${JSON.stringify(s)}`).jo
 // One line per column, so a diff of the snapshot reads as a list of column changes.
 const tables = Object.entries(current).map(([t, cols]) => `  ${JSON.stringify(t)}: {\n${Object.entries(cols).map(([c, shape]) => `    ${JSON.stringify(c)}: ${JSON.stringify(shape)}`).join(',\n')}\n  }`);
 writeFileSync(snapshotFile, `{\n${tables.join(',\n')}\n}\n`);
+writeFileSync(rowTypesFile, rowTypes);
 console.log(`ledger: ${shipped.length} shipped migrations, schema: ${Object.keys(current).length} tables`);

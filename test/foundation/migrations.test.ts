@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksum, migrateSqlite, orderedLedger, sequenceOf } from '../../src/main/services/storage/migrator';
 import { migrations, type Migration } from '../../src/main/services/storage/migrations';
 import shipped from '../../src/main/services/storage/migrations/shipped.json';
-import { describeSqliteSchema, diffSchema, retirements, undeclaredDestructiveStatements, type SchemaSnapshot } from '../../src/main/services/storage/schema-guard';
+import { describeSqliteSchema, diffSchema, renderRowTypes, retirements, undeclaredDestructiveStatements, type SchemaSnapshot } from '../../src/main/services/storage/schema-guard';
 import snapshot from '../../src/main/services/storage/schema-snapshot.json';
 import { openPostgres } from '../../src/main/services/storage/postgres';
 import { createTestDatabase, postgresAvailable } from '../helpers/services';
@@ -163,6 +165,15 @@ describe('schema guard (additive only)', () => {
     expect(diff.refused).toEqual([]);
     expect(diff.added).toEqual([]);
     expect(migrations.flatMap(undeclaredDestructiveStatements)).toEqual([]);
+  });
+
+  it('the row types in db-types.ts are the ones the ledger produces (generated, never copied by hand)', () => {
+    const db = new Database(':memory:');
+    migrateSqlite(db);
+    const generated = renderRowTypes(db);
+    db.close();
+    expect(readFileSync(path.resolve(__dirname, '../../src/main/services/storage/db-types.ts'), 'utf8')).toBe(generated);
+    expect(generated).toMatch(/export interface CryptoAssetsTable \{\n {2}asset_id: string;/);
   });
 
   it('refuses dropped and retyped columns, dropped tables, new NOT NULL and key changes unless retired', () => {

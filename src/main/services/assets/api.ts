@@ -6,6 +6,7 @@
  * the importer and the collectors write them (audit writes smart_contracts' audit columns).
  */
 import { AppError } from '../../../shared/errors';
+import type { CryptoAssetsTable } from '../storage/db-types';
 import type { SqliteStore } from '../storage/sqlite';
 
 /** Live market sources win over the bundled snapshot when both have a day (an ORDER BY term on `source`). */
@@ -22,11 +23,7 @@ const firstWord = (col: string): string => `lower(substr(${col}, 1, instr(${col}
 export const PROTOCOL_MATCH = `c.protocol IS NOT NULL AND ${firstWord('c.protocol')} = ${firstWord('a.name')}`;
 
 /** What other domains need to know of an asset to find its data and contracts. */
-export interface AssetRef {
-  chain_id: number | null;
-  address: string | null;
-  name: string;
-}
+export type AssetRef = Pick<CryptoAssetsTable, 'chain_id' | 'address' | 'name'>;
 
 export function findAsset(store: SqliteStore, assetId: string): AssetRef | null {
   return store.db.prepare<[string], AssetRef>('SELECT chain_id, address, name FROM crypto_assets WHERE asset_id = ?').get(assetId) ?? null;

@@ -28,7 +28,7 @@ interface AssetRow {
 
 function assetRows(store: SqliteStore, where: string, params: unknown[]): AssetRow[] {
   return store.db
-    .prepare(
+    .prepare<unknown[], AssetRow>(
       `WITH last AS (
          SELECT asset_id, MAX(day) AS day FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id
        )
@@ -44,7 +44,7 @@ function assetRows(store: SqliteStore, where: string, params: unknown[]): AssetR
        ${where}
        ORDER BY a.symbol`,
     )
-    .all(...params) as AssetRow[];
+    .all(...params);
 }
 
 function familiesByAsset(store: SqliteStore): Map<string, DataFamily[]> {
@@ -54,7 +54,7 @@ function familiesByAsset(store: SqliteStore): Map<string, DataFamily[]> {
     list.push(f);
     map.set(id, list);
   };
-  const q = (sql: string): string[] => (store.db.prepare(sql).all() as { asset_id: string }[]).map((r) => r.asset_id);
+  const q = (sql: string): string[] => store.db.prepare<unknown[], { asset_id: string }>(sql).all().map((r) => r.asset_id);
   for (const id of q('SELECT DISTINCT asset_id FROM financial_metrics WHERE close IS NOT NULL')) add(id, 'market');
   for (const id of q('SELECT DISTINCT asset_id FROM onchain_metrics WHERE transfers IS NOT NULL OR active_addresses IS NOT NULL')) add(id, 'onchain');
   for (const id of q('SELECT DISTINCT asset_id FROM onchain_metrics WHERE tvl IS NOT NULL OR revenue IS NOT NULL')) add(id, 'tvl');
@@ -115,12 +115,12 @@ export function priceHistory(store: SqliteStore, q: { assetId: string; from?: st
   requireAsset(store, q.assetId);
   // One row per day: the preferred source of that day.
   const rows = store.db
-    .prepare(
+    .prepare<unknown[], PricePoint>(
       `SELECT day, close, volume_usd AS volume, market_cap AS marketCap FROM (
          SELECT day, close, volume_usd, market_cap, ROW_NUMBER() OVER (PARTITION BY day ORDER BY ${SOURCE_RANK}) AS rn
          FROM financial_metrics WHERE asset_id = ? AND day >= ? AND day <= ?
        ) WHERE rn = 1 ORDER BY day`,
     )
-    .all(q.assetId, q.from ?? '0000-00-00', q.to ?? '9999-99-99') as PricePoint[];
+    .all(q.assetId, q.from ?? '0000-00-00', q.to ?? '9999-99-99');
   return q.maxPoints ? downsampleMinMax(rows, q.maxPoints, (p) => p.close) : rows;
 }

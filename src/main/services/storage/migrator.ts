@@ -91,7 +91,7 @@ function checkRecorded(recorded: Map<string, string>, list: Migration[]): void {
 export function migrateSqlite(db: BetterSqlite3.Database, list: readonly Migration[] = ledger): string[] {
   const ordered = orderedLedger(list);
   db.exec(LEDGER_DDL);
-  const recorded = new Map((db.prepare('SELECT id, checksum FROM schema_migrations').all() as { id: string; checksum: string }[]).map((r) => [r.id, r.checksum]));
+  const recorded = new Map(db.prepare<unknown[], { id: string; checksum: string }>('SELECT id, checksum FROM schema_migrations').all().map((r) => [r.id, r.checksum]));
   checkRecorded(recorded, ordered);
   const applied: string[] = [];
   for (const m of ordered) {

@@ -106,3 +106,35 @@ export function undeclaredDestructiveStatements(m: Migration): string[] {
 export function retirements(list: readonly Migration[]): Retirement[] {
   return list.flatMap((m) => m.retires ?? []);
 }
+
+const pascal = (table: string): string => table.replace(/(^|_)([a-z0-9])/g, (_m, _s: string, c: string) => c.toUpperCase());
+
+/** The TypeScript type of a column as better-sqlite3 returns it (numbers unless `safeIntegers`). */
+function tsType(declared: string): string {
+  const t = declared.toUpperCase();
+  if (/INT|REAL|DOUB|FLOA|NUM/.test(t)) return 'number';
+  if (/BLOB|BYTEA/.test(t)) return 'Buffer';
+  return 'string';
+}
+
+/**
+ * `db-types.ts`, generated from the migrated schema: one row type per table, in column order,
+ * nullable where the column is. `scripts/schema-snapshot.ts` writes it; a test checks it is current.
+ */
+export function renderRowTypes(db: BetterSqlite3.Database): string {
+  const tables = db.prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all();
+  const info = db.prepare<[string], { name: string; type: string; notnull: number; pk: number }>('SELECT name, type, "notnull", pk FROM pragma_table_info(?) ORDER BY cid');
+  const lines = [
+    '/**',
+    ' * Row types of every table, generated from the migrated schema by `npx tsx scripts/schema-snapshot.ts`',
+    ' * (do not edit by hand). Type statements with them: `db.prepare<Params, Pick<XTable, ...>>(sql)`.',
+    ' */',
+  ];
+  for (const { name } of tables) {
+    lines.push('', `export interface ${pascal(name)}Table {`);
+    for (const c of info.all(name)) lines.push(`  ${c.name}: ${tsType(c.type)}${c.notnull === 1 || c.pk > 0 ? '' : ' | null'};`);
+    lines.push('}');
+  }
+  lines.push('', '/** Every table by name. */', 'export interface DB {', ...tables.map(({ name }) => `  ${name}: ${pascal(name)}Table;`), '}', '', 'export type TableName = keyof DB;', '');
+  return lines.join('\n');
+}

@@ -7,9 +7,7 @@
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
 import { AppError } from '../../../shared/errors';
-import type { DB } from './db-types';
 import { migrateSqlite } from './migrator';
 
 export type Row = Record<string, unknown>;
@@ -41,7 +39,6 @@ export interface TableInfo {
 
 export interface SqliteStore {
   readonly db: Database.Database;
-  readonly kysely: Kysely<DB>;
   readonly path: string;
   table(name: string): TableInfo;
   /** Idempotent upsert on the natural key; rows may omit columns (they keep their value). */
@@ -90,12 +87,11 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
   const tables = new Map<string, TableInfo>();
   const statements = new Map<string, Database.Statement>();
   const hooks: { fn: WriteHook; origins: readonly WriteOrigin[] | null }[] = [];
-  const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: db }) });
 
   function table(name: string): TableInfo {
     let info = tables.get(name);
     if (info) return info;
-    const cols = db.prepare(`SELECT name, pk FROM pragma_table_info(?)`).all(name) as { name: string; pk: number }[];
+    const cols = db.prepare<unknown[], { name: string; pk: number }>(`SELECT name, pk FROM pragma_table_info(?)`).all(name);
     if (cols.length === 0) throw new AppError('NOT_FOUND', `no table ${name}`);
     info = {
       name,
@@ -133,12 +129,11 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
 
   /** Secondary indexes (not the primary key's) as their CREATE statements. */
   function secondaryIndexes(name: string): { name: string; sql: string }[] {
-    return db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`).all(name) as { name: string; sql: string }[];
+    return db.prepare<unknown[], { name: string; sql: string }>(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`).all(name);
   }
 
   const store: SqliteStore = {
     db,
-    kysely,
     path: opts.file,
     table,
     write(name, rows, wopts) {
@@ -191,7 +186,7 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
         let indexes: { name: string; sql: string }[] = [];
         if (wopts?.deferIndexes !== false) {
           indexes = secondaryIndexes(name);
-          const held = indexes.length > 0 ? (db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n : 0;
+          const held = indexes.length > 0 ? (db.prepare<unknown[], { n: number }>(`SELECT count(*) AS n FROM "${name}"`).get()?.n ?? 0) : 0;
           if (held < rows.length) for (const ix of indexes) db.exec(`DROP INDEX "${ix.name}"`);
           else indexes = [];
         }

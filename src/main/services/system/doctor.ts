@@ -27,8 +27,8 @@ export function checkDatabase(store: SqliteStore): HealthCheck {
   const t0 = performance.now();
   try {
     const check = store.db.pragma('quick_check', { simple: true }) as string;
-    const migrations = (store.db.prepare('SELECT count(*) AS n FROM schema_migrations').get() as { n: number }).n;
-    const assets = (store.db.prepare('SELECT count(*) AS n FROM crypto_assets').get() as { n: number }).n;
+    const migrations = store.db.prepare<unknown[], { n: number }>('SELECT count(*) AS n FROM schema_migrations').get()?.n ?? 0;
+    const assets = store.db.prepare<unknown[], { n: number }>('SELECT count(*) AS n FROM crypto_assets').get()?.n ?? 0;
     const ok = check === 'ok';
     return {
       name: 'database',

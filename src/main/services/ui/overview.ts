@@ -33,7 +33,7 @@ const closeBack = (offset: number): string => `(SELECT close FROM financial_metr
  */
 function priceRows(store: SqliteStore, where: string, params: unknown[]): PriceRow[] {
   return store.db
-    .prepare(
+    .prepare<unknown[], PriceRow>(
       `WITH l AS (
          SELECT a.asset_id, (SELECT f.day FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.close IS NOT NULL ORDER BY f.day DESC LIMIT 1) AS day
          FROM crypto_assets a
@@ -51,7 +51,7 @@ function priceRows(store: SqliteStore, where: string, params: unknown[]): PriceR
        ${where}
        ORDER BY a.symbol`,
     )
-    .all(...params) as PriceRow[];
+    .all(...params);
 }
 
 interface Extra {
@@ -68,7 +68,7 @@ interface Extra {
  */
 function latestTvl(store: SqliteStore): Extra['tvl'] {
   const rows = store.db
-    .prepare(
+    .prepare<unknown[], { asset_id: string; day: string; tvl: number; source: string }>(
       `SELECT x.asset_id, x.day, o.tvl, o.source
        FROM (
          SELECT a.asset_id, (SELECT o.day FROM onchain_metrics o WHERE o.asset_id = a.asset_id AND o.tvl IS NOT NULL ORDER BY o.day DESC LIMIT 1) AS day
@@ -76,7 +76,7 @@ function latestTvl(store: SqliteStore): Extra['tvl'] {
        ) x JOIN onchain_metrics o ON o.asset_id = x.asset_id AND o.day = x.day AND o.tvl IS NOT NULL
        ORDER BY x.asset_id, ${ONCHAIN_SOURCE_RANK.replace(/source/g, 'o.source')}`,
     )
-    .all() as { asset_id: string; day: string; tvl: number; source: string }[];
+    .all();
   const out: Extra['tvl'] = new Map();
   for (const r of rows) if (!out.has(r.asset_id)) out.set(r.asset_id, { tvl: r.tvl, day: r.day, source: r.source, scope: null });
   for (const [id, v] of defillamaTvl(store)) {
@@ -92,7 +92,7 @@ function latestTvl(store: SqliteStore): Extra['tvl'] {
  */
 function defillamaTvl(store: SqliteStore): Extra['tvl'] {
   const rows = store.db
-    .prepare(
+    .prepare<unknown[], { asset_id: string; day: string; tvl: number; source: string; scope: string }>(
       `SELECT asset_id, day, tvl, source, scope FROM (
          SELECT asset_id, day, tvl, source, scope, 0 AS pri, ROW_NUMBER() OVER (PARTITION BY asset_id ORDER BY day DESC, scope) AS rn
          FROM defillama_protocol_daily WHERE tvl IS NOT NULL
@@ -101,7 +101,7 @@ function defillamaTvl(store: SqliteStore): Extra['tvl'] {
          FROM defillama_chain_daily WHERE tvl IS NOT NULL AND asset_id IS NOT NULL
        ) WHERE rn = 1 ORDER BY asset_id, day DESC, pri`,
     )
-    .all() as { asset_id: string; day: string; tvl: number; source: string; scope: string }[];
+    .all();
   const out: Extra['tvl'] = new Map();
   for (const r of rows) if (!out.has(r.asset_id)) out.set(r.asset_id, { tvl: r.tvl, day: r.day, source: r.source, scope: r.scope });
   return out;
@@ -110,7 +110,7 @@ function defillamaTvl(store: SqliteStore): Extra['tvl'] {
 /** 30-day revenue (or fees, where the file has no revenue) of the bundled DefiLlama series. */
 function defillamaRevenue(store: SqliteStore): Extra['revenue'] {
   const rows = store.db
-    .prepare(
+    .prepare<unknown[], { asset_id: string; day: string; has_rev: number; source: string; total: number | null }>(
       `WITH last AS (
          SELECT asset_id, scope, MAX(day) AS day, MAX(revenue IS NOT NULL) AS has_rev FROM defillama_protocol_daily
          WHERE revenue IS NOT NULL OR fees IS NOT NULL GROUP BY asset_id, scope
@@ -120,7 +120,7 @@ function defillamaRevenue(store: SqliteStore): Extra['revenue'] {
                 WHERE d.asset_id = l.asset_id AND d.scope = l.scope AND d.day > date(l.day, '-30 day') AND d.day <= l.day) AS total
        FROM last l ORDER BY l.asset_id, l.day DESC`,
     )
-    .all() as { asset_id: string; day: string; has_rev: number; source: string; total: number | null }[];
+    .all();
   const out: Extra['revenue'] = new Map();
   for (const r of rows) if (!out.has(r.asset_id) && r.total !== null) out.set(r.asset_id, { revenue30d: r.total, day: r.day, source: r.source, kind: r.has_rev ? 'revenue' : 'fees' });
   return out;
@@ -129,13 +129,13 @@ function defillamaRevenue(store: SqliteStore): Extra['revenue'] {
 /** Revenue summed over the 30 days to each asset's latest revenue day, one source at a time. */
 function latestRevenue(store: SqliteStore): Extra['revenue'] {
   const rows = store.db
-    .prepare(
+    .prepare<unknown[], { asset_id: string; source: string; day: string; revenue30d: number | null }>(
       `WITH last AS (SELECT asset_id, source, MAX(day) AS day FROM onchain_metrics WHERE revenue IS NOT NULL GROUP BY asset_id, source)
        SELECT l.asset_id, l.source, l.day,
               (SELECT SUM(o.revenue) FROM onchain_metrics o WHERE o.asset_id = l.asset_id AND o.source = l.source AND o.day > date(l.day, '-30 day') AND o.day <= l.day) AS revenue30d
        FROM last l ORDER BY l.asset_id, l.day DESC`,
     )
-    .all() as { asset_id: string; source: string; day: string; revenue30d: number | null }[];
+    .all();
   const out: Extra['revenue'] = new Map();
   for (const r of rows) if (!out.has(r.asset_id) && r.revenue30d !== null) out.set(r.asset_id, { revenue30d: r.revenue30d, day: r.day, source: r.source, kind: 'revenue' });
   for (const [id, v] of defillamaRevenue(store)) {
@@ -151,7 +151,7 @@ function latestRevenue(store: SqliteStore): Extra['revenue'] {
  */
 function recentCommits(store: SqliteStore): Extra['dev'] {
   const rows = store.db
-    .prepare(
+    .prepare<unknown[], { asset_id: string; week: string; commits: number | null }>(
       `WITH pick AS (
          SELECT asset_id, MAX(CASE WHEN repo = '*' THEN 1 ELSE 0 END) AS rolled FROM github_metrics GROUP BY asset_id
        ), weekly AS (
@@ -165,21 +165,21 @@ function recentCommits(store: SqliteStore): Extra['dev'] {
        WHERE w.week_start > date(l.week, '-84 day')
        GROUP BY w.asset_id, l.week`,
     )
-    .all() as { asset_id: string; week: string; commits: number | null }[];
+    .all();
   return new Map(rows.map((r) => [r.asset_id, { commits: r.commits ?? 0, week: r.week }]));
 }
 
 /** Contracts belong to an asset by `asset_id`, by being its token address, or by its protocol's name. */
 function contractStats(store: SqliteStore): Extra['audits'] {
   const rows = store.db
-    .prepare(
+    .prepare<unknown[], { asset_id: string; n: number; score: number | null }>(
       `SELECT a.asset_id, COUNT(c.address) AS n, MIN(c.audit_score) AS score
        FROM crypto_assets a JOIN smart_contracts c
          ON c.asset_id = a.asset_id OR (a.address IS NOT NULL AND c.chain_id = a.chain_id AND c.address = a.address)
             OR (c.asset_id IS NULL AND ${PROTOCOL_MATCH})
        GROUP BY a.asset_id`,
     )
-    .all() as { asset_id: string; n: number; score: number | null }[];
+    .all();
   return new Map(rows.map((r) => [r.asset_id, { score: r.score, contracts: r.n }]));
 }
 
@@ -191,7 +191,7 @@ export interface Freshness {
 
 /** The dataset's end: the latest day any asset has a price. */
 export function dataEndOf(store: SqliteStore): string | null {
-  return (store.db.prepare('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get() as { d: string | null }).d;
+  return store.db.prepare<unknown[], { d: string | null }>('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get()?.d ?? null;
 }
 
 function toRow(r: PriceRow, x: Extra, fresh: Freshness): OverviewRow {
@@ -273,11 +273,11 @@ export function overviewRowsFor(store: SqliteStore, assetIds: readonly string[],
 export function competitors(store: SqliteStore, assetId: string, limit: number): { similarity: number; method: string; row: OverviewRow }[] {
   requireAsset(store, assetId);
   const rows = store.db
-    .prepare(
+    .prepare<unknown[], { competitor_id: string; method: string; similarity: number }>(
       `SELECT competitor_id, method, MAX(similarity) AS similarity FROM competitor_analysis
        WHERE asset_id = ? AND competitor_id <> ? GROUP BY competitor_id ORDER BY similarity DESC LIMIT ?`,
     )
-    .all(assetId, assetId, limit) as { competitor_id: string; method: string; similarity: number }[];
+    .all(assetId, assetId, limit);
   const metrics = overviewRowsFor(store, rows.map((r) => r.competitor_id));
   return rows.flatMap((r) => {
     const row = metrics.get(r.competitor_id);
@@ -289,13 +289,7 @@ export function competitors(store: SqliteStore, assetId: string, limit: number):
 export function assetContracts(store: SqliteStore, assetId: string): ContractRow[] {
   const asset = requireAsset(store, assetId);
   const rows = store.db
-    .prepare(
-      `SELECT chain_id, address, protocol, c.name, role, verified, is_proxy, implementation, audit_score, audited_at
-       FROM smart_contracts c, (SELECT ? AS name) a
-       WHERE c.asset_id = ? OR (c.chain_id = ? AND c.address = ?) OR (c.asset_id IS NULL AND ${PROTOCOL_MATCH})
-       ORDER BY protocol, c.name, address`,
-    )
-    .all(asset.name, assetId, asset.chain_id ?? -1, asset.address ?? '') as {
+    .prepare<unknown[], {
     chain_id: number;
     address: string;
     protocol: string | null;
@@ -306,7 +300,13 @@ export function assetContracts(store: SqliteStore, assetId: string): ContractRow
     implementation: string | null;
     audit_score: number | null;
     audited_at: string | null;
-  }[];
+  }>(
+      `SELECT chain_id, address, protocol, c.name, role, verified, is_proxy, implementation, audit_score, audited_at
+       FROM smart_contracts c, (SELECT ? AS name) a
+       WHERE c.asset_id = ? OR (c.chain_id = ? AND c.address = ?) OR (c.asset_id IS NULL AND ${PROTOCOL_MATCH})
+       ORDER BY protocol, c.name, address`,
+    )
+    .all(asset.name, assetId, asset.chain_id ?? -1, asset.address ?? '');
   const bool = (v: number | null): boolean | null => (v === null ? null : v !== 0);
   return rows.map((r) => ({
     chainId: Number(r.chain_id),

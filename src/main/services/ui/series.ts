@@ -21,11 +21,11 @@ const FAMILIES: Record<SeriesFamily, FamilySpec> = {
     ],
     rows: (store, assetId, from, to) =>
       store.db
-        .prepare(
+        .prepare<unknown[], Record<string, unknown>>(
           `SELECT day, close, volume_usd AS volume, market_cap AS marketCap
            FROM financial_metrics WHERE asset_id = ? AND day >= ? AND day <= ? ORDER BY day, ${MARKET_SOURCE_RANK}`,
         )
-        .all(assetId, from, to) as Record<string, unknown>[],
+        .all(assetId, from, to),
   },
   // Token Terminal (or live) and DefiLlama define TVL differently: each source is its own series, never spliced.
   tvl: {
@@ -43,21 +43,21 @@ const FAMILIES: Record<SeriesFamily, FamilySpec> = {
     rows: (store, assetId, from, to) => {
       const own = firstPerDay(
         store.db
-          .prepare(
+          .prepare<unknown[], Record<string, unknown>>(
             `SELECT day, tvl, revenue, revenue_supply_side AS fees
              FROM onchain_metrics WHERE asset_id = ? AND day >= ? AND day <= ? AND (tvl IS NOT NULL OR revenue IS NOT NULL)
              ORDER BY day, ${ONCHAIN_SOURCE_RANK}`,
           )
-          .all(assetId, from, to) as Record<string, unknown>[],
+          .all(assetId, from, to),
       );
       // One DefiLlama row per day: its scopes (e.g. "aave-v3 only" TVL, parent fees, borrowed) are different measures.
       const llama = store.db
-        .prepare(
+        .prepare<unknown[], Record<string, unknown>>(
           `SELECT day, MAX(tvl) AS tvlDefillama, MAX(revenue) AS revenueDefillama, MAX(fees) AS feesDefillama, MAX(tvl_borrowed) AS borrowedDefillama
            FROM defillama_protocol_daily WHERE asset_id = ? AND day >= ? AND day <= ? GROUP BY day`,
         )
-        .all(assetId, from, to) as Record<string, unknown>[];
-      const chain = store.db.prepare(`SELECT day, SUM(tvl) AS chainTvl FROM defillama_chain_daily WHERE asset_id = ? AND day >= ? AND day <= ? GROUP BY day`).all(assetId, from, to) as Record<string, unknown>[];
+        .all(assetId, from, to);
+      const chain = store.db.prepare<unknown[], Record<string, unknown>>(`SELECT day, SUM(tvl) AS chainTvl FROM defillama_chain_daily WHERE asset_id = ? AND day >= ? AND day <= ? GROUP BY day`).all(assetId, from, to);
       const byDay = new Map<string, Record<string, unknown>>();
       for (const list of [own, llama, chain]) for (const r of list) byDay.set(String(r.day), { ...byDay.get(String(r.day)), ...r });
       return [...byDay.values()].sort((a, b) => (String(a.day) < String(b.day) ? -1 : 1));
@@ -73,12 +73,12 @@ const FAMILIES: Record<SeriesFamily, FamilySpec> = {
     ],
     rows: (store, assetId, from, to) =>
       store.db
-        .prepare(
+        .prepare<unknown[], Record<string, unknown>>(
           `SELECT day, transfers, active_addresses AS activeAddresses, new_holders AS newHolders, volume_usd AS volumeUsd, top10_share AS top10Share
            FROM onchain_metrics WHERE asset_id = ? AND day >= ? AND day <= ? AND (transfers IS NOT NULL OR active_addresses IS NOT NULL)
            ORDER BY day, ${ONCHAIN_SOURCE_RANK}`,
         )
-        .all(assetId, from, to) as Record<string, unknown>[],
+        .all(assetId, from, to),
   },
   development: {
     fields: [
@@ -89,12 +89,12 @@ const FAMILIES: Record<SeriesFamily, FamilySpec> = {
     rows: (store, assetId, from, to) => {
       const rolled = store.db.prepare(`SELECT 1 FROM github_metrics WHERE asset_id = ? AND repo = '*' LIMIT 1`).get(assetId) !== undefined;
       return store.db
-        .prepare(
+        .prepare<unknown[], Record<string, unknown>>(
           `SELECT week_start AS day, SUM(commits) AS commits, ${rolled ? 'SUM(distinct_authors)' : 'MAX(distinct_authors)'} AS authors
            FROM github_metrics WHERE asset_id = ? AND ${rolled ? "repo = '*'" : "repo <> '*'"} AND week_start >= ? AND week_start <= ?
            GROUP BY week_start ORDER BY week_start`,
         )
-        .all(assetId, from, to) as Record<string, unknown>[];
+        .all(assetId, from, to);
     },
   },
   score: {
