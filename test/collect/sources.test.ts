@@ -201,11 +201,30 @@ describe('HTTP sources against local servers speaking their formats', () => {
     const [summary] = await services.client.call('collect.run', { source: 'tvl' });
     expect(summary?.items).toBe(10);
     const rows = services.core.store.db.prepare(`SELECT asset_id, day, tvl, tvl_polygon FROM onchain_metrics WHERE source = 'defillama' ORDER BY asset_id, day`).all();
-    expect(rows[0]).toEqual({ asset_id: 'AAA', day: '2024-01-01', tvl: 1000, tvl_polygon: 100 });
-    expect(rows[9]).toEqual({ asset_id: 'BBB', day: '2024-01-05', tvl: 54, tvl_polygon: null });
+    // A point at D 00:00 is the TVL at the start of D, i.e. at the close of D-1 (the market data's day convention).
+    expect(rows[0]).toEqual({ asset_id: 'AAA', day: '2023-12-31', tvl: 1000, tvl_polygon: 100 });
+    expect(rows[9]).toEqual({ asset_id: 'BBB', day: '2024-01-04', tvl: 54, tvl_polygon: null });
     // Idempotent.
     await services.client.call('collect.run', { source: 'tvl' });
     expect(services.core.store.db.prepare(`SELECT count(*) AS n FROM onchain_metrics WHERE source = 'defillama'`).get()).toEqual({ n: 10 });
+  });
+
+  it('github: statistics still being computed (202) are reported; a full page leaves out its partly covered oldest week', async () => {
+    const now = new Date().toISOString();
+    services.core.store.write('crypto_assets', [{ asset_id: 'DDD', symbol: 'DDD', name: 'Ddd', github_org: 'dddorg', source: 'test', updated_at: now }]);
+    api.on('/gh/users/dddorg/repos', { json: [{ full_name: 'dddorg/x', stargazers_count: 1, forks_count: 0 }] });
+    api.on('/gh/repos/dddorg/x', { json: { full_name: 'dddorg/x', stargazers_count: 1, forks_count: 0 } });
+    api.on('/gh/repos/dddorg/x/stats/commit_activity', { status: 202, json: {} });
+    api.on('/gh/repos/dddorg/x/stats/contributors', { status: 202, json: {} });
+    // 100 PRs, newest first, one a day from 2024-04-30 back to 2024-01-22 (a Monday).
+    const pulls = Array.from({ length: 100 }, (_, i) => ({ number: 100 - i, created_at: new Date(Date.parse('2024-04-30T12:00:00Z') - i * 86_400_000).toISOString(), merged_at: null }));
+    api.on('/gh/repos/dddorg/x/pulls', { json: pulls });
+    api.on('/gh/repos/dddorg/x/issues', { json: [] });
+    const [summary] = await services.client.call('collect.run', { source: 'github', assets: ['DDD'] });
+    expect(summary?.details.pending).toEqual(['dddorg/x: commit activity', 'dddorg/x: contributors']);
+    const weeks = services.core.store.db.prepare(`SELECT week_start, prs_opened FROM github_metrics WHERE repo = 'dddorg/x' AND prs_opened IS NOT NULL ORDER BY week_start`).all() as { week_start: string; prs_opened: number }[];
+    expect(weeks[0]).toEqual({ week_start: '2024-01-29', prs_opened: 7 });
+    expect(weeks.reduce((n, w) => n + w.prs_opened, 0)).toBe(100 - 7);
   });
 
   it('github: weekly commits re-bucketed to Monday weeks, authors, PRs, issues, stars; a 403 rate limit is recorded and stores nothing', async () => {
@@ -237,24 +256,6 @@ describe('HTTP sources against local servers speaking their formats', () => {
     const st = await services.client.call('collect.status', {});
     expect(st.sources.find((s) => s.source === 'github')?.lastError?.code).toBe('RATE_LIMITED');
     expect(st.providers.find((p) => p.provider === 'github')).toMatchObject({ remaining: 0, limit: 60 });
-  });
-
-  it('github: statistics still being computed (202) are reported; a full page leaves out its partly covered oldest week', async () => {
-    const now = new Date().toISOString();
-    services.core.store.write('crypto_assets', [{ asset_id: 'DDD', symbol: 'DDD', name: 'Ddd', github_org: 'dddorg', source: 'test', updated_at: now }]);
-    api.on('/gh/users/dddorg/repos', { json: [{ full_name: 'dddorg/x', stargazers_count: 1, forks_count: 0 }] });
-    api.on('/gh/repos/dddorg/x', { json: { full_name: 'dddorg/x', stargazers_count: 1, forks_count: 0 } });
-    api.on('/gh/repos/dddorg/x/stats/commit_activity', { status: 202, json: {} });
-    api.on('/gh/repos/dddorg/x/stats/contributors', { status: 202, json: {} });
-    // 100 PRs, newest first, one a day from 2024-04-30 back to 2024-01-22 (a Monday).
-    const pulls = Array.from({ length: 100 }, (_, i) => ({ number: 100 - i, created_at: new Date(Date.parse('2024-04-30T12:00:00Z') - i * 86_400_000).toISOString(), merged_at: null }));
-    api.on('/gh/repos/dddorg/x/pulls', { json: pulls });
-    api.on('/gh/repos/dddorg/x/issues', { json: [] });
-    const [summary] = await services.client.call('collect.run', { source: 'github', assets: ['DDD'] });
-    expect(summary?.details.pending).toEqual(['dddorg/x: commit activity', 'dddorg/x: contributors']);
-    const weeks = services.core.store.db.prepare(`SELECT week_start, prs_opened FROM github_metrics WHERE repo = 'dddorg/x' AND prs_opened IS NOT NULL ORDER BY week_start`).all() as { week_start: string; prs_opened: number }[];
-    expect(weeks[0]).toEqual({ week_start: '2024-01-29', prs_opened: 7 });
-    expect(weeks.reduce((n, w) => n + w.prs_opened, 0)).toBe(100 - 7);
   });
 
   it('similarity: TF-IDF offline, embeddings from the inference endpoint when configured (cached)', async () => {

@@ -34,6 +34,10 @@ const SourceCodeItem = z.object({
   LicenseType: z.string().optional(),
   Proxy: z.string().optional(),
   Implementation: z.string().optional(),
+  /** API V2: the file that holds the verified contract among several. */
+  ContractFileName: z.string().optional(),
+  /** API V2: "solidity-single-file", "solidity-standard-json-input", "vyper"... */
+  CompilerType: z.string().optional(),
 });
 const SourceCodeResponse = EtherscanEnvelope.extend({ status: z.literal('1'), result: z.array(SourceCodeItem).min(1) });
 
@@ -44,16 +48,33 @@ const CreationResponse = z.union([
   EtherscanEnvelope.extend({ status: z.literal('0'), result: z.union([z.null(), z.array(z.unknown()).max(0), z.string()]) }),
 ]);
 
-/** Etherscan answers errors with HTTP 200 and `status:"0"`; classify them before the schema. */
+/**
+ * Etherscan answers errors with HTTP 200 and `status:"0"`; classify them before the schema
+ * (API V2 messages as of 2026-12):
+ * - "Max rate limit reached" / "Max calls per sec rate limit reached (3/sec)": retried after a second;
+ * - "Free API access is temporarily unavailable due to unusually high network activity...":
+ *   retryable later (a minute: the run defers that address and goes on);
+ * - "Free API access is not supported for this chain...", "Invalid API Key", "You are using a
+ *   deprecated V1 endpoint...": the plan or the setup is wrong for every address, so the run
+ *   stops once with a message saying what to change (`details.stopRun`).
+ */
 export function inspectEtherscan(body: unknown): void {
   const env = EtherscanEnvelope.safeParse(body);
   if (!env.success || env.data.status !== '0') return;
   const result = typeof env.data.result === 'string' ? env.data.result : '';
   const text = `${env.data.message}: ${result}`.trim();
-  if (/rate limit|max calls per sec/i.test(text)) throw upstreamError('RATE_LIMITED', 'etherscan', text, { retryable: true });
-  if (/invalid api key|missing\/invalid api key|api key/i.test(text)) throw upstreamError('FORBIDDEN', 'etherscan', text);
+  if (/temporarily unavailable|unusually high network activity/i.test(text)) throw upstreamError('UNAVAILABLE', 'etherscan', text, { retryable: true, retryAfterMs: 60_000 });
+  if (/rate limit|max calls per sec/i.test(text)) throw upstreamError('RATE_LIMITED', 'etherscan', text, { retryable: true, retryAfterMs: 1000 });
+  if (/not supported for this chain/i.test(text)) throw upstreamError('FORBIDDEN', 'etherscan', `${text} — the free API plan does not cover this chainId; use a paid plan key or another chain`, { details: { stopRun: true } });
+  if (/deprecated v1 endpoint/i.test(text)) throw upstreamError('NOT_CONFIGURED', 'etherscan', `${text} — set etherscanBaseUrl to the API V2 endpoint (https://api.etherscan.io/v2/api)`, { details: { stopRun: true } });
+  if (/invalid api key|missing\/invalid api key|api key/i.test(text)) throw upstreamError('FORBIDDEN', 'etherscan', `${text} — check DEFIMON_ETHERSCAN_API_KEY (an Etherscan API V2 key)`, { details: { stopRun: true } });
   if (/no data found|no records found/i.test(text)) return;
   throw upstreamError('UPSTREAM', 'etherscan', text);
+}
+
+/** Solidity or Vyper, from the compiler type or version ("vyper:0.3.10", "v0.3.7+commit..." with CompilerType "vyper"). */
+export function languageOf(item: { CompilerVersion: string; CompilerType?: string | undefined }): 'Solidity' | 'Vyper' {
+  return /vyper/i.test(item.CompilerType ?? '') || /vyper/i.test(item.CompilerVersion) ? 'Vyper' : 'Solidity';
 }
 
 export interface ParsedSource {
@@ -65,7 +86,7 @@ export interface ParsedSource {
 export function normaliseSource(item: z.infer<typeof SourceCodeItem>): ParsedSource | null {
   const raw = item.SourceCode.trim();
   if (raw === '') return null;
-  const isVyper = /vyper/i.test(item.CompilerVersion);
+  const isVyper = languageOf(item) === 'Vyper';
   if (raw.startsWith('{{') && raw.endsWith('}}')) {
     const std = parseJson(raw.slice(1, -1), 'standard-JSON input') as { language?: unknown; sources?: unknown; settings?: unknown };
     const sources = z.record(z.string(), z.object({ content: z.string() }).passthrough()).safeParse(std.sources);
@@ -131,7 +152,7 @@ export function readContract(core: Pick<Core, 'store' | 'config'>, address: stri
 
 /** At `collect.rates.etherscan` (default 2.5/s: the API V2 free tier allows 3 calls per second). */
 export function createEtherscanClient(core: Pick<Core, 'ports' | 'log' | 'config'>, ratePerSec = core.config.collect.rates.etherscan): HttpClient {
-  return createHttpClient(core, { name: 'etherscan', ratePerSec, burst: Math.max(1, Math.floor(ratePerSec)), timeoutMs: 20_000 });
+  return createHttpClient(core, { name: 'etherscan', ratePerSec, burst: Math.max(1, Math.floor(ratePerSec)), timeoutMs: 20_000, maxDelayMs: core.config.collect.maxWaitSec * 1000 });
 }
 
 function etherscanUrl(core: Pick<Core, 'config'>, params: Record<string, string>): string {
@@ -192,6 +213,8 @@ export async function fetchVerifiedContract(args: { core: Core; address: string;
         libraries: item.Library || null,
         constructorArguments: item.ConstructorArguments || null,
         license: item.LicenseType ?? null,
+        language: languageOf(item),
+        contractFileName: item.ContractFileName || null,
       })
     : null;
   const asset = core.store.db.prepare('SELECT asset_id FROM crypto_assets WHERE chain_id = ? AND address = ?').get(core.config.chainId, address) as { asset_id: string } | undefined;

@@ -10,7 +10,8 @@
  * - stars, forks and contributors as of now, on the current week's row.
  * Repositories: those already known for the asset (bundled history), else the org's most
  * starred. A token is optional; without one GitHub allows 60 requests an hour, which the
- * bucket respects. Statistics GitHub is still computing (HTTP 202) are skipped and reported.
+ * bucket respects. Statistics GitHub is still computing (HTTP 202 after a few retries) are
+ * reported as pending; an empty repository (HTTP 204) has zero activity.
  */
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
@@ -22,8 +23,12 @@ const CommitActivity = z.array(z.object({ week: z.number(), total: z.number(), d
 const Contributors = z.array(z.object({ author: z.object({ login: z.string() }).nullable(), total: z.number(), weeks: z.array(z.object({ w: z.number(), c: z.number() })) }));
 const Pulls = z.array(z.object({ created_at: z.string(), merged_at: z.string().nullable() }));
 const Issues = z.array(z.object({ created_at: z.string(), closed_at: z.string().nullable(), pull_request: z.unknown().optional() }));
-/** GitHub answers 202 with `{}` while it computes statistics. */
-const Pending = z.object({}).strict();
+/**
+ * Statistics: `202 Accepted` while GitHub computes them (retried a few times by the client,
+ * never cached; still 202 after that is reported as pending), `204 No Content` with an empty
+ * body for an empty repository, which is zero activity (null here).
+ */
+const Empty = z.null();
 
 const DAY = 86_400_000;
 
@@ -61,6 +66,15 @@ export async function collectGithub(args: { core: Core; client: HttpClient; asse
   const all = core.store.db.prepare(`SELECT asset_id, github_org FROM crypto_assets WHERE github_org IS NOT NULL AND github_org <> '' ORDER BY asset_id`).all() as { asset_id: string; github_org: string }[];
   const list = args.assets && args.assets.length > 0 ? all.filter((a) => args.assets?.includes(a.asset_id)) : all;
   const get = <S extends z.ZodType>(path: string, schema: S, what: string): Promise<z.output<S>> => client.request({ url: `${base}${path}`, headers, schema, signal, cacheTtlSec: 3600, what }).then((r) => r.data);
+  /** A statistics endpoint: its data, null for an empty repository (204), 'pending' while still 202 after the retries. */
+  const stats = async <S extends z.ZodType>(path: string, schema: S, what: string): Promise<z.output<S> | null | 'pending'> => {
+    try {
+      return (await client.request({ url: `${base}${path}`, headers, schema: z.union([schema, Empty]), signal, cacheTtlSec: 3600, retryAccepted: true, what })).data as z.output<S> | null;
+    } catch (err) {
+      if (err instanceof AppError && err.details?.accepted === true) return 'pending';
+      throw err;
+    }
+  };
 
   let items = 0;
   const pending: string[] = [];
@@ -86,7 +100,8 @@ export async function collectGithub(args: { core: Core; client: HttpClient; asse
           return w;
         };
         const info = await get(`/repos/${repo}`, RepoInfo, `repo ${repo}`);
-        const activity = await get(`/repos/${repo}/stats/commit_activity`, z.union([CommitActivity, Pending]), `commit activity ${repo}`);
+        const stat = await stats(`/repos/${repo}/stats/commit_activity`, CommitActivity, `commit activity ${repo}`);
+        const activity = stat === null ? [] : stat;
         if (Array.isArray(activity)) {
           for (const w of activity)
             w.days.forEach((c, d) => {
@@ -98,7 +113,8 @@ export async function collectGithub(args: { core: Core; client: HttpClient; asse
           // Weeks inside the window with no commits are real zeros.
           for (const w of activity) for (let d = 0; d < 7; d++) at(mondayOf(w.week * 1000 + d * DAY)).commits ??= 0;
         } else pending.push(`${repo}: commit activity`);
-        const contributors = await get(`/repos/${repo}/stats/contributors`, z.union([Contributors, Pending]), `contributors ${repo}`);
+        const contribStat = await stats(`/repos/${repo}/stats/contributors`, Contributors, `contributors ${repo}`);
+        const contributors = contribStat === null ? [] : contribStat;
         let contributorCount: number | undefined;
         if (Array.isArray(contributors)) {
           contributorCount = contributors.length;

@@ -16,7 +16,8 @@ import type { z } from 'zod';
 import { AppError, type ErrorCode } from '../../../shared/errors';
 import type { Core } from '../core';
 import { scrubSecrets } from '../log/logger';
-import { isNoNetworkError, isRetryableError, parseRetryAfter, retryAfterOf, systemCodeOf, withRetry } from '../kernel/retry';
+import { isNoNetworkError, isRetryableError, parseResetAt, parseRetryAfter, retryAfterOf, systemCodeOf, withRetry } from '../kernel/retry';
+import { sleep } from '../kernel/sleep';
 
 export interface ProviderPolicy {
   /** Bucket and status name, e.g. "etherscan", "rpc". */
@@ -76,6 +77,13 @@ export interface RequestOptions<S extends z.ZodType> {
   inspectFailure?: (status: number, text: string) => void;
   /** Short label for errors and logs (never the URL, which may hold a key). */
   what?: string;
+  /**
+   * `202 Accepted` means "being computed, ask again shortly" (GitHub statistics): retried like a
+   * 503 and never cached; after the retries it fails with `details.accepted`.
+   */
+  retryAccepted?: boolean;
+  /** Largest body accepted, read as a stream and refused beyond it. @default 33554432 (32 MiB) */
+  maxBytes?: number;
 }
 
 export interface HttpResult<T> {
@@ -100,6 +108,32 @@ const RETRY_STATUS = new Set([408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 
 
 
 export { parseRetryAfter } from '../kernel/retry';
+
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** The body as text, read as a stream and refused once it passes `maxBytes` (a 10 MB answer is fine; a runaway one is not). */
+async function readBounded(res: Response, maxBytes: number, what: string): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new AppError('MALFORMED_DATA', `${what}: the response is ${declared} bytes, over the ${maxBytes}-byte bound`);
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new AppError('MALFORMED_DATA', `${what}: the response passed the ${maxBytes}-byte bound`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 function describeZod(error: z.ZodError): string {
   return error.issues
@@ -132,6 +166,8 @@ export function createHttpClient(core: Pick<Core, 'ports' | 'log'>, policy: Prov
   const doFetch = opts.fetch ?? fetch;
   const random = opts.random ?? Math.random;
   const tm = { networkMs: 0, jsonMs: 0, schemaMs: 0 };
+  /** Epoch ms until which the provider asked us not to call (429 Retry-After / reset). */
+  let blockedUntil = 0;
   const st: ProviderState = { provider: p.name, calls: 0, cacheHits: 0, retries: 0, failures: 0, lastStatus: null, lastCallAt: null, rateLimitedUntil: null, remaining: null, limit: null, ratePerSec: p.ratePerSec };
 
   function noteHeaders(headers: Headers): void {
@@ -173,20 +209,23 @@ export function createHttpClient(core: Pick<Core, 'ports' | 'log'>, policy: Prov
     noteHeaders(res.headers);
     let text: string;
     try {
-      text = await res.text();
+      text = await readBounded(res, o.maxBytes ?? MAX_BODY_BYTES, what);
     } catch (err) {
+      if (err instanceof AppError) throw err;
       if (o.signal?.aborted) throw new AppError('CANCELLED', 'cancelled', { cause: err });
       if (timeout.aborted) throw upstreamError('TIMEOUT', p.name, `${what}: body not received within ${p.timeoutMs} ms`, { retryable: true });
       throw upstreamError('UNAVAILABLE', p.name, `${what}: connection lost while reading the body`, { retryable: true, cause: err });
     }
+    if (res.status === 202 && o.retryAccepted) throw upstreamError('UPSTREAM', p.name, `${what}: still being computed (HTTP 202)`, { retryable: true, status: 202, details: { accepted: true } });
     if (res.ok) return { text, status: res.status, headers: res.headers };
     const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
     const snippet = text.slice(0, 200).replace(/\s+/g, ' ');
     if (res.status === 429 || (res.status === 403 && res.headers.get('x-ratelimit-remaining') === '0')) {
       // GitHub signals exhaustion with 403 + remaining 0 and a reset epoch instead of Retry-After.
-      const reset = Number(res.headers.get('x-ratelimit-reset'));
-      const waitMs = retryAfterMs ?? (Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : null);
-      st.rateLimitedUntil = new Date(Date.now() + (waitMs ?? p.baseDelayMs)).toISOString();
+      // CoinGecko may send no Retry-After but an x-ratelimit-reset date ("2025-07-25 14:54:00 +0000").
+      const waitMs = retryAfterMs ?? parseResetAt(res.headers.get('x-ratelimit-reset'));
+      blockedUntil = Date.now() + (waitMs ?? p.baseDelayMs);
+      st.rateLimitedUntil = new Date(blockedUntil).toISOString();
       throw upstreamError('RATE_LIMITED', p.name, `${what}: rate limited (HTTP ${res.status})${waitMs !== null ? `, retry after ${Math.ceil(waitMs / 1000)} s` : ''}`, { retryable: true, status: res.status, ...(waitMs !== null ? { retryAfterMs: waitMs } : {}) });
     }
     o.inspectFailure?.(res.status, text);
@@ -195,11 +234,12 @@ export function createHttpClient(core: Pick<Core, 'ports' | 'log'>, policy: Prov
     throw upstreamError(code, p.name, `${what}: HTTP ${res.status} ${snippet}`, { status: res.status });
   }
 
-  function validate<S extends z.ZodType>(o: RequestOptions<S>, text: string, what: string): z.output<S> {
+  function validate<S extends z.ZodType>(o: RequestOptions<S>, text: string, what: string, status = 200): z.output<S> {
     let body: unknown;
     const t0 = performance.now();
     try {
-      body = JSON.parse(text);
+      // 204 No Content (GitHub's statistics of an empty repository) is null, not malformed.
+      body = status === 204 && text.trim() === '' ? null : JSON.parse(text);
       tm.jsonMs += performance.now() - t0;
     } catch {
       throw upstreamError('MALFORMED_DATA', p.name, `${what}: the response is not valid JSON (${text.length} bytes${text.length > 0 ? `, ends "${text.slice(-40)}"` : ''})`);
@@ -218,9 +258,13 @@ export function createHttpClient(core: Pick<Core, 'ports' | 'log'>, policy: Prov
       return await withRetry(
         async () => {
           try {
+            // The provider told us to wait: within our ceiling we wait, beyond it the caller defers (no request sent).
+            const blocked = blockedUntil - Date.now();
+            if (blocked > p.maxDelayMs) throw upstreamError('RATE_LIMITED', p.name, `${what}: rate limited for another ${Math.ceil(blocked / 1000)} s`, { retryable: true, retryAfterMs: blocked });
+            if (blocked > 0) await sleep(blocked, o.signal);
             await core.ports.limiter.acquire(`http:${p.name}`, { ratePerSec: p.ratePerSec, burst: p.burst, ...(o.signal ? { signal: o.signal } : {}) });
             const r = await attempt(o as RequestOptions<z.ZodType>, what);
-            const data = validate(o, r.text, what);
+            const data = validate(o, r.text, what, r.status);
             st.rateLimitedUntil = null;
             return { ...r, data };
           } catch (err) {
@@ -279,7 +323,8 @@ export function createHttpClient(core: Pick<Core, 'ports' | 'log'>, policy: Prov
       const owner = pending === undefined;
       if (pending === undefined) {
         pending = fetchValidated(o, what).then(async (r) => {
-          await core.ports.cache.set(key, r.text, ttl);
+          // Only a plain 200 is shared: never a 202 "being computed" or a 204.
+          if (r.status === 200) await core.ports.cache.set(key, r.text, ttl);
           return r.data as unknown;
         });
         inflight.set(key, pending);

@@ -4,29 +4,42 @@
  * `onchain_metrics` (source 'defillama'). Volatility is computed here from the closes (30-day
  * annualised standard deviation of daily log returns), never fetched.
  *
- * CoinGecko's daily points are stamped 00:00 UTC of the next day (a close at 24:00), so a point
- * at D 00:00 is day D-1's close; the last point of the series is "now" and is skipped until the
- * day is over.
+ * Days: see `closingDayOf`, the one place where both providers' stamps become days.
  */
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
+import { isNoNetworkError } from '../kernel/retry';
+import { eachDeferring, isDeferrable } from './defer';
 import type { HttpClient } from './http';
 
 const Series = z.array(z.tuple([z.number(), z.number().nullable()]));
 export const MarketChart = z.object({ prices: Series, market_caps: Series, total_volumes: Series });
 
 const TvlPoint = z.object({ date: z.number(), totalLiquidityUSD: z.number() });
+/** Only what is read: the total series and Polygon's (a parent protocol's other keys are dropped unchecked). */
 export const LlamaProtocol = z.object({
   name: z.string(),
   tvl: z.array(TvlPoint),
-  chainTvls: z.record(z.string(), z.object({ tvl: z.array(TvlPoint) }).passthrough()),
+  chainTvls: z.object({ Polygon: z.object({ tvl: z.array(TvlPoint) }).optional() }),
 });
 
 const DAY_MS = 86_400_000;
 
 function dayOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
+}
+
+/**
+ * The one day convention of the market and TVL series: a day's value is its state at the close,
+ * 24:00 UTC. Both providers stamp daily points at 00:00 UTC: CoinGecko's point at D 00:00 is the
+ * close of D-1, and DefiLlama's point at D 00:00 is the TVL at the start of D, which is the same
+ * instant as the end of D-1. So a point stamped D 00:00 belongs to day D-1, for both. A point not
+ * at midnight is the running day (the series' "now") and is left out until the day closes.
+ */
+export function closingDayOf(ms: number): string | null {
+  if (ms % DAY_MS !== 0) return null;
+  return dayOf(ms - DAY_MS);
 }
 
 interface Asset {
@@ -60,16 +73,16 @@ export function volatility30d(closes: { day: string; close: number }[]): Map<str
   return out;
 }
 
-export async function collectMarket(args: { core: Core; client: HttpClient; assets?: readonly string[] | undefined; signal: AbortSignal; progress: (done: number, total: number | null, message?: string) => void; now?: number }): Promise<{ items: number; details: Record<string, unknown> }> {
+export async function collectMarket(args: { core: Core; client: HttpClient; assets?: readonly string[] | undefined; signal: AbortSignal; progress: (done: number, total: number | null, message?: string) => void; now?: number; maxWaitMs?: number }): Promise<{ items: number; details: Record<string, unknown> }> {
   const { core, client, signal } = args;
   const list = assets(args.core, 'coingecko_id', args.assets);
   const now = args.now ?? Date.now();
   const today = dayOf(now);
   let rowsWritten = 0;
   const failed: { assetId: string; code: string; message: string }[] = [];
-  for (const [i, a] of list.entries()) {
-    if (signal.aborted) throw new AppError('CANCELLED', 'market collection was cancelled');
-    args.progress(i, list.length, a.asset_id);
+  let done = 0;
+  const { deferrals } = await eachDeferring(list, async (a) => {
+    args.progress(done, list.length, a.asset_id);
     const last = core.store.db.prepare(`SELECT max(day) AS d FROM financial_metrics WHERE asset_id = ? AND source = 'coingecko'`).get(a.asset_id) as { d: string | null };
     // Incremental: from two days before the last stored day (the latest close may have been revised).
     const days = last.d ? Math.min(365, Math.max(2, Math.ceil((now - Date.parse(`${last.d}T00:00:00Z`)) / DAY_MS) + 2)) : 365;
@@ -83,8 +96,8 @@ export async function collectMarket(args: { core: Core; client: HttpClient; asse
       const byDay = new Map<string, { close: number | null; market_cap: number | null; volume_usd: number | null }>();
       const put = (series: z.infer<typeof Series>, key: 'close' | 'market_cap' | 'volume_usd'): void => {
         for (const [ms, v] of series) {
-          if (ms % DAY_MS !== 0) continue; // the running day
-          const day = dayOf(ms - DAY_MS);
+          const day = closingDayOf(ms);
+          if (day === null) continue; // the running day
           if (day >= today) continue;
           const r = byDay.get(day) ?? { close: null, market_cap: null, volume_usd: null };
           r[key] = v;
@@ -111,15 +124,19 @@ export async function collectMarket(args: { core: Core; client: HttpClient; asse
         fillVolumeUsd(core, a.asset_id);
       });
       rowsWritten += rows.length;
+      done++;
     } catch (err) {
-      if (err instanceof AppError && (err.code === 'CANCELLED' || err.code === 'RATE_LIMITED' || err.code === 'FORBIDDEN')) throw err;
+      // A rate limit or a wait is deferred (eachDeferring); the plan refusing us or no network ends the run.
+      if (err instanceof AppError && (err.code === 'CANCELLED' || err.code === 'FORBIDDEN' || isDeferrable(err))) throw err;
+      if (isNoNetworkError(err)) throw err;
       // One asset's bad answer must not stop the others; it is reported.
       failed.push({ assetId: a.asset_id, code: err instanceof AppError ? err.code : 'INTERNAL', message: (err as Error).message });
+      done++;
     }
-  }
+  }, { signal, provider: 'coingecko', maxWaitMs: args.maxWaitMs, giveUp: (a, err) => failed.push({ assetId: a.asset_id, code: err.code, message: err.message }) });
   args.progress(list.length, list.length, 'done');
-  if (failed.length > 0 && failed.length === list.length) throw new AppError('UPSTREAM', `market: every asset failed; first: ${failed[0]?.message}`, { details: { failed } });
-  return { items: rowsWritten, details: { assets: list.length, failed } };
+  if (failed.length > 0 && failed.length === list.length) throw new AppError(failed.every((f) => f.code === 'RATE_LIMITED') ? 'RATE_LIMITED' : 'UPSTREAM', `market: every asset failed; first: ${failed[0]?.message}`, { retryable: failed.every((f) => f.code === 'RATE_LIMITED'), details: { failed } });
+  return { items: rowsWritten, details: { assets: list.length, failed, deferrals } };
 }
 
 /** Chain volume in USD for days whose price arrived after the chain rows were written. */
@@ -132,33 +149,48 @@ export function fillVolumeUsd(core: Core, assetId: string): void {
     .run(assetId);
 }
 
-export async function collectTvl(args: { core: Core; client: HttpClient; assets?: readonly string[] | undefined; signal: AbortSignal; progress: (done: number, total: number | null, message?: string) => void }): Promise<{ items: number; details: Record<string, unknown> }> {
+export async function collectTvl(args: { core: Core; client: HttpClient; assets?: readonly string[] | undefined; signal: AbortSignal; progress: (done: number, total: number | null, message?: string) => void; maxWaitMs?: number }): Promise<{ items: number; details: Record<string, unknown> }> {
   const { core, client, signal } = args;
   const list = assets(core, 'defillama_slug', args.assets);
   let rowsWritten = 0;
+  let done = 0;
   const failed: { assetId: string; code: string; message: string }[] = [];
-  for (const [i, a] of list.entries()) {
-    if (signal.aborted) throw new AppError('CANCELLED', 'TVL collection was cancelled');
-    args.progress(i, list.length, a.asset_id);
-    try {
-      const res = await client.request({ url: `${core.config.defillamaBaseUrl.replace(/\/$/, '')}/protocol/${encodeURIComponent(a.defillama_slug as string)}`, schema: LlamaProtocol, signal, cacheTtlSec: 3600, what: `protocol ${a.defillama_slug}` });
-      const polygon = new Map<string, number>();
-      for (const p of res.data.chainTvls.Polygon?.tvl ?? []) polygon.set(dayOf(p.date * 1000), p.totalLiquidityUSD);
-      const byDay = new Map<string, { tvl: number; tvl_polygon: number | null }>();
-      for (const p of res.data.tvl) {
-        const day = dayOf(p.date * 1000);
-        byDay.set(day, { tvl: p.totalLiquidityUSD, tvl_polygon: polygon.get(day) ?? null });
+  const { deferrals } = await eachDeferring(
+    list,
+    async (a) => {
+      args.progress(done, list.length, a.asset_id);
+      const slug = a.defillama_slug as string;
+      try {
+        // Parent protocols (aave, uniswap...) answer with `id: "parent#..."` bodies of about 10 MB:
+        // read bounded, validated only where read (other chains' series are not walked), not cached.
+        const res = await client.request({ url: `${core.config.defillamaBaseUrl.replace(/\/$/, '')}/protocol/${encodeURIComponent(slug)}`, schema: LlamaProtocol, signal, maxBytes: 64 * 1024 * 1024, what: `protocol ${slug}` });
+        const polygon = new Map<string, number>();
+        for (const p of res.data.chainTvls.Polygon?.tvl ?? []) {
+          const day = closingDayOf(p.date * 1000);
+          if (day !== null) polygon.set(day, p.totalLiquidityUSD);
+        }
+        const byDay = new Map<string, { tvl: number; tvl_polygon: number | null }>();
+        for (const p of res.data.tvl) {
+          const day = closingDayOf(p.date * 1000);
+          if (day !== null) byDay.set(day, { tvl: p.totalLiquidityUSD, tvl_polygon: polygon.get(day) ?? null });
+        }
+        const stamp = new Date().toISOString();
+        const rows = [...byDay.entries()].map(([day, r]) => ({ asset_id: a.asset_id, day, source: 'defillama', tvl: r.tvl, tvl_polygon: r.tvl_polygon, updated_at: stamp }));
+        core.store.write('onchain_metrics', rows);
+        rowsWritten += rows.length;
+      } catch (err) {
+        if (err instanceof AppError && (err.code === 'CANCELLED' || isDeferrable(err))) throw err;
+        if (isNoNetworkError(err)) throw err;
+        // An unknown slug (HTTP 400/404 "not in our database") is this asset's error only.
+        const status = err instanceof AppError ? err.details?.status : undefined;
+        const unknown = status === 400 || status === 404;
+        failed.push({ assetId: a.asset_id, code: unknown ? 'NOT_FOUND' : err instanceof AppError ? err.code : 'INTERNAL', message: unknown ? `defillama: no protocol "${slug}" (HTTP ${String(status)}): check the asset's defillama_slug` : (err as Error).message });
       }
-      const stamp = new Date().toISOString();
-      const rows = [...byDay.entries()].map(([day, r]) => ({ asset_id: a.asset_id, day, source: 'defillama', tvl: r.tvl, tvl_polygon: r.tvl_polygon, updated_at: stamp }));
-      core.store.write('onchain_metrics', rows);
-      rowsWritten += rows.length;
-    } catch (err) {
-      if (err instanceof AppError && (err.code === 'CANCELLED' || err.code === 'RATE_LIMITED')) throw err;
-      failed.push({ assetId: a.asset_id, code: err instanceof AppError ? err.code : 'INTERNAL', message: (err as Error).message });
-    }
-  }
+      done++;
+    },
+    { signal, provider: 'defillama', maxWaitMs: args.maxWaitMs, giveUp: (a, err) => failed.push({ assetId: a.asset_id, code: err.code, message: err.message }) },
+  );
   args.progress(list.length, list.length, 'done');
   if (failed.length > 0 && failed.length === list.length) throw new AppError('UPSTREAM', `tvl: every asset failed; first: ${failed[0]?.message}`, { details: { failed } });
-  return { items: rowsWritten, details: { assets: list.length, failed } };
+  return { items: rowsWritten, details: { assets: list.length, failed, deferrals } };
 }

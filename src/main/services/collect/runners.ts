@@ -11,7 +11,9 @@ import type { Core } from '../core';
 import { BlockCache, collectChain } from './chain';
 import { fetchTokenInfo, fetchVerifiedContract } from './explorer';
 import { collectGithub } from './github';
+import { eachDeferring, isDeferrable } from './defer';
 import { createHttpClient, type HttpClient } from './http';
+import { isNoNetworkError } from '../kernel/retry';
 import { createRpcClient, ensureRpcUrl, type RpcClient } from './jsonrpc';
 import { collectMarket, collectTvl, fillVolumeUsd } from './market';
 import { runQualityChecks } from './quality';
@@ -52,7 +54,8 @@ export function createRunners(core: Core, status: CollectorStatusRegistry, explo
   const client = (name: string, ratePerSec: number, burst: number): HttpClient => {
     let c = clients.get(name);
     if (!c || c.policy.ratePerSec !== ratePerSec) {
-      c = createHttpClient(core, { name, ratePerSec, burst });
+      // A provider's wait up to collect.maxWaitSec is waited in place; a longer one defers the item.
+      c = createHttpClient(core, { name, ratePerSec, burst, maxDelayMs: core.config.collect.maxWaitSec * 1000 });
       clients.set(name, c);
       status.registerProvider(c);
     }
@@ -96,30 +99,38 @@ export function createRunners(core: Core, status: CollectorStatusRegistry, explo
       const failed: { address: string; code: string; message: string }[] = [];
       let verified = 0;
       let tokenInfo: 'offered' | 'not offered' | 'unknown' = 'unknown';
-      for (const [i, address] of unique.entries()) {
-        ctx.progress(i, unique.length, address);
-        try {
-          const c = await fetchVerifiedContract({ core, address, signal: ctx.signal, client: explorerClient() });
-          if (c.verified) verified++;
-          if (tokens.has(address) && tokenInfo !== 'not offered') tokenInfo = (await fetchTokenInfo({ core, address, client: explorerClient(), signal: ctx.signal })) === null ? 'not offered' : 'offered';
-        } catch (err) {
-          if (err instanceof AppError && ['CANCELLED', 'RATE_LIMITED', 'FORBIDDEN', 'NOT_CONFIGURED'].includes(err.code)) throw err;
-          failed.push({ address, code: err instanceof AppError ? err.code : 'INTERNAL', message: (err as Error).message });
-        }
-      }
+      let done = 0;
+      const { deferrals } = await eachDeferring(
+        unique,
+        async (address) => {
+          ctx.progress(done, unique.length, address);
+          try {
+            const c = await fetchVerifiedContract({ core, address, signal: ctx.signal, client: explorerClient() });
+            if (c.verified) verified++;
+            if (tokens.has(address) && tokenInfo !== 'not offered') tokenInfo = (await fetchTokenInfo({ core, address, client: explorerClient(), signal: ctx.signal })) === null ? 'not offered' : 'offered';
+          } catch (err) {
+            // Rate limits and "temporarily unavailable" are deferred; a plan or setup error stops the run once.
+            if (err instanceof AppError && (['CANCELLED', 'FORBIDDEN', 'NOT_CONFIGURED'].includes(err.code) || isDeferrable(err))) throw err;
+            if (isNoNetworkError(err)) throw err;
+            failed.push({ address, code: err instanceof AppError ? err.code : 'INTERNAL', message: (err as Error).message });
+          }
+          done++;
+        },
+        { signal: ctx.signal, provider: 'etherscan', maxWaitMs: core.config.collect.maxDeferSec * 1000, giveUp: (address, err) => failed.push({ address, code: err.code, message: err.message }) },
+      );
       ctx.progress(unique.length, unique.length, 'done');
       if (failed.length > 0 && failed.length === unique.length) throw new AppError('UPSTREAM', `explorer: every contract failed; first: ${failed[0]?.message}`, { details: { failed } });
-      return { items: unique.length - failed.length, details: { contracts: unique.length, verified, tokenInfo, failed } };
+      return { items: unique.length - failed.length, details: { contracts: unique.length, verified, tokenInfo, failed, deferrals } };
     },
     async market(input, ctx) {
       const rate = core.config.collect.rates.coingecko ?? (core.config.coingeckoApiKey ? 0.45 : 4 / 60);
       // Keyless: no burst, so no minute ever sees more than the rate allows.
       const c = client('coingecko', rate, core.config.coingeckoApiKey ? 3 : 1);
-      return withQuality('coingecko', await collectMarket({ core, client: c, assets: input.assets, ...ctx }));
+      return withQuality('coingecko', await collectMarket({ core, client: c, assets: input.assets, maxWaitMs: core.config.collect.maxDeferSec * 1000, ...ctx }));
     },
     async tvl(input, ctx) {
       const c = client('defillama', core.config.collect.rates.defillama, 4);
-      return withQuality('defillama', await collectTvl({ core, client: c, assets: input.assets, ...ctx }));
+      return withQuality('defillama', await collectTvl({ core, client: c, assets: input.assets, maxWaitMs: core.config.collect.maxDeferSec * 1000, ...ctx }));
     },
     async github(input, ctx) {
       const rate = core.config.collect.rates.github ?? (core.config.githubToken ? 5000 / 3600 : 60 / 3600);

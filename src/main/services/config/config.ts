@@ -66,6 +66,8 @@ export const CollectConfig = z
      * request to the end of the run instead of blocking it; the run goes on with other work. @default 30
      */
     maxWaitSec: int(1, 3600, 30),
+    /** A deferred request is retried within the run when its wait is at most this long; longer ones are left for the next run. @default 900 */
+    maxDeferSec: int(1, 86_400, 900),
     /** While the network is unreachable, the scheduler probes once per this many seconds instead of collecting. @default 300 */
     offlineProbeSec: int(5, 86_400, 300),
   })
@@ -234,6 +236,7 @@ export const ENV_MAP: Record<string, { key: string; kind: EnvKind }> = {
   DEFIMON_COLLECT_INTERVALS: { key: 'collect.intervals', kind: 'intervals' },
   DEFIMON_COLLECT_CONCURRENCY: { key: 'collect.concurrency', kind: 'number' },
   DEFIMON_COLLECT_MAX_WAIT_SEC: { key: 'collect.maxWaitSec', kind: 'number' },
+  DEFIMON_COLLECT_MAX_DEFER_SEC: { key: 'collect.maxDeferSec', kind: 'number' },
   DEFIMON_COLLECT_OFFLINE_PROBE_SEC: { key: 'collect.offlineProbeSec', kind: 'number' },
   DEFIMON_AUDIT_TIMEOUT_MS: { key: 'audit.timeoutMs', kind: 'number' },
   DEFIMON_AUDIT_MAX_FILE_BYTES: { key: 'audit.maxFileBytes', kind: 'number' },
