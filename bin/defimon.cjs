@@ -1,26 +1,100 @@
 #!/usr/bin/env node
-// Runs the DEFIMON CLI: from source through tsx in a development checkout, else the build.
+// Runs the DEFIMON CLI.
+//
+// In a development checkout (src/ present) the CLI runs from a bundle of the sources that esbuild
+// writes to node_modules/.cache/defimon-cli and rewrites only when a source file, the build
+// configuration or package.json is newer than it: plain Node then starts it, with no TypeScript
+// compiler at run time. Packages stay outside the bundle and load in the commands that use them.
+// The bundle holds every main-process entry of electron.vite.config.ts (the CLI and the workers
+// it starts), under the same names as the build, so code finds its workers as it does in out/main.
+// Without src/ (or without esbuild) the build's out/main/cli.js runs.
 const path = require('node:path');
 const fs = require('node:fs');
+
 const root = path.join(__dirname, '..');
-const source = path.join(root, 'src', 'main', 'headless', 'cli.ts');
+const srcDir = path.join(root, 'src');
+const viteConfig = path.join(root, 'electron.vite.config.ts');
 const built = path.join(root, 'out', 'main', 'cli.js');
-let entry;
-if (fs.existsSync(source)) {
-  try {
-    require('tsx/cjs');
-    entry = source;
-  } catch {
-    entry = built;
-  }
-} else entry = built;
-if (!fs.existsSync(entry)) {
-  process.stderr.write('defimon: the CLI is not built; run `npm ci && npm run build` first\n');
+
+function fail(message) {
+  process.stderr.write(`defimon: ${message}\n`);
   process.exit(1);
 }
+
+/** Newest modification time (ms) of the files below dir. */
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** The main-process entries of the build configuration: { name: absolute source path }. */
+function mainEntries() {
+  const text = fs.readFileSync(viteConfig, 'utf8');
+  const mainStart = text.indexOf('main:');
+  const preloadStart = text.indexOf('preload:', mainStart);
+  const section = text.slice(mainStart, preloadStart === -1 ? undefined : preloadStart);
+  const entries = {};
+  for (const m of section.matchAll(/['"]?([\w-]+)['"]?\s*:\s*resolve\(__dirname,\s*['"]([^'"]+)['"]\)/g)) entries[m[1]] = path.join(root, m[2]);
+  if (!entries.cli) entries.cli = path.join(srcDir, 'main', 'headless', 'cli.ts');
+  return entries;
+}
+
+/** The path of an up-to-date bundled cli.js, building it when the sources changed; null without esbuild. */
+function devBundle() {
+  let esbuild;
+  try {
+    esbuild = require('esbuild');
+  } catch {
+    return null;
+  }
+  const stamp = Math.floor(Math.max(newestMtime(srcDir), fs.statSync(viteConfig).mtimeMs, fs.statSync(path.join(root, 'package.json')).mtimeMs));
+  const cache = path.join(root, 'node_modules', '.cache', 'defimon-cli');
+  const dir = path.join(cache, String(stamp));
+  const cli = path.join(dir, 'cli.js');
+  if (fs.existsSync(cli)) return cli;
+  // Build beside, then rename: concurrent first runs each build, one rename wins, none sees half a bundle.
+  const tmp = `${dir}.tmp-${process.pid}`;
+  const result = esbuild.buildSync({
+    entryPoints: mainEntries(),
+    outdir: tmp,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: `node${process.versions.node.split('.')[0]}`,
+    packages: 'external',
+    external: ['electron'],
+    logLevel: 'silent',
+  });
+  if (result.errors.length > 0) fail(`the sources do not build: ${result.errors.map((e) => e.text).join('; ')}`);
+  try {
+    fs.renameSync(tmp, dir);
+  } catch {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  // Bundles of older sources are no longer used.
+  for (const old of fs.readdirSync(cache)) if (old !== String(stamp) && !old.includes('.tmp-')) fs.rmSync(path.join(cache, old), { recursive: true, force: true });
+  return cli;
+}
+
+let entry = null;
+if (fs.existsSync(srcDir) && fs.existsSync(viteConfig)) {
+  try {
+    entry = devBundle();
+  } catch (err) {
+    fail(`could not bundle the sources: ${err && err.message ? err.message : String(err)}`);
+  }
+}
+if (!entry) entry = built;
+if (!fs.existsSync(entry)) fail('the CLI is not built; run `npm ci && npm run build` first');
+
 require(entry)
   .main(process.argv)
   .catch((err) => {
-    process.stderr.write(`defimon: ${err && err.message ? err.message : String(err)}\n`);
+    process.stderr.write(`defimon: ${err && err.code ? `${err.code}: ` : ''}${err && err.message ? err.message : String(err)}\n`);
     process.exitCode = 1;
   });

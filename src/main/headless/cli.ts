@@ -1,6 +1,6 @@
 /** `defimon`: the headless command line over the same services as the desktop app. */
 import { Command, CommanderError } from 'commander';
-import { APP_VERSION } from '../services';
+import { APP_VERSION } from '../services/version';
 import { registerAuditCommands } from './commands/audit';
 import { registerCollectCommands } from './commands/collect';
 import { registerCoreCommands } from './commands/core';

@@ -1,10 +1,10 @@
 /** Shared plumbing of CLI commands: configuration from flags/env/file, services, output, errors. */
 import { Option, type Command } from 'commander';
-import { SingleBar } from 'cli-progress';
+import type * as CliProgressModule from 'cli-progress';
 import { serializeError } from '../../shared/errors';
 import { scrubSecrets } from '../services/log/redact';
 import { loadConfig, overrideFromFlag, type DefimonConfig } from '../services/config/config';
-import { createServices, type Services } from '../services';
+import type { Services } from '../services';
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -49,6 +49,8 @@ export function configFrom(cmd: Command, extra: Record<string, unknown> = {}): D
 /** Prints a progress bar on stderr for `progress` events while `fn` runs (TTY only). */
 export function withProgress(services: Services, label: string): () => void {
   if (!process.stderr.isTTY) return () => {};
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SingleBar } = require('cli-progress') as typeof CliProgressModule;
   const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted} | {message}`, stream: process.stderr, hideCursor: true }, undefined);
   let started = false;
   const off = services.client.on('progress', (p) => {
@@ -77,7 +79,10 @@ export function printJson(value: unknown): void {
 export async function runWithServices(cmd: Command, fn: (services: Services) => Promise<void>, opts: { json?: boolean; config?: Record<string, unknown> } = {}): Promise<void> {
   let services: Services | undefined;
   try {
-    services = await createServices(configFrom(cmd, opts.config));
+    const config = configFrom(cmd, opts.config);
+    // Loaded on use: `--help` and usage errors need none of the services.
+    const { createServices } = await import('../services');
+    services = await createServices(config);
     await fn(services);
   } catch (err) {
     reportError(err, opts.json ?? false);

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { createClient, type Client } from '../../shared/client';
 import { CollectSource } from '../../shared/contract/collect';
 import { createAssetsDomain } from './assets';
-import { createAuditDomain } from './audit';
+import type { AuditDomain } from './audit';
+import { auditMethods } from '../../shared/contract/audit';
 import { createCollectDomain } from './collect';
 import type { DefimonConfig } from './config/config';
 import type { Core } from './core';
@@ -15,7 +16,8 @@ import { createEventBus } from './events/bus';
 import { createImporterDomain } from './importer';
 import { createLogger, type Logger } from './log/logger';
 import { createMlDomain } from './ml';
-import { dispatch, type CallContext, type Handlers } from './rpc/dispatch';
+import type { MethodName } from '../../shared/contract';
+import { dispatch, type CallContext, type Handler, type Handlers } from './rpc/dispatch';
 import { createSettingsDomain } from './settings';
 import { openSqlite } from './storage/sqlite';
 import { createSyncDomain, syncClientId } from './sync';
@@ -24,9 +26,10 @@ import { createHlc } from './kernel/hlc';
 import { createLocalPorts } from './kernel/ports';
 import { createTaskRunner } from './tasks/tasks';
 import { createUiDomain } from './ui';
+import { APP_VERSION } from './version';
 
 export const DB_FILE_NAME = 'defimon.sqlite';
-export const APP_VERSION = '0.1.0';
+export { APP_VERSION };
 
 /** Finds resources/dataset by walking up from this file (source tree, build output, or package). */
 export function findBundledDataset(start: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string | null {
@@ -39,6 +42,16 @@ export function findBundledDataset(start: string = typeof __dirname === 'string'
     dir = parent;
   }
   return null;
+}
+
+/** Handlers that load their domain on the first call of any of them. */
+function lazyHandlers<M extends MethodName>(methods: readonly M[], load: () => Promise<{ [K in M]: Handler<K> }>): { [K in M]: Handler<K> } {
+  const out = {} as { [K in M]: Handler<K> };
+  for (const m of methods) {
+    const handler = async (input: never, ctx: CallContext): Promise<unknown> => ((await load())[m] as (i: never, c: CallContext) => unknown)(input, ctx);
+    out[m] = handler as unknown as Handler<typeof m>;
+  }
+  return out;
 }
 
 export interface Services {
@@ -71,7 +84,14 @@ export async function createServices(config: DefimonConfig, opts: { logger?: Log
   const sync = createSyncDomain(core);
   const collect = createCollectDomain(core);
   const ml = createMlDomain(core);
-  const audit = createAuditDomain(core);
+  // The audit domain (the Solidity parser, ethers) loads on its first call, not at every start.
+  let auditDomain: Promise<AuditDomain> | undefined;
+  const audit = {
+    handlers: lazyHandlers(Object.keys(auditMethods) as (keyof typeof auditMethods & MethodName)[], async () => {
+      auditDomain ??= import('./audit').then((m) => m.createAuditDomain(core));
+      return (await auditDomain).handlers;
+    }),
+  };
   const settings = createSettingsDomain(core);
   const ui = createUiDomain(core);
 

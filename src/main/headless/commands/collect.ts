@@ -2,7 +2,6 @@
 import { Argument, type Command } from 'commander';
 import type { CollectSource } from '../../../shared/contract/collect';
 import { AppError } from '../../../shared/errors';
-import { collectDomainOf } from '../../services/collect';
 import { printJson, runWithServices, withProgress } from '../runtime';
 
 const SOURCES = ['chain', 'explorer', 'market', 'tvl', 'github', 'hf', 'all', 'status'] as const;
@@ -80,6 +79,8 @@ export function registerCollectCommands(program: Command): void {
             const off = services.client.on('collect.status', (s) => {
               if (!s.running) process.stderr.write(`${new Date().toISOString()} ${s.source}: ${s.lastError && (s.lastErrorAt ?? '') > (s.lastSuccessAt ?? '') ? `error ${s.lastError.code}: ${s.lastError.message}` : `ok (${s.lastItems ?? 0} items)`}\n`);
             });
+            // Loaded on use, not at CLI start-up.
+            const { collectDomainOf } = await import('../../services/collect');
             const stop = await collectDomainOf(services.core).watch(sources);
             await new Promise<void>((resolve) => {
               process.once('SIGINT', () => resolve());

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../../shared/errors';
-import { createServer, isLoopback } from '../server';
 import { printJson, runWithServices, withProgress } from '../runtime';
 
 function fmt(n: number | null, digits = 2): string {
@@ -116,6 +115,8 @@ export function registerCoreCommands(program: Command): void {
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AppError('INVALID_INPUT', `--port must be 0-65535, got "${opts.port}"`);
         const host = opts.host ?? services.config.server.host;
         const webRoot = opts.webRoot ?? services.config.server.webRoot ?? defaultWebRoot();
+        // Loaded on use, not at CLI start-up.
+        const { createServer, isLoopback } = await import('../server');
         const app = await createServer({ services, host, port, webRoot });
         const address = await app.listen({ host, port });
         process.stdout.write(`DEFIMON serving at ${address}${webRoot ? '' : ' (API only: run `npm run build` for the web app)'}\n`);

@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import { AppError } from '../../../shared/errors';
-import { getSyncDomain } from '../../services/sync';
 import { printJson, runWithServices, withProgress } from '../runtime';
 
 function positiveInt(value: string | undefined, flag: string, max: number): number | undefined {
@@ -33,6 +32,8 @@ export function registerSyncCommands(program: Command): void {
         async (services) => {
           const batchSize = positiveInt(opts.batch, '--batch', MAX_BATCH_ROWS);
           const interval = positiveInt(opts.interval, '--interval', MAX_INTERVAL_SECONDS);
+          // Loaded on use, not at CLI start-up.
+          const { getSyncDomain } = await import('../../services/sync');
           const domain = getSyncDomain(services.core);
           if (!services.config.pgUrl) throw new AppError('NOT_CONFIGURED', 'no team Postgres: pass --pg URL, set DEFIMON_PG_URL, or set pgUrl in the settings');
           domain.worker.configure({ ...(batchSize ? { batchSize } : {}), ...(interval ? { pollMs: interval * 1000 } : {}) });

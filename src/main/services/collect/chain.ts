@@ -16,7 +16,7 @@
  * The zero address is neither an active address nor a holder: transfers from it are mints and
  * to it are burns, which move the supply. Volume counts every Transfer, mints and burns included.
  */
-import { AbiCoder, formatUnits, id as keccakId } from 'ethers';
+import type * as Ethers from 'ethers';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
 import type { ChainTuning } from '../config/config';
@@ -24,7 +24,12 @@ import type { Core } from '../core';
 import { hexToNumber, HexQuantity, rangeHintOf, RpcBlock, toHex, type RpcClient } from './jsonrpc';
 import { priceOn, readCheckpoint, writeCheckpoint, type TrackedToken } from './store';
 
-export const TRANSFER_TOPIC = keccakId('Transfer(address,address,uint256)');
+/** ethers loads when the chain collector runs, not at every start. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ethers = (): typeof Ethers => require('ethers') as typeof Ethers;
+let transferTopic: string | undefined;
+/** keccak256 of the ERC-20 Transfer event signature. */
+const TRANSFER_TOPIC = (): string => (transferTopic ??= ethers().id('Transfer(address,address,uint256)'));
 /** Addresses are kept as 40 lower-case hex digits in memory (no 0x: one allocation less per log). */
 const ZERO = '0000000000000000000000000000000000000000';
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
@@ -155,7 +160,7 @@ async function tokenMetadata(rpc: RpcClient, address: string, signal: AbortSigna
   const sym = out[1];
   if (sym?.ok && typeof sym.value === 'string') {
     try {
-      symbol = AbiCoder.defaultAbiCoder().decode(['string'], sym.value)[0] as string;
+      symbol = ethers().AbiCoder.defaultAbiCoder().decode(['string'], sym.value)[0] as string;
     } catch {
       // Old tokens return bytes32.
       if (HEX32.test(sym.value)) symbol = Buffer.from(sym.value.slice(2), 'hex').toString('utf8').replace(/\0+$/, '') || null;
@@ -215,7 +220,7 @@ function applyLogs(raw: RpcLog[], agg: TokenAggregator, cache: BlockCache): void
   let dayBlock = -1;
   let day = '';
   for (const l of logs) {
-    if (l.removed === true || l.topics.length !== 3 || (l.topics[0] !== TRANSFER_TOPIC && l.topics[0]?.toLowerCase() !== TRANSFER_TOPIC)) continue;
+    if (l.removed === true || l.topics.length !== 3 || (l.topics[0] !== TRANSFER_TOPIC() && l.topics[0]?.toLowerCase() !== TRANSFER_TOPIC())) continue;
     const t1 = l.topics[1] as string;
     const t2 = l.topics[2] as string;
     if (t1.length !== 66 || t2.length !== 66 || (l.data !== '0x' && !HEX32.test(l.data))) throw new AppError('MALFORMED_DATA', `rpc: Transfer log ${l.transactionHash}:${hexToNumber(l.logIndex)} is not (address, address, uint256)`);
@@ -443,7 +448,7 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
       'INSERT INTO token_balances (chain_id, token, holder, balance, first_day) VALUES (?, ?, ?, ?, ?) ON CONFLICT (chain_id, token, holder) DO UPDATE SET balance = excluded.balance',
     );
     const dayRow = (d: { day: string; transfers: number; volume: string; newHolders: number }, activeCount: number, holders: number, top10: number | null, now: string): Record<string, unknown> => {
-      const volume = Number(formatUnits(BigInt(d.volume), decimals ?? 18));
+      const volume = Number(ethers().formatUnits(BigInt(d.volume), decimals ?? 18));
       const price = priceOn(core, token.assetId, d.day);
       return {
         asset_id: token.assetId,
@@ -506,7 +511,7 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
       let unclear = false;
       for (;;) {
         try {
-          const logs = await rpc.call('eth_getLogs', [{ address: token.address, topics: [TRANSFER_TOPIC], fromBlock: toHex(from), toBlock: toHex(end) }], RpcLogs, signal);
+          const logs = await rpc.call('eth_getLogs', [{ address: token.address, topics: [TRANSFER_TOPIC()], fromBlock: toHex(from), toBlock: toHex(end) }], RpcLogs, signal);
           const blocks: number[] = [end];
           let prev = -1;
           for (const l of logs) {

@@ -3,7 +3,8 @@ import type { CollectRunSummary, CollectSource, collectMethods } from '../../../
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
-import { WebSocketProvider } from 'ethers';
+import type { WebSocketProvider } from 'ethers';
+import type * as Ethers from 'ethers';
 import { createEtherscanClient, fetchVerifiedContract, readContract } from './explorer';
 import type { HttpClient } from './http';
 import { chainReaderOf, type ChainReader } from './jsonrpc';
@@ -107,7 +108,9 @@ export function createCollectDomain(core: Core): CollectDomain {
     scheduler.start(active);
     let ws: WebSocketProvider | null = null;
     if (active.includes('chain') && core.config.rpcWsUrl) {
-      ws = new WebSocketProvider(core.config.rpcWsUrl, undefined, { staticNetwork: true });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- ethers loads when a WebSocket is opened, not at every start
+      const { WebSocketProvider: Provider } = require('ethers') as typeof Ethers;
+      ws = new Provider(core.config.rpcWsUrl, undefined, { staticNetwork: true });
       // ethers leaves the socket's 'error' unhandled, so an unreachable or refused wss:// URL would
       // end the process; the interval schedule goes on without new-head pokes instead.
       ws.websocket.onerror = (err: unknown) => core.log.warn({ err: err instanceof Error ? err.message : String((err as { message?: unknown }).message ?? err) }, 'RPC WebSocket failed; the chain collector keeps its interval');

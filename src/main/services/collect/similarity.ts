@@ -6,10 +6,11 @@
  * its `topK` most similar assets; the method column says which one produced them.
  */
 import { createHash } from 'node:crypto';
-import { InferenceClient } from '@huggingface/inference';
+import type { InferenceClient } from '@huggingface/inference';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
+import type * as HuggingfaceInferenceModule from '@huggingface/inference';
 
 export const HF_MODEL = 'sentence-transformers/all-MiniLM-L6-v2';
 const Vector = z.array(z.number().finite()).min(8);
@@ -119,7 +120,10 @@ export async function collectSimilarity(args: { core: Core; topK?: number; signa
   let fallbackReason: string | null = null;
   if (core.config.hfToken || core.config.hfEndpointUrl) {
     try {
-      const client = new InferenceClient(core.config.hfToken ?? '');
+      // Loaded when embeddings are asked for, not at every start.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { InferenceClient: Client } = require('@huggingface/inference') as typeof HuggingfaceInferenceModule;
+      const client = new Client(core.config.hfToken ?? '');
       const vecs = await embed(core, client, texts, signal, (d, t) => args.progress(d, t, 'embeddings'));
       const arr = texts.map((t) => vecs.get(t.assetId) as number[]);
       method = `hf:${HF_MODEL}`;

@@ -2,7 +2,7 @@
  * The team store: Postgres through pg, migrated with the same ledger. Credentials come only
  * from configuration; errors and logs carry the redacted URL.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { AppError } from '../../../shared/errors';
 import { redactUrl } from '../config/config';
 import { migratePostgres } from './migrator';
@@ -30,7 +30,10 @@ export function poolConfig(url: string, extra: Partial<pg.PoolConfig> = {}): pg.
 export function openPostgres(url: string, extra: Partial<pg.PoolConfig> = {}): PostgresStore {
   let pool: pg.Pool;
   try {
-    pool = new pg.Pool(poolConfig(url, extra));
+    // pg loads when a team database is opened, not at every start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Pool } = require('pg') as typeof pg;
+    pool = new Pool(poolConfig(url, extra));
   } catch (err) {
     throw new AppError('INVALID_INPUT', `invalid Postgres URL ${redactUrl(url)}: ${(err as Error).message}`);
   }

@@ -8,7 +8,8 @@
  * comma-separated seed nodes (redis-cluster://h1:7000,h2:7001). Keys live under the configured
  * prefix; keys used together by one script share a {hash tag} so they work on a cluster.
  */
-import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type * as IoRedis from 'ioredis';
 import { AppError } from '../../../shared/errors';
 import { redactUrl } from '../config/config';
 import type { Logger } from '../log/logger';
@@ -42,6 +43,10 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 /** Opens a client that reconnects by itself and fails commands fast while disconnected. */
+/** ioredis loads when a team Redis is opened, not at every start. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ioredis = (): typeof IoRedis => require('ioredis') as typeof IoRedis;
+
 export function openRedis(url: string, opts: { connectTimeoutMs?: number } = {}): RedisClient {
   const base: RedisOptions = {
     connectTimeout: opts.connectTimeoutMs ?? 3000,
@@ -68,9 +73,9 @@ export function openRedis(url: string, opts: { connectTimeoutMs?: number } = {})
       if (username) redisOptions.username = decodeURIComponent(username);
       if (password) redisOptions.password = decodeURIComponent(password);
       if (tls) redisOptions.tls = {};
-      return new Cluster(nodes, { redisOptions, enableOfflineQueue: false, clusterRetryStrategy: base.retryStrategy as (times: number) => number });
+      return new (ioredis().Cluster)(nodes, { redisOptions, enableOfflineQueue: false, clusterRetryStrategy: base.retryStrategy as (times: number) => number });
     }
-    return new Redis(url, base);
+    return new (ioredis().Redis)(url, base);
   } catch (err) {
     throw new AppError('INVALID_INPUT', `invalid Redis URL ${redactUrl(url)}: ${(err as Error).message}`);
   }

@@ -1,5 +1,5 @@
 /** `defimon doctor`: checks the database and every configured service, plainly. */
-import Redis from 'ioredis';
+import type * as IoRedis from 'ioredis';
 import type { HealthCheck } from '../../../shared/contract/system';
 import type { DefimonConfig } from '../config/config';
 import { redactUrl, scrubSecrets } from '../log/redact';
@@ -60,6 +60,8 @@ export async function runDoctor(config: DefimonConfig, store: SqliteStore): Prom
     pgCheck('postgres', config.pgUrl),
     pgCheck('postgres-replica', config.pgReplicaUrl),
     timed('redis', config.redisUrl !== undefined, async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- ioredis loads only when a Redis is configured
+      const { Redis } = require('ioredis') as typeof IoRedis;
       const redis = new Redis(config.redisUrl as string, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: TIMEOUT_MS, retryStrategy: () => null });
       redis.on('error', () => undefined);
       try {

@@ -1,0 +1,58 @@
+/**
+ * CLI start-up: wall time and the process's own CPU time of `defimon --help`, `--version`,
+ * `info` and `assets` on an imported database, each the median of several runs, against the
+ * budget (help and info under 0.3 s, assets under 1 s). Beside them, a bare `node -e 0` of the
+ * same run: on a shared, loaded machine wall time is mostly waiting for a core, so the CPU time
+ * and the node baseline say what the CLI itself costs.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadAverage, machineLine, median, ms } from './util';
+
+const root = path.resolve(__dirname, '..');
+const bin = path.join(root, 'bin', 'defimon.cjs');
+const RUNS = 5;
+
+interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+export async function run(): Promise<void> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'defimon-cli-bench-'));
+  // Records the process's own CPU time at exit (the child's; spawnSync does not report it).
+  const hook = path.join(tmp, 'cpu-hook.cjs');
+  const cpuFile = path.join(tmp, 'cpu.txt');
+  writeFileSync(hook, `process.on('exit', () => { const u = process.cpuUsage(); require('node:fs').writeFileSync(${JSON.stringify(cpuFile)}, String((u.user + u.system) / 1000)); });\n`);
+  const env: NodeJS.ProcessEnv = { ...process.env, DEFIMON_DATA_DIR: path.join(tmp, 'data'), DEFIMON_LOG_LEVEL: 'silent' };
+  const once = (args: string[]): Sample => {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['--require', hook, ...args], { cwd: root, env, encoding: 'utf8' });
+    const wall = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+    return { wall, cpu: Number(readFileSync(cpuFile, 'utf8')) };
+  };
+  try {
+    console.log(machineLine());
+    const first = once([bin, 'import']);
+    console.log(`first import (bundled dataset into an empty database, includes any bundling of the sources): ${ms(first.wall)}`);
+    const cases: { label: string; args: string[]; budget: number | null }[] = [
+      { label: 'node -e 0 (baseline)', args: ['-e', '0'], budget: null },
+      { label: 'defimon --version', args: [bin, '--version'], budget: 300 },
+      { label: 'defimon --help', args: [bin, '--help'], budget: 300 },
+      { label: 'defimon info', args: [bin, 'info'], budget: 300 },
+      { label: 'defimon assets', args: [bin, 'assets'], budget: 1000 },
+    ];
+    for (const c of cases) {
+      const samples = Array.from({ length: RUNS }, () => once(c.args));
+      const wall = median(samples.map((s) => s.wall));
+      const cpu = median(samples.map((s) => s.cpu));
+      const verdict = c.budget === null ? '' : ` [budget ${c.budget} ms: wall ${wall <= c.budget ? 'met' : 'NOT met'}, cpu ${cpu <= c.budget ? 'met' : 'NOT met'}]`;
+      console.log(`START ${c.label}: wall ${ms(wall)}, cpu ${ms(cpu)} (median of ${RUNS}; load ${loadAverage()})${verdict}`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
