@@ -17,7 +17,8 @@ import { REPO_ROOT, tempDataDir } from '../helpers/services';
 
 const NPM10 = ['-y', 'npm@10'];
 const work = tempDataDir('fresh-install');
-afterAll(() => work.remove());
+// Removing a full node_modules takes a while on a loaded machine.
+afterAll(() => work.remove(), 10 * 60_000);
 
 /** A loopback port nothing listens on: bound, then released. */
 async function refusingPort(): Promise<number> {
