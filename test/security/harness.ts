@@ -3,7 +3,9 @@
  * attacked over real HTTP with node:http, so the request line, the path and every header go on
  * the wire exactly as written (fetch would normalise the path and add its own headers).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createServer } from '../../src/main/headless/server';
 import type { DefimonConfigInput } from '../../src/main/services/config/config';
@@ -24,7 +26,11 @@ export interface RunningServer {
 /** Starts the server bound to `host` (port 0) on a fresh data directory. */
 export async function startServer(host: string, server: Partial<NonNullable<DefimonConfigInput['server']>> = {}, overrides: Partial<DefimonConfigInput> = {}): Promise<RunningServer> {
   const ctx = await createTestServices({ autoImport: false, autoCollect: false, ...overrides, server: { host, port: 0, ...server } });
-  const app = await createServer({ services: ctx.services, host, port: 0, webRoot: null });
+  // A stand-in for the built web app: the server serves whatever index.html it is given.
+  const webRoot = path.join(ctx.dataDir, 'web');
+  mkdirSync(webRoot, { recursive: true });
+  writeFileSync(path.join(webRoot, 'index.html'), '<!doctype html><title>DEFIMON</title>');
+  const app = await createServer({ services: ctx.services, host, port: 0, webRoot });
   await app.listen({ host, port: 0 });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : 0;

@@ -227,8 +227,12 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     if (!id || !mac || mac.length !== 32) return null;
     return timingSafeEqual(Buffer.from(sign(id)), Buffer.from(mac)) ? id : null;
   };
+  // Issued with the web app's page (what a browser loads first), not with API answers: a script
+  // calling the API gets no session and stays in its address's bucket. Sessions are a fairness
+  // device between local clients, not an access control (a local process could load the page).
   app.addHook('onSend', async (req, reply, payload) => {
-    if (sessionOf(req) === null && reply.statusCode < 400) {
+    const html = /^text\/html\b/i.test(String(reply.getHeader('content-type') ?? ''));
+    if (html && reply.statusCode < 400 && sessionOf(req) === null) {
       const id = randomBytes(16).toString('base64url');
       reply.header('set-cookie', `${SESSION_COOKIE}=${id}.${sign(id)}; Path=/; HttpOnly; SameSite=Strict`);
     }
