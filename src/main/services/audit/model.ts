@@ -5,7 +5,7 @@
  * from externally callable entry points, with who can call them.
  */
 import type { Trigger } from '../../../shared/contract/audit';
-import { ASSIGN_OPS, args, calleeName, childrenOf, isMember, isMsgSender, isTxOrigin, line, rootIdentifier, some, textOf, typeText, type Node } from './ast';
+import { ASSIGN_OPS, args, calleeName, childrenOf, isMember, isMsgSender, isTxOrigin, line, rootIdentifier, some, textOf, typeText, walk, type Node } from './ast';
 import type { ParsedFile } from './parse';
 
 export interface StateVar {
@@ -97,6 +97,8 @@ export interface Guard {
   /** The condition that restricts the caller, when there is one. */
   cond?: Node;
   text: string;
+  /** What the caller is checked against: a stored address, or a lookup keyed by the caller; and the function it is read in. */
+  holder?: { node: Node; fn: FnInfo; keyed: boolean };
 }
 
 export interface Project {
@@ -115,11 +117,17 @@ export interface Project {
   reach(ctx: ContractInfo, fn: FnInfo): { who: Trigger; entries: FnInfo[] };
   resolveFunction(ctx: ContractInfo, name: string, argc: number): FnInfo | null;
   resolveModifier(ctx: ContractInfo, name: string): FnInfo | null;
+  /**
+   * State variables that decide who may act: compared with the caller in a guard (modifier,
+   * require, if-revert, helper function) or looked up by the caller's address in one.
+   */
+  privilegedState(ctx: ContractInfo): Set<string>;
   src(fn: FnInfo | ContractInfo): string;
 }
 
-const OWNERISH = /owner|admin|creator|governance|gov\b|controller|manager|timelock|authority|dev\b|ceo|boss|master|operator/i;
-export const REENTRANCY_GUARD = /nonreentrant|noreentran|reentrancyguard|reentrancy|nonreentry|mutex|^lock$|locked|^noreentrancy/i;
+/** For a modifier whose code is not in the sources only: the convention for access modifiers. */
+const UNSEEN_GUARD = /^only|^auth$|^requiresAuth$|restricted/i;
+const EMPTY: ReadonlySet<string> = new Set();
 const BLOCK_VALUES = new Set(['timestamp', 'number', 'difficulty', 'prevrandao', 'coinbase', 'gaslimit', 'blockhash']);
 
 let nextId = 1;
@@ -603,62 +611,79 @@ export function buildProject(files: ParsedFile[]): Project {
     return f;
   }
 
-  /** Whether `e` (a condition) restricts who may pass, and to whom. */
-  function accessCheck(ctx: ContractInfo, fn: FnInfo, e: Node | null | undefined, depth = 0): Guard | null {
+  /**
+   * Whether `e` (a condition) restricts who may pass, and to whom. `senderParams` are this
+   * function's parameters that carry the caller's address (a helper called as
+   * `_check(role, msg.sender)`). The kind of holder comes from the check itself: the caller
+   * compared with one stored address is an owner; a lookup keyed by the caller is a role.
+   */
+  function accessCheck(ctx: ContractInfo, fn: FnInfo, e: Node | null | undefined, depth = 0, senderParams: ReadonlySet<string> = EMPTY): Guard | null {
     if (!e || depth > 3) return null;
     const f = facts(ctx, fn);
     const src = srcOf(fn);
-    const senderLike = (n: Node | null | undefined): boolean => isMsgSender(n) || isTxOrigin(n) || (n?.type === 'Identifier' && !!n.name && f.senderDerived.has(n.name)) || (n?.type === 'FunctionCall' && calleeName(n) === 'address' && isMsgSender(args(n)[0]));
-    const guard = (n: Node): Guard => {
-      const text = textOf(src, n);
-      return { who: OWNERISH.test(text) || OWNERISH.test(fn.name) ? 'owner' : 'role', node: n, cond: n, text };
+    const senderLike = (n: Node | null | undefined): boolean =>
+      isMsgSender(n) || isTxOrigin(n) || (n?.type === 'Identifier' && !!n.name && (f.senderDerived.has(n.name) || senderParams.has(n.name))) || (n?.type === 'FunctionCall' && calleeName(n) === 'address' && senderLike(args(n)[0]));
+    const guard = (n: Node, who: Guard['who'], holder?: Node, keyed = false): Guard => ({ who, node: n, cond: n, text: textOf(src, n), ...(holder ? { holder: { node: holder, fn, keyed } } : {}) });
+    /** The lookup in `e` keyed by the caller (isOwner[msg.sender], roles[r][msg.sender].admin). */
+    const keyedLookup = (x: Node | null | undefined): Node | undefined => {
+      let found: Node | undefined;
+      walk(x, (y) => {
+        if (!found && y.type === 'IndexAccess' && some(y.index, senderLike)) found = y;
+        return !found;
+      });
+      return found;
     };
     switch (e.type) {
       case 'BinaryOperation': {
         if (e.operator === '&&' || e.operator === '||') {
-          const side = accessCheck(ctx, fn, e.left, depth) ?? accessCheck(ctx, fn, e.right, depth);
+          const side = accessCheck(ctx, fn, e.left, depth, senderParams) ?? accessCheck(ctx, fn, e.right, depth, senderParams);
           // Keep the whole condition: `msg.sender == owner || msg.sender == dev` names both.
           return side ? { ...side, cond: e } : null;
         }
         if (e.operator === '==' || e.operator === '!=') {
           const boolLiteral = (n: Node | undefined): boolean => n?.type === 'BooleanLiteral';
           // claimed[msg.sender] == 0 is bookkeeping; isOwner[msg.sender] == true is a check.
-          const nested = (some(e.left, isMsgSender) && boolLiteral(e.right)) || (some(e.right, isMsgSender) && boolLiteral(e.left));
-          if (senderLike(e.left) || senderLike(e.right) || nested) {
+          const nested = (some(e.left, senderLike) && boolLiteral(e.right)) || (some(e.right, senderLike) && boolLiteral(e.left));
+          if (nested) return guard(e, 'role', keyedLookup(e), true);
+          if (senderLike(e.left) || senderLike(e.right)) {
             // tx.origin == msg.sender is an anti-contract check, not an access check.
             if ((isTxOrigin(e.left) && isMsgSender(e.right)) || (isMsgSender(e.left) && isTxOrigin(e.right))) return null;
-            return guard(e);
+            const other = senderLike(e.left) ? e.right : e.left;
+            const keyed = other?.type === 'IndexAccess' || some(other, (x) => x.type === 'IndexAccess');
+            return guard(e, keyed ? 'role' : 'owner', other ?? undefined, false);
           }
-          // ownerIndex == 0 where ownerIndex came from a msg.sender lookup
-          if ((e.left?.type === 'Identifier' && f.senderDerived.has(e.left.name ?? '')) || (e.right?.type === 'Identifier' && f.senderDerived.has(e.right.name ?? ''))) return guard(e);
+          // ownerIndex == 0 where ownerIndex came from a lookup keyed by the caller
+          if (e.left?.type === 'Identifier' && f.senderDerived.has(e.left.name ?? '')) return guard(e, 'role', keyedLookup(f.locals.get(e.left.name ?? '')?.init), true);
+          if (e.right?.type === 'Identifier' && f.senderDerived.has(e.right.name ?? '')) return guard(e, 'role', keyedLookup(f.locals.get(e.right.name ?? '')?.init), true);
           // require(isOwner() == true)
-          if (e.left?.type === 'FunctionCall') return accessCheck(ctx, fn, e.left, depth);
+          if (e.left?.type === 'FunctionCall') return accessCheck(ctx, fn, e.left, depth, senderParams);
         }
         return null;
       }
       case 'UnaryOperation':
         // !blacklisted[msg.sender] restricts nobody in particular.
-        if (e.operator === '!' && e.subExpression?.type === 'FunctionCall') return accessCheck(ctx, fn, e.subExpression, depth);
+        if (e.operator === '!' && e.subExpression?.type === 'FunctionCall') return accessCheck(ctx, fn, e.subExpression, depth, senderParams);
         return null;
       case 'TupleExpression':
-        return accessCheck(ctx, fn, e.components?.[0], depth);
+        return accessCheck(ctx, fn, e.components?.[0], depth, senderParams);
       case 'IndexAccess':
-        if (some(e.index, (n) => senderLike(n))) return guard(e);
+        if (some(e.index, (n) => senderLike(n))) return guard(e, 'role', e, true);
         return null;
       case 'MemberAccess':
         // roles[msg.sender].isAdmin
-        if (some(e, (n) => n.type === 'IndexAccess' && some(n.index, (m) => senderLike(m)))) return guard(e);
+        if (some(e, (n) => n.type === 'IndexAccess' && some(n.index, (m) => senderLike(m)))) return guard(e, 'role', keyedLookup(e), true);
         return null;
       case 'FunctionCall': {
         const name = calleeName(e) ?? '';
-        if (args(e).some((a) => senderLike(a) || some(a, isMsgSender))) return guard(e);
-        if (/^(isOwner|_?isAdmin|_checkOwner|_onlyOwner|isAuthori[sz]ed|_isAuthori[sz]ed|isGovernance|isController|_checkRole|onlyOwner|isManager|isOperator)$/i.test(name)) return guard(e);
-        // require(auth()) where auth checks msg.sender
+        // A helper that answers for the caller: isOwner(), hasRole(ROLE, msg.sender), auth(msg.sender).
         const target = e.expression?.type === 'Identifier' ? resolveFunction(ctx, name, args(e).length) : null;
         if (target && target.id !== fn.id && depth < 3) {
-          const inner = guardsInBody(ctx, target, depth + 1);
-          if (inner.length > 0) return guard(e);
+          const inner = helperGuard(ctx, target, callerParams(target, e, senderLike), depth + 1);
+          if (inner) return { ...inner, node: e, cond: e, text: textOf(src, e) };
+          return null;
         }
+        // An external or unknown helper given the caller's address decides about the caller.
+        if (!target && args(e).some((a) => senderLike(a))) return guard(e, 'role');
         return null;
       }
       default:
@@ -666,21 +691,47 @@ export function buildProject(files: ParsedFile[]): Project {
     }
   }
 
+  /** The parameters of `callee` that receive the caller's address at this call. */
+  function callerParams(callee: FnInfo, call: Node, senderLike: (n: Node | null | undefined) => boolean): Set<string> {
+    const out = new Set<string>();
+    const params = callee.node.parameters ?? [];
+    // Library functions bound with `using`: x.f(a) passes x as the first parameter.
+    const offset = call.expression?.type === 'MemberAccess' && callee.contract.kind === 'library' ? 1 : 0;
+    args(call).forEach((a, i) => {
+      const name = params[i + offset]?.name;
+      if (name && senderLike(a)) out.add(name);
+    });
+    return out;
+  }
+
+  /** A helper's verdict about the caller: its own checks, or the boolean it returns. */
+  function helperGuard(ctx: ContractInfo, helper: FnInfo, senderParams: Set<string>, depth: number): Guard | null {
+    const inBody = guardsInBody(ctx, helper, depth, senderParams)[0];
+    if (inBody) return inBody;
+    let found: Guard | null = null;
+    walk(helper.node.body, (x) => {
+      if (found) return false;
+      if (x.type === 'ReturnStatement' && x.expression) found = accessCheck(ctx, helper, x.expression, depth, senderParams);
+      return !found;
+    });
+    return found;
+  }
+
   /** Access checks inside a function's own body (and what it calls first), not its modifiers. */
-  function guardsInBody(ctx: ContractInfo, fn: FnInfo, depth = 0): Guard[] {
+  function guardsInBody(ctx: ContractInfo, fn: FnInfo, depth = 0, senderParams: ReadonlySet<string> = EMPTY): Guard[] {
     const f = facts(ctx, fn);
     const out: Guard[] = [];
     for (const c of f.conditions) {
-      const g = accessCheck(ctx, fn, c.expr, depth);
+      const g = accessCheck(ctx, fn, c.expr, depth, senderParams);
       if (g) out.push(g);
     }
     if (depth < 3) {
+      const senderLike = (n: Node | null | undefined): boolean => isMsgSender(n) || isTxOrigin(n) || (n?.type === 'Identifier' && !!n.name && (f.senderDerived.has(n.name) || senderParams.has(n.name)));
       for (const call of f.internalCalls) {
-        // _checkOwner(); _checkRole(role); requireIsAdmin();
-        if (call.fn.contract.kind === 'library' && !/auth|role|owner|admin/i.test(call.fn.name)) continue;
+        // _checkOwner(); _checkRole(role); _check(role, msg.sender); LibAccess.enforceIsOwner();
         if (!isStatementCall(fn, call.node)) continue;
         // super.grantRole(...) carries its onlyRole modifier with it.
-        const inner = [...guardsInBody(ctx, call.fn, depth + 1), ...modifierGuards(ctx, call.fn)];
+        const inner = [...guardsInBody(ctx, call.fn, depth + 1, callerParams(call.fn, call.node, senderLike)), ...modifierGuards(ctx, call.fn)];
         if (inner.length > 0) out.push({ ...inner[0], node: call.node } as Guard);
       }
     }
@@ -708,9 +759,9 @@ export function buildProject(files: ParsedFile[]): Project {
       if (mod) {
         const inner = guardsInBody(ctx, mod);
         if (inner.length > 0) out.push({ ...(inner[0] as Guard), node: m });
-        else if (/^only|auth|restricted|^isOwner|requiresAuth|ownerOnly|adminOnly|whenAuthori/i.test(mod.name) && !/initiali[sz]|uninitiali[sz]/i.test(mod.name)) out.push({ who: OWNERISH.test(mod.name) ? 'owner' : 'role', node: m, text: mod.name });
-      } else if (m.name && /^only|auth|restricted|ownerOnly|adminOnly/i.test(m.name) && !/initiali[sz]/i.test(m.name)) {
-        out.push({ who: OWNERISH.test(m.name) ? 'owner' : 'role', node: m, text: m.name });
+      } else if (m.name && UNSEEN_GUARD.test(m.name) && !/initiali[sz]/i.test(m.name)) {
+        // Its code is not in the audited sources: the naming convention is all there is to go on.
+        out.push({ who: 'role', node: m, text: m.name });
       }
     }
     return out;
@@ -772,7 +823,31 @@ export function buildProject(files: ParsedFile[]): Project {
     return { who: r.who.has('owner') ? 'owner' : 'role', entries: r.entries };
   }
 
-  return { files, contracts, byName, structs, enums, viewNames, mutatingNames, facts, guardsOf, entries, reach, resolveFunction, resolveModifier, src: srcOf };
+  const privilegedCache = new Map<ContractInfo, Set<string>>();
+  function privilegedState(ctx: ContractInfo): Set<string> {
+    const hit = privilegedCache.get(ctx);
+    if (hit) return hit;
+    const out = new Set<string>();
+    privilegedCache.set(ctx, out);
+    for (const c of ctx.linear) {
+      for (const fn of [...c.functions, ...c.modifiers]) {
+        if (!fn.node.body) continue;
+        for (const g of guardsInBody(ctx, fn)) {
+          if (!g.holder) continue;
+          const root = rootIdentifier(g.holder.node);
+          if (!root?.name || facts(ctx, g.holder.fn).locals.has(root.name)) continue;
+          const sv = ctx.state.get(root.name);
+          if (!sv) continue;
+          // A stored address compared with the caller, or a table keyed by the caller. An address
+          // read from a table at some other key (ownerOf[id]) is per-item ownership, not privilege.
+          if (g.holder.keyed || !sv.typeText.startsWith('mapping(')) out.add(sv.name);
+        }
+      }
+    }
+    return out;
+  }
+
+  return { files, contracts, byName, structs, enums, viewNames, mutatingNames, facts, guardsOf, entries, reach, resolveFunction, resolveModifier, privilegedState, src: srcOf };
 }
 
 /** `Lib.Struct` -> `Struct`: qualified type names refer to the same declaration. */

@@ -52,7 +52,9 @@ export function assessTokenRisk(p: Project): TokenRisk {
   let ownerVar: string | null = null;
 
   for (const ctx of scope) {
-    for (const v of ctx.state.values()) if (!ownerVar && /^_?owner$/i.test(v.name)) ownerVar = v.name;
+    // The owner is the stored address that guards compare the caller with, whatever its name.
+    const privileged = p.privilegedState(ctx);
+    for (const v of ctx.state.values()) if (!ownerVar && privileged.has(v.name) && /^address( payable)?$/.test(v.typeText)) ownerVar = v.name;
     const transferFns = ctx.linear.flatMap((c) => c.functions).filter((f) => TRANSFER_PATH.test(f.name));
     const transferReads = new Set<string>();
     for (const t of transferFns) for (const { effect } of orderedEffects(p, ctx, t)) if (effect.kind === 'read') transferReads.add(effect.name);
@@ -80,7 +82,7 @@ export function assessTokenRisk(p: Project): TokenRisk {
         if (/fee|tax|rate/i.test(w) && /^(uint\d*|int\d*)$/.test(t) && transferReads.has(w) && privileged) found.fee.push({ fn: entry, who, name: w });
         if (/fee|tax/i.test(w) && /^mapping\(address=>uint\d*\)$/.test(t) && privileged) found.personalFee.push({ fn: entry, who });
         if (/max|limit|whale/i.test(w) && /^uint\d*$/.test(t) && transferReads.has(w) && privileged) found.maxTx.push({ fn: entry, who });
-        if (/^_?owner$/i.test(w) && entry.kind !== 'constructor') {
+        if (w === ownerVar && entry.kind !== 'constructor') {
           found.ownerChange.push({ fn: entry, who });
           // Restoring a remembered owner after renouncing (lock/unlock, previousOwner).
           const restores = effects.some((e) => e.effect.kind === 'write' && e.effect.name === w && e.effect.node.type === 'BinaryOperation' && some(e.effect.node.right, (x) => x.type === 'Identifier' && !!x.name && ctx.state.has(x.name) && x.name !== w && /previous|old|prev|backup|locked/i.test(x.name)));
@@ -106,7 +108,7 @@ export function assessTokenRisk(p: Project): TokenRisk {
         };
         walkAll(g.cond ?? g.node);
         // An address besides the declared owner that passes owner checks, not visible as public state.
-        const other = ids.find((id) => !/owner|admin/i.test(id));
+        const other = ids.find((id) => id !== ownerVar && !/owner|admin/i.test(id));
         if (other && ownerVar && ctx.state.get(other)?.node.visibility !== 'public') found.hidden.push({ fn: entry, who });
       }
       if (entry.kind === 'fallback' && p.facts(ctx, entry).extCalls.some((c) => c.kind === 'delegatecall')) found.proxy.push(entry);

@@ -1,12 +1,8 @@
 /** Access control: tx.origin, unprotected selfdestruct / owner changes / initialisers, visibility, storage-length tricks, short addresses. */
-import { args, calleeName, endLine, isMsgSender, isTxOrigin, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
-import { orderedEffects, type ContractInfo, type FnInfo } from '../model';
+import { args, calleeName, endLine, isMember, isMsgSender, isTxOrigin, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
+import { orderedEffects, type ContractInfo, type FnInfo, type Project } from '../model';
 import { versionBelow } from '../parse';
 import { fnLabel, unitsOf, type Detector } from './types';
-
-const CRITICAL_SCALAR = /^_?(owner|owners|admin|admins|creator|governance|governor|gov|controller|manager|operator|ceo|master|authority|implementation|pendingOwner|pendingAdmin|newOwner|beneficiary|feeRecipient|treasury|minter|dev|developer|wallet)$|owner|admin/i;
-const CRITICAL_MAPPING = /^_?(owners|admins|isOwner|isAdmin|authorized|authorised|operators|minters|isMinter|managers|administrators|ownerIndex|m_ownerIndex|m_owners)$/i;
-const INIT_NAME = /^_?(init|initiali[sz]e|initWallet|initMultiowned|initDaylimit|setup|initContract)\w*$/i;
 
 const header = (fn: FnInfo): number => line(fn.node);
 
@@ -82,61 +78,70 @@ export const unprotectedSelfdestruct: Detector = ({ p, report }) => {
   }
 };
 
-/** SWC-105/118: functions any account can call that change the owner/admin or other privileged state; initialisers without a guard. */
+/**
+ * State whose change hands over the contract: what guards compare the caller with (privileged
+ * state), where its ether goes, and the code it delegates to. Decided from what the code does
+ * with each variable, never from its name.
+ */
+function criticalState(p: Project, ctx: ContractInfo): Set<string> {
+  const out = new Set(p.privilegedState(ctx));
+  for (const c of ctx.linear) {
+    for (const fn of c.functions) {
+      if (!fn.node.body) continue;
+      const f = p.facts(ctx, fn);
+      for (const call of f.extCalls) {
+        if (!(call.withValue || call.kind === 'delegatecall' || call.kind === 'callcode') || call.targetKind !== 'state') continue;
+        const root = rootIdentifier(call.target);
+        if (root?.name && !f.locals.has(root.name) && ctx.state.has(root.name)) out.add(root.name);
+      }
+      for (const sd of f.selfdestructs) {
+        const root = rootIdentifier(args(sd)[0]);
+        if (root?.name && !f.locals.has(root.name) && ctx.state.has(root.name)) out.add(root.name);
+      }
+    }
+  }
+  return out;
+}
+
+/** SWC-105/118: functions any account can call that change privileged state, unless they can run only once (an initialiser). */
 export const unprotectedStateChange: Detector = ({ p, report }) => {
   for (const ctx of p.contracts) {
     if (!ctx.isLeaf || ctx.kind === 'interface' || ctx.kind === 'library') continue;
+    const critical = criticalState(p, ctx);
+    if (critical.size === 0) continue;
     for (const entry of p.entries(ctx)) {
       if (entry.mutability === 'view' || entry.mutability === 'pure' || entry.mutability === 'constant') continue;
       if (p.guardsOf(ctx, entry).length > 0) continue;
       const effects = orderedEffects(p, ctx, entry);
-      const initGuarded = hasInitGuard(p, ctx, entry);
+      // Callable once (a flag, an initializer modifier, a zero check on what it sets): an initialiser.
+      if (hasInitGuard(p, ctx, entry)) continue;
       let guardedOnPath = false;
       for (const { effect, fn } of effects) {
         if (effect.kind === 'internal' && p.guardsOf(ctx, effect.fn).length > 0) guardedOnPath = true;
         if (effect.kind !== 'write' || fn.kind === 'constructor' || guardedOnPath) continue;
         if (p.guardsOf(ctx, fn).length > 0 && fn !== entry) continue;
         const sv = ctx.state.get(effect.name);
-        if (!sv || sv.constant) continue;
+        if (!sv || sv.constant || !critical.has(sv.name)) continue;
         const isMapping = sv.typeText.startsWith('mapping(');
-        const critical = isMapping ? CRITICAL_MAPPING.test(sv.name) && /^mapping\(address=>/.test(sv.typeText) && !writesOwnKey(effect.node) : CRITICAL_SCALAR.test(sv.name) && /^(address|address payable|address\[\]|[A-Z]\w*)$/.test(sv.typeText);
-        const isInit = INIT_NAME.test(entry.name) || INIT_NAME.test(fn.name);
-        if (!critical && !(isInit && !initGuarded)) continue;
-        if (critical && initGuarded && isInit) continue;
+        if (isMapping ? !/^mapping\(address=>/.test(sv.typeText) || writesOwnKey(effect.node) : !/^(address|address payable|address\[\]|[A-Z]\w*)$/.test(sv.typeText)) continue;
         const sameFile = fn.contract.file === entry.contract.file;
-        const misnamed = looksLikeConstructor(ctx, entry);
+        const misnamed = looksLikeConstructor(ctx, entry, critical);
+        // One finding for the flaw: from the function's header to the write it allows.
         report({
-          detector: isInit && !critical ? 'unprotected-initializer' : 'unprotected-owner-change',
+          detector: 'unprotected-owner-change',
           swc: misnamed ? 'SWC-118' : 'SWC-105',
           category: 'access_control',
           severity: 'high',
-          confidence: critical ? 'high' : 'medium',
+          confidence: 'high',
           at: sameFile ? header(entry) : header(fn),
           to: fn === entry || !sameFile ? effect.node : header(entry),
           file: sameFile ? entry.contract.file.path : fn.contract.file.path,
           contract: entry.contract,
           fn: entry,
-          title: misnamed ? `Constructor-like function ${entry.name} is public` : isInit && !critical ? `Unprotected initialiser ${entry.name}` : `Anyone can change ${sv.name}`,
-          description: `${fnLabel(entry)} can be called by any account and writes ${sv.name}${misnamed ? `; it looks meant as the constructor of ${ctx.name}, but its name does not match, so it is an ordinary public function` : ''}${isInit && !initGuarded ? ' without an initialised-once check' : ''}.`,
-          recommendation: misnamed ? 'Use the constructor keyword (or the exact contract name in old compilers).' : 'Restrict the function to the owner/role, or make initialisation run once (initializer guard set in the same transaction as deployment).',
+          title: misnamed ? `Constructor-like function ${entry.name} is public` : `Anyone can change ${sv.name}`,
+          description: `${fnLabel(entry)} can be called by any account, any number of times, and writes ${sv.name}, which ${p.privilegedState(ctx).has(sv.name) ? 'decides who may act' : 'receives the contract’s ether or code'}${misnamed ? `; it looks meant as the constructor of ${ctx.name}, but its name does not match, so it is an ordinary public function` : ''}.`,
+          recommendation: misnamed ? 'Use the constructor keyword (or the exact contract name in old compilers).' : 'Restrict the function to the owner/role, or make it an initialiser that runs once (set in the same transaction as deployment).',
         });
-        // And at the write itself, where the critical state changes.
-        if (fn.contract.file === entry.contract.file && line(effect.node) !== header(entry)) {
-          report({
-            detector: 'unprotected-write',
-            swc: misnamed ? 'SWC-118' : 'SWC-105',
-            category: 'access_control',
-            severity: 'high',
-            confidence: critical ? 'high' : 'medium',
-            at: effect.node,
-            file: fn.contract.file.path,
-            contract: fn.contract,
-            fn,
-            title: `Unprotected write to ${sv.name}`,
-            description: `Reached from ${fnLabel(entry)}, which any account can call.`,
-            recommendation: 'Restrict who can reach this write.',
-          });
-        }
         // One finding per entry point is enough to tell the story.
         break;
       }
@@ -144,23 +149,33 @@ export const unprotectedStateChange: Detector = ({ p, report }) => {
   }
 };
 
+/** The caller's own entry: some key on the way to the written slot is the caller's address. */
 function writesOwnKey(write: Node): boolean {
-  const target = write.type === 'BinaryOperation' ? write.left : write.subExpression;
-  return !!target && target.type === 'IndexAccess' && isMsgSender(target.index);
+  let target = write.type === 'BinaryOperation' ? write.left : write.subExpression;
+  while (target) {
+    if (target.type === 'IndexAccess' && isMsgSender(target.index)) return true;
+    target = (target.type === 'IndexAccess' ? target.base : target.type === 'MemberAccess' ? target.expression : undefined) ?? undefined;
+  }
+  return false;
 }
 
-function looksLikeConstructor(ctx: ContractInfo, fn: FnInfo): boolean {
+/** Old compilers' constructor by name, misspelt: a public function named like the contract that takes over privileged state. */
+function looksLikeConstructor(ctx: ContractInfo, fn: FnInfo, critical: Set<string>): boolean {
   const n = fn.name.toLowerCase();
   if (!n) return false;
-  return ctx.linear.some((c) => c.name.toLowerCase() === n) || n === 'constructor' || (some(fn.node.body, (x) => x.type === 'BinaryOperation' && x.operator === '=' && isMsgSender(x.right) && /owner|creator|admin/i.test(rootIdentifier(x.left)?.name ?? '')) && fn.node.parameters?.length === 0 && /^[A-Z]/.test(fn.name));
+  return ctx.linear.some((c) => c.name.toLowerCase() === n) || n === 'constructor' || (some(fn.node.body, (x) => x.type === 'BinaryOperation' && x.operator === '=' && isMsgSender(x.right) && critical.has(rootIdentifier(x.left)?.name ?? '')) && fn.node.parameters?.length === 0 && /^[A-Z]/.test(fn.name));
 }
 
-/** An initializer modifier, or a require on a flag/count the function itself sets. */
-function hasInitGuard(p: Parameters<Detector>[0]['p'], ctx: ContractInfo, entry: FnInfo): boolean {
-  if ((entry.node.modifiers ?? []).some((m) => /initiali[sz]|uninitiali[sz]|onlyOnce|once/i.test(m.name ?? ''))) return true;
-  const f = p.facts(ctx, entry);
-  const written = new Set(orderedEffects(p, ctx, entry).flatMap((e) => (e.effect.kind === 'write' ? [e.effect.name] : [])));
-  return f.conditions.some((c) => c.gate && some(c.expr, (n) => n.type === 'Identifier' && !!n.name && ctx.state.has(n.name) && (written.has(n.name) || /initiali[sz]ed|init/i.test(n.name))));
+/** Runs once: a condition (in the function or its modifiers) on state the same call sets. */
+function hasInitGuard(p: Project, ctx: ContractInfo, entry: FnInfo): boolean {
+  const mods = (entry.node.modifiers ?? []).map((m) => ({ name: m.name ?? '', fn: m.name ? p.resolveModifier(ctx, m.name) : null }));
+  // A modifier whose code is not in the sources: only its name can say.
+  if (mods.some((m) => !m.fn && /initiali[sz]|once/i.test(m.name))) return true;
+  const path = orderedEffects(p, ctx, entry);
+  const written = new Set(path.flatMap((e) => (e.effect.kind === 'write' ? [e.effect.name] : [])));
+  // The check may sit in a helper the initialiser calls (setupOwners: if (threshold > 0) revert).
+  const checkers = [...new Set([entry, ...mods.flatMap((m) => (m.fn ? [m.fn] : [])), ...path.map((e) => e.fn)])];
+  return checkers.some((fn) => p.facts(ctx, fn).conditions.some((c) => c.gate && some(c.expr, (n) => n.type === 'Identifier' && !!n.name && !p.facts(ctx, fn).locals.has(n.name) && ctx.state.has(n.name) && written.has(n.name))));
 }
 
 /** SWC-105: ether sent to whoever calls, with nothing that limits who or how much. */
@@ -346,9 +361,10 @@ export const shortAddress: Detector = ({ p, report }) => {
       const last = params[params.length - 1];
       const hasAddress = params.slice(0, -1).some((x) => x.typeName?.name === 'address');
       if (!last || !/^uint/.test(last.typeName?.name ?? '') || !hasAddress) continue;
-      if ((fn.node.modifiers ?? []).some((m) => /payload|size/i.test(m.name ?? ''))) continue;
       const f = p.facts(ctx, fn);
-      if (f.conditions.some((c) => some(c.expr, (n) => n.type === 'MemberAccess' && n.memberName === 'length' && n.expression?.type === 'MemberAccess' && n.expression.memberName === 'data'))) continue;
+      // A check of msg.data.length in the function or one of its modifiers.
+      const checkers = [fn, ...(fn.node.modifiers ?? []).flatMap((m) => (m.name ? [p.resolveModifier(ctx, m.name)] : [])).filter((m): m is FnInfo => !!m)];
+      if (checkers.some((c) => p.facts(ctx, c).conditions.some((cond) => some(cond.expr, (n) => n.type === 'MemberAccess' && n.memberName === 'length' && isMember(n.expression, 'msg', 'data'))))) continue;
       const movesBalance = f.effects.some((e) => e.kind === 'write' && ctx.state.get(e.name)?.typeText.startsWith('mapping(address'));
       if (!movesBalance) continue;
       report({

@@ -1,6 +1,6 @@
 /** Reentrancy, unchecked low-level calls, delegatecall targets, and denial of service through calls and loops. */
 import { args, calleeName, endLine, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
-import { orderedEffects, REENTRANCY_GUARD, type ContractInfo, type ExtCall, type FnInfo } from '../model';
+import { orderedEffects, type ContractInfo, type ExtCall, type FnInfo } from '../model';
 import { fnLabel, unitsOf, type Detector } from './types';
 
 const isPayingCall = (c: ExtCall): boolean => c.withValue;
@@ -14,7 +14,7 @@ export const reentrancy: Detector = ({ p, report }) => {
       const effects = orderedEffects(p, ctx, entry);
       // A lock anywhere on the path (entry or an internal function it calls) serialises the whole call.
       const onPath = new Set<FnInfo>([entry, ...effects.map((e) => e.fn)]);
-      if ([...onPath].some((f) => (f.node.modifiers ?? []).some((m) => REENTRANCY_GUARD.test(m.name ?? '')))) continue;
+      if ([...onPath].some((f) => (f.node.modifiers ?? []).some((m) => isLockModifier(p, ctx, m.name ?? '')))) continue;
       const entryGuarded = p.guardsOf(ctx, entry).length > 0;
       const readsBefore = new Set<string>();
       for (let i = 0; i < effects.length; i++) {
@@ -111,8 +111,36 @@ export const reentrancy: Detector = ({ p, report }) => {
 
 /** A lock in the function itself (require(!locked); locked = true) counts like a nonReentrant modifier. */
 function internalGuarded(p: Parameters<Detector>[0]['p'], ctx: ContractInfo, fn: FnInfo): boolean {
-  return p.facts(ctx, fn).conditions.some((c) => c.gate && some(c.expr, (n) => n.type === 'Identifier' && REENTRANCY_GUARD.test(n.name ?? '')));
+  const f = p.facts(ctx, fn);
+  const written = new Set(f.effects.flatMap((e) => (e.kind === 'write' ? [e.name] : [])));
+  return f.conditions.some((c) => c.gate && some(c.expr, (n) => n.type === 'Identifier' && !!n.name && !f.locals.has(n.name) && ctx.state.has(n.name) && written.has(n.name)));
 }
+
+/** Writes storage: a state variable, or a raw slot (sstore/tstore, a StorageSlot's `.value`). */
+const writesSlot = (p: Parameters<Detector>[0]['p'], fn: FnInfo): boolean => /\b[st]store\s*\(|\.value\s*=[^=]/.test(p.src(fn).slice(fn.node.range?.[0] ?? 0, (fn.node.range?.[1] ?? 0) + 1));
+
+/**
+ * A reentrancy lock, however it is written: a modifier that checks something and writes storage
+ * before its placeholder (directly or in the helpers it calls) and writes again after it. A
+ * modifier whose code is not in the sources is judged by the usual naming.
+ */
+function isLockModifier(p: Parameters<Detector>[0]['p'], ctx: ContractInfo, name: string): boolean {
+  const mod = p.resolveModifier(ctx, name);
+  if (!mod) return UNSEEN_LOCK.test(name);
+  const effects = orderedEffects(p, ctx, mod);
+  const at = effects.findIndex((e) => e.effect.kind === 'placeholder');
+  if (at < 0) return false;
+  const before = effects.slice(0, at);
+  const after = effects.slice(at + 1);
+  const fnsBefore = new Set<FnInfo>([mod, ...before.map((e) => e.fn), ...before.flatMap((e) => (e.effect.kind === 'internal' ? [e.effect.fn] : []))]);
+  const fnsAfter = new Set<FnInfo>([...after.map((e) => e.fn), ...after.flatMap((e) => (e.effect.kind === 'internal' ? [e.effect.fn] : []))]);
+  const checks = [...fnsBefore].some((f) => p.facts(ctx, f).conditions.some((c) => c.gate));
+  const setsBefore = before.some((e) => e.effect.kind === 'write') || [...fnsBefore].some((f) => f !== mod && writesSlot(p, f));
+  const setsAfter = after.some((e) => e.effect.kind === 'write') || [...fnsAfter].some((f) => f !== mod && writesSlot(p, f));
+  return checks && setsBefore && setsAfter;
+}
+
+const UNSEEN_LOCK = /nonreentrant|noreentran|reentrancyguard|lock/i;
 
 /** SWC-104: the success flag of call/send/delegatecall dropped; checked low-level calls noted at info. */
 export const uncheckedCalls: Detector = ({ p, report }) => {

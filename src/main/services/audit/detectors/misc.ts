@@ -1,11 +1,10 @@
 /** Weak randomness, timestamp dependence, front-running, storage pointers, shadowing, deprecated constructs, pragma. */
-import { args, calleeName, isMember, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
+import { args, calleeName, isMember, line, rootIdentifier, some, textOf, typeText, walk, type Node } from '../ast';
 import { isBlockValue, isTimestamp, orderedEffects, type ContractInfo, type FnInfo } from '../model';
 import { mayBeBelow, versionBelow } from '../parse';
 import { fnLabel, unitsOf, type Detector, type DetectorContext } from './types';
 
 const HASHES = new Set(['keccak256', 'sha3', 'sha256', 'ripemd160']);
-const RANDOM_NAME = /rand|seed|salt|entropy|lucky|winner|random|dice|roll|lottery/i;
 
 /** Per contract: state variables assigned from block values (they carry no secret either). */
 function blockDerivedState(ctx: ContractInfo): Set<string> {
@@ -20,13 +19,14 @@ export const blockValues: Detector = ({ p, report }) => {
   for (const c of p.contracts) {
     for (const v of c.ownState.values()) {
       if (!v.node.expression || !some(v.node.expression, isBlockValue)) continue;
-      // `deadline = now + 30 days` is a time, not a seed.
-      const seedLike = RANDOM_NAME.test(v.name) || some(v.node.expression, (n) => isBlockValue(n) && !isTimestamp(n));
+      // `deadline = now + 30 days` is a time, not a seed; a value that feeds a hash-made number or a modulo is.
+      const entropy = c.functions.some((fn) => usedAsEntropy(fn.node.body, v.name)) || p.contracts.some((d) => d.linear.includes(c) && d.functions.some((fn) => usedAsEntropy(fn.node.body, v.name)));
+      const seedLike = entropy || some(v.node.expression, (n) => isBlockValue(n) && !isTimestamp(n));
       if (seedLike) report({
         detector: 'weak-randomness',
         swc: 'SWC-120',
         category: 'bad_randomness',
-        severity: RANDOM_NAME.test(v.name) ? 'high' : 'low',
+        severity: entropy ? 'high' : 'low',
         confidence: 'medium',
         at: v.node,
         file: c.file.path,
@@ -78,33 +78,18 @@ export const blockValues: Detector = ({ p, report }) => {
       if (direct || viaLocal) {
         // A hash used as a number (uint(keccak256(...)), % n, a "seed") is randomness; as an id or key it is not.
         const hashAt = parents.findIndex((x) => x.type === 'FunctionCall' && HASHES.has(calleeName(x) ?? '') && x.expression?.type === 'Identifier');
-        const inHash = hashAt >= 0 && parents.slice(0, hashAt).some((x) => (x.type === 'FunctionCall' && /^u?int\d*$/.test(x.expression?.name ?? '')) || (x.type === 'BinaryOperation' && x.operator === '%') || (x.type === 'VariableDeclarationStatement' && (x.variables ?? []).some((v) => RANDOM_NAME.test(v?.name ?? '')) || (x.type === 'ReturnStatement' && RANDOM_NAME.test(fn.name))));
+        const returnsNumber = (fn.node.returnParameters ?? []).some((r) => /^u?int\d*$/.test(typeText(r.typeName)));
+        const declaresEntropy = (x: Node): boolean => (x.type === 'VariableDeclarationStatement' && (x.variables ?? []).some((v) => !!v?.name && usedAsEntropy(fn.node.body, v.name))) || (x.type === 'BinaryOperation' && x.operator === '=' && !!rootIdentifier(x.left)?.name && usedAsEntropy(fn.node.body, rootIdentifier(x.left)?.name ?? ''));
+        const inHash = hashAt >= 0 && parents.slice(0, hashAt).some((x) => (x.type === 'FunctionCall' && /^u?int\d*$/.test(x.expression?.name ?? '')) || (x.type === 'BinaryOperation' && x.operator === '%') || declaresEntropy(x) || (x.type === 'ReturnStatement' && returnsNumber));
         // x % 2**32 truncates; it does not pick an outcome.
         const inMod = parents.some((x) => x.type === 'BinaryOperation' && x.operator === '%' && !isPowerOfTwoWidth(x.right) && !isCalendarMath(x));
         const blockhash = direct && (isMember(n, 'block', 'blockhash') || (n.type === 'FunctionCall' && calleeName(n) === 'blockhash' && n.expression?.type === 'Identifier'));
-        const randomFn = fn.kind === 'function' && /rand|seed|entropy|dice|roll/i.test(fn.name);
-        const namedRandom = parents.some((x) => (x.type === 'VariableDeclarationStatement' && (x.variables ?? []).some((v) => RANDOM_NAME.test(v?.name ?? ''))) || (x.type === 'BinaryOperation' && x.operator === '=' && RANDOM_NAME.test(rootIdentifier(x.left)?.name ?? ''))) || randomFn;
+        const namedRandom = parents.some(declaresEntropy);
         const ts = direct ? isTimestamp(n) : false;
         // uint b = block.number; ... keccak256(blockhash(b), ...): the assignment is where the entropy comes from.
         const declParent = [...parents].reverse().find((x) => x.type === 'VariableDeclarationStatement');
         const feedsHash = direct && !!declParent && (declParent.variables ?? []).some((v) => !!v?.name && usedAsEntropy(fn.node.body, v.name));
         const storedBlock = direct && !ts && parents.some((x) => (x.type === 'BinaryOperation' && x.operator === '=' && !!rootIdentifier(x.left)?.name && ctx.state.has(rootIdentifier(x.left)?.name ?? '')) || (x.type === 'FunctionCall' && calleeName(x) === 'push'));
-        if (randomFn && !seenLines.has(-1)) {
-          seenLines.add(-1);
-          report({
-            ...base,
-            detector: 'weak-randomness-source',
-            swc: 'SWC-120',
-            category: 'bad_randomness',
-            severity: 'high',
-            confidence: 'medium',
-            at: line(fn.node),
-            to: fn.node,
-            title: `${fn.name} makes randomness from block values`,
-            description: `${fnLabel(fn)} is a random-number source built on block data, which miners and every observer know in advance.`,
-            recommendation: 'Use a verifiable randomness source (VRF) or commit-reveal.',
-          });
-        }
         if (inHash || inMod || blockhash || namedRandom || feedsHash || storedBlock) {
           report({
             ...base,
@@ -152,12 +137,12 @@ export const blockValues: Detector = ({ p, report }) => {
   }
 };
 
-/** (now / 1 hours) % 24 and friends: time-unit arithmetic, not a draw. */
+/** (now / 1 hours) % 24, now % 1 days: time-unit arithmetic, not a draw. */
 function isCalendarMath(mod: Node): boolean {
   const l = mod.left?.type === 'TupleExpression' ? mod.left.components?.[0] : mod.left;
   if (l?.type === 'BinaryOperation' && l.operator === '/') return true;
   const r = mod.right;
-  return r?.type === 'NumberLiteral' && (!!r.number && ['7', '12', '24', '60', '365', '3600', '86400', '604800'].includes(r.number) || /^(minutes|hours|days|weeks)$/.test(String((r as unknown as { subdenomination?: string }).subdenomination ?? '')));
+  return r?.type === 'NumberLiteral' && /^(seconds|minutes|hours|days|weeks|years)$/.test(String((r as unknown as { subdenomination?: string }).subdenomination ?? ''));
 }
 
 function isPowerOfTwoWidth(n: Node | undefined): boolean {
@@ -209,9 +194,14 @@ export const frontRunning: Detector = ({ p, report }) => {
     for (const entry of entries) {
       const f = p.facts(ctx, entry);
       const base = { file: entry.contract.file.path, contract: entry.contract, fn: entry, swc: 'SWC-114', category: 'front_running' as const };
-      // ERC-20 approve race.
-      if (/^approve$/i.test(entry.name) && (entry.node.parameters ?? []).length === 2) {
-        const allowanceWrite = orderedEffects(p, ctx, entry).find((x) => x.effect.kind === 'write' && /allow/i.test(x.effect.name));
+      // ERC-20 approve race: an entry taking (spender, amount) that overwrites a caller's
+      // allowance table entry (mapping(address => mapping(address => uint))) without requiring it
+      // to be zero first.
+      const params = entry.node.parameters ?? [];
+      if (params.length === 2 && typeText(params[0]?.typeName) === 'address' && /^uint\d*$/.test(typeText(params[1]?.typeName))) {
+        const allowanceWrite = orderedEffects(p, ctx, entry).find(
+          (x) => x.effect.kind === 'write' && x.effect.node.type === 'BinaryOperation' && x.effect.node.operator === '=' && /^mapping\(address=>mapping\(address=>uint\d*\)\)$/.test(ctx.state.get(x.effect.name)?.typeText ?? '') && x.effect.node.left?.type === 'IndexAccess' && x.effect.node.left.base?.type === 'IndexAccess',
+        );
         const zeroCheck = f.conditions.some((c) => some(c.expr, (n) => n.type === 'NumberLiteral' && n.number === '0') && some(c.expr, (n) => n.type === 'IndexAccess'));
         if (allowanceWrite && allowanceWrite.effect.kind === 'write' && !zeroCheck) {
           const sameFile = allowanceWrite.fn.contract.file === entry.contract.file;
@@ -225,17 +215,6 @@ export const frontRunning: Detector = ({ p, report }) => {
             file: entry.contract.file.path,
             title: 'ERC-20 approve race',
             description: `${fnLabel(entry)} lets an allowance be overwritten; a spender who sees the change pending can spend the old allowance first and the new one after.`,
-            recommendation: 'Require the allowance to be zero before changing it, or offer increaseAllowance/decreaseAllowance.',
-          });
-          report({
-            ...base,
-            detector: 'approve-race',
-            severity: 'low',
-            confidence: 'medium',
-            at: sameFile ? allowanceWrite.effect.node : line(entry.node),
-            file: sameFile ? allowanceWrite.fn.contract.file.path : entry.contract.file.path,
-            title: 'ERC-20 approve race',
-            description: `${fnLabel(entry)} overwrites an allowance; a spender who sees the change pending can spend the old allowance first and the new one after.`,
             recommendation: 'Require the allowance to be zero before changing it, or offer increaseAllowance/decreaseAllowance.',
           });
         }
