@@ -152,24 +152,35 @@ export async function fitNn(
   }
 }
 
-/** Forward pass over already standardised rows. */
+/**
+ * One dense layer over a batch of `m` rows: out = in * W + b (W row-major inputs x outputs; ReLU
+ * when `relu`). Per output the sum runs bias first, then the inputs in order.
+ */
+function dense(inp: Float64Array, m: number, inputs: number, W: ArrayLike<number>, b: ArrayLike<number>, outputs: number, relu: boolean, out: Float64Array): void {
+  for (let i = 0; i < m; i++) {
+    const ob = i * outputs;
+    const ib = i * inputs;
+    for (let o = 0; o < outputs; o++) {
+      let s = b[o]!;
+      for (let j = 0; j < inputs; j++) s += inp[ib + j]! * W[j * outputs + o]!;
+      out[ob + o] = relu && s < 0 ? 0 : s;
+    }
+  }
+}
+
+/** Forward pass over already standardised rows, a block of rows at a time (nothing allocated per row). */
 function forwardJs(m: NnModel, Z: Float32Array, n: number, F: number): Float64Array {
   const out = new Float64Array(n);
-  let a = new Float64Array(F);
-  for (let i = 0; i < n; i++) {
-    for (let f = 0; f < F; f++) a[f] = Z[i * F + f]!;
-    let cur = a;
-    m.layers.forEach((layer, k) => {
-      const next = new Float64Array(layer.outputs);
-      for (let o = 0; o < layer.outputs; o++) {
-        let s = layer.b[o]!;
-        for (let j = 0; j < layer.inputs; j++) s += cur[j]! * layer.w[j * layer.outputs + o]!;
-        next[o] = k < m.layers.length - 1 && s < 0 ? 0 : s;
-      }
-      cur = next;
-    });
-    out[i] = cur[0]! * m.yScale + m.yMean;
-    a = new Float64Array(F);
+  const block = 256;
+  const act = [F, ...m.layers.map((l) => l.outputs)].map((units) => new Float64Array(block * units));
+  const last = m.layers.length;
+  for (let start = 0; start < n; start += block) {
+    const rows = Math.min(block, n - start);
+    const x0 = act[0]!;
+    for (let q = 0; q < rows * F; q++) x0[q] = Z[start * F + q]!;
+    m.layers.forEach((layer, k) => dense(act[k]!, rows, layer.inputs, layer.w, layer.b, layer.outputs, k < last - 1, act[k + 1]!));
+    const y = act[last]!;
+    for (let i = 0; i < rows; i++) out[start + i] = y[i]! * m.yScale + m.yMean;
   }
   return out;
 }
@@ -181,18 +192,33 @@ export function predictNn(m: NnModel, X: Float32Array, n: number, F: number): Fl
 /**
  * Occlusion contributions: the change in prediction when a feature is set to its training mean
  * (0 after scaling). Not exactly additive, but honest about what each input does to this row.
+ * The first layer's sums are computed once; occluding feature f only takes its term out of them
+ * (a row whose feature is already at the mean contributes exactly 0).
  */
 export function nnContributions(m: NnModel, X: Float32Array, n: number, F: number): Float64Array {
   const Z = applyScaler(m.scaler, X, n, F);
   const full = forwardJs(m, Z, n, F);
   const out = new Float64Array(n * F);
-  const Zo = new Float32Array(Z);
-  for (let f = 0; f < F; f++) {
-    for (let i = 0; i < n; i++) Zo[i * F + f] = 0;
-    const occluded = forwardJs(m, Zo, n, F);
-    for (let i = 0; i < n; i++) {
-      out[i * F + f] = full[i]! - occluded[i]!;
-      Zo[i * F + f] = Z[i * F + f]!;
+  const [first, ...rest] = m.layers;
+  if (!first) return out;
+  const h = first.outputs;
+  // First-layer sums before the ReLU, per row.
+  const pre = new Float64Array(n * h);
+  const asRows = new Float64Array(n * F);
+  for (let q = 0; q < n * F; q++) asRows[q] = Z[q]!;
+  dense(asRows, n, F, first.w, first.b, h, false, pre);
+  const act = [h, ...rest.map((l) => l.outputs)].map((units) => new Float64Array(units));
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < F; f++) {
+      const z = Z[i * F + f]!;
+      if (z === 0) continue;
+      const a0 = act[0]!;
+      for (let o = 0; o < h; o++) {
+        const v = pre[i * h + o]! - z * first.w[f * h + o]!;
+        a0[o] = rest.length > 0 && v < 0 ? 0 : v;
+      }
+      rest.forEach((layer, k) => dense(act[k]!, 1, layer.inputs, layer.w, layer.b, layer.outputs, k < rest.length - 1, act[k + 1]!));
+      out[i * F + f] = full[i]! - (act[rest.length]![0]! * m.yScale + m.yMean);
     }
   }
   return out;

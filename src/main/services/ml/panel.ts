@@ -65,7 +65,9 @@ function num(v: unknown): number {
  */
 export function loadPanel(db: Database.Database, opts: { until?: string | undefined; from?: string | undefined; minDays?: number } = {}): RawPanel {
   const until = opts.until ?? '9999-12-31';
-  const range = db.prepare(`SELECT MIN(day) AS lo, MAX(day) AS hi FROM financial_metrics WHERE close IS NOT NULL AND day <= ?`).get(until) as { lo: string | null; hi: string | null };
+  // Two walks along the day index (each stops at its first priced row) instead of a full scan.
+  const edge = (dir: 'ASC' | 'DESC'): string | null => (db.prepare(`SELECT day FROM financial_metrics WHERE day <= ? AND close IS NOT NULL ORDER BY day ${dir} LIMIT 1`).pluck().get(until) as string | undefined) ?? null;
+  const range = { lo: edge('ASC'), hi: edge('DESC') };
   if (!range.lo || !range.hi) return emptyPanel([], []);
   // A lookback window: only days from `from` on are read (the features of its last days need no more).
   const windowed = opts.from !== undefined && opts.from > range.lo;
