@@ -3,6 +3,9 @@
  * resolved last-writer-wins by HLC with tombstones; afterwards both clients and Postgres hold
  * the same content, every row once.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresAvailable } from '../helpers/services';
@@ -127,5 +130,46 @@ describe.runIf(pgOk)('two clients converge through one Postgres', () => {
     const r = await a.services.client.call('sync.now', {});
     expect(r.pushed).toBe(20);
     expect(Number((await admin.query('SELECT max(seq) AS m FROM sync_changes')).rows[0].m)).toBe(before);
+  });
+
+  it('carries text with tabs, line breaks and backslashes through the bulk push unchanged', async () => {
+    const name = 'tab\there, line\nbreak, back\\slash, \\N and "quotes"';
+    a.services.core.store.write('crypto_assets', [{ asset_id: 'odd', symbol: 'ODD', name, notes: '\r\n', source: 'test', updated_at: 't' }]);
+    await a.services.client.call('sync.now', {});
+    await b.services.client.call('sync.now', {});
+    expect((await admin.query("SELECT name, notes FROM crypto_assets WHERE asset_id = 'odd'")).rows).toEqual([{ name, notes: '\r\n' }]);
+    expect(b.services.core.store.db.prepare("SELECT name, notes FROM crypto_assets WHERE asset_id = 'odd'").get()).toEqual({ name, notes: '\r\n' });
+  });
+
+  it('a client holding the same dataset import does not pull another client\'s push of it; one without it does', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'defimon-sync-import-'));
+    const header = 'date,symbol,close,close_source,volume_usd_aggregate,volume_aggregate_source,volume_usdt_binance,market_cap,market_cap_source,circ_supply_cmc';
+    const lines = Array.from({ length: 40 }, (_, i) => `2022-02-${String(1 + (i % 28)).padStart(2, '0')},IMP${Math.floor(i / 28)},${1 + i / 10},x,${100 + i},x,,${1000 + i},x,`);
+    writeFileSync(path.join(dir, 'market_daily.csv'), `${[header, ...lines].join('\n')}\n`);
+    const c = await createSyncClient({ pgUrl: db.url });
+    const d = await createSyncClient({ pgUrl: db.url });
+    const e = await createSyncClient({ pgUrl: db.url });
+    try {
+      for (const x of [c, d]) await x.services.client.call('dataset.import', { dir });
+      const first = await c.sync.worker.syncOnce();
+      expect(first.pushed).toBeGreaterThanOrEqual(40);
+      const imported = (x: SyncClient): number => (x.services.core.store.db.prepare("SELECT count(*) AS n FROM financial_metrics WHERE asset_id LIKE 'IMP%'").get() as { n: number }).n;
+      const same = await d.sync.worker.syncOnce();
+      // d pulls what the others pushed before (the earlier tests' rows), none of the import's rows.
+      const others = (await admin.query("SELECT coalesce(sum(row_count), 0) AS n FROM sync_changes WHERE origin NOT LIKE '% import %'")).rows[0].n as string;
+      expect(same.pulled).toBeLessThanOrEqual(Number(others));
+      const fresh = await e.sync.worker.syncOnce();
+      expect(fresh.pulled).toBeGreaterThan(same.pulled);
+      for (const x of [c, d, e]) expect(imported(x)).toBe(40);
+      const order = 'asset_id, day, source';
+      const content = (x: SyncClient): unknown[] => sqliteContent(x.services, 'financial_metrics', order).map(({ updated_at: _u, ...r }) => r);
+      expect(content(d)).toEqual(content(c));
+      expect(content(e)).toEqual(content(c));
+    } finally {
+      await c.close();
+      await d.close();
+      await e.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

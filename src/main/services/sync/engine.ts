@@ -13,9 +13,11 @@
  * transaction together with the new watermark. Rows that fail validation are logged in
  * `sync_rejects` and skipped, so one bad row never blocks the rows after it.
  */
+import { createHash } from 'node:crypto';
 import { isConnectionError } from '../kernel/retry';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { AppError } from '../../../shared/errors';
 import { redactUrl } from '../config/config';
 import type { Logger } from '../log/logger';
@@ -34,6 +36,7 @@ export const IMPORT_TABLES = ['crypto_assets', 'smart_contracts', 'financial_met
 interface ChangeRow {
   seq: string;
   tbl: string;
+  origin: string | null;
   row_data: unknown;
   rows_json: unknown;
 }
@@ -42,7 +45,7 @@ interface ChangeRow {
  * The next changes after a watermark, about `$2` rows in all: change entries in seq order until
  * their row counts reach $2 (always at least one entry, however big).
  */
-const PULL_SQL = `SELECT seq, tbl, row_data, rows_json FROM sync_changes
+const PULL_SQL = `SELECT seq, tbl, origin, row_data, rows_json FROM sync_changes
   WHERE seq > $1 AND seq <= (
     SELECT coalesce(max(seq), $1) FROM (
       SELECT seq, sum(row_count) OVER (ORDER BY seq) - row_count AS before
@@ -89,6 +92,32 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+function importKey(imp: { source: string; fingerprint: string }): string {
+  return `import ${imp.source} ${imp.fingerprint}`;
+}
+
+/** One value in COPY's text format: \\N for NULL, backslash escapes for the separators. */
+function copyValue(v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '\\N';
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r')) : s;
+}
+
+/** Rows as COPY text: tab-separated columns, one line per row. */
+function copyText(rows: readonly Row[], columns: readonly string[]): string {
+  const lines = new Array<string>(rows.length);
+  const vals = new Array<string>(columns.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    for (let j = 0; j < columns.length; j++) vals[j] = copyValue(row[columns[j]!]);
+    lines[r] = vals.join('\t');
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
 export interface SyncEngine {
   connect(): Promise<void>;
   pushImports(signal?: AbortSignal): Promise<number>;
@@ -109,21 +138,30 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
   const state = openSyncState(db);
   const readRow = rowReader(o.store);
   const validators = createRowValidators(db);
-  const upsertSql = new Map<string, string>();
+  const staging = new Map<string, { name: string; create: string; upsert: string; log: string }>();
   let connected = false;
 
   /** Columns of each table on the team database, read at connect (versions may differ). */
   let serverColumns = new Map<string, Set<string>>();
 
-  function upsertStatement(info: TableInfo): string {
-    let sql = upsertSql.get(info.name);
-    if (sql) return sql;
-    // Only columns both sides know: a column added by a newer client stays local until the
-    // team database has it too.
+  /** The columns pushed for a table: those both sides know (a newer client's column stays local until the team database has it too). */
+  function pushColumns(info: TableInfo): string[] {
     const shared = serverColumns.get(info.name);
-    const columns = shared ? info.columns.filter((c) => shared.has(c)) : info.columns;
+    return shared ? info.columns.filter((c) => shared.has(c)) : info.columns;
+  }
+
+  /**
+   * The push's staging table for a table: a temporary table of this connection shaped like the
+   * pushed columns (named by them, so a changed column list gets a new one), emptied at every
+   * COMMIT or ROLLBACK.
+   */
+  function stagingTable(info: TableInfo): { name: string; create: string; upsert: string; log: string } {
+    let sql = staging.get(info.name);
+    if (sql) return sql;
+    const columns = pushColumns(info);
     const cols = columns.map(quoteIdent).join(', ');
     const t = quoteIdent(info.name);
+    const name = quoteIdent(`_push_${createHash('sha256').update(`${info.name}|${columns.join(',')}`).digest('hex').slice(0, 16)}`);
     const nonKey = columns.filter((c) => !info.key.includes(c));
     let conflict: string;
     if (nonKey.length === 0) conflict = 'DO NOTHING';
@@ -134,9 +172,36 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         : `(${nonKey.map((c) => `cur.${quoteIdent(c)}`).join(', ')}) IS DISTINCT FROM (${nonKey.map((c) => `EXCLUDED.${quoteIdent(c)}`).join(', ')})`;
       conflict = `DO UPDATE SET ${set} WHERE ${when}`;
     }
-    sql = `INSERT INTO ${t} AS cur (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${t}, $1::json) ON CONFLICT (${info.key.map(quoteIdent).join(', ')}) ${conflict}`;
-    upsertSql.set(info.name, sql);
+    sql = {
+      name,
+      create: `CREATE TEMP TABLE IF NOT EXISTS ${name} ON COMMIT DELETE ROWS AS SELECT ${cols} FROM ${t} WITH NO DATA`,
+      upsert: `INSERT INTO ${t} AS cur (${cols}) SELECT ${cols} FROM ${name} ON CONFLICT (${info.key.map(quoteIdent).join(', ')}) ${conflict}`,
+      // One entry for the batch, built from the staged rows on the server; none when the upsert
+      // inserted or changed nothing (a re-push of identical rows: nothing for others to pull).
+      log: `INSERT INTO sync_changes (tbl, origin, row_count, rows_json) SELECT $1, $2, count(*), json_agg(p)::text FROM ${name} p HAVING $3::int > 0 RETURNING seq`,
+    };
+    staging.set(info.name, sql);
     return sql;
+  }
+
+  /**
+   * Rows pushed in bulk: one COPY into the staging table, then one upsert and one change-log
+   * entry from it, so the rows cross the wire once, in COPY's text format.
+   */
+  async function copyUpsert(c: pg.PoolClient, info: TableInfo, rows: readonly Row[], originTag: string, whileCopying?: () => void): Promise<number | null> {
+    const sql = stagingTable(info);
+    await c.query(sql.create);
+    const copy = c.query(copyFrom(`COPY ${sql.name} (${pushColumns(info).map(quoteIdent).join(', ')}) FROM STDIN`));
+    const done = new Promise<void>((resolve, reject) => {
+      copy.on('finish', resolve);
+      copy.on('error', reject);
+    });
+    copy.end(copyText(rows, pushColumns(info)));
+    whileCopying?.();
+    await done;
+    const upsert = await c.query(sql.upsert);
+    const ins = await c.query<{ seq: string }>(sql.log, [info.name, originTag, upsert.rowCount ?? 0]);
+    return ins.rows[0] ? Number(ins.rows[0].seq) : null;
   }
 
   async function withClient<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -173,7 +238,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
    * entry, then the ack. `whileUpserting` runs while Postgres works on the first upsert (the
    * query is already on the wire), so the caller can prepare its next batch meanwhile.
    */
-  async function pushGroups(groups: Map<string, Row[]>, lastSeq: number, whileUpserting?: () => void): Promise<number | null> {
+  async function pushGroups(groups: Map<string, Row[]>, lastSeq: number, whileUpserting?: () => void, originTag = o.clientId): Promise<number | null> {
     const watermark = state.num('watermark');
     return withClient(primary.pool, async (c) => {
       await c.query('BEGIN');
@@ -185,14 +250,9 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         let lastEntry: number | null = null;
         let first = true;
         for (const [tbl, rows] of groups) {
-          const json = JSON.stringify(rows);
-          const upsert = c.query(upsertStatement(o.store.table(tbl)), [json]);
-          if (first && whileUpserting) whileUpserting();
+          const entry = await copyUpsert(c, o.store.table(tbl), rows, originTag, first ? whileUpserting : undefined);
           first = false;
-          // Nothing inserted or changed (a re-push of identical rows): nothing for others to pull.
-          if (((await upsert).rowCount ?? 0) === 0) continue;
-          const ins = await c.query<{ seq: string }>('INSERT INTO sync_changes (tbl, origin, row_count, rows_json) VALUES ($1, $2, $3, $4) RETURNING seq', [tbl, o.clientId, rows.length, json]);
-          lastEntry = Number(ins.rows[0]?.seq);
+          if (entry !== null) lastEntry = entry;
         }
         if (lastSeq > 0) {
           await c.query(
@@ -337,7 +397,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
           set.add(r.column_name);
         }
         serverColumns = byTable;
-        upsertSql.clear();
+        staging.clear();
         const res = await c.query<{ acked_seq: string }>('SELECT acked_seq FROM sync_clients WHERE client_id = $1', [o.clientId]);
         const acked = Number(res.rows[0]?.acked_seq ?? 0);
         if (acked > 0) {
@@ -381,9 +441,14 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
               const rows = chunk.map(({ _rowid, ...row }) => row);
               const from = after;
               let next: Row[] | null = null;
-              const ff = await pushGroups(new Map([[tbl, rows]]), 0, () => {
-                next = readChunk(from);
-              });
+              const ff = await pushGroups(
+                new Map([[tbl, rows]]),
+                0,
+                () => {
+                  next = readChunk(from);
+                },
+                importTag(imp),
+              );
               o.store.transaction(() => {
                 fastForward(ff);
                 state.add('pushed', rows.length);
@@ -396,7 +461,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
             }
           }
           const rec = db.prepare('SELECT * FROM dataset_imports WHERE source = ?').all(imp.source) as Row[];
-          const ff = await pushGroups(new Map([['dataset_imports', rec]]), 0);
+          const ff = await pushGroups(new Map([['dataset_imports', rec]]), 0, undefined, importTag(imp));
           o.store.transaction(() => fastForward(ff));
         }
         done.add(id);
@@ -493,15 +558,27 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
     },
   };
 
+  /** The change-log origin of an import push: `<client id> import <source> <fingerprint>`. */
+  function importTag(imp: { source: string; fingerprint: string }): string {
+    return `${o.clientId} ${importKey(imp)}`;
+  }
+  function heldImports(): Set<string> {
+    return new Set((db.prepare('SELECT source, fingerprint FROM dataset_imports').all() as { source: string; fingerprint: string }[]).map(importKey));
+  }
+
   /** Validates, de-duplicates and applies one pulled batch with its watermark, atomically. */
   function applyPulled(changes: ChangeRow[]): { applied: number; rejected: number; watermark: number } {
     // Last version of each key wins within the batch; tables in first-seen order.
     const latest = new Map<string, Map<string, { seq: number; row: Row }>>();
     const rejects: { seq: number; tbl: string; row: unknown; error: string }[] = [];
     let watermark = 0;
+    const held = heldImports();
     for (const ch of changes) {
       const seq = Number(ch.seq);
       watermark = seq;
+      // Another client's push of a dataset import this client holds too (same source and
+      // fingerprint): the same rows are already here.
+      if (ch.origin !== null && held.has(ch.origin.slice(ch.origin.indexOf(' ') + 1))) continue;
       const validate = isSyncedTable(ch.tbl) ? validators(ch.tbl) : null;
       if (!validate) {
         rejects.push({ seq, tbl: ch.tbl, row: ch.rows_json ?? ch.row_data, error: `table "${ch.tbl}" is not known to this version of DEFIMON` });
