@@ -1,65 +1,168 @@
 /**
- * The full model pipeline on the bundled dataset, in one process so every stage can be timed:
- * panel load, features, walk-forward validation of all four models, metrics, final fit, scoring;
- * each with its time and the process's peak RSS so far, with the fits spread over the cores as
- * the app's training worker does. Then scoring one day, and the training again in a single
- * worker thread for comparison. Target: < 60 s.
+ * The model pipeline on the bundled dataset, each figure beside its anchor from the same run:
+ * - training (panel, features, walk-forward validation of all four models, final fit) against
+ *   scikit-learn fitting ridge, histogram boosting, a random forest and an MLP on the same
+ *   features, targets and folds (through /usr/bin/python3 when it has scikit-learn, else a skip
+ *   line), with the walk-forward ICs side by side;
+ * - scoring a day that is not stored (lookback window, in process) and the same day again
+ *   (cached), against reading a stored day's scores, all through `ml.score`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { findBundledDataset } from '../src/main/services';
+import { createServices, findBundledDataset } from '../src/main/services';
+import { loadConfig } from '../src/main/services/config/config';
 import { importDataset } from '../src/main/services/importer/importer';
+import { createLogger } from '../src/main/services/log/logger';
+import { computeFeatures } from '../src/main/services/ml/features';
 import { trainInWorker } from '../src/main/services/ml/jobs';
 import { parallelExecutor, trainingThreads } from '../src/main/services/ml/parallel';
 import { loadPanel } from '../src/main/services/ml/panel';
-import { runPipeline, scorePanel } from '../src/main/services/ml/pipeline';
-import { openSqlite } from '../src/main/services/storage/sqlite';
+import { DEFAULT_GBM, DEFAULT_NN, DEFAULT_RF, MODEL_NAMES, runPipeline, type FitData, type FoldExecutor, type FoldJob, type TrainParams } from '../src/main/services/ml/pipeline';
+import { newVersionId, saveTrainedModel, setSetting } from '../src/main/services/ml/registry';
+import { evaluate } from '../src/main/services/ml/validation';
+import { machineLine, median, ms, ratioLine } from './util';
 
 const peakMb = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
-const f3 = (v: number | null): string => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(3));
+const f3 = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(3));
+const PYTHON = '/usr/bin/python3';
+
+function sklearnAvailable(): string | null {
+  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  const r = spawnSync(PYTHON, ['-c', 'import sklearn, numpy'], { encoding: 'utf8' });
+  return r.status === 0 ? null : 'scikit-learn is not installed for it (python3-sklearn)';
+}
+
+interface Captured {
+  data: FitData;
+  cols: number[];
+  params: TrainParams;
+  jobs: FoldJob[];
+}
+
+/** Hands the captured fits to scikit-learn; returns its times and out-of-sample predictions per model over all rows. */
+function runSklearn(c: Captured, threads: number, work: string): { times: Record<string, number>; total: number; version: string; oos: Record<string, Float64Array> } {
+  mkdirSync(work, { recursive: true });
+  const F = c.cols.length;
+  const n = c.data.target.length;
+  const X = new Float32Array(n * F);
+  for (let r = 0; r < n; r++) for (let j = 0; j < F; j++) X[r * F + j] = c.data.X[r * c.data.nFeat + c.cols[j]!]!;
+  writeFileSync(path.join(work, 'X.f32'), Buffer.from(X.buffer));
+  writeFileSync(path.join(work, 'y.f64'), Buffer.from(Float64Array.from(c.data.target).buffer));
+  for (const job of c.jobs) {
+    writeFileSync(path.join(work, `train-${job.id}.i32`), Buffer.from(Int32Array.from(job.trainRows).buffer));
+    writeFileSync(path.join(work, `predict-${job.id}.i32`), Buffer.from(Int32Array.from(job.predictRows).buffer));
+  }
+  const params = { ...c.params, gbm: { ...DEFAULT_GBM, ...c.params.gbm }, rf: { ...DEFAULT_RF, ...c.params.rf }, nn: { ...DEFAULT_NN, ...c.params.nn } };
+  writeFileSync(path.join(work, 'meta.json'), JSON.stringify({ features: F, params, threads, jobs: c.jobs.map((j) => ({ id: j.id })) }));
+  execFileSync(PYTHON, [path.join(__dirname, 'sklearn-anchor.py'), work], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' } });
+  const res = JSON.parse(readFileSync(path.join(work, 'result.json'), 'utf8')) as { times: Record<string, number>; total: number; sklearn: string };
+  const oos: Record<string, Float64Array> = {};
+  for (const m of MODEL_NAMES) {
+    const all = new Float64Array(n).fill(Number.NaN);
+    for (const job of c.jobs) {
+      if (job.predictRows.length === 0) continue;
+      const buf = readFileSync(path.join(work, `out-${job.id}-${m}.f64`));
+      const p = new Float64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8);
+      job.predictRows.forEach((r, k) => (all[r] = p[k]!));
+    }
+    oos[m] = all;
+  }
+  return { times: res.times, total: res.total, version: res.sklearn, oos };
+}
 
 export async function run(): Promise<void> {
+  console.log(machineLine());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'defimon-bench-ml-'));
+  const config = loadConfig({ overrides: { dataDir: dir, logLevel: 'silent', autoImport: false }, env: {} });
+  const services = await createServices(config, { logger: createLogger({ dataDir: dir, level: 'silent', toStderr: false }) });
   try {
     const dataset = findBundledDataset(__dirname);
     if (!dataset) throw new Error('resources/dataset is missing');
-    const file = path.join(dir, 'defimon.sqlite');
-    const store = openSqlite({ file });
+    const store = services.core.store;
     importDataset({ store, dir: dataset, source: 'bundled' });
-    store.close();
-    console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')} (figures below are wall-clock)`);
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
 
-    const db = new Database(file, { readonly: true });
+    const db = new Database(store.path, { readonly: true });
     const total0 = performance.now();
     let t = performance.now();
     const panel = loadPanel(db);
-    console.log(`stage panel load: ${(performance.now() - t).toFixed(0)} ms, peak RSS ${peakMb()} MB (${panel.assets.length} assets x ${panel.days.length} days)`);
+    console.log(`stage panel load: ${ms(performance.now() - t)}, peak RSS ${peakMb()} MB (${panel.assets.length} assets x ${panel.days.length} days)`);
     const threads = trainingThreads();
+    const inner = parallelExecutor(threads);
+    let captured: Captured | null = null;
+    const executor: FoldExecutor = (data, cols, p, jobs, step, signal) => {
+      captured = { data, cols, params: p, jobs };
+      return inner(data, cols, p, jobs, step, signal);
+    };
     const cpu0 = process.cpuUsage();
-    const result = await runPipeline(panel, {}, { executor: parallelExecutor(threads), onStage: (stage, ms, rss) => console.log(`stage ${stage}: ${ms} ms, peak RSS ${rss} MB (this process; helper threads included)`) });
+    const result = await runPipeline(panel, {}, { executor, onStage: (stage, msv, rss) => console.log(`stage ${stage}: ${ms(msv)}, peak RSS ${rss} MB`) });
     const cpu = process.cpuUsage(cpu0);
-    const totalMs = performance.now() - total0;
-    console.log(`full pipeline (this thread + ${threads - 1} helper thread(s)): ${(totalMs / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU over all threads; target < 60 s; nn backend ${result.metrics.backend}; ${result.trainRows} final training rows, ${result.features.length} features`);
-    console.log('walk-forward validation (out of sample):');
-    console.log('  model       meanIC   IC t   IC>0   Q5-Q1    hit    RMSE');
-    for (const [name, m] of Object.entries({ ...result.metrics.models, chance: result.metrics.chance })) {
-      console.log(`  ${name.padEnd(10)} ${f3(m.meanIc).padStart(7)} ${f3(m.icT).padStart(6)} ${f3(m.positiveShare).padStart(6)} ${f3(m.quintileSpread).padStart(7)} ${f3(m.hitRate).padStart(6)} ${f3(m.rmse).padStart(7)}`);
-    }
-    console.log(`  chance IC sd over 20 shuffles: ${f3(result.metrics.chance.icSd)}; ensemble weights ${JSON.stringify(result.metrics.weights)}`);
-    for (const fold of result.metrics.folds) console.log(`  fold ${fold.fold}: train to ${fold.trainEnd}, validate ${fold.valStart}..${fold.valEnd}: IC ensemble ${f3(fold.ic.ensemble)} gbm ${f3(fold.ic.gbm)} rf ${f3(fold.ic.rf)} ridge ${f3(fold.ic.ridge)} nn ${f3(fold.ic.nn)} momentum ${f3(fold.ic.momentum)}`);
-    for (const r of result.metrics.reliability) console.log(`  confidence ${r.bucket} (${f3(r.minConfidence)}-${f3(r.maxConfidence)}): IC ${f3(r.meanIc)}, Q5-Q1 ${f3(r.quintileSpread)}, hit ${f3(r.hitRate)}`);
+    const oursMs = performance.now() - total0;
+    const fitsMs = result.metrics.stages.find((s) => s.stage === 'model fits')?.ms ?? Number.NaN;
+    console.log(`full pipeline (this thread + ${threads - 1} helper thread(s)): ${ms(oursMs)} wall (model fits ${ms(fitsMs)}), ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU over all threads; nn backend ${result.metrics.backend}; ${result.trainRows} final training rows, ${result.features.length} features, ${(captured as Captured | null)?.jobs.length ?? 0} fits`);
 
-    t = performance.now();
-    const scores = scorePanel(panel, result.artefacts);
-    console.log(`score one day (${scores[0]?.day}, ${scores.length} assets, with contributions) from stored artefacts: ${(performance.now() - t).toFixed(0)} ms`);
+    const skip = sklearnAvailable();
+    let sk: ReturnType<typeof runSklearn> | null = null;
+    if (skip) console.log(`SKIP scikit-learn training anchor: ${skip}`);
+    else if (captured) {
+      sk = runSklearn(captured, threads, path.join(dir, 'sklearn'));
+      console.log(`scikit-learn ${sk.version} on the same ${(captured as Captured).jobs.length} fits (same features, winsorised targets, folds; ${threads} threads): ${ms(sk.total * 1000)} (ridge ${ms(sk.times.ridge! * 1000)}, gbm ${ms(sk.times.gbm! * 1000)}, rf ${ms(sk.times.rf! * 1000)}, nn ${ms(sk.times.nn! * 1000)})`);
+      ratioLine('training, model fits vs scikit-learn', [fitsMs], [sk.total * 1000], 'scikit-learn', 1.2);
+    }
+
+    // Walk-forward metrics, ours beside scikit-learn's on the same validation rows.
+    const fs = computeFeatures(panel, { horizon: result.horizon });
+    const valRows: number[] = [];
+    for (const job of (captured as Captured | null)?.jobs ?? []) valRows.push(...job.predictRows);
+    console.log('walk-forward validation (out of sample):');
+    console.log(`  model       meanIC   IC t   IC>0   Q5-Q1    hit    RMSE${sk ? '   | sklearn meanIC  IC t' : ''}`);
+    for (const [name, m] of Object.entries({ ...result.metrics.models, chance: result.metrics.chance })) {
+      let right = '';
+      if (sk && sk.oos[name]) {
+        const ev = evaluate(sk.oos[name]!, fs.target, valRows, fs.rowDay, result.horizon).metrics;
+        right = `   | ${f3(ev.meanIc).padStart(14)} ${f3(ev.icT).padStart(5)}`;
+      }
+      console.log(`  ${name.padEnd(10)} ${f3(m.meanIc).padStart(7)} ${f3(m.icT).padStart(6)} ${f3(m.positiveShare).padStart(6)} ${f3(m.quintileSpread).padStart(7)} ${f3(m.hitRate).padStart(6)} ${f3(m.rmse).padStart(7)}${right}`);
+    }
+    for (const fold of result.metrics.folds) console.log(`  fold ${fold.fold}: train to ${fold.trainEnd}, validate ${fold.valStart}..${fold.valEnd}: IC ensemble ${f3(fold.ic.ensemble)} gbm ${f3(fold.ic.gbm)} rf ${f3(fold.ic.rf)} ridge ${f3(fold.ic.ridge)} nn ${f3(fold.ic.nn)} momentum ${f3(fold.ic.momentum)}`);
     db.close();
 
+    // Scoring through ml.score: a stored day (the anchor), days nobody stored, and them again.
+    const version = newVersionId();
+    saveTrainedModel(store, version, result, oursMs);
+    setSetting(store, 'ab', { champion: version, challenger: null });
+    const client = services.client;
+    const stored: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const t0 = performance.now();
+      const r = await client.call('ml.score', {});
+      stored.push(performance.now() - t0);
+      if (i === 0) console.log(`stored scores of ${r.day}: ${r.assets.length} assets`);
+    }
+    const days = [30, 60, 90, 120, 150, 200, 250, 300, 400].map((k) => fs.days[fs.days.length - 1 - k]!);
+    const cold: number[] = [];
+    const warm: number[] = [];
+    for (const day of days) {
+      let t0 = performance.now();
+      const r = await client.call('ml.score', { day });
+      cold.push(performance.now() - t0);
+      t0 = performance.now();
+      await client.call('ml.score', { day });
+      warm.push(performance.now() - t0);
+      if (r.assets.length === 0) throw new Error(`no scores for ${day}`);
+    }
+    console.log(`score a day not stored (${days.length} days ${days[days.length - 1]}..${days[0]}, with contributions): ${cold.map(ms).join(', ')}; again (cached): median ${ms(median(warm))}; stored-score read: ${stored.map(ms).join(', ')}`);
+    ratioLine('scoring a day not stored vs reading stored scores', cold, stored, 'stored read', 10);
+    ratioLine('scoring a day again (cached) vs reading stored scores', warm, stored, 'stored read');
+
     t = performance.now();
-    await trainInWorker({ dbPath: file, until: undefined, params: {}, threads: 1 });
-    console.log(`full training in one worker thread, no helpers: ${((performance.now() - t) / 1000).toFixed(1)} s wall`);
+    await trainInWorker({ dbPath: store.path, until: undefined, params: {}, threads: 1 });
+    console.log(`full training in one worker thread, no helpers: ${ms(performance.now() - t)} wall`);
   } finally {
+    await services.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

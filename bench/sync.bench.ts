@@ -1,18 +1,24 @@
 /**
  * Team sync throughput against the local Postgres (a fresh database per run, dropped after):
- * push of metric rows from the SQLite outbox, pull of the same rows into a fresh client, and a
- * full initial sync of the bundled dataset (first client pushes it, a new client pulls it).
+ * push of metric rows from the SQLite outbox, pull of the same rows into a fresh client, each
+ * beside its anchor in the same run (COPY of the same rows into a scratch table, COPY of the
+ * table out), and a full initial sync of the bundled dataset (first client pushes it, a new
+ * client pulls it, a client holding the same import pulls none of it).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
 import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { createServices, type Services } from '../src/main/services';
 import { loadConfig } from '../src/main/services/config/config';
 import { createLogger } from '../src/main/services/log/logger';
 import type { Row } from '../src/main/services/storage/sqlite';
 import { getSyncDomain } from '../src/main/services/sync';
+import { machineLine, ratioLine } from './util';
 
 const ADMIN_URL = process.env.DEFIMON_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const METRIC_ROWS = 200_000;
@@ -59,22 +65,73 @@ function metricRows(n: number): Row[] {
 
 const rate = (rows: number, ms: number): string => `${Math.round(rows / (ms / 1000)).toLocaleString('en-US')} rows/s`;
 
+/** The push anchor: the same rows COPYed (text format) into a scratch table shaped like the team table. */
+async function copyIn(url: string, rows: Row[]): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('DROP TABLE IF EXISTS bench_copy_scratch');
+    await c.query('CREATE TABLE bench_copy_scratch (LIKE financial_metrics INCLUDING ALL)');
+    const cols = Object.keys(rows[0]!);
+    const t0 = performance.now();
+    const text = rows.map((r) => cols.map((k) => (r[k] === null || r[k] === undefined ? '\\N' : String(r[k]))).join('\t')).join('\n') + '\n';
+    const stream = c.query(copyFrom(`COPY bench_copy_scratch (${cols.join(', ')}) FROM STDIN`));
+    await pipeline(async function* () {
+      yield text;
+    }, stream);
+    const ms = performance.now() - t0;
+    await c.query('DROP TABLE bench_copy_scratch');
+    return ms;
+  } finally {
+    await c.end();
+  }
+}
+
+/** The pull anchor: the table COPYed out of Postgres (text format), every byte read. */
+async function copyOut(url: string): Promise<{ ms: number; rows: number }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    let lines = 0;
+    const t0 = performance.now();
+    await pipeline(
+      c.query(copyTo('COPY financial_metrics TO STDOUT')),
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+          cb();
+        },
+      }),
+    );
+    return { ms: performance.now() - t0, rows: lines };
+  } finally {
+    await c.end();
+  }
+}
+
 export async function run(): Promise<void> {
   // Throughput here depends on what else the machine is doing; print the load with the figures.
-  console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(machineLine());
   await withDatabase(async (url) => {
     const a = await client(url, false);
     const b = await client(url, false);
     try {
-      a.services.core.store.write('financial_metrics', metricRows(METRIC_ROWS));
+      const rows = metricRows(METRIC_ROWS);
+      a.services.core.store.write('financial_metrics', rows);
       let t0 = performance.now();
       const pushed = await getSyncDomain(a.services.core).worker.syncOnce();
       const pushMs = performance.now() - t0;
       console.log(`push: ${pushed.pushed} metric rows from the SQLite outbox into Postgres in ${pushed.pushMs} ms (${rate(pushed.pushed, pushed.pushMs)}); whole cycle ${pushMs.toFixed(0)} ms, ${pushed.pulled} rows pulled back`);
+      const copyInMs = await copyIn(url, rows);
+      console.log(`COPY of the same ${rows.length} rows into a scratch table (anchor): ${copyInMs.toFixed(0)} ms (${rate(rows.length, copyInMs)})`);
+      ratioLine('sync push vs COPY in', [pushed.pushMs], [copyInMs], 'COPY in', 1.5);
       t0 = performance.now();
       const pulled = await getSyncDomain(b.services.core).worker.syncOnce();
       const pullMs = performance.now() - t0;
       console.log(`pull: ${pulled.pulled} metric rows from Postgres into a fresh client in ${pulled.pullMs} ms (${rate(pulled.pulled, pulled.pullMs)}); whole cycle ${pullMs.toFixed(0)} ms`);
+      const out = await copyOut(url);
+      console.log(`COPY of the table out of Postgres (anchor): ${out.rows} rows in ${out.ms.toFixed(0)} ms (${rate(out.rows, out.ms)})`);
+      ratioLine('sync pull vs COPY out', [pulled.pullMs], [out.ms], 'COPY out', 1.5);
     } finally {
       await a.close();
       await b.close();
