@@ -119,7 +119,13 @@ export const collectMethods = {
   'collect.status': method({
     description: "Each collector's state (running, progress, last success, last error) and each provider's rate-limit state.",
     input: z.object({}).strict().default({}),
-    output: z.object({ sources: z.array(SourceStatus), providers: z.array(ProviderStatus), quality: z.array(QualityFlag) }),
+    output: z.object({
+      sources: z.array(SourceStatus),
+      providers: z.array(ProviderStatus),
+      quality: z.array(QualityFlag),
+      /** Offline: a run found no network (DNS failure, refused, unreachable); scheduled collection waits for a slow probe to succeed. */
+      network: z.object({ online: z.boolean(), since: z.string().nullable(), reason: z.string().nullable(), nextProbeAt: z.string().nullable(), probes: z.number().int() }),
+    }),
   }),
   'collect.run': method({
     description: 'Runs one collector (or all) now; progress arrives as `progress` events; cancellable.',

@@ -9,7 +9,7 @@
  * would only repeat it).
  */
 import { AppError } from '../../../shared/errors';
-import { isNoNetworkError, retryAfterOf } from '../kernel/retry';
+import { isNoNetworkError, retryAfterOf, systemCodeOf } from '../kernel/retry';
 import { sleep } from '../kernel/sleep';
 
 /** Waited when a rate limit names no time. */
@@ -22,7 +22,8 @@ export function isDeferrable(err: unknown): boolean {
 
 /** The run-ending error for "no network", said once. */
 export function offlineError(provider: string, err: unknown): AppError {
-  return new AppError('UNAVAILABLE', `${provider}: no network (${(err as Error).message.replace(/^[^:]+: /, '')}); collection waits for the network to come back`, { retryable: true, details: { offline: true }, cause: err });
+  const code = systemCodeOf(err) ?? 'unreachable';
+  return new AppError('UNAVAILABLE', `${provider}: no network (${code}): the provider's host cannot be resolved or reached; nothing more is asked until it can`, { retryable: true, details: { offline: true, systemCode: code }, cause: err });
 }
 
 export interface DeferOptions<T> {

@@ -163,7 +163,6 @@ export function createHttpClient(core: Pick<Core, 'ports' | 'log'>, policy: Prov
     baseDelayMs: policy.baseDelayMs ?? 250,
     maxDelayMs: policy.maxDelayMs ?? 30_000,
   };
-  const doFetch = opts.fetch ?? fetch;
   const random = opts.random ?? Math.random;
   const tm = { networkMs: 0, jsonMs: 0, schemaMs: 0 };
   /** Epoch ms until which the provider asked us not to call (429 Retry-After / reset). */
@@ -196,7 +195,7 @@ export function createHttpClient(core: Pick<Core, 'ports' | 'log'>, policy: Prov
     try {
       const init: RequestInit = { method: o.method ?? 'GET', headers: { accept: 'application/json', ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers }, signal };
       if (o.body !== undefined) init.body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-      res = await doFetch(o.url, init);
+      res = await (opts.fetch ?? core.ports.fetch ?? fetch)(o.url, init);
     } catch (err) {
       if (o.signal?.aborted) throw new AppError('CANCELLED', 'cancelled', { cause: err });
       if (timeout.aborted) throw upstreamError('TIMEOUT', p.name, `${what}: no answer within ${p.timeoutMs} ms`, { retryable: true });

@@ -9,7 +9,8 @@ import { createEtherscanClient, fetchVerifiedContract, readContract } from './ex
 import type { HttpClient } from './http';
 import { chainReaderOf, type ChainReader } from './jsonrpc';
 import { listQualityFlags } from './quality';
-import { createRunners, type RunInput } from './runners';
+import { createNetworkMonitor } from './network';
+import { createRunners, httpRpcUrl, type RunInput } from './runners';
 import { createScheduler, type Scheduler } from './scheduler';
 import { COLLECT_SOURCES, createStatusRegistry, type CollectorStatusRegistry } from './status';
 import { networkMetrics, onchainMetrics, trackToken } from './store';
@@ -58,6 +59,20 @@ export function createCollectDomain(core: Core): CollectDomain {
     return etherscan;
   };
   const runners = createRunners(core, status, explorerClient);
+  const network = createNetworkMonitor(core);
+  core.onShutdown(() => network.stop());
+  /** The host a source talks to, probed while offline. */
+  const hostOf = (source: CollectSource): string | null => {
+    const c = core.config;
+    if (source === 'chain') {
+      try {
+        return httpRpcUrl(core);
+      } catch {
+        return null;
+      }
+    }
+    return { explorer: c.etherscanBaseUrl, market: c.coingeckoBaseUrl, tvl: c.defillamaBaseUrl, github: c.githubBaseUrl, hf: c.hfEndpointUrl ?? null }[source];
+  };
   const running = new Map<CollectSource, string>();
 
   async function run(source: CollectSource, input: RunInput = {}, signal?: AbortSignal): Promise<CollectRunSummary> {
@@ -77,11 +92,13 @@ export function createCollectDomain(core: Core): CollectDomain {
           };
           try {
             const out = await runners[source](input, { signal: taskSignal, progress: report });
+            network.noteSuccess();
             const ms = Math.round(performance.now() - t0);
             status.succeed(source, out.items, ms);
             return { source, items: out.items, ms, details: out.details };
           } catch (err) {
             status.fail(source, err, performance.now() - t0);
+            network.noteFailure(err, hostOf(source));
             throw err;
           }
         },
@@ -99,12 +116,18 @@ export function createCollectDomain(core: Core): CollectDomain {
     return any;
   }
 
-  const scheduler = createScheduler(core, (source, signal) => run(source, {}, signal));
+  const scheduler = createScheduler(core, (source, signal) => run(source, {}, signal), { paused: () => !network.online });
+  let scheduled: readonly CollectSource[] = [];
+  // Back online: every scheduled source runs now instead of at its next interval.
+  network.onChange((online) => {
+    if (online && scheduler.running) for (const s of scheduled) scheduler.poke(s);
+  });
   core.onShutdown(() => scheduler.stop());
 
   async function watch(sources: readonly CollectSource[]): Promise<() => Promise<void>> {
     const active = sources.filter((s) => runners.configured(s));
     if (active.length === 0) throw new AppError('NOT_CONFIGURED', `none of ${sources.join(', ')} is configured`);
+    scheduled = active;
     scheduler.start(active);
     let ws: WebSocketProvider | null = null;
     if (active.includes('chain') && core.config.rpcWsUrl) {
@@ -125,7 +148,7 @@ export function createCollectDomain(core: Core): CollectDomain {
   }
 
   const handlers: HandlersFor<typeof collectMethods> = {
-    'collect.status': () => ({ sources: status.sources(), providers: status.providers(), quality: listQualityFlags(core, 200) }),
+    'collect.status': () => ({ sources: status.sources(), providers: status.providers(), quality: listQualityFlags(core, 200), network: network.state() }),
     'collect.run': async (input, ctx) => {
       const sources: CollectSource[] = input.source === 'all' ? [...COLLECT_SOURCES] : [input.source];
       const out: CollectRunSummary[] = [];

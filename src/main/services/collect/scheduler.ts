@@ -17,7 +17,7 @@ export interface Scheduler {
   readonly running: boolean;
 }
 
-export function createScheduler(core: Pick<Core, 'config' | 'log'>, run: (source: CollectSource, signal: AbortSignal) => Promise<CollectRunSummary>): Scheduler {
+export function createScheduler(core: Pick<Core, 'config' | 'log'>, run: (source: CollectSource, signal: AbortSignal) => Promise<CollectRunSummary>, opts: { paused?: () => boolean } = {}): Scheduler {
   const intervals = core.config.collect.intervals;
   const concurrency = core.config.collect.concurrency;
   const timers = new Map<CollectSource, NodeJS.Timeout>();
@@ -60,8 +60,11 @@ export function createScheduler(core: Pick<Core, 'config' | 'log'>, run: (source
       if (controller) return;
       controller = new AbortController();
       for (const s of sources) {
-        enqueue(s);
-        const t = setInterval(() => enqueue(s), intervals[s] * 1000);
+        if (!opts.paused?.()) enqueue(s);
+        // While paused (no network) the interval starts nothing; a poke still runs the source.
+        const t = setInterval(() => {
+          if (!opts.paused?.()) enqueue(s);
+        }, intervals[s] * 1000);
         t.unref();
         timers.set(s, t);
       }

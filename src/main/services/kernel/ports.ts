@@ -32,6 +32,8 @@ export interface Ports {
   cache: ResponseCache;
   limiter: RateLimiter;
   locks: LeaseLocks;
+  /** Outbound HTTP for the collectors; absent: the platform's fetch (tests put a counting or failing one here). */
+  fetch?: typeof fetch;
 }
 
 export function createMemoryCache(maxEntries = 5000): ResponseCache {

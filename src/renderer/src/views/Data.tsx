@@ -61,6 +61,11 @@ function Collectors() {
 
   return (
     <>
+      {!data.network.online && (
+        <p className="down" role="status">
+          Offline since {formatUtc(data.network.since)}: no network to the data providers. Scheduled collection is paused; the next check is at {formatUtc(data.network.nextProbeAt)}.
+        </p>
+      )}
       <div className="toolbar">
         <button type="button" onClick={() => start('all')} disabled={data.sources.some((s) => s.running)}>
           Collect all now
