@@ -3,10 +3,11 @@
  * files in the same run (the anchor: gunzip, split lines and commas, better-sqlite3 prepared
  * inserts of the same columns into the same migrated tables, one transaction, no validation).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { parse } from 'csv-parse/sync';
 import { findBundledDataset } from '../src/main/services';
 import { importDataset } from '../src/main/services/importer/importer';
 import { openSqlite } from '../src/main/services/storage/sqlite';
@@ -28,28 +29,37 @@ const RAW_LOAD: { file: string; table: string; columns: Record<string, string>; 
   },
   { file: 'dev_activity_weekly_repo.csv', table: 'github_metrics', columns: { asset_id: 'token', repo: 'repo', week_start: 'week_start', commits: 'commits', commits_first_parent: 'commits_first_parent', distinct_authors: 'distinct_authors' }, constants: { source: 'raw', updated_at: '2024-01-01T00:00:00.000Z' } },
   { file: 'dev_activity_weekly_token.csv', table: 'github_metrics', columns: { asset_id: 'token', week_start: 'week_start', commits: 'commits', commits_first_parent: 'commits_first_parent', distinct_authors: 'distinct_authors' }, constants: { repo: '*', source: 'raw', updated_at: '2024-01-01T00:00:00.000Z' } },
+  {
+    file: 'protocol_fundamentals_daily_defillama.csv',
+    table: 'defillama_protocol_daily',
+    columns: { asset_id: 'symbol', day: 'date', scope: 'scope', project: 'project', tvl: 'tvl', tvl_polygon: 'tvl_polygon', tvl_borrowed: 'tvl_borrowed', revenue: 'revenue', fees: 'fees', source: 'source' },
+    constants: { updated_at: '2024-01-01T00:00:00.000Z' },
+  },
+  { file: 'chain_tvl_daily_defillama.csv', table: 'defillama_chain_daily', columns: { chain: 'chain', day: 'date', asset_id: 'symbol', tvl: 'tvl', source: 'source' }, constants: { updated_at: '2024-01-01T00:00:00.000Z' } },
 ];
 
-/** The anchor: returns rows loaded. Rows without the key (e.g. no symbol) are skipped, as an import must. */
+/** The anchor: returns rows loaded. Rows lacking a required value (e.g. no symbol) are skipped (OR IGNORE), as an import must. */
 function rawLoad(datasetDir: string, dbFile: string): number {
   const store = openSqlite({ file: dbFile });
   const db = store.db;
   let n = 0;
   db.transaction(() => {
     for (const spec of RAW_LOAD) {
-      const text = gunzipSync(readFileSync(path.join(datasetDir, `${spec.file}.gz`))).toString('utf8');
-      const lines = text.split('\n');
-      const header = lines[0]!.split(',');
+      const file = path.join(datasetDir, `${spec.file}.gz`);
+      if (!existsSync(file)) continue;
+      const buf = gunzipSync(readFileSync(file));
+      // A file with quoted fields is split by csv-parse (array mode); the rest on commas.
+      const lines: string[][] = buf.includes(0x22) ? (parse(buf, { skip_empty_lines: true }) as string[][]) : buf.toString('utf8').split('\n').map((l) => l.split(','));
+      const header = lines[0]!;
       const tableCols = [...Object.keys(spec.columns), ...Object.keys(spec.constants)];
       const idx = Object.values(spec.columns).map((c) => header.indexOf(c));
       const consts = Object.values(spec.constants);
-      const stmt = db.prepare(`INSERT OR REPLACE INTO ${spec.table} (${tableCols.join(', ')}) VALUES (${tableCols.map(() => '?').join(', ')})`);
+      const stmt = db.prepare(`INSERT OR IGNORE INTO ${spec.table} (${tableCols.join(', ')}) VALUES (${tableCols.map(() => '?').join(', ')})`);
       const args = new Array<unknown>(tableCols.length);
       for (let i = 0; i < consts.length; i++) args[idx.length + i] = consts[i];
       for (let k = 1; k < lines.length; k++) {
-        const line = lines[k]!;
-        if (line === '') continue;
-        const cells = line.split(',');
+        const cells = lines[k]!;
+        if (cells.length < header.length) continue;
         for (let i = 0; i < idx.length; i++) {
           const v = cells[idx[i]!];
           args[i] = v === '' || v === undefined ? null : v;
