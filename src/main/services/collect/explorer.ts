@@ -146,7 +146,7 @@ export function toSmartContract(r: ContractRow): SmartContract {
  * bundled contract list carry names and roles but no source, and do not count).
  */
 export function readContract(core: Pick<Core, 'store' | 'config'>, address: string): SmartContract | null {
-  const row = core.store.db.prepare(`SELECT * FROM smart_contracts WHERE chain_id = ? AND address = ? AND source_ref LIKE 'etherscan-v2:%'`).get(core.config.chainId, address.toLowerCase()) as ContractRow | undefined;
+  const row = core.store.db.prepare<unknown[], ContractRow>(`SELECT * FROM smart_contracts WHERE chain_id = ? AND address = ? AND source_ref LIKE 'etherscan-v2:%'`).get(core.config.chainId, address.toLowerCase());
   return row ? toSmartContract(row) : null;
 }
 
@@ -217,7 +217,7 @@ export async function fetchVerifiedContract(args: { core: Core; address: string;
         contractFileName: item.ContractFileName || null,
       })
     : null;
-  const asset = core.store.db.prepare('SELECT asset_id FROM crypto_assets WHERE chain_id = ? AND address = ?').get(core.config.chainId, address) as { asset_id: string } | undefined;
+  const asset = core.store.db.prepare<unknown[], { asset_id: string }>('SELECT asset_id FROM crypto_assets WHERE chain_id = ? AND address = ?').get(core.config.chainId, address);
   const row: Record<string, unknown> = {
     chain_id: core.config.chainId,
     address,
@@ -272,14 +272,14 @@ export async function fetchTokenInfo(args: { core: Core; address: string; client
   const description = t.description && t.description.trim() !== '' ? t.description.trim() : null;
   const chainId = core.config.chainId;
   core.store.transaction(() => {
-    const asset = core.store.db.prepare('SELECT asset_id, symbol, name, source, description, decimals FROM crypto_assets WHERE chain_id = ? AND address = ?').get(chainId, address) as { asset_id: string; symbol: string; name: string; source: string; description: string | null; decimals: number | null } | undefined;
+    const asset = core.store.db.prepare<unknown[], { asset_id: string; symbol: string; name: string; source: string; description: string | null; decimals: number | null }>('SELECT asset_id, symbol, name, source, description, decimals FROM crypto_assets WHERE chain_id = ? AND address = ?').get(chainId, address);
     if (asset && ((asset.description === null && description !== null) || (asset.decimals === null && decimals !== null))) {
       const row: Record<string, unknown> = { asset_id: asset.asset_id, symbol: asset.symbol, name: asset.name, source: asset.source, updated_at: new Date().toISOString() };
       if (asset.description === null && description !== null) row.description = description;
       if (asset.decimals === null && decimals !== null) row.decimals = decimals;
       core.store.write('crypto_assets', [row]);
     }
-    const tracked = core.store.db.prepare('SELECT asset_id FROM tracked_tokens WHERE chain_id = ? AND address = ?').get(chainId, address) as { asset_id: string } | undefined;
+    const tracked = core.store.db.prepare<unknown[], { asset_id: string }>('SELECT asset_id FROM tracked_tokens WHERE chain_id = ? AND address = ?').get(chainId, address);
     if (tracked) core.store.write('tracked_tokens', [{ chain_id: chainId, address, asset_id: tracked.asset_id, symbol: t.symbol || null, ...(decimals !== null ? { decimals } : {}), added_at: new Date().toISOString() }]);
   });
   return { name: t.tokenName, symbol: t.symbol, decimals, description };

@@ -52,7 +52,7 @@ interface WeekRow {
 }
 
 function reposFor(core: Core, assetId: string): string[] {
-  const known = core.store.db.prepare(`SELECT DISTINCT repo FROM github_metrics WHERE asset_id = ? AND repo LIKE '%/%' ORDER BY repo`).all(assetId) as { repo: string }[];
+  const known = core.store.db.prepare<unknown[], { repo: string }>(`SELECT DISTINCT repo FROM github_metrics WHERE asset_id = ? AND repo LIKE '%/%' ORDER BY repo`).all(assetId);
   return known.map((r) => r.repo);
 }
 
@@ -63,7 +63,7 @@ export async function collectGithub(args: { core: Core; client: HttpClient; asse
   if (core.config.githubToken) headers.authorization = `Bearer ${core.config.githubToken}`;
   const maxRepos = args.maxReposPerAsset ?? 5;
   const now = args.now ?? Date.now();
-  const all = core.store.db.prepare(`SELECT asset_id, github_org FROM crypto_assets WHERE github_org IS NOT NULL AND github_org <> '' ORDER BY asset_id`).all() as { asset_id: string; github_org: string }[];
+  const all = core.store.db.prepare<unknown[], { asset_id: string; github_org: string }>(`SELECT asset_id, github_org FROM crypto_assets WHERE github_org IS NOT NULL AND github_org <> '' ORDER BY asset_id`).all();
   const list = args.assets && args.assets.length > 0 ? all.filter((a) => args.assets?.includes(a.asset_id)) : all;
   const get = <S extends z.ZodType>(path: string, schema: S, what: string): Promise<z.output<S>> => client.request({ url: `${base}${path}`, headers, schema, signal, cacheTtlSec: 3600, what }).then((r) => r.data);
   /** A statistics endpoint: its data, null for an empty repository (204), 'pending' while still 202 after the retries. */

@@ -49,7 +49,7 @@ interface Asset {
 }
 
 function assets(core: Core, column: 'coingecko_id' | 'defillama_slug', only?: readonly string[]): Asset[] {
-  const rows = core.store.db.prepare(`SELECT asset_id, coingecko_id, defillama_slug FROM crypto_assets WHERE ${column} IS NOT NULL AND ${column} <> '' ORDER BY asset_id`).all() as Asset[];
+  const rows = core.store.db.prepare<unknown[], Asset>(`SELECT asset_id, coingecko_id, defillama_slug FROM crypto_assets WHERE ${column} IS NOT NULL AND ${column} <> '' ORDER BY asset_id`).all();
   return only && only.length > 0 ? rows.filter((r) => only.includes(r.asset_id)) : rows;
 }
 
@@ -83,9 +83,9 @@ export async function collectMarket(args: { core: Core; client: HttpClient; asse
   let done = 0;
   const { deferrals } = await eachDeferring(list, async (a) => {
     args.progress(done, list.length, a.asset_id);
-    const last = core.store.db.prepare(`SELECT max(day) AS d FROM financial_metrics WHERE asset_id = ? AND source = 'coingecko'`).get(a.asset_id) as { d: string | null };
+    const last = core.store.db.prepare<unknown[], { d: string | null }>(`SELECT max(day) AS d FROM financial_metrics WHERE asset_id = ? AND source = 'coingecko'`).get(a.asset_id);
     // Incremental: from two days before the last stored day (the latest close may have been revised).
-    const days = last.d ? Math.min(365, Math.max(2, Math.ceil((now - Date.parse(`${last.d}T00:00:00Z`)) / DAY_MS) + 2)) : 365;
+    const days = last?.d ? Math.min(365, Math.max(2, Math.ceil((now - Date.parse(`${last.d}T00:00:00Z`)) / DAY_MS) + 2)) : 365;
     const url = new URL(`${core.config.coingeckoBaseUrl.replace(/\/$/, '')}/coins/${encodeURIComponent(a.coingecko_id as string)}/market_chart`);
     url.searchParams.set('vs_currency', 'usd');
     url.searchParams.set('days', String(days));
@@ -114,7 +114,7 @@ export async function collectMarket(args: { core: Core; client: HttpClient; asse
       core.store.transaction(() => {
         core.store.write('financial_metrics', rows);
         // Volatility over the stored history (collected closes), so short incremental fetches still get a 30-day window.
-        const hist = core.store.db.prepare(`SELECT day, close FROM financial_metrics WHERE asset_id = ? AND source = 'coingecko' AND close IS NOT NULL ORDER BY day`).all(a.asset_id) as { day: string; close: number }[];
+        const hist = core.store.db.prepare<unknown[], { day: string; close: number }>(`SELECT day, close FROM financial_metrics WHERE asset_id = ? AND source = 'coingecko' AND close IS NOT NULL ORDER BY day`).all(a.asset_id);
         const vol = volatility30d(hist);
         const upd = core.store.db.prepare(`UPDATE financial_metrics SET volatility_30d = ? WHERE asset_id = ? AND day = ? AND source = 'coingecko'`);
         for (const r of rows) {

@@ -92,7 +92,7 @@ export function createRunners(core: Core, status: CollectorStatusRegistry, explo
     async explorer(input, ctx) {
       const addresses = input.addresses ?? [
         ...listTrackedTokens(core).map((t) => t.address),
-        ...(core.store.db.prepare('SELECT address FROM smart_contracts WHERE chain_id = ? AND source IS NULL AND (verified IS NULL)').all(core.config.chainId) as { address: string }[]).map((r) => r.address),
+        ...core.store.db.prepare<unknown[], { address: string }>('SELECT address FROM smart_contracts WHERE chain_id = ? AND source IS NULL AND (verified IS NULL)').all(core.config.chainId).map((r) => r.address),
       ];
       const unique = [...new Set(addresses.map((a) => a.toLowerCase()))];
       const tokens = new Set(listTrackedTokens(core).map((t) => t.address));

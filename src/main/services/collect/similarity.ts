@@ -22,7 +22,7 @@ interface AssetText {
 }
 
 function projectTexts(core: Core): AssetText[] {
-  const rows = core.store.db.prepare('SELECT asset_id, name, category, description, notes FROM crypto_assets ORDER BY asset_id').all() as { asset_id: string; name: string; category: string | null; description: string | null; notes: string | null }[];
+  const rows = core.store.db.prepare<unknown[], { asset_id: string; name: string; category: string | null; description: string | null; notes: string | null }>('SELECT asset_id, name, category, description, notes FROM crypto_assets ORDER BY asset_id').all();
   return rows.map((r) => ({ assetId: r.asset_id, text: [r.name, r.category, r.description].filter((s): s is string => !!s && s.trim() !== '').join('. ') }));
 }
 

@@ -36,7 +36,7 @@ export function createStatusRegistry(core: Core): CollectorStatusRegistry {
   const live = new Map<CollectSource, { taskId: string | null; running: boolean; done: number; total: number | null; message: string | null; startedAt: string | null }>();
   const providers = new Map<string, HttpClient>();
 
-  const read = (source: CollectSource): StatusRow | undefined => core.store.db.prepare('SELECT * FROM collector_status WHERE source = ?').get(source) as StatusRow | undefined;
+  const read = (source: CollectSource): StatusRow | undefined => core.store.db.prepare<unknown[], StatusRow>('SELECT * FROM collector_status WHERE source = ?').get(source);
 
   function snapshot(source: CollectSource): SourceStatus {
     const row = read(source);
