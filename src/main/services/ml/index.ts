@@ -64,7 +64,7 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
   const { store } = core;
   let training: Promise<string> | null = null;
 
-  const latestPriceDay = (): string | null => (store.db.prepare('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get() as { d: string | null }).d;
+  const latestPriceDay = (): string | null => store.db.prepare<unknown[], { d: string | null }>('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get()?.d ?? null;
 
   function train(input: TrainInput, signal?: AbortSignal): Promise<string> {
     if (training) throw new AppError('CONFLICT', 'a model is already training; wait for it or cancel it (tasks.cancel)');
@@ -165,7 +165,7 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
     const setting = getSetting<{ intervalHours: number | null; options?: ScheduleOptions }>(store, 'schedule');
     const intervalHours = setting?.intervalHours ?? null;
     const options = setting?.options ?? {};
-    const last = (store.db.prepare('SELECT MAX(created_at) AS t FROM ml_models').get() as { t: string | null }).t;
+    const last = store.db.prepare<unknown[], { t: string | null }>('SELECT MAX(created_at) AS t FROM ml_models').get()?.t ?? null;
     const nextDueAt = intervalHours === null ? null : last ? new Date(Date.parse(last) + intervalHours * 3_600_000).toISOString() : new Date().toISOString();
     return { intervalHours, options, lastTrainedAt: last, nextDueAt, running: training !== null };
   }
@@ -210,12 +210,12 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
       const version = modelVersion ?? headlineVersion(store) ?? defaultVersion(store);
       const model = getModelRow(store, version);
       requireAsset(store, assetId);
-      const rows = store.db.prepare('SELECT day, score, confidence, prediction FROM ml_predictions WHERE model_version = ? AND asset_id = ? AND score IS NOT NULL ORDER BY day').all(version, assetId) as {
+      const rows = store.db.prepare<unknown[], {
         day: string;
         score: number;
         confidence: number | null;
         prediction: number | null;
-      }[];
+      }>('SELECT day, score, confidence, prediction FROM ml_predictions WHERE model_version = ? AND asset_id = ? AND score IS NOT NULL ORDER BY day').all(version, assetId);
       return { modelVersion: version, trainTo: model.train_to, points: rows.map((r) => ({ ...r, kind: r.day <= model.train_to ? ('validation' as const) : ('live' as const) })) };
     },
     'ml.models': () => {

@@ -75,12 +75,12 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
   if (range.lo > range.hi) return emptyPanel([], []);
   const from = range.lo;
   const assetRows = db
-    .prepare(
+    .prepare<unknown[], { asset_id: string; symbol: string }>(
       `SELECT a.asset_id, a.symbol FROM crypto_assets a
        WHERE EXISTS (SELECT 1 FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.close IS NOT NULL AND f.day <= ?)
        ORDER BY a.asset_id`,
     )
-    .all(until) as { asset_id: string; symbol: string }[];
+    .all(until);
   const days = dayRange(range.lo, range.hi);
   const panel = emptyPanel(
     days,

@@ -13,13 +13,13 @@ import { MARKET_SOURCE_RANK as SOURCE_RANK } from '../assets/api';
 
 
 function closesOn(store: SqliteStore, day: string): Map<string, number> {
-  const rows = store.db.prepare(`SELECT asset_id, close FROM financial_metrics WHERE day = ? AND close > 0 ORDER BY ${SOURCE_RANK} DESC`).all(day) as { asset_id: string; close: number }[];
+  const rows = store.db.prepare<unknown[], { asset_id: string; close: number }>(`SELECT asset_id, close FROM financial_metrics WHERE day = ? AND close > 0 ORDER BY ${SOURCE_RANK} DESC`).all(day);
   // Ordered bundled first: a live value for the same asset overwrites it.
   return new Map(rows.map((r) => [r.asset_id, r.close]));
 }
 
 function lastCloseWithin(store: SqliteStore, from: string, to: string): Map<string, number> {
-  const rows = store.db.prepare(`SELECT asset_id, close FROM financial_metrics WHERE day BETWEEN ? AND ? AND close > 0 ORDER BY day ASC, ${SOURCE_RANK} DESC`).all(from, to) as { asset_id: string; close: number }[];
+  const rows = store.db.prepare<unknown[], { asset_id: string; close: number }>(`SELECT asset_id, close FROM financial_metrics WHERE day BETWEEN ? AND ? AND close > 0 ORDER BY day ASC, ${SOURCE_RANK} DESC`).all(from, to);
   return new Map(rows.map((r) => [r.asset_id, r.close]));
 }
 
@@ -27,20 +27,20 @@ function lastCloseWithin(store: SqliteStore, from: string, to: string): Map<stri
 export function updateRealisedIc(store: SqliteStore, version: string): number {
   const model = getModelRow(store, version);
   const h = Number(model.horizon_days);
-  const lastPrice = (store.db.prepare('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get() as { d: string | null }).d;
+  const lastPrice = store.db.prepare<unknown[], { d: string | null }>('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get()?.d ?? null;
   if (!lastPrice) return 0;
   const days = (
     store.db
-      .prepare(
+      .prepare<unknown[], { day: string }>(
         `SELECT DISTINCT day FROM ml_predictions WHERE model_version = ? AND day >= ? AND day <= ?
          AND day NOT IN (SELECT day FROM ml_realised_ic WHERE model_version = ?) ORDER BY day`,
       )
-      .all(version, model.data_until, addDays(lastPrice, -h), version) as { day: string }[]
+      .all(version, model.data_until, addDays(lastPrice, -h), version)
   ).map((r) => r.day);
   const out: Record<string, unknown>[] = [];
   const now = new Date().toISOString();
   for (const day of days) {
-    const preds = store.db.prepare('SELECT asset_id, prediction FROM ml_predictions WHERE model_version = ? AND day = ? AND prediction IS NOT NULL').all(version, day) as { asset_id: string; prediction: number }[];
+    const preds = store.db.prepare<unknown[], { asset_id: string; prediction: number }>('SELECT asset_id, prediction FROM ml_predictions WHERE model_version = ? AND day = ? AND prediction IS NOT NULL').all(version, day);
     const start = closesOn(store, day);
     const end = lastCloseWithin(store, addDays(day, h - 3), addDays(day, h));
     const p: number[] = [];
@@ -64,7 +64,7 @@ export function updateRealisedIc(store: SqliteStore, version: string): number {
 }
 
 export function realisedSeries(store: SqliteStore, version: string): { day: string; ic: number | null; spread: number | null; assets: number }[] {
-  return (store.db.prepare('SELECT day, ic, spread, assets FROM ml_realised_ic WHERE model_version = ? ORDER BY day').all(version) as { day: string; ic: number | null; spread: number | null; assets: number }[]).map((r) => ({
+  return store.db.prepare<unknown[], { day: string; ic: number | null; spread: number | null; assets: number }>('SELECT day, ic, spread, assets FROM ml_realised_ic WHERE model_version = ? ORDER BY day').all(version).map((r) => ({
     ...r,
     assets: Number(r.assets),
   }));

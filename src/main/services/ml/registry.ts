@@ -41,7 +41,7 @@ export function componentVersion(version: string, model: string): string {
 }
 
 export function getSetting<T>(store: SqliteStore, key: string): T | null {
-  const row = store.db.prepare('SELECT value FROM ml_settings WHERE key = ?').get(key) as { value: string } | undefined;
+  const row = store.db.prepare<unknown[], { value: string }>('SELECT value FROM ml_settings WHERE key = ?').get(key);
   return row ? (JSON.parse(row.value) as T) : null;
 }
 
@@ -104,15 +104,15 @@ export function savePredictions(store: SqliteStore, version: string, scores: Sco
 }
 
 export function getModelRow(store: SqliteStore, version: string): ModelRow {
-  const row = store.db.prepare('SELECT * FROM ml_models WHERE version = ?').get(version) as ModelRow | undefined;
+  const row = store.db.prepare<unknown[], ModelRow>('SELECT * FROM ml_models WHERE version = ?').get(version);
   if (!row) throw new AppError('NOT_FOUND', `no model version "${version}"`);
   return row;
 }
 
 export function listModelRows(store: SqliteStore): Omit<ModelRow, 'artefacts'>[] {
   return store.db
-    .prepare('SELECT version, created_at, status, horizon_days, data_from, data_until, train_from, train_to, train_rows, features, params, metrics, backend, duration_ms FROM ml_models ORDER BY created_at DESC, version DESC')
-    .all() as Omit<ModelRow, 'artefacts'>[];
+    .prepare<unknown[], Omit<ModelRow, 'artefacts'>>('SELECT version, created_at, status, horizon_days, data_from, data_until, train_from, train_to, train_rows, features, params, metrics, backend, duration_ms FROM ml_models ORDER BY created_at DESC, version DESC')
+    .all();
 }
 
 export function getArtefacts(store: SqliteStore, version: string): Artefacts {
@@ -123,7 +123,7 @@ export function getArtefacts(store: SqliteStore, version: string): Artefacts {
 export function defaultVersion(store: SqliteStore): string {
   const ab = getAb(store);
   if (ab.champion) return ab.champion;
-  const row = store.db.prepare('SELECT version FROM ml_models ORDER BY created_at DESC, version DESC LIMIT 1').get() as { version: string } | undefined;
+  const row = store.db.prepare<unknown[], { version: string }>('SELECT version FROM ml_models ORDER BY created_at DESC, version DESC LIMIT 1').get();
   if (!row) throw new AppError('NOT_FOUND', 'no trained model yet: run `defimon train` (or ml.train) first');
   return row.version;
 }
@@ -159,17 +159,17 @@ export function toDetail(row: Omit<ModelRow, 'artefacts'>, ab: AbPair): ModelDet
 /** Stored ensemble scores of one day for a version, with each model's prediction. */
 export function storedScores(store: SqliteStore, version: string, day: string): StoredScore[] | null {
   const rows = store.db
-    .prepare(
+    .prepare<unknown[], { asset_id: string; symbol: string; score: number; confidence: number; prediction: number; contributions: string }>(
       `SELECT p.asset_id, a.symbol, p.score, p.confidence, p.prediction, p.contributions FROM ml_predictions p JOIN crypto_assets a ON a.asset_id = p.asset_id
        WHERE p.model_version = ? AND p.day = ? AND p.contributions IS NOT NULL ORDER BY p.score DESC, p.asset_id`,
     )
-    .all(version, day) as { asset_id: string; symbol: string; score: number; confidence: number; prediction: number; contributions: string }[];
+    .all(version, day);
   if (rows.length === 0) return null;
-  const comp = store.db.prepare('SELECT asset_id, model_version, prediction FROM ml_predictions WHERE day = ? AND model_version IN (?, ?, ?, ?)').all(day, ...MODEL_NAMES.map((m) => componentVersion(version, m))) as {
+  const comp = store.db.prepare<unknown[], {
     asset_id: string;
     model_version: string;
     prediction: number;
-  }[];
+  }>('SELECT asset_id, model_version, prediction FROM ml_predictions WHERE day = ? AND model_version IN (?, ?, ?, ?)').all(day, ...MODEL_NAMES.map((m) => componentVersion(version, m)));
   const byAsset = new Map<string, Record<string, number>>();
   for (const c of comp) {
     const m = byAsset.get(c.asset_id) ?? {};
