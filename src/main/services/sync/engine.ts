@@ -417,7 +417,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
     },
 
     async pushImports(signal) {
-      const imports = db.prepare('SELECT source, fingerprint FROM dataset_imports ORDER BY imported_at').all() as { source: string; fingerprint: string }[];
+      const imports = db.prepare<unknown[], { source: string; fingerprint: string }>('SELECT source, fingerprint FROM dataset_imports ORDER BY imported_at').all();
       const done = new Set(JSON.parse(state.get('imports_pushed') ?? '[]') as string[]);
       let pushed = 0;
       for (const imp of imports) {
@@ -460,7 +460,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
               chunk = next ?? readChunk(from);
             }
           }
-          const rec = db.prepare('SELECT * FROM dataset_imports WHERE source = ?').all(imp.source) as Row[];
+          const rec = db.prepare<unknown[], Row>('SELECT * FROM dataset_imports WHERE source = ?').all(imp.source);
           const ff = await pushGroups(new Map([['dataset_imports', rec]]), 0, undefined, importTag(imp));
           o.store.transaction(() => fastForward(ff));
         }
@@ -563,7 +563,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
     return `${o.clientId} ${importKey(imp)}`;
   }
   function heldImports(): Set<string> {
-    return new Set((db.prepare('SELECT source, fingerprint FROM dataset_imports').all() as { source: string; fingerprint: string }[]).map(importKey));
+    return new Set((db.prepare<unknown[], { source: string; fingerprint: string }>('SELECT source, fingerprint FROM dataset_imports').all()).map(importKey));
   }
 
   /** Validates, de-duplicates and applies one pulled batch with its watermark, atomically. */

@@ -66,7 +66,7 @@ export function createSyncDomain(core: Core, opts: WorkerOptions = {}): SyncDoma
       'sync.status': () => w.status(),
       'sync.now': (_input, ctx) => core.tasks.run('sync', ({ signal, progress }) => w.syncOnce({ signal, progress: (done, message) => progress(done, null, message) }), ctx.signal ? { signal: ctx.signal } : {}),
       'sync.rejects': ({ limit }) =>
-        (core.store.db.prepare('SELECT id, direction, tbl AS "table", seq, row_data AS row, error, at FROM sync_rejects ORDER BY id DESC LIMIT ?').all(limit) as {
+        (core.store.db.prepare<unknown[], {
           id: number;
           direction: 'push' | 'pull';
           table: string | null;
@@ -74,7 +74,7 @@ export function createSyncDomain(core: Core, opts: WorkerOptions = {}): SyncDoma
           row: string | null;
           error: string;
           at: string;
-        }[]),
+        }>('SELECT id, direction, tbl AS "table", seq, row_data AS row, error, at FROM sync_rejects ORDER BY id DESC LIMIT ?').all(limit)),
     },
   };
   domains.set(core, domain);

@@ -70,7 +70,7 @@ export function createRowValidators(db: Database.Database): (table: string) => R
   const cache = new Map<string, RowValidator | null>();
   return (table) => {
     if (cache.has(table)) return cache.get(table) ?? null;
-    const decls = isSyncedTable(table) ? (db.prepare('SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)').all(table) as ColumnDecl[]) : [];
+    const decls = isSyncedTable(table) ? (db.prepare<unknown[], ColumnDecl>('SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)').all(table)) : [];
     if (decls.length === 0) {
       cache.set(table, null);
       return null;

@@ -76,7 +76,7 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
   function pendingImportRows(): number {
     const done = new Set(JSON.parse(state.get('imports_pushed') ?? '[]') as string[]);
     let n = 0;
-    const rows = db.prepare('SELECT source, fingerprint, summary FROM dataset_imports').all() as { source: string; fingerprint: string; summary: string }[];
+    const rows = db.prepare<unknown[], { source: string; fingerprint: string; summary: string }>('SELECT source, fingerprint, summary FROM dataset_imports').all();
     for (const r of rows) {
       if (done.has(`${r.source}|${r.fingerprint}`)) continue;
       try {
