@@ -48,7 +48,7 @@ export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain
   const codeReader = (): CodeReader | null => (reader === undefined ? (reader = makeReader(core)) : reader);
 
   const readRow = (chainId: number, address: string): ContractRow | undefined =>
-    core.store.db.prepare('SELECT name, source, source_format, verified, implementation FROM smart_contracts WHERE chain_id = ? AND address = ?').get(chainId, address) as ContractRow | undefined;
+    core.store.db.prepare<unknown[], ContractRow>('SELECT name, source, source_format, verified, implementation FROM smart_contracts WHERE chain_id = ? AND address = ?').get(chainId, address);
 
   /** Stored source first; otherwise the explorer (when a key is configured). */
   async function sourceOf(chainId: number, address: string, errors: AuditError[], signal?: AbortSignal): Promise<{ name: string | null; inputs: SourceInput[] }> {

@@ -34,7 +34,7 @@ export function saveAudit(store: SqliteStore, chainId: number, address: string, 
   }));
   store.transaction(() => {
     const keep = new Set(rows.map((r) => r.finding_key));
-    const existing = store.db.prepare('SELECT finding_key FROM audit_findings WHERE chain_id = ? AND address = ?').all(chainId, address) as { finding_key: string }[];
+    const existing = store.db.prepare<unknown[], { finding_key: string }>('SELECT finding_key FROM audit_findings WHERE chain_id = ? AND address = ?').all(chainId, address);
     const del = store.db.prepare('DELETE FROM audit_findings WHERE chain_id = ? AND address = ? AND finding_key = ?');
     for (const e of existing) if (!keep.has(e.finding_key)) del.run(chainId, address, e.finding_key);
     if (rows.length > 0) store.write('audit_findings', rows);
@@ -49,7 +49,7 @@ export function saveAudit(store: SqliteStore, chainId: number, address: string, 
 }
 
 export function loadAudit(store: SqliteStore, chainId: number, address: string): AuditReport | null {
-  const row = store.db.prepare('SELECT report FROM audit_reports WHERE chain_id = ? AND address = ?').get(chainId, address) as { report: string } | undefined;
+  const row = store.db.prepare<unknown[], { report: string }>('SELECT report FROM audit_reports WHERE chain_id = ? AND address = ?').get(chainId, address);
   if (!row) return null;
   try {
     return JSON.parse(row.report) as AuditReport;
@@ -70,7 +70,7 @@ export function listAudits(store: SqliteStore, opts: { chainId?: number; address
     params.push(opts.chainId);
   }
   const rows = store.db
-    .prepare(
+    .prepare<unknown[], { chain_id: number; address: string; score: number; audited_at: string; detector_version: string; name: string | null; high: number; medium: number; low: number; info: number }>(
       `SELECT r.chain_id, r.address, r.score, r.audited_at, r.detector_version, c.name,
         (SELECT count(*) FROM audit_findings f WHERE f.chain_id = r.chain_id AND f.address = r.address AND f.severity = 'high') AS high,
         (SELECT count(*) FROM audit_findings f WHERE f.chain_id = r.chain_id AND f.address = r.address AND f.severity = 'medium') AS medium,
@@ -80,7 +80,7 @@ export function listAudits(store: SqliteStore, opts: { chainId?: number; address
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY r.audited_at DESC LIMIT ?`,
     )
-    .all(...params, opts.limit) as { chain_id: number; address: string; score: number; audited_at: string; detector_version: string; name: string | null; high: number; medium: number; low: number; info: number }[];
+    .all(...params, opts.limit);
   return rows.map((r) => ({
     chainId: Number(r.chain_id),
     address: r.address,
