@@ -216,7 +216,7 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     throw new AppError('NOT_FOUND', `no dataset CSVs (assets.csv, market_daily.csv, ...) in ${dir}${listing ? ` (found: ${listing})` : ''}`);
   }
   const fingerprint = fingerprintOf(present);
-  const previous = store.db.prepare('SELECT fingerprint, summary FROM dataset_imports WHERE source = ?').get(opts.source) as { fingerprint: string; summary: string } | undefined;
+  const previous = store.db.prepare<unknown[], { fingerprint: string; summary: string }>('SELECT fingerprint, summary FROM dataset_imports WHERE source = ?').get(opts.source);
   if (previous?.fingerprint === fingerprint && !opts.force) {
     const prior = JSON.parse(previous.summary) as ImportSummary;
     return { ...prior, ms: Math.round(performance.now() - t0), skipped: [...prior.skipped, { file: '*', reason: 'already imported (same fingerprint); nothing changed', count: 0 }] };
@@ -238,7 +238,7 @@ export function importDataset(opts: ImportOptions): ImportSummary {
   const errors = new RowErrors();
   const skipped: ImportSummary['skipped'] = [];
   const assets = new Map<string, Row>();
-  const existingAssets = new Set((store.db.prepare('SELECT asset_id FROM crypto_assets').all() as { asset_id: string }[]).map((r) => r.asset_id));
+  const existingAssets = new Set(store.db.prepare<unknown[], { asset_id: string }>('SELECT asset_id FROM crypto_assets').all().map((r) => r.asset_id));
   const ensureAsset = (symbol: string, name: string, src: string): void => {
     if (assets.has(symbol) || existingAssets.has(symbol)) return;
     assets.set(symbol, { asset_id: symbol, symbol, name, source: src, updated_at: now });
