@@ -140,6 +140,22 @@ export function buildProject(files: ParsedFile[]): Project {
   const viewNames = new Set<string>();
   const mutatingNames = new Set<string>();
 
+  // File-level (free) functions, such as a project's own require helper: resolvable by name from any contract.
+  const freeFunctions = new Map<string, FnInfo>();
+  for (const file of files) {
+    const top = ((file.ast as unknown as Node).children ?? []).filter((c) => c.type === 'FunctionDefinition' && c.name);
+    if (top.length === 0) continue;
+    const holder: ContractInfo = { name: `${file.path}#free`, kind: 'library', node: file.ast as unknown as Node, file, baseNames: [], linear: [], ownState: new Map(), state: new Map(), functions: [], modifiers: [], usingLibraries: new Set(), isLeaf: false };
+    holder.linear = [holder];
+    for (const sub of top) {
+      const params = new Map<string, Node | null>();
+      for (const q of sub.parameters ?? []) if (q.name) params.set(q.name, q.typeName ?? null);
+      const fn: FnInfo = { name: sub.name ?? '', node: sub, contract: holder, kind: 'function', visibility: 'internal', mutability: sub.stateMutability ?? null, params, id: nextId++ };
+      holder.functions.push(fn);
+      if (!freeFunctions.has(fn.name)) freeFunctions.set(fn.name, fn);
+    }
+  }
+
   for (const file of files) {
     for (const child of (file.ast as unknown as Node).children ?? []) {
       if (child.type === 'StructDefinition' && child.name) structs.add(child.name);
@@ -227,7 +243,7 @@ export function buildProject(files: ParsedFile[]): Project {
         fallback ??= f;
       }
     }
-    return fallback;
+    return fallback ?? freeFunctions.get(name) ?? null;
   }
 
   function resolveModifier(ctx: ContractInfo, name: string): FnInfo | null {
@@ -243,6 +259,45 @@ export function buildProject(files: ParsedFile[]): Project {
       if (f) return f;
     }
     return null;
+  }
+
+  const conditionParamCache = new Map<number, number | null>();
+  /**
+   * Which bool parameter a helper requires to hold, when that is what it is for: its body
+   * reverts unless the parameter is true (require(p, ...), if (!p) revert(...), assert(p)).
+   */
+  function conditionParam(fn: FnInfo): number | null {
+    const hit = conditionParamCache.get(fn.id);
+    if (hit !== undefined) return hit;
+    let found: number | null = null;
+    const params = fn.node.parameters ?? [];
+    const boolIndex = new Map(params.flatMap((p, i) => (p.name && typeText(p.typeName) === 'bool' ? [[p.name, i] as const] : [])));
+    const isParam = (e: Node | null | undefined): number | undefined => (e?.type === 'Identifier' && e.name ? boolIndex.get(e.name) : undefined);
+    if (boolIndex.size > 0) {
+      walk(fn.node.body, (x) => {
+        if (found !== null) return false;
+        if (x.type === 'FunctionCall' && x.expression?.type === 'Identifier' && (x.expression.name === 'require' || x.expression.name === 'assert')) found = isParam(args(x)[0]) ?? null;
+        if (x.type === 'IfStatement' && x.condition?.type === 'UnaryOperation' && x.condition.operator === '!' && some(x.trueBody, (y) => reverts(y, 0))) found = isParam(x.condition.subExpression) ?? null;
+        return found === null;
+      });
+    }
+    conditionParamCache.set(fn.id, found);
+    return found;
+  }
+
+  /** A revert, directly or through a helper that always reverts (_revert(code) in assembly). */
+  function reverts(y: Node, depth: number): boolean {
+    if (y.type === 'RevertStatement' || y.type === 'ThrowStatement') return true;
+    if (y.type === 'FunctionCall' && y.expression?.type === 'Identifier') {
+      if (y.expression.name === 'revert') return true;
+      const helper = depth < 2 ? resolveFunctionAnywhere(y.expression.name ?? '') : null;
+      if (helper) return some(helper.node.body, (z) => reverts(z, depth + 1) || (z.type === 'InlineAssemblyStatement' && /\brevert\s*\(/.test(srcOf(helper).slice(z.range?.[0] ?? 0, (z.range?.[1] ?? 0) + 1))));
+    }
+    return false;
+  }
+
+  function resolveFunctionAnywhere(name: string): FnInfo | null {
+    return freeFunctions.get(name) ?? contracts.flatMap((c) => c.functions).find((f) => f.name === name) ?? null;
   }
 
   function facts(ctx: ContractInfo, fn: FnInfo): FnFacts {
@@ -355,8 +410,17 @@ export function buildProject(files: ParsedFile[]): Project {
         }
         const target = name ? resolveFunction(ctx, name, args(n).length) : null;
         if (target) {
+          // _require(a >= b, CODE), check(cond): a helper that reverts unless its argument holds is a condition here.
+          const checked = conditionParam(target);
+          const c = checked === null ? undefined : args(n)[checked];
+          if (c) f.conditions.push({ node: n, expr: c, gate: true });
           f.internalCalls.push({ fn: target, node: n });
           f.effects.push({ kind: 'internal', fn: target, node: n });
+        } else {
+          // A helper whose code is not in the sources, handed a comparison (_require(a >= b, CODE)
+          // from a dependency): it exists to check that comparison.
+          const first = args(n)[0];
+          if (first?.type === 'BinaryOperation' && ['<', '>', '<=', '>=', '==', '!=', '&&', '||'].includes(first.operator ?? '')) f.conditions.push({ node: n, expr: first, gate: true });
         }
         return;
       }
@@ -380,6 +444,11 @@ export function buildProject(files: ParsedFile[]): Project {
         if (target) {
           f.internalCalls.push({ fn: target, node: n });
           f.effects.push({ kind: 'internal', fn: target, node: n });
+        } else {
+          // A helper whose code is not in the sources, handed a comparison (_require(a >= b, CODE)
+          // from a dependency): it exists to check that comparison.
+          const first = args(n)[0];
+          if (first?.type === 'BinaryOperation' && ['<', '>', '<=', '>=', '==', '!=', '&&', '||'].includes(first.operator ?? '')) f.conditions.push({ node: n, expr: first, gate: true });
         }
         return;
       }

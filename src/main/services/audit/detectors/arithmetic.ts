@@ -76,14 +76,18 @@ export const arithmetic: Detector = ({ p, report }) => {
       // subtraction stored in state is worth more than a note.
       const isEntry = fn.kind === 'function' && (fn.visibility === 'public' || fn.visibility === 'external');
       const entryParam = isEntry && operands.some((o) => some(o, (x) => x.type === 'Identifier' && !!x.name && fn.params.has(x.name)));
-      if (inUnchecked && mode === 'checked') severity = sub && writesState && entryParam && !mentionedBefore(p, ctx, fn, n, right) ? 'medium' : 'low';
-      else if (mode === 'unknown') severity = lower(severity) === 'info' ? 'low' : (lower(severity) as typeof severity);
+      let final: 'high' | 'medium' | 'low' | 'info' = severity;
+      if (inUnchecked && mode === 'checked') final = sub && writesState && entryParam && !mentionedBefore(p, ctx, fn, n, right) ? 'medium' : entryParam ? 'low' : 'info';
+      else if (mode === 'unknown') final = lower(severity) === 'info' ? 'low' : lower(severity);
+      // No operand a caller chooses: accumulators, fee growth, timestamps, internal bookkeeping.
+      // Wrapping there is the author's arithmetic, not a path for an attacker: a note, not a finding.
+      if (!userInput) final = 'info';
       const kind = sub ? 'underflow' : 'overflow';
       report({
         detector: 'integer-overflow',
         swc: 'SWC-101',
         category: 'arithmetic',
-        severity,
+        severity: final,
         confidence: userInput ? 'medium' : 'low',
         at: n,
         file: fn.contract.file.path,

@@ -212,8 +212,12 @@ export const delegatecall: Detector = ({ p, report }) => {
       const paramsAsData = !fixedSelector && args(call.node).some((a) => some(a, (n) => n.type === 'Identifier' && !!n.name && f.paramDerived.has(n.name)));
       // initialize(logic, data) behind require(implementation == 0) runs once, at deployment.
       const onceOnly = f.conditions.some((c) => c.gate && some(c.expr, (n) => n.type === 'BinaryOperation' && n.operator === '==' && (isZeroAddress(n.right) || isZeroAddress(n.left))));
-      let severity: 'high' | 'medium' | 'low';
-      if (onceOnly) severity = 'low';
+      let severity: 'high' | 'medium' | 'low' | 'info';
+      // address(this).delegatecall(data): a multicall into the contract's own functions, each with its own checks.
+      if (call.targetKind === 'self') severity = 'info';
+      // A proxy forwarding to the implementation it stores: the design, not a flaw (who may change it is another finding).
+      else if (call.targetKind === 'state' && !targetControlled) severity = 'info';
+      else if (onceOnly) severity = 'low';
       else if (targetControlled && who === 'anyone') severity = 'high';
       else if (paramsAsData && isEntry && fn.kind === 'function' && who === 'anyone') severity = 'medium';
       else severity = 'low';
