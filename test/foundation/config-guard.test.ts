@@ -9,6 +9,7 @@ import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 import { ENV_MAP, loadConfig, overrideFromFlag, SERVICES_HOST_ENV } from '../../src/main/services/config/config';
 import { SECRET_ENV_VARS } from '../../src/main/services/settings/document';
+import { GENERATED, withGenerated } from '../../scripts/config-docs';
 import { REPO_ROOT, tempDataDir } from '../helpers/services';
 
 function sources(dir: string): string[] {
@@ -48,7 +49,11 @@ describe('configuration guard', () => {
     expect([...unknown]).toEqual([]);
   });
 
-  it('the collectors\' README documents every collect.* variable', () => {
+  it('the generated configuration tables in the READMEs match the schema (npx tsx scripts/config-docs.ts rewrites them)', () => {
+    for (const g of GENERATED) {
+      const text = readFileSync(path.join(REPO_ROOT, g.file), 'utf8');
+      expect(text, `${g.file}: run npx tsx scripts/config-docs.ts`).toBe(withGenerated(text, g.prefix));
+    }
     const readme = readFileSync(path.join(REPO_ROOT, 'src/main/services/collect/README.md'), 'utf8');
     const missing = Object.entries(ENV_MAP)
       .filter(([, v]) => v.key.startsWith('collect.'))

@@ -9,67 +9,56 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
 
-const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
+const int = (min: number, max: number, def: number, what: string) => z.number().int().min(min).max(max).default(def).describe(what);
 /** Requests per second a provider's plan allows; 0 or negative would spin the limiter. */
 const rate = () => z.number().positive().max(10_000);
 /** Longer intervals overflow Node's timer (about 24.8 days), which then fires every millisecond. */
-const interval = (def: number) => int(1, Math.floor(2_147_483_647 / 1000), def);
+const interval = (def: number) => z.number().int().min(1).max(Math.floor(2_147_483_647 / 1000)).default(def);
 
-/** Tunables of the chain walker (see collect/chain.ts). */
+/** Tunables of the chain walker (see collect/chain.ts). Descriptions feed the generated docs (`configDocs`). */
 export const ChainTuning = z
   .object({
-    /** Blocks behind the head treated as final (Polygon PoS has reorged tens of blocks). @default 64 */
-    confirmations: int(0, 10_000, 64),
-    /** First eth_getLogs range; grown when sparse, shrunk on provider refusals. @default 2000 */
-    initialRange: int(1, 1_000_000, 2000),
-    /** Largest eth_getLogs range (a provider's stated cap lowers it at run time). @default 10000 */
-    maxRange: int(1, 1_000_000, 10_000),
-    /** Logs per range the walker aims for. @default 10000 */
-    targetLogs: int(100, 1_000_000, 10_000),
-    /** Calls per JSON-RPC batch (a provider's refusal lowers it at run time). @default 100 */
-    batchSize: int(1, 1000, 100),
-    /** Network metrics start this many blocks back without a checkpoint or --from-block. @default 2000 */
-    networkLookback: int(1, 100_000_000, 2000),
-    /** A token's first walk starts this many blocks back (about a day on Polygon) without --from-block. @default 43200 */
-    tokenLookback: int(1, 100_000_000, 43_200),
-    /** Every Nth block is fetched with its transactions for gas prices. @default 10 */
-    gasSampleEvery: int(1, 100_000, 10),
-    /** Logs applied between commits. @default 100000 */
-    commitLogs: int(1, 100_000_000, 100_000),
+    confirmations: int(0, 10_000, 64, 'blocks behind the head treated as final (Polygon PoS has reorged tens of blocks)'),
+    initialRange: int(1, 1_000_000, 2000, 'first eth_getLogs range; grown when sparse, shrunk on provider refusals'),
+    maxRange: int(1, 1_000_000, 10_000, "largest eth_getLogs range (a provider's stated cap lowers it at run time)"),
+    targetLogs: int(100, 1_000_000, 10_000, 'logs per range the walker aims for'),
+    batchSize: int(1, 1000, 100, "calls per JSON-RPC batch (a provider's refusal lowers it at run time)"),
+    networkLookback: int(1, 100_000_000, 2000, 'network metrics start this many blocks back without a checkpoint or --from-block'),
+    tokenLookback: int(1, 100_000_000, 43_200, "a token's first walk starts this many blocks back (about a day on Polygon) without --from-block; holder metrics need --from-block 0 or the deployment block"),
+    gasSampleEvery: int(1, 100_000, 10, 'every Nth block is fetched with its transactions for gas prices'),
+    commitLogs: int(1, 100_000_000, 100_000, 'logs applied between commits'),
   })
   .strict();
 export type ChainTuning = z.infer<typeof ChainTuning>;
 
-/** Live collection: provider rates, the walker's tunables, the schedule. */
+/**
+ * Live collection: provider rates, the walker's tunables, the schedule. Rate defaults sit under
+ * the documented limits as of 2026-12: RPC 25/s; Etherscan API V2 free tier 3/s → 2.5;
+ * CoinGecko keyless "roughly 5-30 calls per minute" → 4/min (demo key 30/min → 0.45/s, chosen in
+ * the runner when unset); DefiLlama 2/s; GitHub 60/hour keyless, 5000/hour with a token.
+ */
 export const CollectConfig = z
   .object({
     chain: ChainTuning.default(ChainTuning.parse({})),
-    /**
-     * Requests per second per provider (your plan's rate). Defaults sit under the documented
-     * limits as of 2026-12: RPC 25; Etherscan API V2 free tier 3/s → 2.5; CoinGecko keyless
-     * "roughly 5-30 calls per minute" → 4/min (30/min demo key → 0.45/s); DefiLlama 2;
-     * GitHub 60/hour keyless, 5000/hour with a token.
-     */
     rates: z
-      .object({ rpc: rate().default(25), etherscan: rate().default(2.5), coingecko: rate().optional(), defillama: rate().default(2), github: rate().optional() })
+      .object({
+        rpc: rate().default(25).describe('JSON-RPC requests per second (your plan\'s rate)'),
+        etherscan: rate().default(2.5).describe('Etherscan API V2 requests per second (free tier: 3)'),
+        coingecko: rate().optional().describe('CoinGecko requests per second; unset: 4/min keyless, 0.45/s with a demo key'),
+        defillama: rate().default(2).describe('DefiLlama requests per second'),
+        github: rate().optional().describe('GitHub requests per second; unset: 60/hour keyless, 5000/hour with a token'),
+      })
       .strict()
       .default({ rpc: 25, etherscan: 2.5, defillama: 2 }),
-    /** Seconds between scheduled runs of each source (desktop app, `serve`, `--watch`). */
     intervals: z
       .object({ chain: interval(300), explorer: interval(86_400), market: interval(21_600), tvl: interval(21_600), github: interval(86_400), hf: interval(604_800) })
       .strict()
-      .default({ chain: 300, explorer: 86_400, market: 21_600, tvl: 21_600, github: 86_400, hf: 604_800 }),
-    /** Sources collecting at once on the schedule. @default 2 */
-    concurrency: int(1, 16, 2),
-    /**
-     * A provider's request to wait longer than this (Retry-After, a rate-limit reset) defers that
-     * request to the end of the run instead of blocking it; the run goes on with other work. @default 30
-     */
-    maxWaitSec: int(1, 3600, 30),
-    /** A deferred request is retried within the run when its wait is at most this long; longer ones are left for the next run. @default 900 */
-    maxDeferSec: int(1, 86_400, 900),
-    /** While the network is unreachable, the scheduler probes once per this many seconds instead of collecting. @default 300 */
-    offlineProbeSec: int(5, 86_400, 300),
+      .default({ chain: 300, explorer: 86_400, market: 21_600, tvl: 21_600, github: 86_400, hf: 604_800 })
+      .describe('seconds between scheduled runs of each source (desktop app, `serve`, `--watch`), as `source=seconds,...`'),
+    concurrency: int(1, 16, 2, 'sources collecting at once on the schedule'),
+    maxWaitSec: int(1, 3600, 30, "a provider's wait (Retry-After, a rate-limit reset) up to this is waited in place; a longer one defers the request and the run goes on"),
+    maxDeferSec: int(1, 86_400, 900, 'a deferred request is retried within the run when its wait is at most this long; longer ones are left for the next run'),
+    offlineProbeSec: int(5, 86_400, 300, 'with no network, one probe per this many seconds instead of collecting'),
   })
   .strict();
 export type CollectConfig = z.infer<typeof CollectConfig>;
@@ -248,6 +237,54 @@ export const ENV_MAP: Record<string, { key: string; kind: EnvKind }> = {
   DEFIMON_MAX_EVENT_STREAMS: { key: 'server.maxEventStreams', kind: 'number' },
   DEFIMON_WEB_ROOT: { key: 'server.webRoot', kind: 'string' },
 };
+
+/** The schema node at a dotted key, defaults and optionals unwrapped. */
+function schemaAt(dotted: string): z.ZodType | null {
+  let node: z.ZodType = DefimonConfig;
+  for (const part of dotted.split('.')) {
+    while (node instanceof z.ZodDefault || node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
+    if (!(node instanceof z.ZodObject)) return null;
+    const next = (node.shape as Record<string, z.ZodType>)[part];
+    if (!next) return null;
+    node = next;
+  }
+  return node;
+}
+
+function boundsOf(node: z.ZodType): string {
+  let n: z.ZodType = node;
+  while (n instanceof z.ZodDefault || n instanceof z.ZodOptional) n = n.unwrap() as z.ZodType;
+  if (n instanceof z.ZodObject) {
+    const first = Object.values(n.shape as Record<string, z.ZodType>)[0];
+    return first ? `${boundsOf(first)} each` : '';
+  }
+  if (!(n instanceof z.ZodNumber)) return '';
+  const checks = (n._zod.def.checks ?? []).map((c) => (c as unknown as { _zod: { def: { check: string; value: number; inclusive?: boolean } } })._zod.def);
+  const low = checks.find((c) => c.check === 'greater_than');
+  const high = checks.find((c) => c.check === 'less_than');
+  const lo = low ? (low.inclusive === false ? `> ${low.value}` : `≥ ${low.value}`) : '';
+  const hi = high ? `≤ ${high.value}` : '';
+  return [lo, hi].filter(Boolean).join(', ');
+}
+
+/**
+ * Markdown rows documenting every environment variable whose configuration key starts with
+ * `prefix`: variable, key, what, default, bounds — generated from the schema, so the docs
+ * cannot drift (a test compares the collectors' README with this).
+ */
+export function configDocs(prefix: string): string {
+  const defaults = DefimonConfig.parse({ dataDir: '.' }) as Record<string, unknown>;
+  const at = (dotted: string): unknown => dotted.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], defaults);
+  const rows = ['| env | config key | what | default | bounds |', '| --- | --- | --- | --- | --- |'];
+  for (const [name, { key }] of Object.entries(ENV_MAP)) {
+    if (!key.startsWith(prefix)) continue;
+    const node = schemaAt(key);
+    const def = at(key);
+    const shown = def === undefined ? 'by key (see what)' : typeof def === 'object' && def !== null ? Object.entries(def).map(([k, v]) => `${k}=${String(v)}`).join(', ') : String(def);
+    rows.push(`| \`${name}\` | \`${key}\` | ${node?.description ?? ''} | ${shown} | ${node ? boundsOf(node) : ''} |`);
+  }
+  return rows.join('\n');
+}
 
 export function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
   const parts = dotted.split('.');
