@@ -8,6 +8,7 @@
 import type { CollectSource, ProviderStatus, SourceStatus } from '../../../shared/contract/collect';
 import { serializeError } from '../../../shared/errors';
 import type { Core } from '../core';
+import type { CollectorStatusTable } from '../storage/db-types';
 import type { HttpClient } from './http';
 
 export interface CollectorStatusRegistry {
@@ -22,15 +23,7 @@ export interface CollectorStatusRegistry {
 
 export const COLLECT_SOURCES = ['chain', 'explorer', 'market', 'tvl', 'github', 'hf'] as const satisfies readonly CollectSource[];
 
-interface StatusRow {
-  source: string;
-  last_success_at: string | null;
-  last_error_at: string | null;
-  last_error_code: string | null;
-  last_error: string | null;
-  last_items: number | null;
-  last_duration_ms: number | null;
-}
+type StatusRow = CollectorStatusTable;
 
 export function createStatusRegistry(core: Core): CollectorStatusRegistry {
   const live = new Map<CollectSource, { taskId: string | null; running: boolean; done: number; total: number | null; message: string | null; startedAt: string | null }>();

@@ -7,29 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import type { ModelDetail, ModelSummary } from '../../../shared/contract/ml';
 import { AppError } from '../../../shared/errors';
+import type { MlModelsTable } from '../storage/db-types';
 import type { SqliteStore } from '../storage/sqlite';
 import { MODEL_NAMES, type Artefacts, type ScoredAsset, type TrainResult } from './pipeline';
 
 /** A stored score: completeness is not kept in the table. */
 export type StoredScore = Omit<ScoredAsset, 'completeness'> & { completeness: number | null };
 
-export interface ModelRow {
-  version: string;
-  created_at: string;
-  status: string;
-  horizon_days: number;
-  data_from: string;
-  data_until: string;
-  train_from: string;
-  train_to: string;
-  train_rows: number;
-  features: string;
-  params: string;
-  metrics: string;
-  artefacts: string;
-  backend: string;
-  duration_ms: number;
-}
+/** A stored version: the `ml_models` row. */
+export type ModelRow = MlModelsTable;
 
 export function newVersionId(now = new Date()): string {
   const iso = now.toISOString();

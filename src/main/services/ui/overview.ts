@@ -3,16 +3,10 @@ import type { ContractRow, ModelView, OverviewRow } from '../../../shared/contra
 import { MARKET_SOURCE_RANK, ONCHAIN_SOURCE_RANK, PROTOCOL_MATCH, requireAsset } from '../assets/api';
 import { headlineScores, latestPredictionPerVersion } from '../ml/api';
 import { DEFAULT_STALE_AFTER_DAYS, isStale, weekEnd } from '../../../shared/freshness';
+import type { CryptoAssetsTable } from '../storage/db-types';
 import type { SqliteStore } from '../storage/sqlite';
 
-interface PriceRow {
-  asset_id: string;
-  symbol: string;
-  name: string;
-  category: string | null;
-  chain_id: number | null;
-  address: string | null;
-  ethereum_address: string | null;
+type PriceRow = Pick<CryptoAssetsTable, 'asset_id' | 'symbol' | 'name' | 'category' | 'chain_id' | 'address' | 'ethereum_address'> & {
   last_day: string | null;
   close: number | null;
   close_source: string | null;
@@ -20,7 +14,7 @@ interface PriceRow {
   volume_usd: number | null;
   close_7: number | null;
   close_30: number | null;
-}
+};
 
 /** The close on the latest day at or before `offset` days back, within a week's tolerance. */
 const closeBack = (offset: number): string => `(SELECT close FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.close IS NOT NULL
