@@ -19,7 +19,7 @@ import { createMlDomain } from './ml';
 import type { MethodName } from '../../shared/contract';
 import { dispatch, type CallContext, type Handler, type Handlers } from './rpc/dispatch';
 import { createSettingsDomain } from './settings';
-import { openSqlite } from './storage/sqlite';
+import { explainSqliteError, openSqlite } from './storage/sqlite';
 import { createSyncDomain, syncClientId } from './sync';
 import { createSystemDomain, type DatasetManifest } from './system';
 import { createHlc } from './kernel/hlc';
@@ -114,6 +114,18 @@ export async function createServices(config: DefimonConfig, opts: { logger?: Log
     ...settings.handlers,
     ...ui.handlers,
   };
+
+  // SQLite's busy, read-only and corrupt errors reach every caller explained (path and remedy).
+  for (const name of Object.keys(handlers) as (keyof Handlers)[]) {
+    const handler = handlers[name] as (input: unknown, ctx: CallContext) => unknown;
+    (handlers as Record<string, unknown>)[name] = async (input: unknown, ctx: CallContext) => {
+      try {
+        return await handler(input, ctx);
+      } catch (err) {
+        throw explainSqliteError(store.path, err);
+      }
+    };
+  }
 
   const call = (method: string, input: unknown, ctx: CallContext) => dispatch(handlers, method, input, ctx, log);
   const client = createClient({

@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../../shared/errors';
-import { printJson, runWithServices, withProgress } from '../runtime';
+import type { HealthCheck } from '../../../shared/contract/system';
+import type { Services } from '../../services';
+import type { DefimonConfig } from '../../services/config/config';
+import { configFrom, printJson, reportError, runWithServices, withProgress } from '../runtime';
 
 function fmt(n: number | null, digits = 2): string {
   if (n === null) return '-';
@@ -73,22 +76,46 @@ export function registerCoreCommands(program: Command): void {
     .description('check the database and every configured service (Postgres, Redis, RPC, API keys)')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      await runWithServices(
-        cmd,
-        async (services) => {
-          const report = await services.client.call('system.doctor', {});
-          if (opts.json) printJson(report);
-          else {
-            for (const c of report.checks) {
-              const mark = !c.configured ? '-' : c.ok ? 'ok' : 'FAIL';
-              process.stdout.write(`${mark.padEnd(5)}${c.name.padEnd(20)}${c.message}${c.latencyMs !== null ? ` (${c.latencyMs} ms)` : ''}\n`);
-            }
-            process.stdout.write(report.ok ? 'everything configured works\n' : 'some configured services do not work (see FAIL above)\n');
+      const print = (report: { ok: boolean; checks: HealthCheck[] }): void => {
+        if (opts.json) printJson(report);
+        else {
+          for (const c of report.checks) {
+            const mark = !c.configured ? '-' : c.ok ? 'ok' : 'FAIL';
+            process.stdout.write(`${mark.padEnd(5)}${c.name.padEnd(20)}${c.message}${c.latencyMs !== null ? ` (${c.latencyMs} ms)` : ''}\n`);
           }
-          if (!report.ok) process.exitCode = 1;
-        },
-        { json: opts.json ?? false, config: { autoImport: false } },
-      );
+          process.stdout.write(report.ok ? 'everything configured works\n' : 'some configured services do not work (see FAIL above)\n');
+        }
+        if (!report.ok) process.exitCode = 1;
+      };
+      let config: DefimonConfig;
+      try {
+        config = configFrom(cmd, { autoImport: false });
+      } catch (err) {
+        return reportError(err, opts.json ?? false);
+      }
+      let services: Services | undefined;
+      try {
+        // Loaded on use, like every command's services.
+        const { createServices } = await import('../../services');
+        services = await createServices(config);
+      } catch {
+        // The services cannot start (a damaged file, a newer schema, a locked or unreadable
+        // database): the doctor diagnoses the file on its own instead of failing like the rest.
+        try {
+          const { runDoctor } = await import('../../services/system/doctor');
+          print(await runDoctor(config, null));
+        } catch (err) {
+          reportError(err, opts.json ?? false);
+        }
+        return;
+      }
+      try {
+        print(await services.client.call('system.doctor', {}));
+      } catch (err) {
+        reportError(err, opts.json ?? false);
+      } finally {
+        await services.close();
+      }
     });
 
   program

@@ -369,11 +369,19 @@ export function loadConfig(opts: { overrides?: Record<string, unknown>; env?: No
   const file = opts.configFile ?? env.DEFIMON_CONFIG ?? path.join(dataDir, CONFIG_FILE_NAME);
   let fromFile: Record<string, unknown> = {};
   if (existsSync(file)) {
+    let parsedFile: unknown;
     try {
-      fromFile = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      parsedFile = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
       throw new AppError('MALFORMED_DATA', `config file ${file} is not valid JSON: ${(err as Error).message}`);
     }
+    // Valid JSON is not yet a configuration: `null`, a number or a list would fail further on
+    // with a message that names neither the file nor the problem.
+    if (typeof parsedFile !== 'object' || parsedFile === null || Array.isArray(parsedFile)) {
+      const kind = parsedFile === null ? 'null' : Array.isArray(parsedFile) ? 'a list' : `a ${typeof parsedFile}`;
+      throw new AppError('MALFORMED_DATA', `config file ${file} must hold a JSON object of settings (like {"logLevel": "info"}), not ${kind}`);
+    }
+    fromFile = parsedFile as Record<string, unknown>;
   } else if (opts.configFile !== undefined) {
     throw new AppError('NOT_FOUND', `config file ${file} does not exist`);
   }

@@ -6,6 +6,8 @@ import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
 import { installBundledModel } from '../ml/api';
 import { datasetFingerprint, importDataset } from './importer';
+import { withDirLock } from '../storage/dir-lock';
+import { corruptDatabaseError } from '../storage/sqlite';
 
 export interface ImporterDomain {
   handlers: Pick<HandlersFor<typeof assetMethods>, 'dataset.import'>;
@@ -22,19 +24,31 @@ export function createImporterDomain(core: Core, opts: { datasetDir: string | nu
   const runImport = (dir: string | undefined, source: string, signal?: AbortSignal) =>
     tasks.run(
       'import',
-      ({ progress }) => {
+      ({ progress, signal: taskSignal }) => {
         const from = dir ?? opts.datasetDir;
         if (!from) throw new AppError('NOT_FOUND', 'the bundled dataset is missing (resources/dataset); pass a directory of CSVs');
-        const summary = importDataset({ store, dir: from, source, onProgress: progress });
-        if (from === opts.datasetDir && opts.bundledModel) {
-          // The dataset's own model, trained on exactly these files: scores on first open, no training wait.
-          progress(4, 4, 'installing the bundled model');
-          const model = installBundledModel(store, from, datasetFingerprint(from));
-          summary.model = model.installed ? { installed: true, version: model.version, detail: `${model.predictions} stored predictions` } : { installed: false, version: null, detail: model.reason };
-          if (model.installed) log.info({ version: model.version }, 'bundled model installed');
-        }
-        log.info({ summary: { ...summary, skipped: summary.skipped.length } }, 'dataset imported');
-        return summary;
+        // One importer per data directory: a second process waits for the first (then finds the
+        // dataset already imported) instead of failing on SQLite's busy timeout mid-import.
+        return withDirLock(
+          path.dirname(store.path),
+          'importing into this folder',
+          () => {
+            // Importing into a damaged file would hide the damage under fresh rows.
+            const check = store.db.pragma('quick_check(1)', { simple: true }) as string;
+            if (check !== 'ok') throw corruptDatabaseError(store.path, new Error(check));
+            const summary = importDataset({ store, dir: from, source, onProgress: progress });
+            if (from === opts.datasetDir && opts.bundledModel) {
+              // The dataset's own model, trained on exactly these files: scores on first open, no training wait.
+              progress(4, 4, 'installing the bundled model');
+              const model = installBundledModel(store, from, datasetFingerprint(from));
+              summary.model = model.installed ? { installed: true, version: model.version, detail: `${model.predictions} stored predictions` } : { installed: false, version: null, detail: model.reason };
+              if (model.installed) log.info({ version: model.version }, 'bundled model installed');
+            }
+            log.info({ summary: { ...summary, skipped: summary.skipped.length } }, 'dataset imported');
+            return summary;
+          },
+          { signal: taskSignal, onWait: (holder) => log.warn({ pid: holder?.pid ?? null }, 'another DEFIMON process is importing into this folder; waiting for it') },
+        );
       },
       signal ? { signal } : {},
     );
@@ -47,7 +61,7 @@ export function createImporterDomain(core: Core, opts: { datasetDir: string | nu
       },
     },
     async importIfEmpty() {
-      if (!opts.datasetDir) return;
+      if (!opts.datasetDir || store.readOnly) return;
       const n = store.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM crypto_assets').get()?.n ?? 0;
       if (n === 0) await runImport(undefined, 'bundled');
     },

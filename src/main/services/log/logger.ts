@@ -3,7 +3,7 @@
  * Secrets never reach a log: known secret fields are redacted by path, and every string value
  * passes through `scrubSecrets` (log/redact.ts), which masks URL credentials and key-like path segments and query values.
  */
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { scrubSecrets } from './redact';
@@ -50,11 +50,18 @@ export function createLogger(opts: LoggerOptions): Logger {
   if (opts.level === 'silent') return pino({ ...base, level: 'silent' });
   if (opts.destination) return pino(base, opts.destination as never);
   const dir = path.join(opts.dataDir, 'logs');
-  // Logs name files, hosts and errors of this analyst's work: owner-only, like the database.
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const targets: pino.TransportTargetOptions[] = [
-    { target: 'pino-roll', level: opts.level, options: { file: path.join(dir, 'defimon'), extension: '.log', frequency: 'daily', size: '10m', limit: { count: 7 }, mkdir: true, mode: 0o600 } },
-  ];
+  const targets: pino.TransportTargetOptions[] = [];
+  try {
+    // Logs name files, hosts and errors of this analyst's work: owner-only, like the database.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK);
+    targets.push({ target: 'pino-roll', level: opts.level, options: { file: path.join(dir, 'defimon'), extension: '.log', frequency: 'daily', size: '10m', limit: { count: 7 }, mkdir: true, mode: 0o600 } });
+  } catch (err) {
+    // A read-only data directory still serves reads: it just keeps no log file.
+    const code = (err as { code?: unknown }).code;
+    if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw err;
+  }
+  if (targets.length === 0 && !opts.toStderr) return pino({ ...base, level: 'silent' });
   if (opts.toStderr) targets.push({ target: 'pino/file', level: opts.level, options: { destination: 2 } });
   return pino(base, pino.transport({ targets }));
 }

@@ -6,7 +6,9 @@
 import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
 import type { mlMethods, RetrainOptions } from '../../../shared/contract/ml';
+import path from 'node:path';
 import { AppError } from '../../../shared/errors';
+import { readOnlyError } from '../storage/dir-lock';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
 import { trainInWorker } from './jobs';
@@ -68,6 +70,8 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
 
   function train(input: TrainInput, signal?: AbortSignal): Promise<string> {
     if (training) throw new AppError('CONFLICT', 'a model is already training; wait for it or cancel it (tasks.cancel)');
+    // Refused before minutes of training, not when the result cannot be saved.
+    if (store.readOnly) throw readOnlyError(path.dirname(store.path));
     const params: Partial<TrainParams> = { horizon: input.horizon ?? core.config.horizonDays };
     if (input.folds !== undefined) params.folds = input.folds;
     if (input.trainStride !== undefined) params.trainStride = input.trainStride;

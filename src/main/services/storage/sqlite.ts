@@ -4,11 +4,72 @@
  * transaction and runs the registered write hooks in that same transaction (the sync outbox
  * hooks in here, so a row and its outbox entry commit together or not at all).
  */
-import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '../../../shared/errors';
+import { describeHolder, readLockHolder, readOnlyError } from './dir-lock';
 import { migrateSqlite } from './migrator';
+
+/**
+ * How long a write waits for another connection's write transaction before giving up. A long
+ * writer (an import, a sync cycle) holds the data directory lock instead (dir-lock.ts), so this
+ * only has to cover short writes. @default 15000
+ */
+export const BUSY_TIMEOUT_MS = 15_000;
+
+function sqliteCode(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : '';
+}
+
+/** How to recover from a damaged database file. */
+export const RECOVERY =
+  "to recover, move the file aside (keep it for inspection), run `defimon import` to rebuild from the bundled dataset, then `defimon sync --once` to pull the team database's rows if one is configured";
+
+/** The first problem of an integrity report (it can list thousands), and how many follow. */
+export function firstLine(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^\*\*\*/.test(l));
+  return lines.length > 1 ? `${lines[0]} (and ${lines.length - 1} more problem(s))` : (lines[0] ?? text);
+}
+
+/** A database file the next reader cannot trust: what happened, and how to recover. */
+export function corruptDatabaseError(file: string, err: unknown): AppError {
+  return new AppError(
+    'MALFORMED_DATA',
+    `the database ${file} is damaged (${firstLine((err as Error).message)}). Run \`defimon doctor\` for a diagnosis; ${RECOVERY}`,
+    { details: { reason: 'corrupt', path: file }, cause: err },
+  );
+}
+
+/**
+ * SQLite's own errors turned into what they mean for the analyst: a damaged file (with its path
+ * and the recovery), a read-only folder, or a database busy with another process's write.
+ * Anything else is returned as it is.
+ */
+export function explainSqliteError(file: string, err: unknown): unknown {
+  const code = sqliteCode(err);
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return corruptDatabaseError(file, err);
+  if (code.startsWith('SQLITE_READONLY')) return readOnlyError(path.dirname(file), err);
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new AppError('CONFLICT', `the database ${file} is busy: ${describeHolder(readLockHolder(path.dirname(file)))}; try again when it has finished`, { retryable: true, cause: err });
+  }
+  return err;
+}
+
+function writable(file: string): boolean {
+  try {
+    // The folder too: SQLite creates its -wal and -shm files beside the database.
+    accessSync(path.dirname(file), constants.W_OK);
+    if (existsSync(file)) accessSync(file, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type Row = Record<string, unknown>;
 export type WriteOrigin = 'local' | 'remote' | 'import';
@@ -40,6 +101,8 @@ export interface TableInfo {
 export interface SqliteStore {
   readonly db: Database.Database;
   readonly path: string;
+  /** Opened read-only (the file or its folder is not writable): every write is refused clearly. */
+  readonly readOnly: boolean;
   table(name: string): TableInfo;
   /** Idempotent upsert on the natural key; rows may omit columns (they keep their value). */
   write(table: string, rows: readonly Row[], opts?: { origin?: WriteOrigin }): number;
@@ -64,25 +127,45 @@ function createOwnerOnly(file: string): void {
 }
 
 export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteStore {
-  if (opts.file !== ':memory:') {
-    // The database holds the analyst's data and notes: owner-only (SQLite gives its -wal and
-    // -shm files the database file's permissions).
-    mkdirSync(path.dirname(opts.file), { recursive: true, mode: 0o700 });
-    if (!opts.readonly) createOwnerOnly(opts.file);
-  }
+  const memory = opts.file === ':memory:';
+  // The database holds the analyst's data and notes: owner-only (SQLite gives its -wal and -shm
+  // files the database file's permissions).
+  if (!memory) mkdirSync(path.dirname(opts.file), { recursive: true, mode: 0o700 });
+  // A folder or file the process may not write is opened read-only: reading still works.
+  const readOnly = opts.readonly ?? (!memory && !writable(opts.file));
+  if (readOnly && !memory && !existsSync(opts.file)) throw readOnlyError(path.dirname(opts.file));
+  if (!memory && !readOnly) createOwnerOnly(opts.file);
   let db: Database.Database;
   try {
-    db = new Database(opts.file, { readonly: opts.readonly ?? false });
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
+    db = new Database(opts.file, { readonly: readOnly, fileMustExist: readOnly, timeout: BUSY_TIMEOUT_MS });
+    if (!readOnly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+    }
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
     // Fails fast on a file that is not a database, before any migration touches it.
     db.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (err) {
-    throw new AppError('MALFORMED_DATA', `cannot open the database ${opts.file}: ${(err as Error).message}`, { cause: err });
+    if (readOnly && sqliteCode(err) === 'SQLITE_READONLY_DIRECTORY') {
+      throw new AppError(
+        'FORBIDDEN',
+        `cannot read ${opts.file}: it was left in write-ahead-log mode (a DEFIMON process did not close it) and its folder is read-only; open it once with write access, or copy the folder somewhere writable`,
+        { details: { reason: 'read-only' }, cause: err },
+      );
+    }
+    const explained = explainSqliteError(opts.file, err);
+    if (explained instanceof AppError) throw explained;
+    throw new AppError('MALFORMED_DATA', `cannot open the database ${opts.file}: ${(err as Error).message}. Run \`defimon doctor\` for a diagnosis`, { cause: err });
   }
-  if (!opts.readonly) migrateSqlite(db);
+  if (!readOnly) {
+    try {
+      migrateSqlite(db);
+    } catch (err) {
+      db.close();
+      throw explainSqliteError(opts.file, err);
+    }
+  }
 
   const tables = new Map<string, TableInfo>();
   const statements = new Map<string, Database.Statement>();
@@ -132,15 +215,26 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
     return db.prepare<unknown[], { name: string; sql: string }>(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`).all(name);
   }
 
+  /** Runs a write, turning SQLite's busy, read-only and corrupt errors into explained ones. */
+  function guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw explainSqliteError(opts.file, err);
+    }
+  }
+
   const store: SqliteStore = {
     db,
     path: opts.file,
+    readOnly,
     table,
     write(name, rows, wopts) {
       if (rows.length === 0) return 0;
+      if (readOnly) throw readOnlyError(path.dirname(opts.file));
       const info = table(name);
       const origin = wopts?.origin ?? 'local';
-      return db.transaction(() => {
+      return guard(() => db.transaction(() => {
         let n = 0;
         // Rows of one shape (the usual case) share one column check and one statement; a row
         // with a value left out (undefined) or a key that is no column takes the slow path.
@@ -173,7 +267,7 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
         }
         runHooks(name, origin, () => rows);
         return n;
-      })();
+      }).immediate());
     },
     writeRows(name, columns, rows, wopts) {
       if (rows.length === 0) return 0;
@@ -182,7 +276,8 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
       for (const k of info.key) if (!columns.includes(k)) throw new AppError('INVALID_INPUT', `${name}: key column ${k} is missing`);
       const origin = wopts?.origin ?? 'local';
       const keyAt = info.key.map((k) => columns.indexOf(k));
-      return db.transaction(() => {
+      if (readOnly) throw readOnlyError(path.dirname(opts.file));
+      return guard(() => db.transaction(() => {
         let indexes: { name: string; sql: string }[] = [];
         if (wopts?.deferIndexes !== false) {
           indexes = secondaryIndexes(name);
@@ -206,10 +301,14 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
           }),
         );
         return n;
-      })();
+      }).immediate());
     },
     transaction(fn) {
-      return db.transaction(fn)();
+      if (readOnly) throw readOnlyError(path.dirname(opts.file));
+      // IMMEDIATE: the write lock is taken (or waited for, up to the busy timeout) at BEGIN. A
+      // deferred transaction that reads first fails at once with SQLITE_BUSY when another
+      // connection wrote meanwhile, whatever the timeout. Nested calls become savepoints.
+      return guard(() => db.transaction(fn).immediate());
     },
     addWriteHook(hook, hopts) {
       const entry = { fn: hook, origins: hopts?.origins ?? null };
@@ -233,10 +332,18 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
     },
     close() {
       if (!db.open) return;
-      try {
-        db.pragma('wal_checkpoint(TRUNCATE)');
-      } catch {
-        /* read-only or busy: the WAL is still consistent */
+      if (!readOnly) {
+        try {
+          db.pragma('wal_checkpoint(TRUNCATE)');
+          // The last connection leaves the file in rollback-journal mode: a WAL file needs its
+          // -shm beside it even to be read, so a folder made read-only afterwards (a copy, a
+          // mounted backup) could not be opened at all. The next writer switches WAL back on.
+          // Another connection still open (busy) keeps WAL, and its -shm, as they are.
+          db.pragma('busy_timeout = 0');
+          db.pragma('journal_mode = DELETE');
+        } catch {
+          /* busy: the WAL is still consistent */
+        }
       }
       db.close();
     },

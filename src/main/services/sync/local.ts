@@ -13,6 +13,7 @@
  * - origin 'remote' (rows pulled from the team): never queued, or they would echo forever.
  */
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { Row, SqliteStore, TableInfo } from '../storage/sqlite';
 
@@ -66,17 +67,44 @@ export function openSyncState(db: Database.Database): SyncState {
   return state;
 }
 
+/** The database file's identity on disk (device and inode); null where the file system has none. */
+function fileIdentity(file: string): string | null {
+  try {
+    const st = statSync(file, { bigint: true });
+    return st.ino > 0n ? `${st.dev}:${st.ino}` : null;
+  } catch {
+    return null;
+  }
+}
+
+const clientIds = new WeakMap<SqliteStore, string>();
+
 /**
  * This client's id, created once per database: it names the client in the team's change log
  * and is the node id of its hybrid logical clock.
+ *
+ * The id is bound to the database file's identity (device and inode): a copied data directory
+ * (a second laptop set up from a copy, a restored backup) holds a different file, so it gets a
+ * new id instead of pushing as the same client as the original. A file moved within its file
+ * system keeps its identity and its id. A read-only database gets an id for this session only.
  */
 export function syncClientId(store: SqliteStore): string {
+  const known = clientIds.get(store);
+  if (known) return known;
   const state = openSyncState(store.db);
+  const identity = store.path === ':memory:' ? null : fileIdentity(store.path);
   let id = state.get('client_id');
-  if (!id) {
-    id = randomBytes(6).toString('hex');
-    state.set('client_id', id);
+  const boundTo = state.get('client_file');
+  const copied = id !== null && identity !== null && boundTo !== null && boundTo !== identity;
+  if (!id || copied) id = randomBytes(6).toString('hex');
+  if (!store.readOnly && (id !== state.get('client_id') || (identity !== null && boundTo !== identity))) {
+    const fresh = id;
+    store.transaction(() => {
+      state.set('client_id', fresh);
+      if (identity !== null) state.set('client_file', identity);
+    });
   }
+  clientIds.set(store, id);
   return id;
 }
 

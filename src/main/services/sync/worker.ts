@@ -11,6 +11,7 @@ import { redactUrl, redactUrlsIn } from '../config/config';
 import { sleep } from '../kernel/sleep';
 import { backoffDelay, isConnectionError, isRetryableError, withRetry } from '../kernel/retry';
 import { createSyncEngine, type SyncEngine } from './engine';
+import { acquireDirLock } from '../storage/dir-lock';
 import { openOutbox, openSyncState } from './local';
 import { isRedisReady, openSyncChannel, type RedisClient, type SyncChannel } from './redis';
 
@@ -41,6 +42,10 @@ export interface SyncWorker {
   /** Asks a running loop for a cycle soon (after a local write). */
   wake(): void;
   readonly running: boolean;
+}
+
+function isLockConflict(err: unknown): boolean {
+  return err instanceof AppError && err.code === 'CONFLICT' && /another DEFIMON process/.test(err.message);
 }
 
 /**
@@ -169,9 +174,26 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
 
   /** One cycle; serialised so a `sync.now` and the loop never run at once. */
   type CycleResult = { pushed: number; pulled: number; rejected: number; pushMs: number; pullMs: number };
-  function cycle(signal: AbortSignal | undefined, progress?: (done: number, message: string) => void): Promise<CycleResult> {
+  /**
+   * One cycle under the data directory's writer lock: two processes syncing (or importing into)
+   * one folder would push the same rows twice and count them twice. `lockWaitMs` 0 (the
+   * background loop) gives up at once when another process holds the folder: it syncs for both.
+   */
+  function cycle(signal: AbortSignal | undefined, progress?: (done: number, message: string) => void, lockWaitMs = 600_000): Promise<CycleResult> {
     const run = async (): Promise<CycleResult> => {
       const e = getEngine();
+      const lock = await acquireDirLock(config.dataDir, 'syncing this folder', {
+        waitMs: lockWaitMs,
+        ...(signal ? { signal } : {}),
+        onWait: (holder) => log.info({ pid: holder?.pid ?? null }, 'another DEFIMON process is using this folder; sync waits for it'),
+      });
+      try {
+        return await locked(e);
+      } finally {
+        lock.release();
+      }
+    };
+    const locked = async (e: SyncEngine): Promise<CycleResult> => {
       setState('syncing');
       await e.connect();
       progress?.(0, 'pushing');
@@ -214,7 +236,8 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
       const t0 = performance.now();
       const maxAttempts = run.maxAttempts ?? 5;
       const policy = { baseMs: opts.minBackoffMs ?? 500, maxMs: opts.maxBackoffMs ?? 30_000, jitter: 'equal' as const };
-      const stops = (err: unknown): boolean => (err as AppError).code === 'CANCELLED' || (err as AppError).code === 'NOT_CONFIGURED' || run.signal?.aborted === true;
+      // A folder still held by another process after the lock's own wait is not retried on top.
+      const stops = (err: unknown): boolean => (err as AppError).code === 'CANCELLED' || (err as AppError).code === 'NOT_CONFIGURED' || run.signal?.aborted === true || isLockConflict(err);
       let failures = 0;
       try {
         // Worth another attempt by the shared taxonomy: the connection, a deadlock or serialisation conflict, a retryable AppError.
@@ -256,13 +279,19 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
           // Pub/sub wakes the worker while Redis is up; otherwise polling is all there is.
           let delay = o.redis && isRedisReady(o.redis) ? (opts.pollMs ?? 30_000) : Math.min(opts.offlinePollMs ?? 5000, opts.pollMs ?? Infinity);
           try {
-            await cycle(abort.signal);
+            await cycle(abort.signal, undefined, 0);
             failures = 0;
           } catch (err) {
             if (abort.signal.aborted) break;
-            failures++;
-            delay = backoffMs(failures, opts.minBackoffMs ?? 500, opts.maxBackoffMs ?? 30_000);
-            recordFailure(err, failures, delay);
+            if (isLockConflict(err)) {
+              // Another process holds the folder (an import, or a `defimon sync` of its own): not
+              // a failure; the next cycle comes after the usual wait.
+              log.debug({ err: (err as Error).message }, 'sync skipped a cycle: the folder is busy');
+            } else {
+              failures++;
+              delay = backoffMs(failures, opts.minBackoffMs ?? 500, opts.maxBackoffMs ?? 30_000);
+              recordFailure(err, failures, delay);
+            }
           }
           const wakeable = new AbortController();
           const onAbort = (): void => wakeable.abort();

@@ -1,10 +1,15 @@
 /** `defimon doctor`: checks the database and every configured service, plainly. */
+import { accessSync, constants, existsSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import type * as IoRedis from 'ioredis';
 import type { HealthCheck } from '../../../shared/contract/system';
 import type { DefimonConfig } from '../config/config';
 import { redactUrl, scrubSecrets } from '../log/redact';
 import { openPostgres } from '../storage/postgres';
-import type { SqliteStore } from '../storage/sqlite';
+import { describeHolder, LOCK_FILE_NAME, readLockHolder } from '../storage/dir-lock';
+import { migrations as ledger } from '../storage/migrations';
+import { firstLine, RECOVERY, type SqliteStore } from '../storage/sqlite';
 
 const TIMEOUT_MS = 4000;
 
@@ -23,6 +28,94 @@ async function timed(name: string, configured: boolean, fn: () => Promise<string
   }
 }
 
+
+/**
+ * Diagnoses the database file itself, on its own read-only connection, so it works when the
+ * services cannot start: missing, not a database or damaged (with the recovery), written by a
+ * newer DEFIMON, held by another process, read-only.
+ */
+export function diagnoseDatabaseFile(file: string): HealthCheck[] {
+  const t0 = performance.now();
+  const checks: HealthCheck[] = [];
+  const done = (name: string, ok: boolean, message: string): void => {
+    checks.push({ name, ok, configured: true, message, latencyMs: Math.round(performance.now() - t0) });
+  };
+  if (!existsSync(file)) {
+    done('database', false, `no database at ${file}: it is created (and the bundled dataset imported) by the first command that runs with this data directory`);
+    return checks;
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 2000 });
+  } catch (err) {
+    done('database', false, `cannot open ${file}: ${(err as Error).message}`);
+    return checks;
+  }
+  try {
+    let integrity: string;
+    try {
+      integrity = db.pragma('quick_check', { simple: true }) as string;
+    } catch (err) {
+      integrity = (err as Error).message;
+    }
+    if (integrity !== 'ok') {
+      done('database', false, `${file} is damaged: ${firstLine(integrity)}; ${RECOVERY}`);
+      return checks;
+    }
+    let recorded: string[] = [];
+    try {
+      recorded = (db.prepare('SELECT id FROM schema_migrations ORDER BY id').all() as { id: string }[]).map((r) => r.id);
+    } catch {
+      /* no ledger yet: a fresh file */
+    }
+    const known = new Set(ledger.map((m) => m.id));
+    const unknown = recorded.filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      done('database-schema', false, `${file} was written by a newer version of DEFIMON (migration(s) ${unknown.join(', ')} unknown to this one): upgrade DEFIMON, or move the file aside and re-import (\`defimon import\`, then \`defimon sync --once\` with a team database)`);
+    } else {
+      const pending = ledger.filter((m) => !recorded.includes(m.id)).length;
+      const assets = recorded.length > 0 ? (db.prepare('SELECT count(*) AS n FROM crypto_assets').get() as { n: number }).n : 0;
+      done('database', true, `SQLite at ${file}: ${recorded.length} migrations${pending ? ` (${pending} to apply at the next start)` : ''}, ${assets} assets`);
+    }
+  } finally {
+    db.close();
+  }
+  checks.push(checkDataDirectory(path.dirname(file)));
+  return checks;
+}
+
+/** Who holds the data directory, and whether this process may write it. */
+function checkDataDirectory(dir: string): HealthCheck {
+  let writable = true;
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    writable = false;
+  }
+  const holder = readLockHolder(dir);
+  let held = false;
+  if (writable) {
+    // Held means another process runs an import or a sync here right now (not an error).
+    const probe = new Database(path.join(dir, LOCK_FILE_NAME), { timeout: 0 });
+    try {
+      probe.exec('BEGIN EXCLUSIVE');
+      probe.exec('ROLLBACK');
+    } catch {
+      held = true;
+    } finally {
+      probe.close();
+    }
+  }
+  const message = !writable
+    ? `${dir} is read-only for this user: reading works; importing, syncing, collecting and training need write access`
+    : held
+      ? holder?.pid === process.pid
+        ? `this process is ${holder.purpose} right now`
+        : `${describeHolder(holder)} right now; other writers wait for it`
+      : `${dir} is writable and no other DEFIMON process is importing or syncing here`;
+  return { name: 'data-directory', ok: writable, configured: true, message, latencyMs: null };
+}
+
 export function checkDatabase(store: SqliteStore): HealthCheck {
   const t0 = performance.now();
   try {
@@ -34,16 +127,17 @@ export function checkDatabase(store: SqliteStore): HealthCheck {
       name: 'database',
       ok,
       configured: true,
-      message: ok ? `SQLite at ${store.path}: ${migrations} migrations, ${assets} assets, ${(store.sizeBytes() / 1e6).toFixed(1)} MB` : `integrity check failed: ${check}`,
+      message: ok ? `SQLite at ${store.path}: ${migrations} migrations, ${assets} assets, ${(store.sizeBytes() / 1e6).toFixed(1)} MB` : `${store.path} is damaged: ${firstLine(check)}; ${RECOVERY}`,
       latencyMs: Math.round(performance.now() - t0),
     };
   } catch (err) {
-    return { name: 'database', ok: false, configured: true, message: (err as Error).message, latencyMs: null };
+    return { name: 'database', ok: false, configured: true, message: `${store.path} is damaged: ${(err as Error).message}; ${RECOVERY}`, latencyMs: null };
   }
 }
 
-export async function runDoctor(config: DefimonConfig, store: SqliteStore): Promise<{ ok: boolean; checks: HealthCheck[] }> {
-  const checks: HealthCheck[] = [checkDatabase(store)];
+/** `store` null: the services could not start (a broken database); the file is diagnosed alone. */
+export async function runDoctor(config: DefimonConfig, store: SqliteStore | null, dbFile?: string): Promise<{ ok: boolean; checks: HealthCheck[] }> {
+  const checks: HealthCheck[] = store ? [checkDatabase(store), checkDataDirectory(path.dirname(store.path))] : diagnoseDatabaseFile(dbFile ?? path.join(config.dataDir, 'defimon.sqlite'));
   const pgCheck = (name: string, url: string | undefined): Promise<HealthCheck> =>
     timed(name, url !== undefined, async () => {
       const pgStore = openPostgres(url as string, { max: 1, connectionTimeoutMillis: TIMEOUT_MS });
