@@ -9,6 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '../../../shared/errors';
 import { describeHolder, readLockHolder, readOnlyError } from './dir-lock';
+import { migrations as ledger } from './migrations';
 import { migrateSqlite } from './migrator';
 
 /**
@@ -58,6 +59,15 @@ export function explainSqliteError(file: string, err: unknown): unknown {
     return new AppError('CONFLICT', `the database ${file} is busy: ${describeHolder(readLockHolder(path.dirname(file)))}; try again when it has finished`, { retryable: true, cause: err });
   }
   return err;
+}
+
+function migrationsPending(db: Database.Database): boolean {
+  try {
+    const applied = new Set(db.prepare('SELECT id FROM schema_migrations').pluck().all() as string[]);
+    return ledger.some((m) => !applied.has(m.id));
+  } catch {
+    return true; // no ledger yet
+  }
 }
 
 function writable(file: string): boolean {
@@ -160,7 +170,12 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
   }
   if (!readOnly) {
     try {
-      migrateSqlite(db);
+      // Two processes opening a new (or older) database at once must not both apply the same
+      // migration: with entries pending, the ledger is read and applied inside one IMMEDIATE
+      // transaction, so the second waits and then finds them applied. Nothing pending (the usual
+      // start) takes no write lock, so opening never waits behind another process's import.
+      if (migrationsPending(db)) db.transaction(() => migrateSqlite(db)).immediate();
+      else migrateSqlite(db);
     } catch (err) {
       db.close();
       throw explainSqliteError(opts.file, err);
