@@ -5,7 +5,7 @@
  */
 import type { ModelView } from '../../../shared/contract/ui';
 import type { SqliteStore } from '../storage/sqlite';
-import { getAb } from './registry';
+import { getAb, isCompleteVersion } from './registry';
 
 /**
  * The version whose scores the product shows (overview, score charts, alerts, and
@@ -20,13 +20,15 @@ export function headlineVersion(store: SqliteStore): string | null {
     /* an unreadable A/B setting: fall back to the newest scores */
   }
   if (champion !== null && store.db.prepare<[string], 1>('SELECT 1 FROM ml_predictions WHERE model_version = ? AND score IS NOT NULL LIMIT 1').get(champion) !== undefined) return champion;
-  const row = store.db
+  const rows = store.db
     .prepare<[], { model_version: string }>(
       `SELECT model_version FROM ml_predictions WHERE score IS NOT NULL AND model_version NOT LIKE '%:%'
-       GROUP BY model_version ORDER BY MAX(day) DESC, MAX(created_at) DESC LIMIT 1`,
+       GROUP BY model_version ORDER BY MAX(day) DESC, MAX(created_at) DESC`,
     )
-    .get();
-  return row?.model_version ?? null;
+    .all();
+  // Only a version stored here with all its predictions: rows of a version still arriving from the
+  // team (or whose push was cut off for good) are never shown.
+  return rows.find((r) => isCompleteVersion(store, r.model_version))?.model_version ?? null;
 }
 
 export interface HeadlineScore {

@@ -84,10 +84,10 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
         const t0 = performance.now();
         const result = await trainInWorker({ dbPath: store.path, until: input.until, params, threads: trainingThreads() }, { signal: taskSignal, onProgress: progress });
         const version = newVersionId();
-        saveTrainedModel(store, version, result, performance.now() - t0);
         const ab = getAb(store);
         const role = input.promote || !ab.champion ? 'champion' : 'challenger';
-        setSetting(store, 'ab', role === 'champion' ? { champion: version, challenger: ab.challenger } : { champion: ab.champion, challenger: version });
+        // The version and its role in one transaction: a kill between them left a version with no role.
+        saveTrainedModel(store, version, result, performance.now() - t0, role);
         const ensembleIc = result.metrics.models.ensemble.meanIc;
         core.bus.emit('ml.trained', { version, role, ensembleIc: Number.isFinite(ensembleIc) ? ensembleIc : null });
         core.log.info({ version, role, ensembleIc, ms: Math.round(performance.now() - t0) }, 'model trained');

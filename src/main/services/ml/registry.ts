@@ -40,8 +40,13 @@ export interface AbPair {
   challenger: string | null;
 }
 
+/** The A/B pair; a version not (yet completely) stored here counts as none. */
 export function getAb(store: SqliteStore): AbPair {
-  return getSetting<AbPair>(store, 'ab') ?? { champion: null, challenger: null };
+  const ab = getSetting<AbPair>(store, 'ab') ?? { champion: null, challenger: null };
+  return {
+    champion: ab.champion && isCompleteVersion(store, ab.champion) ? ab.champion : null,
+    challenger: ab.challenger && isCompleteVersion(store, ab.challenger) ? ab.challenger : null,
+  };
 }
 
 function predictionRows(version: string, scores: ScoredAsset[], createdAt: string): Record<string, unknown>[] {
@@ -53,10 +58,25 @@ function predictionRows(version: string, scores: ScoredAsset[], createdAt: strin
   return rows;
 }
 
-/** Stores a trained version, its out-of-sample history and its scores, in one transaction. */
-export function saveTrainedModel(store: SqliteStore, version: string, r: TrainResult, durationMs: number): void {
+/**
+ * Stores a trained version, its out-of-sample history, its scores and its A/B role, in one
+ * transaction: a kill at any point leaves either nothing or a complete version with its role.
+ *
+ * Children before the parent: the predictions are written first, then the version row (with how
+ * many predictions it holds), then the A/B setting. The sync outbox keeps that order, so however
+ * sync batches split the rows and whenever it is killed, the team database receives a version's
+ * row only after all its predictions, and the role last; readers elsewhere also check the count
+ * (see COMPLETE), whatever order rows arrive in.
+ */
+export function saveTrainedModel(store: SqliteStore, version: string, r: TrainResult, durationMs: number, role: 'champion' | 'challenger' | null = null): void {
   const createdAt = new Date().toISOString();
   store.transaction(() => {
+    store.write(
+      'ml_predictions',
+      r.history.map((h) => ({ asset_id: h.assetId, day: h.day, model_version: version, score: h.score, confidence: h.confidence, prediction: h.prediction, contributions: null, created_at: createdAt })),
+    );
+    // Scores of a day inside the training data would be in-sample: only later days are stored.
+    savePredictions(store, version, r.scores.filter((s) => s.day > r.trainTo));
     store.write('ml_models', [
       {
         version,
@@ -74,15 +94,40 @@ export function saveTrainedModel(store: SqliteStore, version: string, r: TrainRe
         artefacts: JSON.stringify(r.artefacts),
         backend: r.metrics.backend,
         duration_ms: Math.round(durationMs),
+        prediction_rows: predictionCount(store, version),
       },
     ]);
-    store.write(
-      'ml_predictions',
-      r.history.map((h) => ({ asset_id: h.assetId, day: h.day, model_version: version, score: h.score, confidence: h.confidence, prediction: h.prediction, contributions: null, created_at: createdAt })),
-    );
-    // Scores of a day inside the training data would be in-sample: only later days are stored.
-    savePredictions(store, version, r.scores.filter((s) => s.day > r.trainTo));
+    if (role !== null) {
+      const ab = getAb(store);
+      setSetting(store, 'ab', role === 'champion' ? { champion: version, challenger: ab.challenger === version ? null : ab.challenger } : { champion: ab.champion, challenger: version });
+    }
   });
+}
+
+/** Predictions stored under a version: the ensemble's and each component model's (`<version>:<model>`). */
+export function predictionCount(store: SqliteStore, version: string): number {
+  // Two index range reads on (model_version, day): ':' < ';' bounds every `<version>:...`.
+  return (
+    store.db
+      .prepare<[string, string, string], { n: number }>(
+        `SELECT (SELECT count(*) FROM ml_predictions WHERE model_version = ?) + (SELECT count(*) FROM ml_predictions WHERE model_version > ? AND model_version < ?) AS n`,
+      )
+      .get(version, `${version}:`, `${version};`)?.n ?? 0
+  );
+}
+
+/**
+ * A model row `m` whose predictions have all arrived. Sync can deliver a version's row before its
+ * last predictions (another client's push cut between batches, read elsewhere): until they are
+ * all here the version is not listed, not the default and not the champion.
+ */
+const COMPLETE = `(m.prediction_rows IS NULL OR
+  (SELECT count(*) FROM ml_predictions WHERE model_version = m.version) +
+  (SELECT count(*) FROM ml_predictions WHERE model_version > m.version || ':' AND model_version < m.version || ';') >= m.prediction_rows)`;
+
+/** Whether a version is stored here with all of its predictions. */
+export function isCompleteVersion(store: SqliteStore, version: string): boolean {
+  return store.db.prepare(`SELECT 1 FROM ml_models m WHERE m.version = ? AND ${COMPLETE}`).get(version) !== undefined;
 }
 
 export function savePredictions(store: SqliteStore, version: string, scores: ScoredAsset[]): void {
@@ -90,14 +135,20 @@ export function savePredictions(store: SqliteStore, version: string, scores: Sco
 }
 
 export function getModelRow(store: SqliteStore, version: string): ModelRow {
-  const row = store.db.prepare<unknown[], ModelRow>('SELECT * FROM ml_models WHERE version = ?').get(version);
+  const row = store.db.prepare<unknown[], ModelRow & { prediction_rows: number | null }>('SELECT * FROM ml_models WHERE version = ?').get(version);
   if (!row) throw new AppError('NOT_FOUND', `no model version "${version}"`);
+  if (!isCompleteVersion(store, version)) {
+    throw new AppError('NOT_FOUND', `model version "${version}" is still arriving from the team database (${predictionCount(store, version)} of its ${row.prediction_rows} predictions so far); sync again, or use another version`, { retryable: true });
+  }
   return row;
 }
 
 export function listModelRows(store: SqliteStore): Omit<ModelRow, 'artefacts'>[] {
   return store.db
-    .prepare<unknown[], Omit<ModelRow, 'artefacts'>>('SELECT version, created_at, status, horizon_days, data_from, data_until, train_from, train_to, train_rows, features, params, metrics, backend, duration_ms FROM ml_models ORDER BY created_at DESC, version DESC')
+    .prepare<unknown[], Omit<ModelRow, 'artefacts'>>(
+      `SELECT version, created_at, status, horizon_days, data_from, data_until, train_from, train_to, train_rows, features, params, metrics, backend, duration_ms FROM ml_models m
+       WHERE ${COMPLETE} ORDER BY created_at DESC, version DESC`,
+    )
     .all();
 }
 
@@ -109,7 +160,7 @@ export function getArtefacts(store: SqliteStore, version: string): Artefacts {
 export function defaultVersion(store: SqliteStore): string {
   const ab = getAb(store);
   if (ab.champion) return ab.champion;
-  const row = store.db.prepare<unknown[], { version: string }>('SELECT version FROM ml_models ORDER BY created_at DESC, version DESC LIMIT 1').get();
+  const row = store.db.prepare<unknown[], { version: string }>(`SELECT version FROM ml_models m WHERE ${COMPLETE} ORDER BY created_at DESC, version DESC LIMIT 1`).get();
   if (!row) throw new AppError('NOT_FOUND', 'no trained model yet: run `defimon train` (or ml.train) first');
   return row.version;
 }

@@ -174,6 +174,7 @@ export interface MlModelsTable {
   artefacts: string;
   backend: string;
   duration_ms: number;
+  prediction_rows: number | null;
 }
 
 export interface MlPredictionsTable {
