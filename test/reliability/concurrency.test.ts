@@ -114,7 +114,12 @@ describe('two DEFIMON processes on one data directory', () => {
       await admin.connect();
       let teamRows = 0;
       try {
-        for (const t of ['crypto_assets', 'smart_contracts', 'financial_metrics', 'onchain_metrics', 'github_metrics']) teamRows += Number((await admin.query(`SELECT count(*) AS n FROM "${t}"`)).rows[0].n);
+        // Every row the team database holds from this client (the import's record itself is not a pushed row).
+        const tables = await admin.query<{ t: string }>(
+          `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+             AND table_name NOT LIKE 'sync\\_%' AND table_name NOT IN ('schema_migrations', 'dataset_imports')`,
+        );
+        for (const { t } of tables.rows) teamRows += Number((await admin.query(`SELECT count(*) AS n FROM "${t}"`)).rows[0].n);
       } finally {
         await admin.end();
       }

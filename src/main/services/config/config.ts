@@ -74,6 +74,11 @@ export const DefimonConfig = z.object({
   /** Imports the bundled dataset on first start when the database has no assets. @default true */
   autoImport: z.boolean().default(true),
   /**
+   * Keeps the UI's read models (overview, series, model views...) until the data changes, so
+   * repeated reads cost no queries. Off only to measure what it saves. @default true
+   */
+  readCache: z.boolean().default(true),
+  /**
    * With the bundled import, install the model shipped with the dataset (trained on exactly
    * those files) so the first start shows scores without training. @default true
    */
@@ -189,6 +194,7 @@ export const ENV_MAP: Record<string, { key: string; kind: EnvKind }> = {
   DEFIMON_LOG_LEVEL: { key: 'logLevel', kind: 'string' },
   DEFIMON_DATASET_DIR: { key: 'datasetDir', kind: 'string' },
   DEFIMON_AUTO_IMPORT: { key: 'autoImport', kind: 'bool' },
+  DEFIMON_READ_CACHE: { key: 'readCache', kind: 'bool' },
   DEFIMON_BUNDLED_MODEL: { key: 'bundledModel', kind: 'bool' },
   DEFIMON_AUTO_COLLECT: { key: 'autoCollect', kind: 'bool' },
   DEFIMON_PG_URL: { key: 'pgUrl', kind: 'string' },

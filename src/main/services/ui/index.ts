@@ -3,6 +3,7 @@ import type { uiMethods } from '../../../shared/contract/ui';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
 import { assetContracts, competitors, modelViews, overview } from './overview';
+import { createReadCache } from './read-cache';
 import { seriesOf } from './series';
 import { createUserData } from './user-data';
 
@@ -13,13 +14,15 @@ export interface UiDomain {
 export function createUiDomain(core: Core): UiDomain {
   const { store } = core;
   const user = createUserData(core);
+  // The read models are computed once per data version, not once per request.
+  const cache = createReadCache(store, { enabled: core.config.readCache });
   return {
     handlers: {
-      'ui.overview': (q) => overview(store, q),
-      'ui.series': (q) => seriesOf(store, q),
-      'ui.models': ({ assetId }) => modelViews(store, assetId),
-      'ui.competitors': ({ assetId, limit }) => competitors(store, assetId, limit),
-      'ui.contracts': ({ assetId }) => assetContracts(store, assetId),
+      'ui.overview': (q) => cache.get('ui.overview', q, () => overview(store, q)),
+      'ui.series': (q) => cache.get('ui.series', q, () => seriesOf(store, q)),
+      'ui.models': ({ assetId }) => cache.get('ui.models', assetId, () => modelViews(store, assetId)),
+      'ui.competitors': ({ assetId, limit }) => cache.get('ui.competitors', [assetId, limit], () => competitors(store, assetId, limit)),
+      'ui.contracts': ({ assetId }) => cache.get('ui.contracts', assetId, () => assetContracts(store, assetId)),
       'ui.watchlist': ({ name }) => user.watchlist(name),
       'ui.watch': ({ name, assetId, watched }) => user.watch(name, assetId, watched),
       'ui.notes': ({ assetId }) => user.notes(assetId),

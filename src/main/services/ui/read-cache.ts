@@ -1,0 +1,65 @@
+/**
+ * The UI's read models kept until the data changes. They are pure functions of the database, and
+ * the database changes only on writes: each entry remembers the data version it was computed at
+ * and is used only while that version still holds.
+ *
+ * The data version is two SQLite counters, read in one cheap statement per call: `total_changes()`
+ * (rows this connection changed: every local write, whatever code path made it) and
+ * `data_version` (bumped when another connection commits: the training worker, a CLI import or
+ * sync into the same folder). No write path has to remember to invalidate anything.
+ */
+import type Database from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
+import type { SqliteStore } from '../storage/sqlite';
+
+export interface ReadCache {
+  /** `compute()`'s result for (method, input) at the current data version, computed at most once per version. */
+  get<T>(method: string, input: unknown, compute: () => T): T;
+  readonly stats: { hits: number; misses: number };
+}
+
+export interface ReadCacheOptions {
+  /** Entries kept (least recently used go first). @default 256 */
+  max?: number;
+  /** Upper bound on an entry's age, whatever the data version says. @default 300000 (5 minutes) */
+  ttlMs?: number;
+  /** Off: every call computes (to measure what the cache saves). @default true */
+  enabled?: boolean;
+}
+
+export function createReadCache(store: SqliteStore, opts: ReadCacheOptions = {}): ReadCache {
+  const stats = { hits: 0, misses: 0 };
+  if (opts.enabled === false) {
+    return {
+      stats,
+      get: (_method, _input, compute) => {
+        stats.misses++;
+        return compute();
+      },
+    };
+  }
+  const cache = new LRUCache<string, { version: string; value: unknown }>({ max: opts.max ?? 256, ttl: opts.ttlMs ?? 300_000 });
+  let versionStmt: Database.Statement<[], { c: number; v: number }> | null = null;
+  const dataVersion = (): string => {
+    versionStmt ??= store.db.prepare<[], { c: number; v: number }>('SELECT total_changes() AS c, (SELECT data_version FROM pragma_data_version) AS v');
+    const r = versionStmt.get();
+    return `${r?.c ?? 0}:${r?.v ?? 0}`;
+  };
+  return {
+    stats,
+    get<T>(method: string, input: unknown, compute: () => T): T {
+      const key = `${method}\u0000${JSON.stringify(input ?? null)}`;
+      const version = dataVersion();
+      const hit = cache.get(key);
+      if (hit && hit.version === version) {
+        stats.hits++;
+        return hit.value as T;
+      }
+      stats.misses++;
+      const value = compute();
+      // Computing reads only: the version is unchanged unless a read model wrote (then it is not cached).
+      if (dataVersion() === version) cache.set(key, { version, value });
+      return value;
+    },
+  };
+}
