@@ -93,6 +93,9 @@ describe('ui.overview', () => {
 
   it('shows the ensemble score and the lowest audit score once they exist', async () => {
     const now = new Date().toISOString();
+    // The versions' registry rows: predictions of a version the registry does not hold (yet) are never shown.
+    const model = { created_at: now, status: 'ready', horizon_days: 30, data_from: '2021-01-01', data_until: '2024-06-30', train_from: '2021-01-01', train_to: '2024-05-01', train_rows: 1, features: '[]', params: '{}', metrics: '{}', artefacts: '{}', backend: 'test', duration_ms: 1 };
+    services.core.store.write('ml_models', [{ ...model, version: 'mtest-1' }, { ...model, version: 'mold-0' }]);
     services.core.store.write('ml_predictions', [
       // As the model registry stores them: the ensemble under the version, each model under `<version>:<model>`.
       { asset_id: 'UNI', day: '2024-06-29', model_version: 'mtest-1', score: 40, confidence: 0.5, prediction: 0.01, contributions: '[{"feature":"momentum_30d","value":0.1,"contribution":0.2}]', created_at: now },
