@@ -163,6 +163,8 @@ function requireColumns(file: CsvFile, cols: string[]): void {
 const FINANCIAL_COLUMNS = ['asset_id', 'day', 'source', 'close', 'close_source', 'volume_usd', 'volume_source', 'volume_usdt_binance', 'market_cap', 'market_cap_source', 'circulating_supply', 'updated_at'] as const;
 const ONCHAIN_COLUMNS = ['asset_id', 'day', 'source', 'tvl', 'revenue', 'revenue_protocol', 'revenue_supply_side', 'gmv', 'token_incentives', 'updated_at'] as const;
 const GITHUB_COLUMNS = ['asset_id', 'repo', 'week_start', 'source', 'commits', 'commits_first_parent', 'distinct_authors', 'updated_at'] as const;
+const DEFILLAMA_PROTOCOL_COLUMNS = ['asset_id', 'day', 'scope', 'project', 'tvl', 'tvl_polygon', 'tvl_borrowed', 'revenue', 'fees', 'source', 'updated_at'] as const;
+const DEFILLAMA_CHAIN_COLUMNS = ['chain', 'day', 'asset_id', 'tvl', 'source', 'updated_at'] as const;
 
 export interface ImportOptions {
   store: SqliteStore;
@@ -414,7 +416,7 @@ export function importDataset(opts: ImportOptions): ImportSummary {
   }
 
   // DefiLlama's protocol series keep their own table, source and scope: never spliced onto Token Terminal's.
-  const defillama: Row[] = [];
+  const defillama: unknown[][] = [];
   if (files.defillama) {
     const f = files.defillama;
     requireColumns(f, ['date', 'symbol', 'tvl', 'scope', 'source']);
@@ -427,20 +429,18 @@ export function importDataset(opts: ImportOptions): ImportSummary {
       if (!symbolOk(symbol)) return err(`symbol "${symbol ?? ''}" is not a ticker`);
       const scope = text(r[cScope!]);
       if (scope === null) return err('scope is empty: every DefiLlama number needs what it covers');
-      const values = {
-        tvl: num(r[cTvl!], 'tvl', true, errors, f.name, i),
-        tvl_polygon: num(r[cTvlPolygon!], 'tvl_polygon', true, errors, f.name, i),
-        tvl_borrowed: num(r[cBorrowed!], 'tvl_borrowed', true, errors, f.name, i),
-        revenue: num(r[cRevenue!], 'revenue', false, errors, f.name, i),
-        fees: num(r[cFees!], 'fees', false, errors, f.name, i),
-      };
+      const tvl = num(r[cTvl!], 'tvl', true, errors, f.name, i);
+      const tvlPolygon = num(r[cTvlPolygon!], 'tvl_polygon', true, errors, f.name, i);
+      const tvlBorrowed = num(r[cBorrowed!], 'tvl_borrowed', true, errors, f.name, i);
+      const revenue = num(r[cRevenue!], 'revenue', false, errors, f.name, i);
+      const fees = num(r[cFees!], 'fees', false, errors, f.name, i);
       const project = text(r[cProject!]);
       ensureAsset(symbol, project ?? symbol, `${opts.source}:${f.name}`);
-      defillama.push({ asset_id: symbol, day: date, scope, project, ...values, source: `defillama:${text(r[cSource!]) ?? opts.source}`, updated_at: now });
+      defillama.push([symbol, date, scope, project, tvl, tvlPolygon, tvlBorrowed, revenue, fees, `defillama:${text(r[cSource!]) ?? opts.source}`, now]);
     });
   }
 
-  const chainTvl: Row[] = [];
+  const chainTvl: unknown[][] = [];
   if (files.chainTvl) {
     const f = files.chainTvl;
     requireColumns(f, ['date', 'chain', 'symbol', 'tvl']);
@@ -455,7 +455,7 @@ export function importDataset(opts: ImportOptions): ImportSummary {
       if (symbol !== undefined && !symbolOk(symbol)) return err(`symbol "${symbol}" is not a ticker`);
       // The chain's token when it is an asset of the registry; a chain without one is still kept.
       const assetId = symbol !== undefined && (assets.has(symbol) || existingAssets.has(symbol)) ? symbol : null;
-      chainTvl.push({ chain, day: date, asset_id: assetId, tvl: num(r[cTvl!], 'tvl', true, errors, f.name, i), source: `defillama:${text(r[cSource!]) ?? opts.source}`, updated_at: now });
+      chainTvl.push([chain, date, assetId, num(r[cTvl!], 'tvl', true, errors, f.name, i), `defillama:${text(r[cSource!]) ?? opts.source}`, now]);
     });
   }
 
@@ -510,8 +510,8 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     store.writeRows('onchain_metrics', ONCHAIN_COLUMNS, onchain, { origin: 'import' });
     store.writeRows('github_metrics', GITHUB_COLUMNS, github, { origin: 'import' });
     store.write('smart_contracts', contracts, { origin: 'import' });
-    store.write('defillama_protocol_daily', defillama, { origin: 'import' });
-    store.write('defillama_chain_daily', chainTvl, { origin: 'import' });
+    store.writeRows('defillama_protocol_daily', DEFILLAMA_PROTOCOL_COLUMNS, defillama, { origin: 'import' });
+    store.writeRows('defillama_chain_daily', DEFILLAMA_CHAIN_COLUMNS, chainTvl, { origin: 'import' });
     summary.ms = Math.round(performance.now() - t0);
     store.write('dataset_imports', [{ source: opts.source, fingerprint, summary: JSON.stringify(summary), imported_at: now }], { origin: 'import' });
   });
