@@ -16,8 +16,8 @@ const srcDir = path.join(root, 'src');
 const viteConfig = path.join(root, 'electron.vite.config.ts');
 const built = path.join(root, 'out', 'main', 'cli.js');
 
-function fail(message) {
-  process.stderr.write(`defimon: ${message}\n`);
+function fail(code, message) {
+  process.stderr.write(`defimon: ${code}: ${message}\n`);
   process.exit(1);
 }
 
@@ -70,7 +70,7 @@ function devBundle() {
     external: ['electron'],
     logLevel: 'silent',
   });
-  if (result.errors.length > 0) fail(`the sources do not build: ${result.errors.map((e) => e.text).join('; ')}`);
+  if (result.errors.length > 0) fail('INTERNAL', `the sources do not build: ${result.errors.map((e) => e.text).join('; ')}`);
   try {
     fs.renameSync(tmp, dir);
   } catch {
@@ -86,15 +86,15 @@ if (fs.existsSync(srcDir) && fs.existsSync(viteConfig)) {
   try {
     entry = devBundle();
   } catch (err) {
-    fail(`could not bundle the sources: ${err && err.message ? err.message : String(err)}`);
+    fail('INTERNAL', `could not bundle the sources: ${err && err.message ? err.message : String(err)}`);
   }
 }
 if (!entry) entry = built;
-if (!fs.existsSync(entry)) fail('the CLI is not built; run `npm ci && npm run build` first');
+if (!fs.existsSync(entry)) fail('NOT_FOUND', 'the CLI is not built; run `npm ci && npm run build` first');
 
 require(entry)
   .main(process.argv)
   .catch((err) => {
-    process.stderr.write(`defimon: ${err && err.code ? `${err.code}: ` : ''}${err && err.message ? err.message : String(err)}\n`);
+    process.stderr.write(`defimon: ${err && typeof err.code === 'string' ? err.code : 'INTERNAL'}: ${err && err.message ? err.message : String(err)}\n`);
     process.exitCode = 1;
   });

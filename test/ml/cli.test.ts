@@ -34,7 +34,7 @@ describe('defimon train / score / models', () => {
     const res = await defimon(['train', '--until', '2021-06-30', '--folds', '2', '--json', '--data-dir', tmp.dir]);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    const m = JSON.parse(res.stdout) as { version: string; dataUntil: string; metrics: Record<string, { meanIc: number | null }>; chance: { meanIc: number } };
+    const m = JSON.parse(res.stdout) as { version: string; dataUntil: string; trainTo: string; metrics: Record<string, { meanIc: number | null }>; chance: { meanIc: number } };
     expect(m.dataUntil).toBe('2021-06-30');
     expect(Object.keys(m.metrics).sort()).toEqual(['ensemble', 'gbm', 'momentum', 'nn', 'rf', 'ridge']);
     for (const v of Object.values(m.metrics)) expect(typeof v.meanIc).toBe('number');
@@ -52,8 +52,30 @@ describe('defimon train / score / models', () => {
       expect(a.contributions[0]).toEqual({ feature: expect.any(String), value: expect.toSatisfy((v: unknown) => v === null || typeof v === 'number'), contribution: expect.any(Number) });
     }
 
+    // The table reads like a report: what each column means, the model's out-of-sample skill,
+    // plain feature labels (no raw feature names), and the data's attribution.
     const text = await defimon(['score', '--as-of', '2021-07-15', '--limit', '3', '--data-dir', tmp.dir]);
-    expect(text.stdout.trim().split('\n')).toHaveLength(2 + 3);
+    const lines = text.stdout.trim().split('\n');
+    expect(lines[1]).toMatch(/SCORE = percentile .*CONF = confidence .*PRED = predicted 30-day return relative to the universe's median/);
+    expect(lines[2]).toMatch(new RegExp(`^out-of-sample skill \\(walk-forward to ${m.trainTo}\\): rank IC -?\\d\\.\\d{3} \\(t -?\\d+\\.\\d{2}`));
+    const rows = lines.slice(4, 7);
+    expect(rows).toHaveLength(3);
+    for (const r of rows) expect(r).not.toMatch(/\b(rank_|log_|ret_|has_)\w+/);
+    expect(lines.at(-1)).toMatch(/^data: .* to \d{4}-\d\d-\d\d\. Market data: /);
+
+    // A day inside the training data: flagged in-sample in the JSON rows and every table row, with a pointer to backtest.
+    const inside = await defimon(['score', '--as-of', '2021-03-01', '--json', '--data-dir', tmp.dir]);
+    const ins = JSON.parse(inside.stdout) as { inSample: boolean; assets: { inSample: boolean }[] };
+    expect(ins.inSample).toBe(true);
+    expect(ins.assets.every((a) => a.inSample)).toBe(true);
+    expect(inside.stderr).toMatch(/no model was trained before 2021-03-01; .*defimon backtest --from 2021-03-01/);
+    const insideText = await defimon(['score', '--as-of', '2021-03-01', '--limit', '2', '--data-dir', tmp.dir]);
+    expect(insideText.stdout.trim().split('\n').filter((l) => l.includes('[in-sample]'))).toHaveLength(2);
+
+    // A day outside the data says which range exists.
+    const outside = await defimon(['score', '--as-of', '1999-01-01', '--data-dir', tmp.dir]);
+    expect(outside.code).toBe(1);
+    expect(outside.stderr).toMatch(/^defimon: NOT_FOUND: no market data on 1999-01-01: the data covers \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d/);
 
     const models = await defimon(['models', '--json', '--data-dir', tmp.dir]);
     expect((JSON.parse(models.stdout) as { version: string; role: string }[]).map((x) => [x.version, x.role])).toEqual([[m.version, 'champion']]);

@@ -13,6 +13,8 @@ export function buildProgram(): Command {
     .description('DEFIMON: DeFi investment research on Polygon, headless')
     .version(APP_VERSION)
     .showHelpAfterError('(run defimon --help for usage)')
+    // Commander's own errors (unknown option, missing argument...) in the CLI's one error format.
+    .configureOutput({ outputError: (str, write) => write(`defimon: INVALID_INPUT: ${str.replace(/^error: /, '')}`) })
     // Set before subcommands are added so they inherit it: usage errors become exit code 2.
     .exitOverride();
   registerCoreCommands(program);
@@ -23,7 +25,21 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Output piped into a reader that stops early (`defimon assets | head`) ends quietly: a closed
+ * pipe is not an error, so the process exits at once with nothing on stderr.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      process.exitCode = 1;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -39,7 +55,8 @@ export async function main(argv: string[]): Promise<void> {
 
 if (require.main === module) {
   main(process.argv).catch((err: unknown) => {
-    process.stderr.write(`defimon: ${(err as Error).message}\n`);
+    const e = err as { code?: unknown; message?: unknown };
+    process.stderr.write(`defimon: ${typeof e.code === 'string' ? e.code : 'INTERNAL'}: ${String(e.message ?? err)}\n`);
     process.exitCode = 1;
   });
 }

@@ -1,7 +1,9 @@
 /** Shared plumbing of CLI commands: configuration from flags/env/file, services, output, errors. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type * as CliProgressModule from 'cli-progress';
-import { serializeError } from '../../shared/errors';
+import { AppError, serializeError } from '../../shared/errors';
 import { scrubSecrets } from '../services/log/redact';
 import { loadConfig, overrideFromFlag, type DefimonConfig } from '../services/config/config';
 import type { Services } from '../services';
@@ -34,7 +36,12 @@ export function configFrom(cmd: Command, extra: Record<string, unknown> = {}): D
   const overrides: Record<string, unknown> = { mode: 'cli' };
   for (const flag of g.set ?? []) overrideFromFlag(flag, overrides);
   Object.assign(overrides, extra);
-  if (g.dataDir) overrides.dataDir = g.dataDir;
+  if (g.dataDir) {
+    // A mistyped --data-dir must not silently create a new database somewhere unexpected.
+    const dir = path.resolve(g.dataDir);
+    if (!existsSync(dir) && !existsSync(path.dirname(dir))) throw new AppError('INVALID_INPUT', `--data-dir ${dir}: its parent directory ${path.dirname(dir)} does not exist`);
+    overrides.dataDir = dir;
+  }
   if (g.logLevel) overrides.logLevel = g.logLevel;
   if (g.pg) overrides.pgUrl = g.pg;
   if (g.redis) overrides.redisUrl = g.redis;
@@ -46,25 +53,58 @@ export function configFrom(cmd: Command, extra: Record<string, unknown> = {}): D
   return loadConfig(g.config ? { overrides, configFile: g.config } : { overrides });
 }
 
-/** Prints a progress bar on stderr for `progress` events while `fn` runs (TTY only). */
-export function withProgress(services: Services, label: string): () => void {
-  if (!process.stderr.isTTY) return () => {};
+interface ProgressEvent {
+  done: number;
+  total: number | null;
+  message?: string | null;
+}
+
+/**
+ * Shows progress on stderr: a bar on a terminal; elsewhere (a pipe, a log file) nothing, or with
+ * `lines` a line at each further tenth, so a long run is never silent.
+ */
+function progressSink(label: string, opts: { lines?: boolean } = {}): { update(p: ProgressEvent): void; stop(): void } {
+  if (!process.stderr.isTTY && !opts.lines) return { update() {}, stop() {} };
+  if (!process.stderr.isTTY) {
+    let lastTenth = -1;
+    return {
+      update(p) {
+        if (p.total === null || p.total <= 0) return;
+        const tenth = Math.floor((10 * p.done) / p.total);
+        if (tenth <= lastTenth) return;
+        lastTenth = tenth;
+        process.stderr.write(`defimon: ${label} ${tenth * 10}% (${p.done}/${p.total})${p.message ? ` ${p.message}` : ''}\n`);
+      },
+      stop() {},
+    };
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { SingleBar } = require('cli-progress') as typeof CliProgressModule;
   const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted} | {message}`, stream: process.stderr, hideCursor: true }, undefined);
   let started = false;
-  const off = services.client.on('progress', (p) => {
-    if (p.total === null) return;
-    if (!started) {
-      bar.start(p.total, p.done, { message: p.message ?? '' });
-      started = true;
-    }
-    bar.setTotal(p.total);
-    bar.update(p.done, { message: p.message ?? '' });
-  });
+  return {
+    update(p) {
+      if (p.total === null) return;
+      if (!started) {
+        bar.start(p.total, p.done, { message: p.message ?? '' });
+        started = true;
+      }
+      bar.setTotal(p.total);
+      bar.update(p.done, { message: p.message ?? '' });
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+/** Shows the progress of `progress` events on stderr while a command runs (a bar on a terminal). */
+export function withProgress(services: Services, label: string): () => void {
+  const sink = progressSink(label);
+  const off = services.client.on('progress', (p) => sink.update(p));
   return () => {
     off();
-    if (started) bar.stop();
+    sink.stop();
   };
 }
 
@@ -81,8 +121,19 @@ export async function runWithServices(cmd: Command, fn: (services: Services) => 
   try {
     const config = configFrom(cmd, opts.config);
     // Loaded on use: `--help` and usage errors need none of the services.
-    const { createServices } = await import('../services');
-    services = await createServices(config);
+    const { createServices, DB_FILE_NAME } = await import('../services');
+    // The first command on a new database imports the bundled dataset first: say so, show progress.
+    const firstImport = config.autoImport && !existsSync(path.join(config.dataDir, DB_FILE_NAME));
+    const sink = firstImport ? progressSink('first import', { lines: true }) : null;
+    if (firstImport) process.stderr.write(`defimon: new database in ${config.dataDir}: importing the bundled dataset first\n`);
+    try {
+      const onEvent = (name: string, p: unknown): void => {
+        if (name === 'progress' && (p as { kind?: string }).kind === 'import') sink?.update(p as ProgressEvent);
+      };
+      services = await createServices(config, sink ? { onEvent } : {});
+    } finally {
+      sink?.stop();
+    }
     await fn(services);
   } catch (err) {
     reportError(err, opts.json ?? false);

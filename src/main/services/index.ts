@@ -65,11 +65,13 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export async function createServices(config: DefimonConfig, opts: { logger?: Logger } = {}): Promise<Services> {
+export async function createServices(config: DefimonConfig, opts: { logger?: Logger; onEvent?: (name: string, payload: unknown) => void } = {}): Promise<Services> {
   const log = opts.logger ?? createLogger({ dataDir: config.dataDir, level: config.logLevel, toStderr: config.logToStderr });
   const store = openSqlite({ file: path.join(config.dataDir, DB_FILE_NAME) });
   const bus = createEventBus();
   const tasks = createTaskRunner(bus);
+  // A caller may watch events from the start, e.g. the first import's progress in the CLI.
+  if (opts.onEvent) bus.onAny(opts.onEvent);
   const shutdown: (() => Promise<void> | void)[] = [];
   const core: Core = { config, log, store, bus, tasks, ports: createLocalPorts(), clock: createHlc(syncClientId(store)), onShutdown: (fn) => shutdown.push(fn) };
 

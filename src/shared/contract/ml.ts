@@ -174,7 +174,51 @@ export const TrainInput = z
   .strict()
   .default({ promote: false });
 
+export const BacktestInput = z
+  .object({
+    /** First scored day and first retrain date. */
+    from: Day,
+    /** Last scored day (its return over the horizon must be in the data). */
+    to: Day,
+    /** Score every n days. @default 30 */
+    every: z.number().int().min(1).max(365).default(30),
+    /** Retrain every n days, each time on the data known then. @default 90 */
+    retrainEvery: z.number().int().min(1).max(3650).default(90),
+    horizon: TrainInput.unwrap().shape.horizon,
+    folds: TrainInput.unwrap().shape.folds,
+    trainStride: TrainInput.unwrap().shape.trainStride,
+    gbmIterations: TrainInput.unwrap().shape.gbmIterations,
+    rfTrees: TrainInput.unwrap().shape.rfTrees,
+    nnEpochs: TrainInput.unwrap().shape.nnEpochs,
+  })
+  .strict();
+
+/** One scored day of a backtest; metrics are null where the day had too few assets to judge. */
+export const BacktestDate = z.object({
+  day: Day,
+  modelVersion: z.string(),
+  /** The model was trained on data up to this day only. */
+  trainedUntil: Day,
+  ic: Num,
+  spread: Num,
+  hitRate: Num,
+  momentumIc: Num,
+});
+
+export const BacktestReport = z.object({
+  dates: z.array(BacktestDate),
+  summary: z.object({ meanIc: Num, icT: Num, positiveShare: Num, meanSpread: Num, cumulativeSpread: Num }),
+});
+export type BacktestReport = z.infer<typeof BacktestReport>;
+
 export const mlMethods = {
+  'ml.backtest': method({
+    description:
+      'Walk-forward point-in-time backtest: retrains every retrainEvery days on the data known then, scores every `every` days, and judges each scored day by the returns that followed (rank IC, top-minus-bottom quintile, hit rate, momentum baseline). Progress events; cancel with tasks.cancel.',
+    long: true,
+    input: BacktestInput,
+    output: BacktestReport,
+  }),
   'ml.train': method({
     description: 'Trains a new model version off the main thread (progress events; cancel with tasks.cancel), validates it walk-forward, stores it and scores its last day.',
     long: true,

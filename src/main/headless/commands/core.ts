@@ -52,11 +52,20 @@ export function registerCoreCommands(program: Command): void {
     .option('--json', 'print JSON')
     .option('--all', 'include assets without market data')
     .option('--search <text>', 'filter by symbol, name or address')
-    .option('--category <name>', 'filter by category')
-    .action(async (opts: { json?: boolean; all?: boolean; search?: string; category?: string }, cmd: Command) => {
+    .option('--category <name>', 'filter by category (any case; --categories lists them)')
+    .option('--categories', 'list the categories with their number of assets')
+    .action(async (opts: { json?: boolean; all?: boolean; search?: string; category?: string; categories?: boolean }, cmd: Command) => {
       await runWithServices(
         cmd,
         async (services) => {
+          if (opts.categories) {
+            const counts = new Map<string, number>();
+            for (const a of await services.client.call('assets.list', { includeUnpriced: opts.all ?? false })) counts.set(a.category ?? '(none)', (counts.get(a.category ?? '(none)') ?? 0) + 1);
+            const rows = [...counts].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([category, assets]) => ({ category, assets }));
+            if (opts.json) return printJson(rows);
+            process.stdout.write(`${rows.map((r) => `${String(r.assets).padStart(4)}  ${r.category}`).join('\n')}\n${rows.length} categories${opts.all ? '' : ' (of assets with market data; --all counts every asset)'}\n`);
+            return;
+          }
           const input: { includeUnpriced: boolean; search?: string; category?: string } = { includeUnpriced: opts.all ?? false };
           if (opts.search) input.search = opts.search;
           if (opts.category) input.category = opts.category;

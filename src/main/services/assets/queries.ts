@@ -90,7 +90,7 @@ export function listAssets(store: SqliteStore, opts: { includeUnpriced?: boolean
     params.push(like, like, like);
   }
   if (opts.category) {
-    clauses.push('a.category = ?');
+    clauses.push('a.category = ? COLLATE NOCASE');
     params.push(opts.category);
   }
   const families = familiesByAsset(store);

@@ -11,6 +11,7 @@ import { AppError } from '../../../shared/errors';
 import { readOnlyError } from '../storage/dir-lock';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
+import { runBacktest } from './backtest';
 import { trainInWorker } from './jobs';
 import { trainingThreads } from './parallel';
 import { scoreDayFromDb, type Artefacts, type TrainParams } from './pipeline';
@@ -68,7 +69,25 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
 
   const latestPriceDay = (): string | null => store.db.prepare<unknown[], { d: string | null }>('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get()?.d ?? null;
 
+  /** First and last day with a price. */
+  const priceRange = (): { first: string; last: string } | null => {
+    const r = store.db.prepare('SELECT MIN(day) AS lo, MAX(day) AS hi FROM financial_metrics WHERE close IS NOT NULL').get() as { lo: string | null; hi: string | null };
+    return r.lo && r.hi ? { first: r.lo, last: r.hi } : null;
+  };
+
+  /** A day to score must lie inside the data; the error names the range that exists. */
+  const checkDayInData = (day: string | undefined): void => {
+    if (day === undefined) return;
+    const range = priceRange();
+    if (range && (day < range.first || day > range.last)) throw new AppError('NOT_FOUND', `no market data on ${day}: the data covers ${range.first} to ${range.last}`);
+  };
+
   function train(input: TrainInput, signal?: AbortSignal): Promise<string> {
+    if (input.until !== undefined) {
+      const range = priceRange();
+      // Training "until" a day the data does not reach would silently train on less than asked.
+      if (range && input.until > range.last) throw new AppError('INVALID_INPUT', `until ${input.until} is after the data's last day (${range.last}); the data covers ${range.first} to ${range.last}`);
+    }
     if (training) throw new AppError('CONFLICT', 'a model is already training; wait for it or cancel it (tasks.cancel)');
     // Refused before minutes of training, not when the result cannot be saved.
     if (store.readOnly) throw readOnlyError(path.dirname(store.path));
@@ -123,6 +142,7 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
   async function scoreDay(version: string, day: string | undefined, signal?: AbortSignal) {
     const model = getModelRow(store, version);
     const target = day ?? latestPriceDay();
+    checkDayInData(day);
     if (!target) throw new AppError('NOT_FOUND', 'no market data to score');
     const inSample = target <= model.train_to;
     const cacheKey = `${version}|${target}|${String(dataVersion.get())}`;
@@ -196,7 +216,30 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
       const version = await train(input, ctx.signal);
       return toSummary(getModelRow(store, version), getAb(store));
     },
+    'ml.backtest': (input, ctx) => {
+      const horizon = input.horizon ?? core.config.horizonDays;
+      const params: Partial<TrainParams> = { horizon };
+      if (input.folds !== undefined) params.folds = input.folds;
+      if (input.trainStride !== undefined) params.trainStride = input.trainStride;
+      if (input.gbmIterations !== undefined) params.gbm = { iterations: input.gbmIterations };
+      if (input.rfTrees !== undefined) params.rf = { trees: input.rfTrees };
+      if (input.nnEpochs !== undefined) params.nn = { epochs: input.nnEpochs };
+      return core.tasks.run(
+        'ml.backtest',
+        ({ signal, progress }) =>
+          runBacktest({
+            db: store.db,
+            options: { from: input.from, to: input.to, every: input.every, retrainEvery: input.retrainEvery, horizon },
+            // The training worker reads the panel only up to `until`: nothing later reaches the model.
+            train: async (until, s) => (await trainInWorker({ dbPath: store.path, until, params, threads: trainingThreads() }, { signal: s })).artefacts,
+            signal,
+            progress,
+          }),
+        ctx.signal ? { signal: ctx.signal } : {},
+      );
+    },
     'ml.score': async (input, ctx) => {
+      checkDayInData(input.day);
       const version = input.modelVersion ?? defaultVersion(store);
       const res = await scoreDay(version, input.day, ctx.signal);
       // A/B: the challenger scores the same (out-of-sample) day beside the champion.
