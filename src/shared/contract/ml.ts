@@ -134,17 +134,20 @@ export const AbStatus = z.object({
 });
 export type AbStatus = z.infer<typeof AbStatus>;
 
+/** The training options a call to ml.train and a scheduled retrain share (omitted = the default). */
+const trainingOptions = {
+  /** Forward-return horizon in days. @default config horizonDays (30) */
+  horizon: z.number().int().min(5).max(180).optional(),
+  folds: z.number().int().min(2).max(12).optional(),
+  /** Train on every n-th day. @default 3 */
+  trainStride: z.number().int().min(1).max(30).optional(),
+  gbmIterations: z.number().int().min(1).max(2000).optional(),
+  rfTrees: z.number().int().min(1).max(1000).optional(),
+  nnEpochs: z.number().int().min(1).max(200).optional(),
+};
+
 /** Training options a scheduled retrain uses (the defaults when empty). */
-export const RetrainOptions = z
-  .object({
-    horizon: z.number().int().min(5).max(180).optional(),
-    folds: z.number().int().min(2).max(12).optional(),
-    trainStride: z.number().int().min(1).max(30).optional(),
-    gbmIterations: z.number().int().min(1).max(2000).optional(),
-    rfTrees: z.number().int().min(1).max(1000).optional(),
-    nnEpochs: z.number().int().min(1).max(200).optional(),
-  })
-  .strict();
+export const RetrainOptions = z.object(trainingOptions).strict();
 
 export const Schedule = z.object({
   /** Retrain when the newest version is older than this; null = only on demand. */
@@ -160,14 +163,7 @@ export const TrainInput = z
   .object({
     /** Train on data up to and including this day (default: all data). */
     until: Day.optional(),
-    /** Forward-return horizon in days. @default config horizonDays (30) */
-    horizon: z.number().int().min(5).max(180).optional(),
-    folds: z.number().int().min(2).max(12).optional(),
-    /** Train on every n-th day. @default 3 */
-    trainStride: z.number().int().min(1).max(30).optional(),
-    gbmIterations: z.number().int().min(1).max(2000).optional(),
-    rfTrees: z.number().int().min(1).max(1000).optional(),
-    nnEpochs: z.number().int().min(1).max(200).optional(),
+    ...trainingOptions,
     /** Make the new version the champion at once instead of the A/B challenger. */
     promote: z.boolean().default(false),
   })

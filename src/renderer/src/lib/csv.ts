@@ -14,14 +14,19 @@ export function toCsv(header: readonly string[], rows: readonly (readonly CsvCel
   return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
 }
 
-export function downloadBlob(filename: string, blob: Blob): void {
-  const url = URL.createObjectURL(blob);
+/** Saves `href` (a blob or data URL) as `filename` through a temporary link. */
+function saveLink(filename: string, href: string): void {
   const a = document.createElement('a');
-  a.href = url;
+  a.href = href;
   a.download = filename;
   document.body.appendChild(a);
   a.click();
   a.remove();
+}
+
+export function downloadBlob(filename: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  saveLink(filename, url);
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
@@ -30,10 +35,5 @@ export function downloadCsv(filename: string, header: readonly string[], rows: r
 }
 
 export function downloadDataUrl(filename: string, dataUrl: string): void {
-  const a = document.createElement('a');
-  a.href = dataUrl;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
+  saveLink(filename, dataUrl);
 }
