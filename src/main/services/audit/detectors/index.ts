@@ -2,7 +2,7 @@
 import { arrayLengthWrite, defaultVisibility, shortAddress, txOrigin, unprotectedEtherWithdrawal, unprotectedSelfdestruct, unprotectedStateChange } from './access';
 import { arithmetic } from './arithmetic';
 import { delegatecall, denialOfService, reentrancy, uncheckedCalls } from './calls';
-import { blockValues, codeQuality, frontRunning } from './misc';
+import { blockValues, codeQuality, frontRunning, misleadingText } from './misc';
 import type { Detector } from './types';
 
 export { DETECTOR_VERSION } from '../version';
@@ -23,6 +23,7 @@ export const detectors: readonly Detector[] = [
   frontRunning,
   shortAddress,
   codeQuality,
+  misleadingText,
 ];
 
 export { collectFindings } from './types';

@@ -440,3 +440,56 @@ export const codeQuality: Detector = (dc: DetectorContext) => {
     }
   }
 };
+
+const BIDI = /[\u202A-\u202E\u2066-\u2069]/;
+
+/**
+ * Source text that does not say what it does: SWC-130 right-to-left override and other bidi
+ * controls (the text shown is not the code compiled), SWC-129 `x =+ y` / `x =- y` typos (an
+ * assignment of +y / -y where `+=` / `-=` was meant).
+ */
+export const misleadingText: Detector = ({ p, report }) => {
+  for (const file of p.files) {
+    file.content.split('\n').forEach((text, i) => {
+      if (!BIDI.test(text)) return;
+      report({
+        detector: 'bidi-override',
+        swc: 'SWC-130',
+        category: 'other',
+        severity: 'high',
+        confidence: 'high',
+        at: i + 1,
+        file: file.path,
+        contract: null,
+        fn: null,
+        title: 'Right-to-left override character in the source',
+        description: 'A Unicode bidirectional control character makes the text read differently from the code the compiler sees (arguments or comments appear reordered).',
+        recommendation: 'Remove the control character; review the line as the compiler reads it.',
+      });
+    });
+  }
+  for (const { ctx, fn } of unitsOf(p)) {
+    void ctx;
+    const src = p.src(fn);
+    walk(fn.node.body, (n) => {
+      if (n.type !== 'BinaryOperation' || n.operator !== '=' || n.right?.type !== 'UnaryOperation' || !['+', '-'].includes(n.right.operator ?? '') || !n.left?.range || !n.right.range) return;
+      const between = src.slice(n.left.range[1] + 1, n.right.range[0] + 1);
+      // `x =+ 1` / `x =-1`: the sign glued to `=`, which reads as `+=` / `-=` turned round.
+      if (!/=[+-]$/.test(between.replace(/\s+$/, ''))) return;
+      report({
+        detector: 'assignment-typo',
+        swc: 'SWC-129',
+        category: 'other',
+        severity: 'medium',
+        confidence: 'medium',
+        at: n,
+        file: fn.contract.file.path,
+        contract: fn.contract,
+        fn,
+        title: `Assignment of a signed value where ${n.right.operator}= was likely meant`,
+        description: `${textOf(src, n)} assigns ${n.right.operator}${textOf(src, n.right.subExpression)} instead of adding to or subtracting from ${textOf(src, n.left)}.`,
+        recommendation: `Write ${n.right.operator}= if the value should accumulate; otherwise write = ${n.right.operator}x with a space to show intent.`,
+      });
+    });
+  }
+};
