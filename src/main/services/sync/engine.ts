@@ -13,11 +13,9 @@
  * transaction together with the new watermark. Rows that fail validation are logged in
  * `sync_rejects` and skipped, so one bad row never blocks the rows after it.
  */
-import { createHash } from 'node:crypto';
 import { isConnectionError } from '../kernel/retry';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { AppError } from '../../../shared/errors';
 import { redactUrl } from '../config/config';
 import type { Logger } from '../log/logger';
@@ -96,28 +94,6 @@ function importKey(imp: { source: string; fingerprint: string }): string {
   return `import ${imp.source} ${imp.fingerprint}`;
 }
 
-/** One value in COPY's text format: \\N for NULL, backslash escapes for the separators. */
-function copyValue(v: unknown): string {
-  if (v === null || v === undefined) return '\\N';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '\\N';
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r')) : s;
-}
-
-/** Rows as COPY text: tab-separated columns, one line per row. */
-function copyText(rows: readonly Row[], columns: readonly string[]): string {
-  const lines = new Array<string>(rows.length);
-  const vals = new Array<string>(columns.length);
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
-    for (let j = 0; j < columns.length; j++) vals[j] = copyValue(row[columns[j]!]);
-    lines[r] = vals.join('\t');
-  }
-  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
-}
-
 export interface SyncEngine {
   connect(): Promise<void>;
   pushImports(signal?: AbortSignal): Promise<number>;
@@ -138,30 +114,21 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
   const state = openSyncState(db);
   const readRow = rowReader(o.store);
   const validators = createRowValidators(db);
-  const staging = new Map<string, { name: string; create: string; upsert: string; log: string }>();
+  const upsertSql = new Map<string, string>();
   let connected = false;
 
   /** Columns of each table on the team database, read at connect (versions may differ). */
   let serverColumns = new Map<string, Set<string>>();
 
-  /** The columns pushed for a table: those both sides know (a newer client's column stays local until the team database has it too). */
-  function pushColumns(info: TableInfo): string[] {
-    const shared = serverColumns.get(info.name);
-    return shared ? info.columns.filter((c) => shared.has(c)) : info.columns;
-  }
-
-  /**
-   * The push's staging table for a table: a temporary table of this connection shaped like the
-   * pushed columns (named by them, so a changed column list gets a new one), emptied at every
-   * COMMIT or ROLLBACK.
-   */
-  function stagingTable(info: TableInfo): { name: string; create: string; upsert: string; log: string } {
-    let sql = staging.get(info.name);
+  function upsertStatement(info: TableInfo): string {
+    let sql = upsertSql.get(info.name);
     if (sql) return sql;
-    const columns = pushColumns(info);
+    // Only columns both sides know: a column added by a newer client stays local until the
+    // team database has it too.
+    const shared = serverColumns.get(info.name);
+    const columns = shared ? info.columns.filter((c) => shared.has(c)) : info.columns;
     const cols = columns.map(quoteIdent).join(', ');
     const t = quoteIdent(info.name);
-    const name = quoteIdent(`_push_${createHash('sha256').update(`${info.name}|${columns.join(',')}`).digest('hex').slice(0, 16)}`);
     const nonKey = columns.filter((c) => !info.key.includes(c));
     let conflict: string;
     if (nonKey.length === 0) conflict = 'DO NOTHING';
@@ -172,36 +139,9 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         : `(${nonKey.map((c) => `cur.${quoteIdent(c)}`).join(', ')}) IS DISTINCT FROM (${nonKey.map((c) => `EXCLUDED.${quoteIdent(c)}`).join(', ')})`;
       conflict = `DO UPDATE SET ${set} WHERE ${when}`;
     }
-    sql = {
-      name,
-      create: `CREATE TEMP TABLE IF NOT EXISTS ${name} ON COMMIT DELETE ROWS AS SELECT ${cols} FROM ${t} WITH NO DATA`,
-      upsert: `INSERT INTO ${t} AS cur (${cols}) SELECT ${cols} FROM ${name} ON CONFLICT (${info.key.map(quoteIdent).join(', ')}) ${conflict}`,
-      // One entry for the batch, built from the staged rows on the server; none when the upsert
-      // inserted or changed nothing (a re-push of identical rows: nothing for others to pull).
-      log: `INSERT INTO sync_changes (tbl, origin, row_count, rows_json) SELECT $1, $2, count(*), json_agg(p)::text FROM ${name} p HAVING $3::int > 0 RETURNING seq`,
-    };
-    staging.set(info.name, sql);
+    sql = `INSERT INTO ${t} AS cur (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${t}, $1::json) ON CONFLICT (${info.key.map(quoteIdent).join(', ')}) ${conflict}`;
+    upsertSql.set(info.name, sql);
     return sql;
-  }
-
-  /**
-   * Rows pushed in bulk: one COPY into the staging table, then one upsert and one change-log
-   * entry from it, so the rows cross the wire once, in COPY's text format.
-   */
-  async function copyUpsert(c: pg.PoolClient, info: TableInfo, rows: readonly Row[], originTag: string, whileCopying?: () => void): Promise<number | null> {
-    const sql = stagingTable(info);
-    await c.query(sql.create);
-    const copy = c.query(copyFrom(`COPY ${sql.name} (${pushColumns(info).map(quoteIdent).join(', ')}) FROM STDIN`));
-    const done = new Promise<void>((resolve, reject) => {
-      copy.on('finish', resolve);
-      copy.on('error', reject);
-    });
-    copy.end(copyText(rows, pushColumns(info)));
-    whileCopying?.();
-    await done;
-    const upsert = await c.query(sql.upsert);
-    const ins = await c.query<{ seq: string }>(sql.log, [info.name, originTag, upsert.rowCount ?? 0]);
-    return ins.rows[0] ? Number(ins.rows[0].seq) : null;
   }
 
   async function withClient<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -250,9 +190,14 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         let lastEntry: number | null = null;
         let first = true;
         for (const [tbl, rows] of groups) {
-          const entry = await copyUpsert(c, o.store.table(tbl), rows, originTag, first ? whileUpserting : undefined);
+          const json = JSON.stringify(rows);
+          const upsert = c.query(upsertStatement(o.store.table(tbl)), [json]);
+          if (first && whileUpserting) whileUpserting();
           first = false;
-          if (entry !== null) lastEntry = entry;
+          // Nothing inserted or changed (a re-push of identical rows): nothing for others to pull.
+          if (((await upsert).rowCount ?? 0) === 0) continue;
+          const ins = await c.query<{ seq: string }>('INSERT INTO sync_changes (tbl, origin, row_count, rows_json) VALUES ($1, $2, $3, $4) RETURNING seq', [tbl, originTag, rows.length, json]);
+          lastEntry = Number(ins.rows[0]?.seq);
         }
         if (lastSeq > 0) {
           await c.query(
@@ -397,7 +342,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
           set.add(r.column_name);
         }
         serverColumns = byTable;
-        staging.clear();
+        upsertSql.clear();
         const res = await c.query<{ acked_seq: string }>('SELECT acked_seq FROM sync_clients WHERE client_id = $1', [o.clientId]);
         const acked = Number(res.rows[0]?.acked_seq ?? 0);
         if (acked > 0) {
