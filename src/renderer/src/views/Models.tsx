@@ -5,7 +5,7 @@
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import type { ModelDetail, ModelSummary, ValidationMetrics } from '../../../shared/contract/ml';
+import type { BacktestReport, ModelDetail, ModelSummary, ValidationMetrics } from '../../../shared/contract/ml';
 import { Chart } from '../components/Chart';
 import { CsvButton } from '../components/CsvButton';
 import { DataTable, type Column } from '../components/DataTable';
@@ -217,6 +217,75 @@ function AbPanel({ versions }: { versions: readonly ModelSummary[] }) {
   );
 }
 
+/** The backtest's per-date IC beside momentum, and its cumulative top-minus-bottom return, as chart series. */
+export function backtestSeries(report: BacktestReport, every: number, horizon: number) {
+  const days = report.dates.map((d) => d.day);
+  const weight = Math.min(1, every / horizon);
+  let cum = 0;
+  const cumulative = report.dates.map((d) => {
+    cum += (d.spread ?? 0) * weight;
+    return Math.expm1(cum);
+  });
+  return {
+    days,
+    series: [
+      { key: 'ic', label: 'model IC', unit: 'ratio' as const, values: report.dates.map((d) => d.ic) },
+      { key: 'momentum', label: 'momentum IC', unit: 'ratio' as const, values: report.dates.map((d) => d.momentumIc) },
+      { key: 'cumulative', label: 'cumulative top−bottom', unit: 'ratio' as const, values: cumulative },
+    ],
+  };
+}
+
+/** Point-in-time backtest: each model trained only on the data known at its retrain date. */
+function BacktestPanel({ horizon }: { horizon: number }) {
+  const theme = useThemeValue();
+  const [form, setForm] = useState({ from: '2021-01-01', to: '2024-05-31', every: 30, retrainEvery: 90 });
+  const run = useMutation({ mutationFn: (f: typeof form) => client.call('ml.backtest', f) });
+  const report = run.data;
+  const chart = report ? backtestSeries(report, form.every, horizon) : null;
+  return (
+    <div data-testid="backtest">
+      <form
+        className="toolbar"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const d = new FormData(e.currentTarget);
+          const f = { from: String(d.get('from')), to: String(d.get('to')), every: Number(d.get('every')), retrainEvery: Number(d.get('retrainEvery')) };
+          setForm(f);
+          run.mutate(f);
+        }}
+      >
+        <label>
+          From <input name="from" aria-label="Backtest from" size={10} defaultValue={form.from} />
+        </label>
+        <label>
+          to <input name="to" aria-label="Backtest to" size={10} defaultValue={form.to} />
+        </label>
+        <label>
+          score every <input name="every" aria-label="Score every days" size={4} inputMode="numeric" defaultValue={form.every} /> d
+        </label>
+        <label>
+          retrain every <input name="retrainEvery" aria-label="Retrain every days" size={4} inputMode="numeric" defaultValue={form.retrainEvery} /> d
+        </label>
+        <button type="submit" disabled={run.isPending}>
+          {run.isPending ? 'Running…' : 'Run backtest'}
+        </button>
+      </form>
+      <TaskList kinds={['ml.backtest']} />
+      {run.isError && <ErrorState what="the backtest" error={run.error} />}
+      {report && chart && (
+        <>
+          <p className="small">
+            Mean IC {num(report.summary.meanIc)} (t {num(report.summary.icT, 2)}, positive on {formatShare(report.summary.positiveShare, 0)} of dates) · mean top−bottom quintile {formatPct(report.summary.meanSpread, 2)} · cumulative {formatPct(report.summary.cumulativeSpread, 1)} · momentum
+            mean IC {num(report.dates.length ? report.dates.reduce((s, d) => s + (d.momentumIc ?? 0), 0) / report.dates.length : null)}
+          </p>
+          <Chart option={timeSeriesOption(chart, { dark: theme === 'dark', bars: ['ic', 'momentum'] })} testId="chart-backtest" filename="defimon-backtest" summary={{ series: summarizeSeries(chart.days, chart.series) }} height={260} />
+        </>
+      )}
+    </div>
+  );
+}
+
 export function ModelsView() {
   const qc = useQueryClient();
   const models = useCall('ml.models');
@@ -297,6 +366,10 @@ export function ModelsView() {
           <VersionDetail key={current} version={current} />
         </section>
       )}
+      <section className="panel">
+        <h3>Point-in-time backtest</h3>
+        <BacktestPanel horizon={list[0]?.horizonDays ?? 30} />
+      </section>
       {list.length > 0 && (
         <section className="panel">
           <h3>A/B test</h3>
