@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readFeature } from '../../src/shared/feature-labels';
 import { chartSummary, launchChromium, newPage, SCREENSHOTS, startApp, type RunningApp } from './harness';
 
 interface Summary {
@@ -441,9 +442,17 @@ describe('models', () => {
     await page.getByTestId('models-table').waitFor();
     const aave = one<{ score: number }>(`SELECT score FROM ml_predictions WHERE model_version = ? AND asset_id = 'AAVE' ORDER BY day DESC LIMIT 1`, model.version);
     expect(await page.getByTestId('models-table').locator(`tr[data-row-id="${model.version}"] td[data-col="score"]`).textContent()).toBe(aave.score.toFixed(0));
+    // Drivers by label (a feature and its universe standing summed), never by feature key.
     const contributions = await chartSummary<Record<string, number>>(page, 'chart-contributions');
     const stored = JSON.parse(one<{ c: string }>(`SELECT contributions AS c FROM ml_predictions WHERE model_version = ? AND asset_id = 'AAVE' ORDER BY day DESC LIMIT 1`, model.version).c) as { feature: string; contribution: number }[];
-    expect(contributions).toEqual(Object.fromEntries(stored.map((x) => [x.feature, x.contribution])));
+    const byLabel: Record<string, number> = {};
+    for (const x of stored) {
+      const label = readFeature(x.feature.replace(/^rank_/, ''), null).label;
+      byLabel[label] = (byLabel[label] ?? 0) + x.contribution;
+    }
+    expect(Object.keys(contributions).sort()).toEqual(Object.keys(byLabel).sort());
+    for (const [k, v] of Object.entries(byLabel)) expect(contributions[k]).toBeCloseTo(v, 9);
+    for (const k of Object.keys(contributions)) expect(k).not.toMatch(/^[a-z]+(_[a-z0-9]+)+$/);
     const history = await waitForSummary('chart-score', (x) => x.total > 0);
     expect(history.series[0]!.last![1]).toBe(aave.score);
     await page.getByTestId('models-table').scrollIntoViewIfNeeded();

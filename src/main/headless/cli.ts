@@ -1,6 +1,7 @@
 /** `defimon`: the headless command line over the same services as the desktop app. */
 import { Command, CommanderError } from 'commander';
 import { APP_VERSION } from '../services/version';
+import { registerAssetCommands } from './commands/asset';
 import { registerAuditCommands } from './commands/audit';
 import { registerCollectCommands } from './commands/collect';
 import { registerCoreCommands } from './commands/core';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     // Set before subcommands are added so they inherit it: usage errors become exit code 2.
     .exitOverride();
   registerCoreCommands(program);
+  registerAssetCommands(program);
   registerCollectCommands(program);
   registerMlCommands(program);
   registerAuditCommands(program);

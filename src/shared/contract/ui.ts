@@ -92,6 +92,62 @@ export const ModelView = z.object({
 });
 export type ModelView = z.infer<typeof ModelView>;
 
+/** A competitor of an asset: text similarity and/or the same category, with its own metrics. */
+export const Peer = z.object({
+  /** Cosine similarity of the project descriptions (null for a category-only peer). */
+  similarity: z.number().nullable(),
+  /** How the peer was found: the similarity method ('tfidf', 'hf:<model>') or 'category'. */
+  method: z.string(),
+  /** The DefiLlama category when known, else the registry's. */
+  category: z.string().nullable(),
+  sameCategory: z.boolean(),
+  /** DefiLlama's chain list (static metadata). */
+  chains: z.array(z.string()),
+  /** Market cap over annualised 30-day revenue (P/S) or fees (P/F), both of the revenue's day. */
+  ratio: z.object({ kind: z.enum(['P/S', 'P/F']), value: z.number(), asOf: z.string(), stale: z.boolean() }).nullable(),
+  row: OverviewRow,
+});
+export type Peer = z.infer<typeof Peer>;
+
+/** A value with its own as-of day, staleness against the dataset's end, and source. */
+export const AsOfValue = z.object({ value: z.number().nullable(), asOf: z.string().nullable(), stale: z.boolean(), source: z.string().nullable() });
+export type AsOfValue = z.infer<typeof AsOfValue>;
+
+/** One asset as the analyst reads it: the terminal's `defimon asset --json` and the page's header. */
+export const AssetPage = z.object({
+  symbol: z.string(),
+  name: z.string(),
+  category: z.string().nullable(),
+  /** The dataset's end (latest market day of the store): staleness is measured from it. */
+  dataEnd: z.string().nullable(),
+  values: z.object({ price: AsOfValue, marketCap: AsOfValue, volume24h: AsOfValue, tvl: AsOfValue, revenue30d: AsOfValue, commits12w: AsOfValue }),
+  score: z.object({
+    value: z.number().nullable(),
+    confidence: z.number().nullable(),
+    asOf: z.string().nullable(),
+    /** One sentence: why the score is what it is. */
+    summary: z.string(),
+    /** Labelled drivers: the value in the label's unit, and the effect on the predicted 30-day return relative to the universe (fraction). */
+    explanation: z.array(z.object({ label: z.string(), value: z.string(), effect: z.number() })),
+    /** The model's out-of-sample (walk-forward) skill, and what confidence has meant. */
+    skill: z.object({
+      model: z.string().nullable(),
+      horizonDays: z.number().nullable(),
+      ic: z.number().nullable(),
+      hitRate: z.number().nullable(),
+      topMinusBottom: z.number().nullable(),
+      validationDays: z.number().nullable(),
+      confidenceMeant: z.string().nullable(),
+    }),
+  }),
+  peers: z.array(z.object({ symbol: z.string(), similarity: z.number().nullable(), category: z.string().nullable(), marketCap: z.number().nullable(), tvl: z.number().nullable(), score: z.number().nullable() })),
+});
+export type AssetPage = z.infer<typeof AssetPage>;
+
+/** A past score of the asset beside its realised return over the horizon, relative to the universe's median. */
+export const ScoreOutcome = z.object({ day: z.string(), score: z.number(), relativeReturn: z.number().nullable() });
+export type ScoreOutcome = z.infer<typeof ScoreOutcome>;
+
 export const ContractRow = z.object({
   chainId: z.number(),
   address: z.string(),
@@ -179,9 +235,19 @@ export const uiMethods = {
     output: z.array(ModelView),
   }),
   'ui.competitors': method({
-    description: 'Similar projects of an asset (from competitor analysis) with their overview metrics side by side.',
+    description: 'Peers of an asset: projects with similar descriptions and projects of the same category, with their metrics and as-of days side by side.',
     input: z.object({ assetId: AssetId, limit: z.number().int().min(1).max(50).default(10) }).strict(),
-    output: z.array(z.object({ similarity: z.number(), method: z.string(), row: OverviewRow })),
+    output: z.array(Peer),
+  }),
+  'ui.asset': method({
+    description: 'One asset as the analyst reads it: values with as-of, staleness and source; the score in plain words with the model’s out-of-sample skill; peers.',
+    input: z.object({ asset: z.string().trim().min(1).max(100), staleAfterDays: z.number().int().min(1).max(3650).default(30) }).strict(),
+    output: AssetPage,
+  }),
+  'ui.scoreOutcomes': method({
+    description: 'What happened after past scores: each out-of-sample score of the asset with its realised relative return over the horizon.',
+    input: z.object({ assetId: AssetId }).strict(),
+    output: z.object({ horizonDays: z.number().nullable(), points: z.array(ScoreOutcome) }),
   }),
   'ui.contracts': method({
     description: "An asset's known contracts (its token and its protocol's contracts) and their audit status.",

@@ -8,6 +8,8 @@ import { collectDomainOf } from './index';
 import type { ChainReader } from './jsonrpc';
 
 export { fetchVerifiedContract } from './explorer';
+/** Competitor similarity from descriptions (embeddings with a token, else TF-IDF; `offline` forces TF-IDF). */
+export { collectSimilarity } from './similarity';
 export type { ChainReader } from './jsonrpc';
 
 /**

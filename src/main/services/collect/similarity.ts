@@ -110,15 +110,20 @@ async function embed(core: Core, client: InferenceClient, texts: AssetText[], si
   return out;
 }
 
-export async function collectSimilarity(args: { core: Core; topK?: number; signal: AbortSignal; progress: (done: number, total: number | null, message?: string) => void }): Promise<{ items: number; details: Record<string, unknown> }> {
+/**
+ * @param args.offline Use the in-process TF-IDF only, even with a Hugging Face token (the first
+ *   import runs it so every described asset has peers before any network call). @default false
+ * @param args.topK Most similar assets kept per asset. @default 8
+ */
+export async function collectSimilarity(args: { core: Core; topK?: number; offline?: boolean; signal: AbortSignal; progress: (done: number, total: number | null, message?: string) => void }): Promise<{ items: number; details: Record<string, unknown> }> {
   const { core, signal } = args;
-  const topK = args.topK ?? 5;
+  const topK = args.topK ?? 8;
   const texts = projectTexts(core).filter((t) => t.text.length > 0);
   if (texts.length < 2) return { items: 0, details: { method: 'none', reason: 'fewer than two assets with a description' } };
   let method = 'tfidf';
   let sim: (i: number, j: number) => number = () => 0;
   let fallbackReason: string | null = null;
-  if (core.config.hfToken || core.config.hfEndpointUrl) {
+  if (!args.offline && (core.config.hfToken || core.config.hfEndpointUrl)) {
     try {
       // Loaded when embeddings are asked for, not at every start.
       // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -4,6 +4,7 @@ import type { assetMethods } from '../../../shared/contract/assets';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
+import { collectSimilarity } from '../collect/api';
 import { installBundledModel } from '../ml/api';
 import { datasetFingerprint, importDataset } from './importer';
 import { withDirLock } from '../storage/dir-lock';
@@ -24,12 +25,12 @@ export function createImporterDomain(core: Core, opts: { datasetDir: string | nu
   const runImport = (dir: string | undefined, source: string, signal?: AbortSignal) =>
     tasks.run(
       'import',
-      ({ progress, signal: taskSignal }) => {
+      async ({ progress, signal: taskSignal }) => {
         const from = dir ?? opts.datasetDir;
         if (!from) throw new AppError('NOT_FOUND', 'the bundled dataset is missing (resources/dataset); pass a directory of CSVs');
         // One importer per data directory: a second process waits for the first (then finds the
         // dataset already imported) instead of failing on SQLite's busy timeout mid-import.
-        return withDirLock(
+        const summary = await withDirLock(
           path.dirname(store.path),
           'importing into this folder',
           () => {
@@ -49,6 +50,13 @@ export function createImporterDomain(core: Core, opts: { datasetDir: string | nu
           },
           { signal: taskSignal, onWait: (holder) => log.warn({ pid: holder?.pid ?? null }, 'another DEFIMON process is importing into this folder; waiting for it') },
         );
+        // Peers from the descriptions, offline (TF-IDF through the collectors' similarity path), when none exist yet.
+        if (store.db.prepare<[], 1>('SELECT 1 FROM competitor_analysis LIMIT 1').get() === undefined) {
+          progress(4, 4, 'computing peers from descriptions');
+          const peers = await collectSimilarity({ core, offline: true, signal: taskSignal, progress: () => undefined });
+          log.info({ peers: peers.items }, 'peers computed');
+        }
+        return summary;
       },
       signal ? { signal } : {},
     );

@@ -116,3 +116,110 @@ export function parseContributions(text: string | null): Record<string, number> 
 
 /** The model shipped with the bundled dataset, installed by the importer after a matching import. */
 export { installBundledModel, type InstallResult } from './bundled';
+
+export interface StoredContribution {
+  feature: string;
+  value: number | null;
+  contribution: number;
+}
+
+/** The headline version's latest score of one asset with its feature values and contributions. */
+export function headlineScoreOf(
+  store: SqliteStore,
+  assetId: string,
+): { version: string; day: string; score: number | null; confidence: number | null; prediction: number | null; contributions: StoredContribution[]; models: Record<string, number | null> } | null {
+  const version = headlineVersion(store);
+  if (version === null) return null;
+  const row = store.db
+    .prepare<[string, string], { day: string; score: number | null; confidence: number | null; prediction: number | null; contributions: string | null }>(
+      'SELECT day, score, confidence, prediction, contributions FROM ml_predictions WHERE model_version = ? AND asset_id = ? AND score IS NOT NULL ORDER BY day DESC LIMIT 1',
+    )
+    .get(version, assetId);
+  if (!row) return null;
+  let contributions: StoredContribution[] = [];
+  try {
+    const parsed: unknown = row.contributions ? JSON.parse(row.contributions) : [];
+    if (Array.isArray(parsed)) {
+      contributions = (parsed as Record<string, unknown>[]).flatMap((c) =>
+        typeof c?.feature === 'string' && typeof c.contribution === 'number' ? [{ feature: c.feature, value: typeof c.value === 'number' ? c.value : null, contribution: c.contribution }] : [],
+      );
+    }
+  } catch {
+    /* unreadable contributions: the score stands without an explanation */
+  }
+  const models: Record<string, number | null> = {};
+  const comps = store.db
+    .prepare<[string, string, string], { model_version: string; prediction: number | null }>('SELECT model_version, prediction FROM ml_predictions WHERE model_version LIKE ? AND asset_id = ? AND day = ?')
+    .all(`${version}:%`, assetId, row.day);
+  for (const c of comps) models[c.model_version.slice(version.length + 1)] = c.prediction;
+  return { version, day: row.day, score: row.score, confidence: row.confidence, prediction: row.prediction, contributions, models };
+}
+
+export interface HeadlineSkill {
+  version: string;
+  horizonDays: number;
+  trainTo: string;
+  /** Walk-forward (out-of-sample) skill of the ensemble. */
+  ic: number | null;
+  hitRate: number | null;
+  quintileSpread: number | null;
+  validationDays: number | null;
+  /** Skill by confidence bucket over the validation: what "confidence" has meant. */
+  reliability: { bucket: string; minConfidence: number | null; maxConfidence: number | null; ic: number | null; hitRate: number | null; quintileSpread: number | null }[];
+}
+
+const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** The headline version's out-of-sample skill, from its stored validation metrics. */
+export function headlineSkill(store: SqliteStore): HeadlineSkill | null {
+  const version = headlineVersion(store);
+  if (version === null) return null;
+  const row = store.db.prepare<[string], { horizon_days: number; train_to: string; metrics: string }>('SELECT horizon_days, train_to, metrics FROM ml_models WHERE version = ?').get(version);
+  if (!row) return null;
+  let m: { models?: { ensemble?: Record<string, unknown> }; reliability?: Record<string, unknown>[] } = {};
+  try {
+    m = JSON.parse(row.metrics) as typeof m;
+  } catch {
+    /* unreadable metrics: skill unknown */
+  }
+  const e = m.models?.ensemble ?? {};
+  return {
+    version,
+    horizonDays: Number(row.horizon_days),
+    trainTo: row.train_to,
+    ic: finite(e.meanIc),
+    hitRate: finite(e.hitRate),
+    quintileSpread: finite(e.quintileSpread),
+    validationDays: finite(e.dates),
+    reliability: (m.reliability ?? []).map((r) => ({
+      bucket: String(r.bucket),
+      minConfidence: finite(r.minConfidence),
+      maxConfidence: finite(r.maxConfidence),
+      ic: finite(r.meanIc),
+      hitRate: finite(r.hitRate),
+      quintileSpread: finite(r.quintileSpread),
+    })),
+  };
+}
+
+/** The headline version's past (out-of-sample) scores of one asset, oldest first. */
+export function headlineHistory(store: SqliteStore, assetId: string): { day: string; score: number }[] {
+  const version = headlineVersion(store);
+  if (version === null) return [];
+  return store.db.prepare<[string, string], { day: string; score: number }>('SELECT day, score FROM ml_predictions WHERE model_version = ? AND asset_id = ? AND score IS NOT NULL ORDER BY day').all(version, assetId);
+}
+
+/**
+ * A component model's own score: the percentile (0-100) of its prediction among that model's
+ * predictions for every asset of the same day, as the ensemble's score is for the ensemble.
+ */
+export function componentScore(store: SqliteStore, modelVersion: string, day: string, prediction: number | null): number | null {
+  if (prediction === null || !modelVersion.includes(':')) return null;
+  const r = store.db
+    .prepare<[number, number, string, string], { below: number; equal: number; n: number }>(
+      'SELECT SUM(prediction < ?) AS below, SUM(prediction = ?) AS equal, COUNT(prediction) AS n FROM ml_predictions WHERE model_version = ? AND day = ?',
+    )
+    .get(prediction, prediction, modelVersion, day);
+  if (!r || r.n < 2) return null;
+  return Math.round(((r.below + Math.max(0, r.equal - 1) / 2) / (r.n - 1)) * 1000) / 10;
+}

@@ -11,7 +11,7 @@ export interface DatasetManifest {
 }
 
 const DATASET_ATTRIBUTION =
-  'Market data: CoinGecko, Binance (via CryptoDataDownload), Yahoo Finance, CoinMarketCap; fundamentals: Token Terminal; development activity counted from public git history.';
+  'Market data: CoinGecko, Binance (via CryptoDataDownload), Yahoo Finance, CoinMarketCap; fundamentals: Token Terminal (to 2022-02) and DefiLlama (TVL, fees, chain TVL to 2023-07, each kept with its source); project descriptions: OSS Directory, Trust Wallet assets; development activity counted from public git history.';
 
 export interface SystemDomain {
   handlers: HandlersFor<typeof systemMethods>;

@@ -2,7 +2,8 @@
 import type { uiMethods } from '../../../shared/contract/ui';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
-import { assetContracts, competitors, modelViews, overview } from './overview';
+import { assetPage, peersOf, scoreOutcomes } from './asset';
+import { assetContracts, modelViews, overview } from './overview';
 import { createReadCache } from './read-cache';
 import { seriesOf } from './series';
 import { createUserData } from './user-data';
@@ -21,7 +22,9 @@ export function createUiDomain(core: Core): UiDomain {
       'ui.overview': (q) => cache.get('ui.overview', q, () => overview(store, q)),
       'ui.series': (q) => cache.get('ui.series', q, () => seriesOf(store, q)),
       'ui.models': ({ assetId }) => cache.get('ui.models', assetId, () => modelViews(store, assetId)),
-      'ui.competitors': ({ assetId, limit }) => cache.get('ui.competitors', [assetId, limit], () => competitors(store, assetId, limit)),
+      'ui.competitors': ({ assetId, limit }) => cache.get('ui.competitors', [assetId, limit], () => peersOf(store, assetId, limit)),
+      'ui.asset': ({ asset, staleAfterDays }) => cache.get('ui.asset', [asset, staleAfterDays], () => assetPage(store, asset, staleAfterDays)),
+      'ui.scoreOutcomes': ({ assetId }) => cache.get('ui.scoreOutcomes', assetId, () => scoreOutcomes(store, assetId)),
       'ui.contracts': ({ assetId }) => cache.get('ui.contracts', assetId, () => assetContracts(store, assetId)),
       'ui.watchlist': ({ name }) => user.watchlist(name),
       'ui.watch': ({ name, assetId, watched }) => user.watch(name, assetId, watched),

@@ -1,7 +1,7 @@
 /** Read models of the overview: one row per asset joining prices, TVL, development, scores, audits. */
 import type { ContractRow, ModelView, OverviewRow } from '../../../shared/contract/ui';
 import { MARKET_SOURCE_RANK, ONCHAIN_SOURCE_RANK, PROTOCOL_MATCH, requireAsset } from '../assets/api';
-import { headlineScores, latestPredictionPerVersion } from '../ml/api';
+import { componentScore, headlineScores, latestPredictionPerVersion } from '../ml/api';
 import { DEFAULT_STALE_AFTER_DAYS, isStale, weekEnd } from '../../../shared/freshness';
 import type { CryptoAssetsTable } from '../storage/db-types';
 import type { SqliteStore } from '../storage/sqlite';
@@ -264,21 +264,6 @@ export function overviewRowsFor(store: SqliteStore, assetIds: readonly string[],
   return new Map(rows.map((r) => [r.asset_id, toRow(r, x, fresh)]));
 }
 
-export function competitors(store: SqliteStore, assetId: string, limit: number): { similarity: number; method: string; row: OverviewRow }[] {
-  requireAsset(store, assetId);
-  const rows = store.db
-    .prepare<unknown[], { competitor_id: string; method: string; similarity: number }>(
-      `SELECT competitor_id, method, MAX(similarity) AS similarity FROM competitor_analysis
-       WHERE asset_id = ? AND competitor_id <> ? GROUP BY competitor_id ORDER BY similarity DESC LIMIT ?`,
-    )
-    .all(assetId, assetId, limit);
-  const metrics = overviewRowsFor(store, rows.map((r) => r.competitor_id));
-  return rows.flatMap((r) => {
-    const row = metrics.get(r.competitor_id);
-    return row ? [{ similarity: r.similarity, method: r.method, row }] : [];
-  });
-}
-
 /** The asset's token contract and the contracts of its protocol (matched by asset id). */
 export function assetContracts(store: SqliteStore, assetId: string): ContractRow[] {
   const asset = requireAsset(store, assetId);
@@ -319,5 +304,6 @@ export function assetContracts(store: SqliteStore, assetId: string): ContractRow
 /** Each model version's latest prediction for the asset. */
 export function modelViews(store: SqliteStore, assetId: string): ModelView[] {
   requireAsset(store, assetId);
-  return latestPredictionPerVersion(store, assetId);
+  // Each component model (ridge, forest, boosting, network) gets its own score: its prediction's percentile that day.
+  return latestPredictionPerVersion(store, assetId).map((m) => (m.score === null ? { ...m, score: componentScore(store, m.modelVersion, m.day, m.prediction) } : m));
 }

@@ -131,3 +131,23 @@ export function contributionsOption(contributions: Record<string, number>, dark 
     ],
   };
 }
+
+/** Past scores (line, right axis 0-100) against the following return relative to the median (bars, left axis). */
+export function outcomesOption(points: readonly { day: string; score: number; relativeReturn: number | null }[], dark = true): EChartsCoreOption {
+  const text = dark ? '#8b93a1' : '#57606a';
+  return {
+    animation: false,
+    grid: { left: 56, right: 44, top: 24, bottom: 28 },
+    legend: { top: 0, textStyle: { color: text }, data: ['Following return vs median', 'Score'] },
+    tooltip: { trigger: 'axis' },
+    xAxis: { type: 'category', data: points.map((p) => p.day), axisLabel: { color: text } },
+    yAxis: [
+      { type: 'value', axisLabel: { color: text, formatter: (v: number) => `${Math.round(v * 100)}%` }, splitLine: { show: false } },
+      { type: 'value', min: 0, max: 100, axisLabel: { color: text } },
+    ],
+    series: [
+      { name: 'Following return vs median', type: 'bar', data: points.map((p) => ({ value: p.relativeReturn, itemStyle: { color: (p.relativeReturn ?? 0) >= 0 ? '#3fb950' : '#f85149' } })) },
+      { name: 'Score', type: 'line', yAxisIndex: 1, showSymbol: false, data: points.map((p) => p.score), lineStyle: { color: '#58a6ff' } },
+    ],
+  };
+}

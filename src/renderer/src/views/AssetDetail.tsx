@@ -7,7 +7,8 @@ import { Chart } from '../components/Chart';
 import { DataTable, type Column } from '../components/DataTable';
 import { SeriesChart } from '../components/SeriesChart';
 import { Empty, ErrorState, Loading } from '../components/States';
-import { contributionsOption } from '../lib/chart-options';
+import { contributionsOption, outcomesOption } from '../lib/chart-options';
+import { readFeature } from '../../../shared/feature-labels';
 import { client } from '../lib/client';
 import { formatCount, formatPct, formatScore, formatShare, formatUsd, formatUtc } from '../lib/format';
 import { useWatchlist } from '../lib/queries';
@@ -93,7 +94,7 @@ export function AssetDetail({ assetId }: { assetId: string }) {
             <AsOf asOf={row?.tvlDay} stale={row?.tvlStale ?? false} source={row?.tvlSource} scope={row?.tvlScope}>
               {formatUsd(row?.tvl)}
             </AsOf>
-            {row?.tvlSource ? <span className="muted small"> {sourceName(row.tvlSource)}</span> : null}
+            {row?.tvlSource ? <span className="muted small"> {sourceName(row.tvlSource)}{row.tvlScope ? ` (${row.tvlScope})` : ''}</span> : null}
           </dd>
         </div>
         <div>
@@ -156,9 +157,10 @@ export function AssetDetail({ assetId }: { assetId: string }) {
         Bundled history: market data from CoinGecko, Binance (CryptoDataDownload), Yahoo Finance and CoinMarketCap; fundamentals from Token Terminal (to 2022-02) and DefiLlama (to 2023-07, TVL defined differently, shown as its own series); development activity counted from public git history. Live collections replace it where they overlap.
       </p>
       <div className="two-col">
+        <ScorePanel assetId={assetId} />
         <ModelsPanel assetId={assetId} />
-        <CompetitorsPanel assetId={assetId} />
       </div>
+      <CompetitorsPanel assetId={assetId} />
       <ContractsPanel assetId={assetId} />
       <div className="two-col">
         <NotesPanel assetId={assetId} />
@@ -168,19 +170,33 @@ export function AssetDetail({ assetId }: { assetId: string }) {
   );
 }
 
+const MODEL_NAMES: Record<string, string> = { ridge: 'Ridge regression', rf: 'Random forest', gbm: 'Gradient boosting', nn: 'Neural network' };
+
+/** "m2024…:gbm" → "Gradient boosting"; a version without a component is the ensemble. */
+function modelName(version: string): string {
+  const i = version.indexOf(':');
+  return i < 0 ? 'Ensemble' : (MODEL_NAMES[version.slice(i + 1)] ?? version.slice(i + 1));
+}
+
 function ModelsPanel({ assetId }: { assetId: string }) {
   const q = useCall('ui.models', { assetId });
   const theme = useThemeValue();
-  const headline = useMemo(() => {
-    const list = q.data ?? [];
-    return list.find((m) => /ensemble/i.test(m.modelVersion)) ?? list.find((m) => Object.keys(m.contributions).length > 0) ?? null;
-  }, [q.data]);
+  const headline = useMemo(() => (q.data ?? []).find((m) => Object.keys(m.contributions).length > 0) ?? null, [q.data]);
+  // Contributions by label, never by feature key; a feature and its universe standing are one driver.
+  const labelled = useMemo(() => {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(headline?.contributions ?? {})) {
+      const label = readFeature(k.startsWith('rank_') ? k.slice(5) : k, null).label;
+      out[label] = (out[label] ?? 0) + v;
+    }
+    return out;
+  }, [headline]);
   const columns: Column<ModelView>[] = [
-    { id: 'model', header: 'Model', align: 'left', value: (m) => m.modelVersion },
-    { id: 'day', header: 'Day', value: (m) => m.day },
-    { id: 'score', header: 'Score', value: (m) => m.score, render: (m) => formatScore(m.score) },
+    { id: 'model', header: 'Model', align: 'left', value: (m) => modelName(m.modelVersion), render: (m) => <span title={m.modelVersion}>{modelName(m.modelVersion)}</span> },
+    { id: 'day', header: 'As of', value: (m) => m.day },
+    { id: 'score', header: 'Score', value: (m) => m.score, render: (m) => formatScore(m.score), title: 'Each model’s own score: its prediction’s percentile in the universe that day' },
     { id: 'confidence', header: 'Conf.', value: (m) => m.confidence, render: (m) => formatShare(m.confidence) },
-    { id: 'prediction', header: 'Predicted rel. return', value: (m) => m.prediction, render: (m) => formatPct(m.prediction) },
+    { id: 'prediction', header: '30d return vs median', value: (m) => m.prediction, render: (m) => formatPct(m.prediction), title: 'Predicted 30-day log return relative to the day’s median asset (not an absolute return)' },
   ];
   return (
     <section className="panel">
@@ -196,12 +212,74 @@ function ModelsPanel({ assetId }: { assetId: string }) {
           <DataTable rows={q.data ?? []} columns={columns} rowId={(m) => m.modelVersion} testId="models-table" csvName={`${assetId}-models`} maxHeight={220} />
           {headline && Object.keys(headline.contributions).length > 0 ? (
             <>
-              <h4>Why this score ({headline.modelVersion}, {headline.day})</h4>
-              <Chart option={contributionsOption(headline.contributions, theme === 'dark')} testId="chart-contributions" filename={`${assetId}-contributions`} height={260} summary={headline.contributions} />
+              <h4>
+                Drivers of the score ({headline.day}), in percentage points of the predicted 30-day return relative to the median asset
+              </h4>
+              <Chart option={contributionsOption(Object.fromEntries(Object.entries(labelled).map(([k, v]) => [k, v * 100])), theme === 'dark')} testId="chart-contributions" filename={`${assetId}-drivers`} height={280} summary={labelled} />
             </>
           ) : (
             <Empty>No feature contributions recorded for this score.</Empty>
           )}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** The score in plain words: summary, labelled drivers, the model's out-of-sample skill, and what happened after past scores. */
+function ScorePanel({ assetId }: { assetId: string }) {
+  const q = useCall('ui.asset', { asset: assetId });
+  const outcomes = useCall('ui.scoreOutcomes', { assetId });
+  const theme = useThemeValue();
+  const points = useMemo(() => (outcomes.data?.points ?? []).filter((p) => p.relativeReturn !== null), [outcomes.data]);
+  const option = useMemo(() => outcomesOption(points, theme === 'dark'), [points, theme]);
+  if (q.isLoading) return <Loading what="the score" />;
+  if (q.isError) return <ErrorState what="the score" error={q.error} />;
+  const s = q.data?.score;
+  if (!s) return null;
+  const k = s.skill;
+  const hits = points.filter((p) => p.score >= 50 === (p.relativeReturn as number) > 0).length;
+  return (
+    <section className="panel score-words" data-testid="score-panel">
+      <h3>The score in plain words</h3>
+      <p data-testid="score-summary">{s.summary}</p>
+      {k.model ? (
+        <p className="small" data-testid="score-skill">
+          Out of sample (walk-forward, {k.validationDays ?? '—'} days, {k.horizonDays ?? 30}-day horizon): rank IC <strong>{k.ic === null ? '—' : k.ic.toFixed(3)}</strong>, hit rate <strong>{formatShare(k.hitRate)}</strong>, top-minus-bottom quintile <strong>{formatPct(k.topMinusBottom)}</strong> a horizon. {k.confidenceMeant ?? ''}
+        </p>
+      ) : null}
+      {s.explanation.length > 0 ? (
+        <table className="drivers" data-testid="score-drivers">
+          <thead>
+            <tr>
+              <th className="left">Driver</th>
+              <th className="left">Value</th>
+              <th>Effect</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.explanation.slice(0, 8).map((d) => (
+              <tr key={d.label}>
+                <td className="left">{d.label}</td>
+                <td className="left">{d.value}</td>
+                <td className={d.effect >= 0 ? 'up' : 'down'}>
+                  {d.effect >= 0 ? '+' : '−'}
+                  {Math.abs(d.effect * 100).toFixed(2)} pp
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <h4>What happened next: past scores and the following {outcomes.data?.horizonDays ?? 30}-day return relative to the median asset</h4>
+      {points.length === 0 ? (
+        <Empty>No past out-of-sample scores of this asset with a completed horizon.</Empty>
+      ) : (
+        <>
+          <Chart option={option} testId="chart-outcomes" filename={`${assetId}-what-happened-next`} height={220} summary={{ points: points.length, agreed: hits }} />
+          <p className="muted small">
+            The score’s side of 50 matched the side of the median {hits} of {points.length} times ({formatShare(hits / points.length)}).
+          </p>
         </>
       )}
     </section>
@@ -213,24 +291,28 @@ function CompetitorsPanel({ assetId }: { assetId: string }) {
   type C = NonNullable<typeof q.data>[number];
   const columns: Column<C>[] = [
     { id: 'symbol', header: 'Project', align: 'left', value: (c) => c.row.symbol, render: (c) => <a href={`#/asset/${encodeURIComponent(c.row.assetId)}`}>{c.row.symbol}</a> },
-    { id: 'similarity', header: 'Similarity', value: (c) => c.similarity, render: (c) => c.similarity.toFixed(2) },
-    { id: 'score', header: 'Score', value: (c) => c.row.score, render: (c) => formatScore(c.row.score) },
-    { id: 'marketCap', header: 'Market cap', value: (c) => c.row.marketCap, render: (c) => formatUsd(c.row.marketCap) },
-    { id: 'return30d', header: '30d', value: (c) => c.row.return30d, render: (c) => formatPct(c.row.return30d) },
-    { id: 'tvl', header: 'TVL', value: (c) => c.row.tvl, render: (c) => formatUsd(c.row.tvl) },
-    { id: 'commits', header: 'Commits 12w', value: (c) => c.row.commits12w, render: (c) => formatCount(c.row.commits12w) },
+    { id: 'similarity', header: 'Similarity', value: (c) => c.similarity, render: (c) => (c.similarity === null ? <span className="muted" title="Same category; descriptions not among the most similar">—</span> : <span title={`by ${c.method}`}>{c.similarity.toFixed(2)}</span>), title: 'Cosine similarity of the project descriptions' },
+    { id: 'category', header: 'Category', align: 'left', value: (c) => c.category, render: (c) => (c.sameCategory ? <strong>{c.category}</strong> : (c.category ?? '—')) },
+    { id: 'chains', header: 'Chains', align: 'left', value: (c) => c.chains.join(', '), render: (c) => <span className="small" title={c.chains.join(', ')}>{c.chains.length > 3 ? `${c.chains.slice(0, 3).join(', ')} +${c.chains.length - 3}` : c.chains.join(', ') || '—'}</span> },
+    { id: 'price', header: 'Price', value: (c) => c.row.price, asOf: (c) => c.row.lastDay, render: (c) => <AsOf asOf={c.row.lastDay} stale={c.row.staleSince !== null} source={c.row.marketSource}>{formatUsd(c.row.price)}</AsOf> },
+    { id: 'return30d', header: '30d', value: (c) => c.row.return30d, asOf: (c) => c.row.lastDay, render: (c) => <AsOf asOf={c.row.lastDay} stale={c.row.staleSince !== null}>{formatPct(c.row.return30d)}</AsOf> },
+    { id: 'marketCap', header: 'Market cap', value: (c) => c.row.marketCap, asOf: (c) => c.row.lastDay, render: (c) => <AsOf asOf={c.row.lastDay} stale={c.row.staleSince !== null} source={c.row.marketSource}>{formatUsd(c.row.marketCap)}</AsOf> },
+    { id: 'tvl', header: 'TVL', value: (c) => c.row.tvl, asOf: (c) => c.row.tvlDay, render: (c) => <AsOf asOf={c.row.tvlDay} stale={c.row.tvlStale} source={c.row.tvlSource} scope={c.row.tvlScope}>{formatUsd(c.row.tvl)}</AsOf> },
+    { id: 'revenue', header: 'Rev./fees 30d', value: (c) => c.row.revenue30d, asOf: (c) => c.row.revenueDay, render: (c) => <AsOf asOf={c.row.revenueDay} stale={c.row.revenueStale} source={c.row.revenueSource}>{formatUsd(c.row.revenue30d)}{c.row.revenueKind === 'fees' ? ' (fees)' : ''}</AsOf> },
+    { id: 'ratio', header: 'P/S or P/F', value: (c) => c.ratio?.value ?? null, asOf: (c) => c.ratio?.asOf ?? null, render: (c) => (c.ratio ? <AsOf asOf={c.ratio.asOf} stale={c.ratio.stale}>{`${c.ratio.kind} ${c.ratio.value.toFixed(1)}`}</AsOf> : '—'), title: 'Market cap over annualised 30-day revenue (P/S) or fees (P/F), both of the revenue’s day' },
+    { id: 'score', header: 'Score', value: (c) => c.row.score, asOf: (c) => c.row.scoreDay, render: (c) => <AsOf asOf={c.row.scoreDay} stale={c.row.scoreStale} source="model">{formatScore(c.row.score)}</AsOf> },
   ];
   return (
-    <section className="panel">
-      <h3>Competitors</h3>
+    <section className="panel peers">
+      <h3>Peers: similar descriptions and the same category</h3>
       {q.isLoading ? (
-        <Loading what="competitors" />
+        <Loading what="peers" />
       ) : q.isError ? (
-        <ErrorState what="competitors" error={q.error} />
+        <ErrorState what="peers" error={q.error} />
       ) : (q.data ?? []).length === 0 ? (
-        <Empty>No similar projects computed yet for this asset.</Empty>
+        <Empty>No peers: this asset has no description and no category to compare by.</Empty>
       ) : (
-        <DataTable rows={q.data ?? []} columns={columns} rowId={(c) => c.row.assetId} testId="competitors-table" csvName={`${assetId}-competitors`} initialSort={[{ id: 'similarity', desc: true }]} maxHeight={260} onOpen={(c) => navigate({ view: 'asset', assetId: c.row.assetId })} />
+        <DataTable rows={q.data ?? []} columns={columns} rowId={(c) => c.row.assetId} testId="competitors-table" csvName={`${assetId}-peers`} maxHeight={320} rowClassName={(c) => (c.row.staleSince ? 'stale-row' : '')} onOpen={(c) => navigate({ view: 'asset', assetId: c.row.assetId })} />
       )}
     </section>
   );

@@ -1,0 +1,109 @@
+/**
+ * `defimon asset` on a fresh data directory: the first command imports the bundled dataset and
+ * its shipped model, then prints the asset page. The JSON shape is the one the issue names; the
+ * values and flags are checked against the database, not against fixed numbers.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, tempDataDir } from '../helpers/services';
+
+const run = promisify(execFile);
+const BIN = path.join(REPO_ROOT, 'bin', 'defimon.cjs');
+const tmp = tempDataDir('defimon-asset-cli');
+
+async function defimon(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, '--data-dir', tmp.dir, ...args], { cwd: tmp.dir, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+interface V {
+  value: number | null;
+  asOf: string | null;
+  stale: boolean;
+  source: string | null;
+}
+interface Page {
+  symbol: string;
+  name: string;
+  category: string | null;
+  dataEnd: string;
+  values: Record<'price' | 'marketCap' | 'volume24h' | 'tvl' | 'revenue30d' | 'commits12w', V>;
+  score: { value: number | null; confidence: number | null; asOf: string | null; summary: string; explanation: { label: string; value: string; effect: number }[]; skill: Record<string, unknown> };
+  peers: { symbol: string; similarity: number | null; category: string | null; marketCap: number | null; tvl: number | null; score: number | null }[];
+}
+
+let sushi: Page;
+let db: Database.Database;
+const minus = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
+
+beforeAll(async () => {
+  const res = await defimon(['asset', 'sushi', '--json']);
+  expect(res.stderr).toBe('');
+  expect(res.code).toBe(0);
+  sushi = JSON.parse(res.stdout) as Page;
+  db = new Database(path.join(tmp.dir, 'defimon.sqlite'), { readonly: true });
+}, 300_000);
+afterAll(() => {
+  db?.close();
+  tmp.remove();
+});
+
+describe('defimon asset', () => {
+  it('prints exactly the asset page shape, every value with as-of, stale flag and source', () => {
+    expect(Object.keys(sushi).sort()).toEqual(['category', 'dataEnd', 'name', 'peers', 'score', 'symbol', 'values']);
+    expect(Object.keys(sushi.values).sort()).toEqual(['commits12w', 'marketCap', 'price', 'revenue30d', 'tvl', 'volume24h']);
+    for (const v of Object.values(sushi.values)) expect(Object.keys(v).sort()).toEqual(['asOf', 'source', 'stale', 'value']);
+    expect(Object.keys(sushi.score).sort()).toEqual(['asOf', 'confidence', 'explanation', 'skill', 'summary', 'value']);
+    for (const p of sushi.peers) expect(Object.keys(p).sort()).toEqual(['category', 'marketCap', 'score', 'similarity', 'symbol', 'tvl']);
+    expect(sushi.symbol).toBe('SUSHI');
+    expect(sushi.dataEnd).toBe((db.prepare('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get() as { d: string }).d);
+  });
+
+  it('marks SUSHI’s TVL stale with its own day and source, its price current', () => {
+    const tvl = db.prepare(`SELECT day, tvl FROM onchain_metrics WHERE asset_id = 'SUSHI' AND tvl IS NOT NULL ORDER BY day DESC LIMIT 1`).get() as { day: string; tvl: number };
+    expect(sushi.values.tvl).toEqual({ value: tvl.tvl, asOf: tvl.day, stale: true, source: 'tokenterminal' });
+    const last = db.prepare(`SELECT MAX(day) AS d FROM financial_metrics WHERE asset_id = 'SUSHI' AND close IS NOT NULL`).get() as { d: string };
+    expect(sushi.values.price.asOf).toBe(last.d);
+    expect(sushi.values.price.stale).toBe(last.d < minus(sushi.dataEnd, 30));
+    for (const v of Object.values(sushi.values)) if (v.value !== null) expect(v.stale).toBe(v.asOf! < minus(sushi.dataEnd, 30));
+  });
+
+  it('gives the score in words with labelled drivers and the model’s out-of-sample skill', () => {
+    expect(sushi.score.value).not.toBeNull();
+    expect(sushi.score.asOf).toBe(sushi.dataEnd);
+    expect(sushi.score.summary).toMatch(/^Score \d+ of 100/);
+    expect(sushi.score.explanation.length).toBeGreaterThan(2);
+    // Labels, never feature keys (snake_case) such as rank_vol_30 or has_development.
+    for (const d of sushi.score.explanation) expect(d.label).not.toMatch(/^[a-z]+(_[a-z0-9]+)+$/);
+    expect(typeof sushi.score.skill.ic).toBe('number');
+    expect(typeof sushi.score.skill.hitRate).toBe('number');
+  });
+
+  it('lists peers of the same category first, with their metrics', () => {
+    const cat = (db.prepare(`SELECT defillama_category AS c FROM crypto_assets WHERE asset_id = 'SUSHI'`).get() as { c: string }).c;
+    expect(sushi.category).toBe(cat);
+    expect(sushi.peers.length).toBeGreaterThan(3);
+    expect(sushi.peers[0]!.category).toBe(cat);
+    const similar = db.prepare(`SELECT competitor_id FROM competitor_analysis WHERE asset_id = 'SUSHI'`).all() as { competitor_id: string }[];
+    expect(similar.length).toBeGreaterThan(0);
+  });
+
+  it('prints a readable page, and says clearly when the asset does not exist', async () => {
+    const text = await defimon(['asset', 'SUSHI']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/TVL\s+\$[\d.]+[KMB]\s+as of \d{4}-\d{2}-\d{2} \(STALE\), Token Terminal/);
+    expect(text.stdout).toContain('Out-of-sample skill');
+    expect(text.stdout).toContain('Peers:');
+    const missing = await defimon(['asset', 'NOSUCHCOIN']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('no asset "NOSUCHCOIN"');
+  });
+});
