@@ -10,7 +10,7 @@ import { Empty, ErrorState, Loading } from '../components/States';
 import { contributionsOption, outcomesOption } from '../lib/chart-options';
 import { readFeature } from '../../../shared/feature-labels';
 import { client } from '../lib/client';
-import { formatCount, formatPct, formatScore, formatShare, formatUsd, formatUtc } from '../lib/format';
+import { formatPct, formatScore, formatShare, formatUsd, formatUtc } from '../lib/format';
 import { useWatchlist } from '../lib/queries';
 import { RANGES, rangeBounds, type RangeId } from '../lib/range';
 import { navigate } from '../lib/route';
