@@ -183,13 +183,23 @@ describe('ui.contracts and ui.competitors', () => {
       { asset_id: 'AAVE', competitor_id: 'COMP', method: 'embedding', similarity: 0.91, computed_at: now },
       { asset_id: 'AAVE', competitor_id: 'MKR', method: 'embedding', similarity: 0.72, computed_at: now },
     ]);
-    const comps = await services.client.call('ui.competitors', { assetId: 'AAVE' });
-    expect(comps.map((c) => [c.row.assetId, c.similarity])).toEqual([
-      ['COMP', 0.91],
-      ['MKR', 0.72],
-    ]);
+    const comps = await services.client.call('ui.competitors', { assetId: 'AAVE', limit: 50 });
+    // The best similarity of any method per peer (here the written one beats the import's TF-IDF).
+    const sim = new Map(comps.map((c) => [c.row.assetId, c.similarity]));
+    expect(sim.get('COMP')).toBe(0.91);
+    expect(sim.get('MKR')).toBe(0.72);
+    // Category peers too: every priced asset of AAVE's DefiLlama category, listed first.
+    const cat = one<{ c: string }>(`SELECT defillama_category AS c FROM crypto_assets WHERE asset_id = 'AAVE'`).c;
+    const sameCat = all<{ asset_id: string }>(
+      `SELECT asset_id FROM crypto_assets WHERE coalesce(defillama_category, category) = ? AND asset_id <> 'AAVE'
+         AND asset_id IN (SELECT asset_id FROM financial_metrics WHERE close IS NOT NULL)`,
+      cat,
+    ).map((r) => r.asset_id);
+    expect(comps.filter((c) => c.sameCategory).map((c) => c.row.assetId).sort()).toEqual(sameCat.sort());
+    const firstOther = comps.findIndex((c) => !c.sameCategory);
+    if (firstOther >= 0) expect(comps.slice(firstOther).every((c) => !c.sameCategory)).toBe(true);
     const comp = (await services.client.call('ui.overview', {})).rows.find((r) => r.assetId === 'COMP');
-    expect(comps[0]!.row).toEqual(comp);
+    expect(comps.find((c) => c.row.assetId === 'COMP')!.row).toEqual(comp);
   });
 });
 
