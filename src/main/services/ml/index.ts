@@ -139,8 +139,11 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
     return art;
   };
 
+  // The two fields scoring needs, without the version's artefacts (megabytes of JSON per read).
+  const modelHead = store.db.prepare<[string], { train_to: string; horizon_days: number }>('SELECT train_to, horizon_days FROM ml_models WHERE version = ?');
   async function scoreDay(version: string, day: string | undefined, signal?: AbortSignal) {
-    const model = getModelRow(store, version);
+    const model = modelHead.get(version);
+    if (!model) throw new AppError('NOT_FOUND', `no model version "${version}"`);
     const target = day ?? latestPriceDay();
     checkDayInData(day);
     if (!target) throw new AppError('NOT_FOUND', 'no market data to score');
