@@ -8,14 +8,9 @@
  *   (cached), against reading a stored day's scores, all through `ml.score`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { createServices, findBundledDataset } from '../src/main/services';
-import { loadConfig } from '../src/main/services/config/config';
-import { importDataset } from '../src/main/services/importer/importer';
-import { createLogger } from '../src/main/services/log/logger';
 import { computeFeatures } from '../src/main/services/ml/features';
 import { trainInWorker } from '../src/main/services/ml/jobs';
 import { parallelExecutor, trainingThreads } from '../src/main/services/ml/parallel';
@@ -23,7 +18,7 @@ import { loadPanel } from '../src/main/services/ml/panel';
 import { DEFAULT_GBM, DEFAULT_NN, DEFAULT_RF, MODEL_NAMES, runPipeline, type FitData, type FoldExecutor, type FoldJob, type TrainParams } from '../src/main/services/ml/pipeline';
 import { newVersionId, saveTrainedModel, setSetting } from '../src/main/services/ml/registry';
 import { evaluate } from '../src/main/services/ml/validation';
-import { machineLine, median, ms, ratioLine } from './util';
+import { withBundledServices, machineLine, median, ms, ratioLine } from './util';
 
 const peakMb = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
 const f3 = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(3));
@@ -75,14 +70,8 @@ function runSklearn(c: Captured, threads: number, work: string): { times: Record
 
 export async function run(): Promise<void> {
   console.log(machineLine());
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'defimon-bench-ml-'));
-  const config = loadConfig({ overrides: { dataDir: dir, logLevel: 'silent', autoImport: false }, env: {} });
-  const services = await createServices(config, { logger: createLogger({ dataDir: dir, level: 'silent', toStderr: false }) });
-  try {
-    const dataset = findBundledDataset(__dirname);
-    if (!dataset) throw new Error('resources/dataset is missing');
+  await withBundledServices('ml', async (services, dir) => {
     const store = services.core.store;
-    importDataset({ store, dir: dataset, source: 'bundled' });
     store.db.pragma('wal_checkpoint(TRUNCATE)');
 
     const db = new Database(store.path, { readonly: true });
@@ -161,8 +150,5 @@ export async function run(): Promise<void> {
     t = performance.now();
     await trainInWorker({ dbPath: store.path, until: undefined, params: {}, threads: 1 });
     console.log(`full training in one worker thread, no helpers: ${ms(performance.now() - t)} wall`);
-  } finally {
-    await services.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

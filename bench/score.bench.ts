@@ -4,28 +4,15 @@
  * (2 folds, few trees, 1 epoch) so this bench stays quick; what scoring costs is reading the data
  * and computing features and contributions, not the model's size. `ml` has the full model.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createServices, findBundledDataset } from '../src/main/services';
-import { loadConfig } from '../src/main/services/config/config';
-import { importDataset } from '../src/main/services/importer/importer';
-import { createLogger } from '../src/main/services/log/logger';
 import { loadPanel } from '../src/main/services/ml/panel';
 import { runPipeline } from '../src/main/services/ml/pipeline';
 import { newVersionId, saveTrainedModel, setSetting } from '../src/main/services/ml/registry';
-import { machineLine, median, ms, ratioLine } from './util';
+import { withBundledServices, machineLine, median, ms, ratioLine } from './util';
 
 export async function run(): Promise<void> {
   console.log(machineLine());
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'defimon-bench-score-'));
-  const config = loadConfig({ overrides: { dataDir: dir, logLevel: 'silent', autoImport: false }, env: {} });
-  const services = await createServices(config, { logger: createLogger({ dataDir: dir, level: 'silent', toStderr: false }) });
-  try {
-    const dataset = findBundledDataset(__dirname);
-    if (!dataset) throw new Error('resources/dataset is missing');
+  await withBundledServices('score', async (services) => {
     const store = services.core.store;
-    importDataset({ store, dir: dataset, source: 'bundled' });
     const panel = loadPanel(store.db);
     const result = await runPipeline(panel, { folds: 2, gbm: { iterations: 30 }, rf: { trees: 10 }, nn: { epochs: 1 } });
     const version = newVersionId();
@@ -53,8 +40,5 @@ export async function run(): Promise<void> {
     console.log(`the same day again: median ${ms(median(warm))}; stored-score read (latest day, anchor): ${stored.map(ms).join(', ')}`);
     ratioLine('scoring a day not stored vs reading stored scores', cold, stored, 'stored read', 10);
     ratioLine('scoring the same day again vs reading stored scores', warm, stored, 'stored read');
-  } finally {
-    await services.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -3,7 +3,13 @@
  * absolute times of ours and the anchor measured in the same run (the machine may be shared, so
  * only same-run ratios compare across runs).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { createServices, findBundledDataset } from '../src/main/services';
+import { loadConfig } from '../src/main/services/config/config';
+import { importDataset } from '../src/main/services/importer/importer';
+import { createLogger } from '../src/main/services/log/logger';
 
 export const loadAverage = (): string => os.loadavg().map((v) => v.toFixed(1)).join(' ');
 
@@ -43,4 +49,25 @@ export async function alternate(rounds: number, ours: () => Promise<number> | nu
     out.ours.push(await ours());
   }
   return out;
+}
+
+type BenchServices = Awaited<ReturnType<typeof createServices>>;
+
+/**
+ * Runs fn on services over a fresh temporary data directory into which the bundled dataset was
+ * imported; closes the services and removes the directory afterwards.
+ */
+export async function withBundledServices<T>(prefix: string, fn: (services: BenchServices, dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `defimon-bench-${prefix}-`));
+  const config = loadConfig({ overrides: { dataDir: dir, logLevel: 'silent', autoImport: false }, env: {} });
+  const services = await createServices(config, { logger: createLogger({ dataDir: dir, level: 'silent', toStderr: false }) });
+  try {
+    const dataset = findBundledDataset(__dirname);
+    if (!dataset) throw new Error('resources/dataset is missing');
+    importDataset({ store: services.core.store, dir: dataset, source: 'bundled' });
+    return await fn(services, dir);
+  } finally {
+    await services.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,4 +1,3 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,27 +8,7 @@ import { createJsonFileBackend, createSettingsService, type SecretVault } from '
 import { SETTINGS_APP_VERSION } from '../../src/main/services/settings';
 import { createTestServices } from '../helpers/app';
 import { tempDataDir } from '../helpers/services';
-
-/** A real cipher standing in for the OS keychain (AES-256-GCM with a key held in memory). */
-export function memoryVault(): SecretVault & { key: Buffer } {
-  const key = randomBytes(32);
-  return {
-    key,
-    unavailableReason: () => null,
-    encrypt(plain) {
-      const iv = randomBytes(12);
-      const c = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
-      return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
-    },
-    decrypt(cipher) {
-      const raw = Buffer.from(cipher, 'base64');
-      const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-      d.setAuthTag(raw.subarray(12, 28));
-      return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
-    },
-  };
-}
+import { memoryVault } from '../helpers/vault';
 
 const RPC = 'https://polygon-mainnet.quiknode.pro/0123456789abcdef0123456789abcdef/';
 const PG = 'postgres://analyst:hunter2-very-secret@db.team.example:5432/defimon';

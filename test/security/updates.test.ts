@@ -3,7 +3,6 @@
  * from every other origin, a feed written into the settings file another way is not followed
  * (its keychain pin does not match), and the packaging pins the signature updates must carry.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -11,30 +10,11 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createUpdateController } from '../../src/main/app/updates';
 import { createEventBus } from '../../src/main/services/events/bus';
 import { createSettingsDomain, SETTINGS_APP_VERSION } from '../../src/main/services/settings';
-import { createJsonFileBackend, createSettingsService, type SecretVault } from '../../src/main/services/settings/service';
+import { createJsonFileBackend, createSettingsService } from '../../src/main/services/settings/service';
 import { loadConfig } from '../../src/main/services/config/config';
 import { createLogger } from '../../src/main/services/log/logger';
 import { REPO_ROOT, tempDataDir } from '../helpers/services';
-
-/** A real cipher standing in for the OS keychain. */
-function keychain(): SecretVault {
-  const key = randomBytes(32);
-  return {
-    unavailableReason: () => null,
-    encrypt(plain) {
-      const iv = randomBytes(12);
-      const c = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
-      return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
-    },
-    decrypt(cipher) {
-      const raw = Buffer.from(cipher, 'base64');
-      const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-      d.setAuthTag(raw.subarray(12, 28));
-      return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
-    },
-  };
-}
+import { memoryVault } from '../helpers/vault';
 
 const FEED = 'https://updates.team.example/defimon';
 const EVIL = 'https://updates.evil.example/defimon';
@@ -43,7 +23,7 @@ describe('the update feed', () => {
   const tmp = tempDataDir('defimon-updates');
   afterAll(() => tmp.remove());
   const file = path.join(tmp.dir, 'defimon.config.json');
-  const service = createSettingsService({ backend: createJsonFileBackend(file), vault: keychain(), env: {}, appVersion: SETTINGS_APP_VERSION });
+  const service = createSettingsService({ backend: createJsonFileBackend(file), vault: memoryVault(), env: {}, appVersion: SETTINGS_APP_VERSION });
   const config = loadConfig({ overrides: { dataDir: tmp.dir }, env: {} });
   const domain = createSettingsDomain({ config, log: createLogger({ dataDir: tmp.dir, level: 'silent', toStderr: false }), bus: createEventBus() }, { service });
   const updaterFor = async (settings: ReturnType<typeof service.pinnedUpdates>) => {
@@ -73,7 +53,7 @@ describe('the update feed', () => {
     expect(service.pinnedUpdates()).toEqual({ enabled: true, feedUrl: EVIL, pinned: false });
     expect(await updaterFor(service.pinnedUpdates())).toEqual({ feed: null, loaded: 0 });
     // A pin copied from elsewhere does not fit either.
-    writeFileSync(file, JSON.stringify({ ...doc, updates: { enabled: true, feedUrl: EVIL }, updatesPin: keychain().encrypt(JSON.stringify({ enabled: true, feedUrl: EVIL })) }));
+    writeFileSync(file, JSON.stringify({ ...doc, updates: { enabled: true, feedUrl: EVIL }, updatesPin: memoryVault().encrypt(JSON.stringify({ enabled: true, feedUrl: EVIL })) }));
     expect(service.pinnedUpdates().pinned).toBe(false);
     // A runner without a keychain (web, CLI) cannot pin anything.
     const headless = createSettingsService({ backend: createJsonFileBackend(file), vault: null, env: {}, appVersion: SETTINGS_APP_VERSION });
