@@ -3,25 +3,16 @@
  * its shipped model, then prints the asset page. The JSON shape is the one the issue names; the
  * values and flags are checked against the database, not against fixed numbers.
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, tempDataDir } from '../helpers/services';
+import { tempDataDir } from '../helpers/services';
+import { execCli } from '../helpers/cli';
 
-const run = promisify(execFile);
-const BIN = path.join(REPO_ROOT, 'bin', 'defimon.cjs');
 const tmp = tempDataDir('defimon-asset-cli');
 
 async function defimon(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, '--data-dir', tmp.dir, ...args], { cwd: tmp.dir, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  return execCli(['--data-dir', tmp.dir, ...args], { cwd: tmp.dir, timeoutMs: 240_000, maxBuffer: 16 * 1024 * 1024 });
 }
 
 interface V {

@@ -2,30 +2,21 @@
  * The audit CLI (`defimon audit <file|dir> [--json]`), the audit.source method, and parsing of
  * every Solidity generation: old syntax, the explorer's multi-file JSON, and broken files.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeSources } from '../../src/main/services/audit/analyze';
 import { arithmeticMode, parseSources } from '../../src/main/services/audit/parse';
 import { expandSourceInputs, groupByImports } from '../../src/main/services/audit/sources';
 import type { Services } from '../../src/main/services';
 import { createTestServices } from '../helpers/app';
-import { REPO_ROOT, tempDataDir } from '../helpers/services';
+import { tempDataDir } from '../helpers/services';
+import { execCli } from '../helpers/cli';
 
-const run = promisify(execFile);
-const BIN = path.join(REPO_ROOT, 'bin', 'defimon.cjs');
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'audit');
 
 async function defimon(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  return execCli(args, { timeoutMs: 120_000 });
 }
 
 const OLD = `pragma solidity ^0.4.11;

@@ -4,18 +4,17 @@
  * targets, and a server that keeps answering /health (and obeys SIGTERM) while a pathological
  * audit runs.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeSources } from '../../src/main/services/audit/analyze';
 import { DEFAULT_LIMITS, limitViolation } from '../../src/main/services/audit/limits';
 import { buildReport } from '../../src/main/services/audit/report';
 import { analyzeOffThread } from '../../src/main/services/audit/runner';
 import { REPO_ROOT, tempDataDir } from '../helpers/services';
+import { execCli } from '../helpers/cli';
 
-const run = promisify(execFile);
 const BIN = path.join(REPO_ROOT, 'bin', 'defimon.cjs');
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'audit');
 
@@ -26,13 +25,7 @@ const slow = (statements: number): string => `pragma solidity ^0.8.0;\ncontract 
 const SELFDESTRUCT = 'pragma solidity ^0.4.24;\ncontract K { function k() public { selfdestruct(msg.sender); } }\n';
 
 async function defimon(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 120_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  return execCli(args, { timeoutMs: 120_000, env: { ...process.env, ...env } });
 }
 
 describe('limits checked before parsing', () => {

@@ -4,14 +4,13 @@
  * shows progress, a mistyped --data-dir is refused, categories match in any case and can be
  * listed, and days outside the data are refused with the range that exists.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, foreignCwd, tempDataDir } from '../helpers/services';
+import { execCli } from '../helpers/cli';
 
-const run = promisify(execFile);
 const BIN = path.join(REPO_ROOT, 'bin', 'defimon.cjs');
 const CWD = foreignCwd();
 afterAll(() => CWD.remove());
@@ -31,13 +30,7 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 async function defimon(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: CWD.dir, env: cleanEnv(env), timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  return execCli(args, { cwd: CWD.dir, env: cleanEnv(env), timeoutMs: 300_000 });
 }
 
 describe('CLI manners', () => {

@@ -1,23 +1,14 @@
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, foreignCwd, tempDataDir } from '../helpers/services';
+import { foreignCwd, tempDataDir } from '../helpers/services';
+import { execCli } from '../helpers/cli';
 
-const run = promisify(execFile);
-const BIN = path.join(REPO_ROOT, 'bin', 'defimon.cjs');
 // Every command runs from a temporary folder, not the repository: the CLI must work from anywhere.
 const CWD = foreignCwd();
 afterAll(() => CWD.remove());
 
 async function defimon(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: CWD.dir, env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  return execCli(args, { cwd: CWD.dir, env: { ...process.env, ...env }, timeoutMs: 120_000 });
 }
 
 describe('defimon CLI', () => {

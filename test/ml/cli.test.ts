@@ -1,25 +1,15 @@
 /** `defimon train`, `score`, `models` and `ab` end to end through the CLI on the bundled data. */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, foreignCwd, tempDataDir } from '../helpers/services';
+import { foreignCwd, tempDataDir } from '../helpers/services';
+import { execCli } from '../helpers/cli';
 
-const run = promisify(execFile);
-const BIN = path.join(REPO_ROOT, 'bin', 'defimon.cjs');
 // Every command runs from a temporary folder, not the repository: the CLI must work from anywhere.
 const CWD = foreignCwd();
 afterAll(() => CWD.remove());
 
 async function defimon(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    // A store without the dataset's shipped model: these tests train the first version themselves.
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: CWD.dir, timeout: 240_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, DEFIMON_BUNDLED_MODEL: '0' } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  // A store without the dataset's shipped model: these tests train the first version themselves.
+  return execCli(args, { cwd: CWD.dir, timeoutMs: 240_000, env: { ...process.env, DEFIMON_BUNDLED_MODEL: '0' } });
 }
 
 describe('defimon train / score / models', () => {
