@@ -57,6 +57,8 @@ export interface ExtCall {
   inLoop: boolean;
   /** Statically known to read only (a view/pure method of a known interface). */
   readOnly: boolean;
+  /** The called function's declaration when the receiver's contract type is known (its returns, mutability). */
+  decl: FnInfo | null;
 }
 
 export type Effect =
@@ -490,7 +492,7 @@ export function buildProject(files: ParsedFile[]): Project {
         const declared = typeName ? byName.get(typeName) : undefined;
         const decl = declared?.linear.flatMap((c) => c.functions).find((x) => x.name === member);
         const readOnly = decl ? decl.mutability === 'view' || decl.mutability === 'pure' || decl.mutability === 'constant' : viewNames.has(member) && !mutatingNames.has(member) || /^(balanceOf|totalSupply|allowance|decimals|symbol|name|owner|getReserves|get\w*|is\w*|has\w*|latestRoundData|latestAnswer)$/.test(member);
-        const call: ExtCall = { node: n, kind: 'high', method: member, withValue, target: receiver, targetKind: classifyTarget(receiver), checked: true, inLoop: loopDepth > 0, readOnly };
+        const call: ExtCall = { node: n, kind: 'high', method: member, withValue, target: receiver, targetKind: classifyTarget(receiver), checked: true, inLoop: loopDepth > 0, readOnly, decl: decl ?? null };
         f.extCalls.push(call);
         f.effects.push({ kind: 'ext', call });
         return;
@@ -506,6 +508,7 @@ export function buildProject(files: ParsedFile[]): Project {
         checked: true,
         inLoop: loopDepth > 0,
         readOnly: kind === 'staticcall',
+        decl: null,
       };
       f.extCalls.push(call);
       f.effects.push({ kind: 'ext', call });
