@@ -388,6 +388,13 @@ export function buildProject(files: ParsedFile[]): Project {
       if (name) f.effects.push({ kind: 'write', name, node });
     };
 
+    // A helper whose code is not in the sources, handed a comparison (_require(a >= b, CODE)
+    // from a dependency): it exists to check that comparison.
+    const checksComparison = (n: Node): void => {
+      const first = args(n)[0];
+      if (first?.type === 'BinaryOperation' && ['<', '>', '<=', '>=', '==', '!=', '&&', '||'].includes(first.operator ?? '')) f.conditions.push({ node: n, expr: first, gate: true });
+    };
+
     const visitCall = (n: Node): void => {
       const e = n.expression;
       const name = calleeName(n);
@@ -418,12 +425,7 @@ export function buildProject(files: ParsedFile[]): Project {
           if (c) f.conditions.push({ node: n, expr: c, gate: true });
           f.internalCalls.push({ fn: target, node: n });
           f.effects.push({ kind: 'internal', fn: target, node: n });
-        } else {
-          // A helper whose code is not in the sources, handed a comparison (_require(a >= b, CODE)
-          // from a dependency): it exists to check that comparison.
-          const first = args(n)[0];
-          if (first?.type === 'BinaryOperation' && ['<', '>', '<=', '>=', '==', '!=', '&&', '||'].includes(first.operator ?? '')) f.conditions.push({ node: n, expr: first, gate: true });
-        }
+        } else checksComparison(n);
         return;
       }
       // x.call.value(v)(...) / x.call.gas(g).value(v)(...): the outer call carries the payload.
@@ -446,12 +448,7 @@ export function buildProject(files: ParsedFile[]): Project {
         if (target) {
           f.internalCalls.push({ fn: target, node: n });
           f.effects.push({ kind: 'internal', fn: target, node: n });
-        } else {
-          // A helper whose code is not in the sources, handed a comparison (_require(a >= b, CODE)
-          // from a dependency): it exists to check that comparison.
-          const first = args(n)[0];
-          if (first?.type === 'BinaryOperation' && ['<', '>', '<=', '>=', '==', '!=', '&&', '||'].includes(first.operator ?? '')) f.conditions.push({ node: n, expr: first, gate: true });
-        }
+        } else checksComparison(n);
         return;
       }
       if (receiver?.type === 'Identifier' && receiver.name && byName.has(receiver.name) && !f.locals.has(receiver.name) && !isState(receiver.name)) {

@@ -52,20 +52,17 @@ export const reentrancy: Detector = ({ p, report }) => {
         const names = [...new Set(writes.map((w) => w.name))].slice(0, 4).join(', ');
         // A call made by a modifier belongs to every function it guards: report it at the function.
         const viaModifier = fn.kind === 'modifier' && entry.contract.file === fn.contract.file;
-        const names0 = [...new Set(writes.map((w) => w.name))].slice(0, 4).join(', ');
+        const base = { detector: 'reentrancy', swc: 'SWC-107', category: 'reentrancy', severity } as const;
         if (viaModifier) {
           report({
-            detector: 'reentrancy',
-            swc: 'SWC-107',
-            category: 'reentrancy',
-            severity,
+            ...base,
             confidence: 'medium',
             at: call.node,
             file: fn.contract.file.path,
             contract: fn.contract,
             fn,
             title: `Reentrancy: modifier ${fn.name} calls out before the function body runs`,
-            description: `${fnLabel(fn)} calls ${textOf(p.src(fn), call.target)} before ${fnLabel(entry)} writes ${names0}; the callee can re-enter first.`,
+            description: `${fnLabel(fn)} calls ${textOf(p.src(fn), call.target)} before ${fnLabel(entry)} writes ${names}; the callee can re-enter first.`,
             recommendation: 'Do not call untrusted contracts from modifiers; apply checks-effects-interactions or a reentrancy lock.',
           });
         }
@@ -74,26 +71,20 @@ export const reentrancy: Detector = ({ p, report }) => {
           const site = [...effects.slice(0, i)].reverse().find((x) => x.fn === entry && x.effect.kind === 'internal');
           if (site && site.effect.kind === 'internal' && entry.contract.file === fn.contract.file) {
             report({
-              detector: 'reentrancy',
-              swc: 'SWC-107',
-              category: 'reentrancy',
-              severity,
+              ...base,
               confidence: 'medium',
               at: site.effect.node,
               file: entry.contract.file.path,
               contract: entry.contract,
               fn: entry,
               title: `Reentrancy through ${site.effect.fn.name}`,
-              description: `${fnLabel(entry)} calls ${site.effect.fn.name}, which calls out to ${textOf(p.src(fn), call.target)} before state (${names0}) is written.`,
+              description: `${fnLabel(entry)} calls ${site.effect.fn.name}, which calls out to ${textOf(p.src(fn), call.target)} before state (${names}) is written.`,
               recommendation: 'Apply checks-effects-interactions or a reentrancy lock.',
             });
           }
         }
         report({
-          detector: 'reentrancy',
-          swc: 'SWC-107',
-          category: 'reentrancy',
-          severity,
+          ...base,
           confidence: call.kind === 'call' ? 'high' : 'medium',
           at: viaModifier ? line(entry.node) : call.node,
           to: viaModifier ? Math.max(last, line(entry.node)) : Math.max(last, endLine(call.node)),
