@@ -51,13 +51,16 @@ export function cleanSuiteFiles(pkg: string): SourceInput[] {
   return out;
 }
 
-function markers(src: string): { line: number; category: string }[] {
-  const out: { line: number; category: string }[] = [];
+/** `// @vuln <category>`, or `// @vuln <category> (info|low)` for a hygiene flaw found at that floor. */
+function markers(src: string): { line: number; category: string; floor: string }[] {
+  const out: { line: number; category: string; floor: string }[] = [];
   src.split('\n').forEach((text, i) => {
-    for (const m of text.matchAll(/@vuln (\w+)/g)) out.push({ line: i + 1, category: m[1] as string });
+    for (const m of text.matchAll(/@vuln (\w+)(?: \((info|low)\))?/g)) out.push({ line: i + 1, category: m[1] as string, floor: m[2] ?? 'low' });
   });
   return out;
 }
+
+const RANK: Record<string, number> = { info: 0, low: 1, medium: 2, high: 3 };
 
 export interface FixtureRecall {
   marked: number;
@@ -83,7 +86,7 @@ export function fixtureRecall(dirs: string[] = [FIXTURES]): FixtureRecall {
         }
         for (const m of markers(content)) {
           res.marked++;
-          const hit = a.findings.some((f) => f.category === m.category && f.line <= m.line && m.line <= f.endLine && f.severity !== 'info');
+          const hit = a.findings.some((f) => f.category === m.category && f.line <= m.line && m.line <= f.endLine && (RANK[f.severity] ?? 0) >= (RANK[m.floor] ?? 1));
           if (hit) res.found++;
           else res.missed.push(`${c.name}/${variant}:${m.line} ${m.category}`);
         }

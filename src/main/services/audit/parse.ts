@@ -188,6 +188,9 @@ export function versionOf(ast: SourceUnit): VersionRange {
   return { text: texts.join(' '), min, max, floating };
 }
 
+/** Whether one `pragma solidity` value admits more than one compiler release (^, ~, >=, an open range). */
+export const pragmaFloats = (value: string): boolean => rangeOf(value).floating;
+
 function rangeOf(value: string): { min: V | null; max: V | null; floating: boolean } {
   const alternatives = value.split('||');
   let min: V | null = null;

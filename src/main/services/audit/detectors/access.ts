@@ -369,7 +369,8 @@ export const shortAddress: Detector = ({ p, report }) => {
       if (!movesBalance) continue;
       report({
         detector: 'short-address',
-        swc: 'SWC-130',
+        // No SWC entry describes it (SWC-130 is the right-to-left override character).
+        swc: '',
         category: 'short_addresses',
         severity: 'low',
         confidence: 'low',

@@ -157,10 +157,24 @@ export const uncheckedCalls: Detector = ({ p, report }) => {
         recommendation: 'Invoke the call and check its result.',
       });
     });
+    const parents = parentMap(fn.node.body);
     for (const call of p.facts(ctx, fn).extCalls) {
       if (call.kind === 'high' || call.kind === 'transfer') continue;
       const base = { file: fn.contract.file.path, contract: fn.contract, fn, at: call.node, swc: 'SWC-104' as const };
-      if (!call.checked) {
+      const ignored = call.checked ? failureIgnored(call.node, parents, fn.node.body) : null;
+      if (ignored) {
+        report({
+          ...base,
+          detector: 'unchecked-call',
+          category: 'unchecked_low_level_calls',
+          severity: 'medium',
+          confidence: 'high',
+          to: ignored.at,
+          title: `Failure of ${call.kind} checked but ignored`,
+          description: `${fnLabel(fn)} looks at whether ${call.kind} succeeded but ${ignored.why}; a failed ${call.kind === 'send' ? 'payment' : 'call'} is treated as done.`,
+          recommendation: 'Revert on failure (require the flag), or record what is owed so it can be retried.',
+        });
+      } else if (!call.checked) {
         report({
           ...base,
           detector: 'unchecked-call',
@@ -186,6 +200,65 @@ export const uncheckedCalls: Detector = ({ p, report }) => {
     }
   }
 };
+
+/** Each node's parent, for reading what surrounds a call. */
+function parentMap(body: Node | null | undefined): Map<Node, Node> {
+  const out = new Map<Node, Node>();
+  walk(body, (n, parent) => {
+    if (parent) out.set(n, parent);
+  });
+  return out;
+}
+
+const isEmptyBlock = (s: Node | null | undefined): boolean => !!s && s.type === 'Block' && (s.statements ?? []).length === 0;
+const leavesBlock = (s: Node | null | undefined): boolean =>
+  !!s && (s.type === 'RevertStatement' || s.type === 'ThrowStatement' || (s.type === 'ExpressionStatement' && s.expression?.type === 'FunctionCall' && calleeName(s.expression) === 'revert') || (s.type === 'Block' && leavesBlock(s.statements?.[s.statements.length - 1])));
+
+/**
+ * A success flag that is looked at but changes nothing on failure: `x.send(v) || true`, an
+ * empty failure branch (`if (!x.send(v)) {}`), a branch that reverts on success instead of
+ * failure, or the same through a local that holds the flag. Null when failure is handled.
+ */
+function failureIgnored(call: Node, parents: Map<Node, Node>, body: Node | null | undefined): { at: Node; why: string } | null {
+  const judge = (use: Node): { at: Node; why: string } | null => {
+    let cur = use;
+    let negated = false;
+    for (;;) {
+      const up = parents.get(cur);
+      if (!up) return null;
+      if (up.type === 'TupleExpression' && up.components?.length === 1) cur = up;
+      else if (up.type === 'UnaryOperation' && up.operator === '!') {
+        negated = !negated;
+        cur = up;
+      } else if (up.type === 'BinaryOperation' && (up.operator === '==' || up.operator === '!=') && (up.left?.type === 'BooleanLiteral' || up.right?.type === 'BooleanLiteral')) {
+        const lit = up.left?.type === 'BooleanLiteral' ? up.left : up.right;
+        if ((lit?.value === false) !== (up.operator === '!=')) negated = !negated;
+        cur = up;
+      } else break;
+    }
+    const up = parents.get(cur) as Node;
+    if (up.type === 'BinaryOperation' && up.operator === '||' && (up.left?.type === 'BooleanLiteral' || up.right?.type === 'BooleanLiteral') && (up.left?.value === true || up.right?.value === true)) return { at: up, why: 'ORs it with true, so the result is always success' };
+    if (up.type === 'IfStatement' && up.condition === cur) {
+      const onFailure = negated ? up.trueBody : up.falseBody;
+      const onSuccess = negated ? up.falseBody : up.trueBody;
+      if (isEmptyBlock(onFailure)) return { at: up, why: 'does nothing when it failed' };
+      if (!onFailure && leavesBlock(onSuccess)) return { at: up, why: 'reverts when it succeeded and carries on when it failed' };
+    }
+    return null;
+  };
+  const direct = judge(call);
+  if (direct) return direct;
+  // bool ok = x.send(v); if (!ok) {} — every use of the flag ignores a failure.
+  const decl = parents.get(call);
+  const name = decl?.type === 'VariableDeclarationStatement' && decl.initialValue === call ? decl.variables?.[0]?.name : null;
+  if (!name) return null;
+  const uses: Node[] = [];
+  walk(body, (n) => {
+    if (n.type === 'Identifier' && n.name === name) uses.push(n);
+  });
+  const verdicts = uses.map(judge);
+  return verdicts.length > 0 && verdicts.every((v) => v) ? (verdicts[0] as { at: Node; why: string }) : null;
+}
 
 /** SWC-112: delegatecall whose target or payload the caller controls. */
 export const delegatecall: Detector = ({ p, report }) => {

@@ -2,6 +2,7 @@
 import { arrayLengthWrite, defaultVisibility, shortAddress, txOrigin, unprotectedEtherWithdrawal, unprotectedSelfdestruct, unprotectedStateChange } from './access';
 import { arithmetic } from './arithmetic';
 import { delegatecall, denialOfService, reentrancy, uncheckedCalls } from './calls';
+import { assertOnInput, deadCode, hardCodedGas, pragmas, stateVisibility } from './hygiene';
 import { blockValues, codeQuality, frontRunning, misleadingText } from './misc';
 import type { Detector } from './types';
 
@@ -24,6 +25,11 @@ export const detectors: readonly Detector[] = [
   shortAddress,
   codeQuality,
   misleadingText,
+  pragmas,
+  stateVisibility,
+  deadCode,
+  hardCodedGas,
+  assertOnInput,
 ];
 
 export { collectFindings } from './types';

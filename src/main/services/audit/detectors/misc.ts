@@ -305,7 +305,7 @@ function valueArg(call: Node): Node | null {
   return null;
 }
 
-/** SWC-109 uninitialised storage pointers, SWC-119 shadowed state, SWC-111 deprecated, SWC-103/102 pragma. */
+/** SWC-109 uninitialised storage pointers, SWC-119 shadowed state, SWC-111 deprecated, SWC-102 outdated compiler. */
 export const codeQuality: Detector = (dc: DetectorContext) => {
   const { p, report } = dc;
   for (const { ctx, fn } of unitsOf(p)) {
@@ -406,22 +406,6 @@ export const codeQuality: Detector = (dc: DetectorContext) => {
     const v = file.version;
     const pragma = (file.ast as unknown as Node).children?.find((c) => c.type === 'PragmaDirective' && c.name === 'solidity');
     if (!pragma) continue;
-    if (v.floating) {
-      report({
-        detector: 'floating-pragma',
-        swc: 'SWC-103',
-        category: 'other',
-        severity: 'info',
-        confidence: 'high',
-        at: pragma,
-        file: file.path,
-        contract: null,
-        fn: null,
-        title: 'Floating pragma',
-        description: `pragma solidity ${v.text ?? ''} lets the code be compiled with compilers it was not tested with.`,
-        recommendation: 'Pin the compiler version used for deployment.',
-      });
-    }
     if (versionBelow(v, [0, 8, 0])) {
       report({
         detector: 'outdated-compiler',
