@@ -30,4 +30,13 @@ export const Page = z.object({
   offset: z.number().int().min(0).default(0),
 });
 
+/** The input of a method that takes none: `{}` or nothing at all. */
 export const Empty = z.object({}).strict().default({});
+
+/** The answer of a cancel: false when nothing was running. */
+export const Cancelled = z.object({ cancelled: z.boolean() });
+
+/** Measures of one type, each null when unknown: `{ a: T | null, b: T | null }` (daily metric rows). */
+export function nullableFields<const K extends string, T extends z.ZodType>(type: T, keys: readonly K[]): { [P in K]: z.ZodNullable<T> } {
+  return Object.fromEntries(keys.map((k) => [k, type.nullable()])) as { [P in K]: z.ZodNullable<T> };
+}

@@ -27,25 +27,7 @@ export type Confidence = z.infer<typeof Confidence>;
 export const Trigger = z.enum(['owner', 'role', 'anyone', 'nobody']);
 export type Trigger = z.infer<typeof Trigger>;
 
-export const Finding = z.object({
-  swc: z.string(),
-  category: AuditCategory,
-  severity: Severity,
-  confidence: Confidence,
-  /** 1-based line range in `file`. */
-  line: z.number().int(),
-  endLine: z.number().int(),
-  title: z.string(),
-  description: z.string(),
-  recommendation: z.string(),
-  /** Source file the lines refer to (its path inside the project). */
-  file: z.string(),
-  detector: z.string(),
-  contract: z.string().nullable(),
-  function: z.string().nullable(),
-});
-export type Finding = z.infer<typeof Finding>;
-
+/** Where something stands in the sources: a file (its path inside the project), a contract, a function, 1-based lines. */
 export const Evidence = z.object({
   file: z.string(),
   contract: z.string().nullable(),
@@ -54,6 +36,18 @@ export const Evidence = z.object({
   endLine: z.number().int(),
 });
 export type Evidence = z.infer<typeof Evidence>;
+
+export const Finding = Evidence.extend({
+  swc: z.string(),
+  category: AuditCategory,
+  severity: Severity,
+  confidence: Confidence,
+  title: z.string(),
+  description: z.string(),
+  recommendation: z.string(),
+  detector: z.string(),
+});
+export type Finding = z.infer<typeof Finding>;
 
 export const TokenRiskItem = z.object({
   value: z.union([z.boolean(), z.string(), z.null()]),

@@ -1,6 +1,6 @@
 // Contract methods and events of the collect domain: collectors' status, runs and their data.
 import { z } from 'zod';
-import { Address, AssetId, Day } from '../schemas';
+import { Address, AssetId, Cancelled, Day, Empty, nullableFields } from '../schemas';
 import { method, type MethodMap } from './define';
 
 export const CollectSource = z.enum(['chain', 'explorer', 'market', 'tvl', 'github', 'hf']);
@@ -56,27 +56,14 @@ export const CollectRunSummary = z.object({
 });
 export type CollectRunSummary = z.infer<typeof CollectRunSummary>;
 
+/** One token's day on chain; `volume` in token units (decimals applied). */
 export const OnchainDay = z.object({
   day: Day,
-  transfers: z.number().nullable(),
-  /** Token units, decimals applied. */
-  volume: z.number().nullable(),
-  volume_usd: z.number().nullable(),
-  active_addresses: z.number().nullable(),
-  new_holders: z.number().nullable(),
-  holders: z.number().nullable(),
-  top10_share: z.number().nullable(),
+  ...nullableFields(z.number(), ['transfers', 'volume', 'volume_usd', 'active_addresses', 'new_holders', 'holders', 'top10_share']),
 });
 export type OnchainDay = z.infer<typeof OnchainDay>;
 
-export const NetworkDay = z.object({
-  day: Day,
-  blocks: z.number().nullable(),
-  transactions: z.number().nullable(),
-  utilisation: z.number().nullable(),
-  median_gas_price_gwei: z.number().nullable(),
-  median_base_fee_gwei: z.number().nullable(),
-});
+export const NetworkDay = z.object({ day: Day, ...nullableFields(z.number(), ['blocks', 'transactions', 'utilisation', 'median_gas_price_gwei', 'median_base_fee_gwei']) });
 export type NetworkDay = z.infer<typeof NetworkDay>;
 
 export const SmartContract = z.object({
@@ -118,7 +105,7 @@ const CollectRunInput = z
 export const collectMethods = {
   'collect.status': method({
     description: "Each collector's state (running, progress, last success, last error) and each provider's rate-limit state.",
-    input: z.object({}).strict().default({}),
+    input: Empty,
     output: z.object({
       sources: z.array(SourceStatus),
       providers: z.array(ProviderStatus),
@@ -136,7 +123,7 @@ export const collectMethods = {
   'collect.cancel': method({
     description: 'Cancels the running collection of a source; false when it was not running.',
     input: z.object({ source: z.union([CollectSource, z.literal('all')]) }).strict(),
-    output: z.object({ cancelled: z.boolean() }),
+    output: Cancelled,
   }),
   'collect.trackToken': method({
     description: 'Adds an ERC-20 contract to the chain collector; its decimals and symbol are read from chain on the next run.',

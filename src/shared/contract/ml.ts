@@ -1,6 +1,6 @@
 // Contract methods and events of the ml domain: training, scoring, the model registry and A/B.
 import { z } from 'zod';
-import { AssetId, Day } from '../schemas';
+import { AssetId, Day, Empty } from '../schemas';
 import { method, type MethodMap } from './define';
 
 export const ModelName = z.enum(['ridge', 'gbm', 'rf', 'nn']);
@@ -238,7 +238,7 @@ export const mlMethods = {
   }),
   'ml.models': method({
     description: 'Every stored model version with its validation metrics, newest first.',
-    input: z.object({}).strict().default({}),
+    input: Empty,
     output: z.array(ModelSummary),
   }),
   'ml.model': method({
@@ -248,7 +248,7 @@ export const mlMethods = {
   }),
   'ml.abStatus': method({
     description: 'The A/B pair and each version’s realised IC on scored days whose horizon has passed.',
-    input: z.object({}).strict().default({}),
+    input: Empty,
     output: AbStatus,
   }),
   'ml.abSet': method({

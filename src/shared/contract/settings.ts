@@ -6,6 +6,7 @@
  * from the environment (`DEFIMON_*`) and `settings.update` refuses to store them.
  */
 import { z } from 'zod';
+import { Empty } from '../schemas';
 import { method, type MethodMap } from './define';
 
 /** Every secret a user can store. Values are never returned by any method. */
@@ -145,7 +146,7 @@ export type SettingsUpdate = z.infer<typeof SettingsUpdate>;
 export const settingsMethods = {
   'settings.get': method({
     description: 'The settings with secrets as placeholders ({ set, source }); never a secret value.',
-    input: z.object({}).strict().default({}),
+    input: Empty,
     output: SettingsView,
   }),
   'settings.update': method({
@@ -161,7 +162,7 @@ export const settingsMethods = {
   'settings.restart': method({
     description: 'Restarts the services so changed settings take effect (desktop app); web and CLI runners answer NOT_CONFIGURED: restart the process.',
     long: true,
-    input: z.object({}).strict().default({}),
+    input: Empty,
     output: z.object({ restarted: z.boolean() }),
   }),
 } satisfies MethodMap;

@@ -1,9 +1,15 @@
 // Contract methods and events of the sync domain (see the domain's issue). Add entries here only.
 import { z } from 'zod';
+import { Empty, nullableFields } from '../schemas';
 import { method, type MethodMap } from './define';
 
 export const SyncState = z.enum(['disabled', 'idle', 'syncing', 'offline', 'error']);
 export type SyncState = z.infer<typeof SyncState>;
+
+const Count = z.number().int().nonnegative();
+
+/** Rows moved so far: pushed, pulled, refused in either direction (see sync.rejects), and local rows not yet acknowledged by the team database (outbox plus unshared imports). */
+const SyncCounts = z.object({ pending: Count, pushed: Count, pulled: Count, rejected: Count });
 
 /** What the Data view shows about team sync. URLs are redacted; counters survive restarts. */
 export const SyncStatus = z.object({
@@ -17,28 +23,15 @@ export const SyncStatus = z.object({
   replica: z.string().nullable(),
   redis: z.object({ url: z.string(), connected: z.boolean() }).nullable(),
   clientId: z.string(),
-  /** Local rows not yet acknowledged by the team database (outbox plus unshared imports). */
-  pending: z.number().int().nonnegative(),
-  pushed: z.number().int().nonnegative(),
-  pulled: z.number().int().nonnegative(),
-  /** Rows refused in either direction (see sync.rejects). */
-  rejected: z.number().int().nonnegative(),
+  ...SyncCounts.shape,
   /** Last team change applied here (server change sequence). */
-  watermark: z.number().int().nonnegative(),
-  lastPushAt: z.string().nullable(),
-  lastPullAt: z.string().nullable(),
-  lastError: z.string().nullable(),
-  lastErrorAt: z.string().nullable(),
-  /** When the next attempt is due while offline. */
-  nextRetryAt: z.string().nullable(),
+  watermark: Count,
+  /** Times are ISO strings; `nextRetryAt`: when the next attempt is due while offline. */
+  ...nullableFields(z.string(), ['lastPushAt', 'lastPullAt', 'lastError', 'lastErrorAt', 'nextRetryAt']),
 });
 export type SyncStatus = z.infer<typeof SyncStatus>;
 
-export const SyncRunResult = z.object({
-  pushed: z.number().int().nonnegative(),
-  pulled: z.number().int().nonnegative(),
-  rejected: z.number().int().nonnegative(),
-  pending: z.number().int().nonnegative(),
+export const SyncRunResult = SyncCounts.extend({
   ms: z.number().nonnegative(),
   /** Time spent pushing (imports and outbox) and pulling, of `ms`. */
   pushMs: z.number().nonnegative(),
@@ -60,12 +53,12 @@ export type SyncReject = z.infer<typeof SyncReject>;
 export const syncMethods = {
   'sync.status': method({
     description: 'Team sync state: connected or offline, pending rows, counters, last push and pull, last error.',
-    input: z.object({}).strict().default({}),
+    input: Empty,
     output: SyncStatus,
   }),
   'sync.now': method({
     description: 'Pushes everything pending and pulls what the team wrote, now; retries briefly when the team database is away.',
-    input: z.object({}).strict().default({}),
+    input: Empty,
     output: SyncRunResult,
     long: true,
   }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Cancelled, Empty } from '../schemas';
 import { method } from './define';
 
 export const HealthCheck = z.object({
@@ -16,20 +17,16 @@ export const DatasetProvenance = z.object({
   attribution: z.string(),
 });
 
-export const TaskInfo = z.object({
-  taskId: z.string(),
-  kind: z.string(),
-  startedAt: z.string(),
-  done: z.number(),
-  total: z.number().nullable(),
-  message: z.string().optional(),
-});
+/** Where a long task stands: what the task list and every `progress` event carry. */
+const TaskProgress = z.object({ taskId: z.string(), kind: z.string(), done: z.number(), total: z.number().nullable(), message: z.string().optional() });
+
+export const TaskInfo = TaskProgress.extend({ startedAt: z.string() });
 export type TaskInfo = z.infer<typeof TaskInfo>;
 
 export const systemMethods = {
   'system.info': method({
     description: 'Version, data directory, database and the bundled dataset attribution.',
-    input: z.object({}).strict().default({}),
+    input: Empty,
     output: z.object({
       version: z.string(),
       mode: z.enum(['desktop', 'web', 'cli']),
@@ -40,30 +37,22 @@ export const systemMethods = {
   }),
   'system.doctor': method({
     description: 'Checks the database and every configured service; says plainly what works.',
-    input: z.object({}).strict().default({}),
+    input: Empty,
     output: z.object({ ok: z.boolean(), checks: z.array(HealthCheck) }),
   }),
   'tasks.list': method({
     description: 'Long-running tasks in progress (imports, collection, training).',
-    input: z.object({}).strict().default({}),
+    input: Empty,
     output: z.array(TaskInfo),
   }),
   'tasks.cancel': method({
     description: 'Cancels a running task by id; false when it was not running.',
     input: z.object({ taskId: z.string().min(1) }).strict(),
-    output: z.object({ cancelled: z.boolean() }),
+    output: Cancelled,
   }),
 };
 
 export const systemEvents = {
   /** Progress of any long task (import, collection, training). */
-  progress: z.object({
-    taskId: z.string(),
-    kind: z.string(),
-    done: z.number(),
-    total: z.number().nullable(),
-    message: z.string().optional(),
-    etaMs: z.number().nullable().optional(),
-    finished: z.boolean().default(false),
-  }),
+  progress: TaskProgress.extend({ etaMs: z.number().nullable().optional(), finished: z.boolean().default(false) }),
 };

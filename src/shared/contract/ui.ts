@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { method, type MethodMap } from './define';
-import { AssetId, Day } from '../schemas';
+import { AssetId, Day, Empty } from '../schemas';
 
 export const OverviewRow = z.object({
   assetId: AssetId,
@@ -312,7 +312,7 @@ export const uiMethods = {
   }),
   'ui.alerts': method({
     description: "Evaluates the enabled alert rules against the latest data and returns what fires now.",
-    input: z.object({}).strict().default({}),
+    input: Empty,
     output: z.array(Alert),
   }),
 } satisfies MethodMap;

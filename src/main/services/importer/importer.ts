@@ -247,6 +247,12 @@ export function importDataset(opts: ImportOptions): ImportSummary {
   };
   const symbolOk = memoCheck((s) => SYMBOL_RE.test(s));
   const dayOk = memoCheck((s) => dayValid(s, today));
+  /** The row's date is a past UTC day; otherwise its error is noted. */
+  const pastDay = (f: CsvFile, i: number, date: string | undefined): date is string => {
+    if (dayOk(date)) return true;
+    errors.add(f.name, i, `date "${date ?? ''}" is not a past UTC day (YYYY-MM-DD)`);
+    return false;
+  };
 
   if (files.assets) {
     const f = files.assets;
@@ -302,10 +308,7 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       const date = r[cDate!];
-      if (!dayOk(date)) {
-        errors.add(f.name, i, `date "${date ?? ''}" is not a past UTC day (YYYY-MM-DD)`);
-        continue;
-      }
+      if (!pastDay(f, i, date)) continue;
       const symbol = r[cSymbol!];
       if (!symbolOk(symbol)) {
         errors.add(f.name, i, `symbol "${symbol ?? ''}" is not a ticker`);
@@ -332,10 +335,7 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       const date = r[cDate!];
-      if (!dayOk(date)) {
-        errors.add(f.name, i, `date "${date ?? ''}" is not a past UTC day (YYYY-MM-DD)`);
-        continue;
-      }
+      if (!pastDay(f, i, date)) continue;
       const symbol = r[cSymbol!]?.trim() ?? '';
       const tvl = num(r[cTvl!], 'tvl', true, errors, f.name, i);
       const revenue = num(r[cRevenue!], 'revenue', false, errors, f.name, i);
@@ -424,7 +424,7 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     f.rows.forEach((r, i) => {
       const err = (m: string): void => errors.add(f.name, i, m);
       const date = r[cDate!];
-      if (!dayOk(date)) return err(`date "${date ?? ''}" is not a past UTC day (YYYY-MM-DD)`);
+      if (!pastDay(f, i, date)) return;
       const symbol = r[cSymbol!]?.trim();
       if (!symbolOk(symbol)) return err(`symbol "${symbol ?? ''}" is not a ticker`);
       const scope = text(r[cScope!]);
@@ -448,7 +448,7 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     f.rows.forEach((r, i) => {
       const err = (m: string): void => errors.add(f.name, i, m);
       const date = r[cDate!];
-      if (!dayOk(date)) return err(`date "${date ?? ''}" is not a past UTC day (YYYY-MM-DD)`);
+      if (!pastDay(f, i, date)) return;
       const chain = text(r[cChain!]);
       if (chain === null) return err('chain is empty');
       const symbol = text(r[cSymbol!]) ?? undefined;

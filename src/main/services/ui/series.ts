@@ -5,103 +5,107 @@ import type { SqliteStore } from '../storage/sqlite';
 import { MARKET_SOURCE_RANK, ONCHAIN_SOURCE_RANK, requireAsset } from '../assets/api';
 import { headlineScoreHistory } from '../ml/api';
 
+type Row = Record<string, unknown>;
+type Field = { key: string; label: string; unit: Series['unit'] };
+
 interface FamilySpec {
-  fields: { key: string; label: string; unit: Series['unit'] }[];
+  fields: Field[];
   /** The value whose extremes downsampling keeps. @default the first field */
-  shape?: (row: Record<string, unknown>) => number | null;
-  rows(store: SqliteStore, assetId: string, from: string, to: string): Record<string, unknown>[];
+  shape?: (row: Row) => number | null;
+  rows(store: SqliteStore, assetId: string, from: string, to: string): Row[];
 }
+
+/** Chart fields of one unit, as [key, label] pairs. */
+const fieldsOf = (unit: Series['unit'], ...pairs: [key: string, label: string][]): Field[] => pairs.map(([key, label]) => ({ key, label, unit }));
+
+/** One asset's rows between two days: `sql` takes the asset id, the first and the last day. */
+const between = (store: SqliteStore, sql: string, assetId: string, from: string, to: string): Row[] => store.db.prepare<[string, string, string], Row>(sql).all(assetId, from, to);
 
 const FAMILIES: Record<SeriesFamily, FamilySpec> = {
   market: {
-    fields: [
-      { key: 'close', label: 'Price', unit: 'usd' },
-      { key: 'volume', label: 'Volume 24h', unit: 'usd' },
-      { key: 'marketCap', label: 'Market cap', unit: 'usd' },
-    ],
+    fields: fieldsOf('usd', ['close', 'Price'], ['volume', 'Volume 24h'], ['marketCap', 'Market cap']),
     rows: (store, assetId, from, to) =>
-      store.db
-        .prepare<unknown[], Record<string, unknown>>(
-          `SELECT day, close, volume_usd AS volume, market_cap AS marketCap
-           FROM financial_metrics WHERE asset_id = ? AND day >= ? AND day <= ? ORDER BY day, ${MARKET_SOURCE_RANK}`,
-        )
-        .all(assetId, from, to),
+      between(
+        store,
+        `SELECT day, close, volume_usd AS volume, market_cap AS marketCap
+         FROM financial_metrics WHERE asset_id = ? AND day >= ? AND day <= ? ORDER BY day, ${MARKET_SOURCE_RANK}`,
+        assetId,
+        from,
+        to,
+      ),
   },
   // Token Terminal (or live) and DefiLlama define TVL differently: each source is its own series, never spliced.
   tvl: {
-    fields: [
-      { key: 'tvl', label: 'TVL (Token Terminal / live)', unit: 'usd' },
-      { key: 'revenue', label: 'Revenue (Token Terminal / live)', unit: 'usd' },
-      { key: 'fees', label: 'Supply-side revenue (Token Terminal)', unit: 'usd' },
-      { key: 'tvlDefillama', label: 'TVL (DefiLlama)', unit: 'usd' },
-      { key: 'chainTvl', label: 'Chain TVL (DefiLlama)', unit: 'usd' },
-      { key: 'revenueDefillama', label: 'Revenue (DefiLlama)', unit: 'usd' },
-      { key: 'feesDefillama', label: 'Fees (DefiLlama)', unit: 'usd' },
-      { key: 'borrowedDefillama', label: 'Borrowed (DefiLlama)', unit: 'usd' },
-    ],
+    fields: fieldsOf(
+      'usd',
+      ['tvl', 'TVL (Token Terminal / live)'],
+      ['revenue', 'Revenue (Token Terminal / live)'],
+      ['fees', 'Supply-side revenue (Token Terminal)'],
+      ['tvlDefillama', 'TVL (DefiLlama)'],
+      ['chainTvl', 'Chain TVL (DefiLlama)'],
+      ['revenueDefillama', 'Revenue (DefiLlama)'],
+      ['feesDefillama', 'Fees (DefiLlama)'],
+      ['borrowedDefillama', 'Borrowed (DefiLlama)'],
+    ),
     shape: (r) => num(r.tvl) ?? num(r.tvlDefillama) ?? num(r.chainTvl) ?? num(r.revenue) ?? num(r.feesDefillama),
     rows: (store, assetId, from, to) => {
       const own = firstPerDay(
-        store.db
-          .prepare<unknown[], Record<string, unknown>>(
-            `SELECT day, tvl, revenue, revenue_supply_side AS fees
-             FROM onchain_metrics WHERE asset_id = ? AND day >= ? AND day <= ? AND (tvl IS NOT NULL OR revenue IS NOT NULL)
-             ORDER BY day, ${ONCHAIN_SOURCE_RANK}`,
-          )
-          .all(assetId, from, to),
+        between(
+          store,
+          `SELECT day, tvl, revenue, revenue_supply_side AS fees
+           FROM onchain_metrics WHERE asset_id = ? AND day >= ? AND day <= ? AND (tvl IS NOT NULL OR revenue IS NOT NULL)
+           ORDER BY day, ${ONCHAIN_SOURCE_RANK}`,
+          assetId,
+          from,
+          to,
+        ),
       );
       // One DefiLlama row per day: its scopes (e.g. "aave-v3 only" TVL, parent fees, borrowed) are different measures.
-      const llama = store.db
-        .prepare<unknown[], Record<string, unknown>>(
-          `SELECT day, MAX(tvl) AS tvlDefillama, MAX(revenue) AS revenueDefillama, MAX(fees) AS feesDefillama, MAX(tvl_borrowed) AS borrowedDefillama
-           FROM defillama_protocol_daily WHERE asset_id = ? AND day >= ? AND day <= ? GROUP BY day`,
-        )
-        .all(assetId, from, to);
-      const chain = store.db.prepare<unknown[], Record<string, unknown>>(`SELECT day, SUM(tvl) AS chainTvl FROM defillama_chain_daily WHERE asset_id = ? AND day >= ? AND day <= ? GROUP BY day`).all(assetId, from, to);
-      const byDay = new Map<string, Record<string, unknown>>();
+      const llama = between(
+        store,
+        `SELECT day, MAX(tvl) AS tvlDefillama, MAX(revenue) AS revenueDefillama, MAX(fees) AS feesDefillama, MAX(tvl_borrowed) AS borrowedDefillama
+         FROM defillama_protocol_daily WHERE asset_id = ? AND day >= ? AND day <= ? GROUP BY day`,
+        assetId,
+        from,
+        to,
+      );
+      const chain = between(store, `SELECT day, SUM(tvl) AS chainTvl FROM defillama_chain_daily WHERE asset_id = ? AND day >= ? AND day <= ? GROUP BY day`, assetId, from, to);
+      const byDay = new Map<string, Row>();
       for (const list of [own, llama, chain]) for (const r of list) byDay.set(String(r.day), { ...byDay.get(String(r.day)), ...r });
       return [...byDay.values()].sort((a, b) => (String(a.day) < String(b.day) ? -1 : 1));
     },
   },
   onchain: {
-    fields: [
-      { key: 'transfers', label: 'Transfers', unit: 'count' },
-      { key: 'activeAddresses', label: 'Active addresses', unit: 'count' },
-      { key: 'newHolders', label: 'New holders', unit: 'count' },
-      { key: 'volumeUsd', label: 'Transfer volume', unit: 'usd' },
-      { key: 'top10Share', label: 'Top-10 holder share', unit: 'ratio' },
-    ],
+    fields: [...fieldsOf('count', ['transfers', 'Transfers'], ['activeAddresses', 'Active addresses'], ['newHolders', 'New holders']), ...fieldsOf('usd', ['volumeUsd', 'Transfer volume']), ...fieldsOf('ratio', ['top10Share', 'Top-10 holder share'])],
     rows: (store, assetId, from, to) =>
-      store.db
-        .prepare<unknown[], Record<string, unknown>>(
-          `SELECT day, transfers, active_addresses AS activeAddresses, new_holders AS newHolders, volume_usd AS volumeUsd, top10_share AS top10Share
-           FROM onchain_metrics WHERE asset_id = ? AND day >= ? AND day <= ? AND (transfers IS NOT NULL OR active_addresses IS NOT NULL)
-           ORDER BY day, ${ONCHAIN_SOURCE_RANK}`,
-        )
-        .all(assetId, from, to),
+      between(
+        store,
+        `SELECT day, transfers, active_addresses AS activeAddresses, new_holders AS newHolders, volume_usd AS volumeUsd, top10_share AS top10Share
+         FROM onchain_metrics WHERE asset_id = ? AND day >= ? AND day <= ? AND (transfers IS NOT NULL OR active_addresses IS NOT NULL)
+         ORDER BY day, ${ONCHAIN_SOURCE_RANK}`,
+        assetId,
+        from,
+        to,
+      ),
   },
   development: {
-    fields: [
-      { key: 'commits', label: 'Commits / week', unit: 'count' },
-      { key: 'authors', label: 'Distinct authors', unit: 'count' },
-    ],
+    fields: fieldsOf('count', ['commits', 'Commits / week'], ['authors', 'Distinct authors']),
     // The per-token roll-up (repo '*') de-duplicates commits across repos; without it, sum repos.
     rows: (store, assetId, from, to) => {
-      const rolled = store.db.prepare(`SELECT 1 FROM github_metrics WHERE asset_id = ? AND repo = '*' LIMIT 1`).get(assetId) !== undefined;
-      return store.db
-        .prepare<unknown[], Record<string, unknown>>(
-          `SELECT week_start AS day, SUM(commits) AS commits, ${rolled ? 'SUM(distinct_authors)' : 'MAX(distinct_authors)'} AS authors
-           FROM github_metrics WHERE asset_id = ? AND ${rolled ? "repo = '*'" : "repo <> '*'"} AND week_start >= ? AND week_start <= ?
-           GROUP BY week_start ORDER BY week_start`,
-        )
-        .all(assetId, from, to);
+      const rolled = store.db.prepare<[string], 1>(`SELECT 1 FROM github_metrics WHERE asset_id = ? AND repo = '*' LIMIT 1`).pluck().get(assetId) !== undefined;
+      return between(
+        store,
+        `SELECT week_start AS day, SUM(commits) AS commits, ${rolled ? 'SUM(distinct_authors)' : 'MAX(distinct_authors)'} AS authors
+         FROM github_metrics WHERE asset_id = ? AND ${rolled ? "repo = '*'" : "repo <> '*'"} AND week_start >= ? AND week_start <= ?
+         GROUP BY week_start ORDER BY week_start`,
+        assetId,
+        from,
+        to,
+      );
     },
   },
   score: {
-    fields: [
-      { key: 'score', label: 'Score', unit: 'score' },
-      { key: 'confidence', label: 'Confidence', unit: 'ratio' },
-    ],
+    fields: [...fieldsOf('score', ['score', 'Score']), ...fieldsOf('ratio', ['confidence', 'Confidence'])],
     rows: (store, assetId, from, to) => headlineScoreHistory(store, assetId, from, to),
   },
 };
@@ -110,8 +114,8 @@ const FAMILIES: Record<SeriesFamily, FamilySpec> = {
  * Rows come ordered by day, then preferred source first: keep the first of each day. Cheaper than
  * a window function, which matters on long series (100,000 days in ~100 ms instead of ~1 s).
  */
-function firstPerDay(rows: Record<string, unknown>[]): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
+function firstPerDay(rows: Row[]): Row[] {
+  const out: Row[] = [];
   let last: unknown = undefined;
   for (const r of rows) {
     if (r.day === last) continue;
