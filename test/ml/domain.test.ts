@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayDiff } from '../../src/main/services/ml/math';
 import { createMlDomain } from '../../src/main/services/ml';
-import { loadPanel } from '../../src/main/services/ml/panel';
-import { scorePanel, type Artefacts } from '../../src/main/services/ml/pipeline';
+import { loadPanel, loadWarmPanel } from '../../src/main/services/ml/panel';
+import { scoreDayFromDb, scoreDayFromWarm, scorePanel, type Artefacts } from '../../src/main/services/ml/pipeline';
+import { storedScores } from '../../src/main/services/ml/registry';
 import type { Services } from '../../src/main/services';
 import { createTestServices } from '../helpers/app';
 
@@ -81,6 +82,28 @@ describe('ml domain', () => {
     expect(hist.points.filter((p) => p.kind === 'validation').length).toBeGreaterThan(5);
     // Training scored the last day of its data; scoring added 2022-01-10.
     expect(hist.points.filter((p) => p.kind === 'live').map((p) => p.day)).toEqual(['2021-12-31', '2022-01-10']);
+  });
+
+  it('scores from the panel kept in memory what the database window and the stored scores give', async () => {
+    const db = services.core.store.db;
+    const art = JSON.parse((db.prepare('SELECT artefacts FROM ml_models WHERE version = ?').get(first) as { artefacts: string }).artefacts) as Artefacts;
+    // Several days on one data version: the first reads its window, the later ones come from memory.
+    for (const day of ['2021-03-01', '2021-04-15', '2021-07-20', '2021-10-05']) {
+      const res = await services.client.call('ml.score', { day });
+      const fromDb = scoreDayFromDb(db, art, day).sort((x, y) => y.score - x.score || x.assetId.localeCompare(y.assetId));
+      expect(res.assets.length).toBeGreaterThan(20);
+      // The answer names the day once, not per asset.
+      expect(res.assets).toEqual(fromDb.map((a) => ({ ...a, day: undefined })));
+    }
+    // The day training scored and stored: computed again from memory, the stored answer.
+    const stored = storedScores(services.core.store, first, '2021-12-31')!;
+    expect(stored.length).toBeGreaterThan(20);
+    const again = scoreDayFromWarm(loadWarmPanel(db), art, '2021-12-31');
+    const byAsset = new Map(again.map((s) => [s.assetId, s]));
+    for (const s of stored) {
+      const c = byAsset.get(s.assetId)!;
+      expect([c.score, c.confidence, c.prediction, c.models, c.contributions]).toEqual([s.score, s.confidence, s.prediction, s.models, s.contributions]);
+    }
   });
 
   it('keeps each version and day scored (in-sample days too, flagged) until the data changes, with the scores the whole history gives', async () => {

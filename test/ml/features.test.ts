@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BASE_FEATURES, computeFeatures, FEATURE_LOOKBACK_DAYS } from '../../src/main/services/ml/features';
 import { addDays, createRng } from '../../src/main/services/ml/math';
-import { loadPanel } from '../../src/main/services/ml/panel';
+import { loadPanel, loadWarmPanel, windowOf } from '../../src/main/services/ml/panel';
 import { openSqlite, type SqliteStore } from '../../src/main/services/storage/sqlite';
 import { tempDataDir } from '../helpers/services';
 import { clonePanel, syntheticPanel } from './synthetic';
@@ -149,12 +149,16 @@ describe('loadPanel', () => {
     store.write('onchain_metrics', onchain, { origin: 'import' });
     store.write('github_metrics', dev, { origin: 'import' });
 
+    const warm = loadWarmPanel(store.db);
     let compared = 0;
     for (const t of [20, 40, 126, 160, 200, 331, 345, 360, 419]) {
       const day = panel.days[t]!;
       const full = computeFeatures(loadPanel(store.db, { until: day }), { horizon: 30 });
       const windowPanel = loadPanel(store.db, { until: day, from: addDays(day, -FEATURE_LOOKBACK_DAYS) });
       expect(windowPanel.days.length).toBeLessThanOrEqual(FEATURE_LOOKBACK_DAYS + 1);
+      // The same window cut from the whole panel kept in memory: the same panel, value for value.
+      expect(windowOf(warm, { until: day, from: addDays(day, -FEATURE_LOOKBACK_DAYS) })).toEqual(windowPanel);
+      expect(windowOf(warm, { until: day })).toEqual(loadPanel(store.db, { until: day }));
       const d = windowPanel.days.indexOf(day);
       const win = computeFeatures(windowPanel, { horizon: 30, days: { from: d, to: d } });
       const rowsOf = (fs: typeof full): Map<string, number[]> => {

@@ -180,3 +180,67 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
   }
   return panel;
 }
+
+/**
+ * A whole panel kept in memory between scoring calls, with what cutting a lookback window out of
+ * it needs to give exactly the panel `loadPanel(db, { until, from })` reads.
+ */
+export interface WarmPanel {
+  /** Every asset with a close, every day (`loadPanel(db)`). */
+  panel: RawPanel;
+  /** Days with any non-null close (of any asset), oldest first. */
+  pricedDays: string[];
+  /** Per asset of the panel: its first day with a non-null close, and with a positive one ('' if none). */
+  firstAnyClose: string[];
+  firstPositiveClose: string[];
+}
+
+export function loadWarmPanel(db: Database.Database): WarmPanel {
+  const panel = loadPanel(db);
+  const pricedDays = db.prepare('SELECT DISTINCT day FROM financial_metrics WHERE close IS NOT NULL ORDER BY day').pluck().all() as string[];
+  const firstOf = (where: string): string[] => {
+    const m = new Map(db.prepare(`SELECT asset_id, MIN(day) FROM financial_metrics WHERE ${where} GROUP BY asset_id`).raw().all() as [string, string][]);
+    return panel.assets.map((id) => m.get(id) ?? '');
+  };
+  return { panel, pricedDays, firstAnyClose: firstOf('close IS NOT NULL'), firstPositiveClose: firstOf('close > 0') };
+}
+
+/** The last element of sorted `xs` that is <= x, or undefined. */
+function lastAtOrBefore(xs: readonly string[], x: string): string | undefined {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 ? xs[lo - 1] : undefined;
+}
+
+/** What `loadPanel(db, { until, from })` reads, cut from a warm panel without reading the database. */
+export function windowOf(w: WarmPanel, opts: { until: string; from?: string | undefined }): RawPanel {
+  const full = w.panel;
+  const first = w.pricedDays[0];
+  const hi = lastAtOrBefore(w.pricedDays, opts.until);
+  if (first === undefined || hi === undefined) return emptyPanel([], []);
+  const windowed = opts.from !== undefined && opts.from > first;
+  const lo = windowed ? (opts.from as string) : first;
+  if (lo > hi) return emptyPanel([], []);
+  const start = dayDiff(full.days[0]!, lo);
+  const end = dayDiff(full.days[0]!, hi) + 1;
+  const keep: number[] = [];
+  full.assets.forEach((_, a) => {
+    const day = w.firstAnyClose[a]!;
+    if (day !== '' && day <= opts.until) keep.push(a);
+  });
+  const series = {} as Record<SeriesName, Float64Array[]>;
+  for (const s of SERIES) series[s] = keep.map((a) => full.series[s][a]!.slice(start, end));
+  const panel: RawPanel = { days: full.days.slice(start, end), assets: keep.map((a) => full.assets[a]!), symbols: keep.map((a) => full.symbols[a]!), series };
+  if (windowed) {
+    panel.firstClose = Float64Array.from(keep, (a) => {
+      const day = w.firstPositiveClose[a]!;
+      return day === '' || day > opts.until ? Number.NaN : dayDiff(lo, day);
+    });
+  }
+  return panel;
+}

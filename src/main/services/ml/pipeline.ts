@@ -9,8 +9,8 @@ import { BASE_FEATURES, computeFeatures, FEATURE_LOOKBACK_DAYS, MOMENTUM_FEATURE
 import { fitRidge, predictRidge, ridgeContributions, ridgeImportance, type RidgeModel } from './linear';
 import { addDays, clamp, createRng, mean, percentileRanks, quantile, shuffleInPlace } from './math';
 import { DEFAULT_NN, fitNn, nnContributions, nnImportance, predictNn, type NnModel, type NnParams } from './nn';
-import { loadPanel, type RawPanel } from './panel';
-import { binFeatures, DEFAULT_GBM, DEFAULT_RF, fitGbm, fitRandomForest, predictTrees, treeContributions, treesFromJson, treesToJson, type GbmParams, type RfParams } from './trees';
+import { loadPanel, windowOf, type RawPanel, type WarmPanel } from './panel';
+import { binFeatures, DEFAULT_GBM, DEFAULT_RF, fitGbm, fitRandomForest, predictTrees, treeContributions, treesFromJson, treesToJson, type EnsembleOfTrees, type GbmParams, type RfParams } from './trees';
 import { chanceMetrics, evaluate, walkForwardSplits, type DailyIc, type Metrics } from './validation';
 
 export const MODEL_NAMES = ['ridge', 'gbm', 'rf', 'nn'] as const;
@@ -525,6 +525,14 @@ export function lastScorableDay(fs: FeatureSet, dayRows: Int32Array, minAssets: 
   return -1;
 }
 
+/** A version's trees rebuilt from their JSON once per artefacts object, not on every scored day. */
+const parsedTrees = new WeakMap<Artefacts, { gbm: EnsembleOfTrees; rf: EnsembleOfTrees }>();
+function treesOf(art: Artefacts): { gbm: EnsembleOfTrees; rf: EnsembleOfTrees } {
+  let t = parsedTrees.get(art);
+  if (!t) parsedTrees.set(art, (t = { gbm: treesFromJson(art.gbm), rf: treesFromJson(art.rf) }));
+  return t;
+}
+
 /** Scores the assets of one day with a trained version's artefacts. */
 export function scoreRows(fs: FeatureSet, dayRows: Int32Array, day: number, art: Artefacts, top = 12): ScoredAsset[] {
   const rows: number[] = [];
@@ -539,8 +547,7 @@ export function scoreRows(fs: FeatureSet, dayRows: Int32Array, day: number, art:
   const F = cols.length;
   const n = rows.length;
   const X = gather(fs, rows, cols);
-  const gbm = treesFromJson(art.gbm);
-  const rf = treesFromJson(art.rf);
+  const { gbm, rf } = treesOf(art);
   const fitted: FittedSet = { ridge: art.ridge, gbm, rf, nn: art.nn };
   const preds = predictAll(fitted, X, n, F);
   const completeness = Float64Array.from(rows, (r) => fs.completeness[r]!);
@@ -602,9 +609,17 @@ export function scorePanel(panel: RawPanel, art: Artefacts, day?: string, top = 
   return scoreRows(fs, dayRows, d, art, top);
 }
 
+/** The lookback window a day's features need. */
+export const lookbackWindow = (day: string): { until: string; from: string } => ({ until: day, from: addDays(day, -FEATURE_LOOKBACK_DAYS) });
+
 /** Reads just the lookback window a day's features need and scores that day. */
 export function scoreDayFromDb(db: Database.Database, art: Artefacts, day: string, top = 12): ScoredAsset[] {
-  return scorePanel(loadPanel(db, { until: day, from: addDays(day, -FEATURE_LOOKBACK_DAYS) }), art, day, top);
+  return scorePanel(loadPanel(db, lookbackWindow(day)), art, day, top);
+}
+
+/** Scores a day from a panel kept in memory: the same window, without reading the database. */
+export function scoreDayFromWarm(warm: WarmPanel, art: Artefacts, day: string, top = 12): ScoredAsset[] {
+  return scorePanel(windowOf(warm, lookbackWindow(day)), art, day, top);
 }
 
 export { DEFAULT_GBM, DEFAULT_NN, DEFAULT_RF };
