@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SettingsView } from '../../src/shared/contract/settings';
-import { configFromEnv, loadConfig } from '../../src/main/services/config/config';
+import { configFields, configFromEnv, loadConfig } from '../../src/main/services/config/config';
 import { SECRET_ENV_VARS, migrateSettingsDocument, SETTINGS_MIGRATIONS } from '../../src/main/services/settings/document';
 import { createJsonFileBackend, createSettingsService, type SecretVault } from '../../src/main/services/settings/service';
 import { SETTINGS_APP_VERSION } from '../../src/main/services/settings';
@@ -39,7 +39,7 @@ describe('settings service', () => {
     for (const secret of [RPC, PG, ETHERSCAN, 'hunter2']) expect(returned).not.toContain(secret);
     expect(view.secrets.rpcUrl).toEqual({ set: true, source: 'keychain', host: 'polygon-mainnet.quiknode.pro', envVar: 'DEFIMON_RPC_URL' });
     expect(view.secrets.githubToken.set).toBe(false);
-    expect(SettingsView.safeParse(view).success).toBe(true);
+    expect(SettingsView.omit({ access: true }).safeParse(view).success).toBe(true);
     // The main process can still read them back for the configuration.
     expect(service.secretsForConfig().secrets).toEqual({ rpcUrl: RPC, pgUrl: PG, etherscanApiKey: ETHERSCAN });
   });
@@ -111,6 +111,40 @@ describe('settings service', () => {
     expect(reset.view.pendingRestart).toEqual(['horizonDays', 'redisUrl']);
     expect(service.update({ values: { chainId: 137 } }).changed).toEqual(['chainId']);
     expect(service.update({ values: { chainId: 137 } }).changed).toEqual([]);
+  });
+
+  it('changes collector tunables one at a time, refuses an out-of-bounds one by its key without writing, and describes each from the schema', () => {
+    const { service, file, dir } = setup({ env: { DEFIMON_RPC_RATE: '7' } });
+    service.update({ values: { collect: { chain: { maxRange: 5000 } } } });
+    service.update({ values: { collect: { rates: { defillama: 0.5 }, concurrency: 4 } } });
+    expect(JSON.parse(readFileSync(file, 'utf8')).collect).toEqual({ chain: { maxRange: 5000 }, rates: { defillama: 0.5 }, concurrency: 4 });
+    expect(loadConfig({ overrides: { dataDir: dir }, env: {} }).collect).toMatchObject({ chain: { maxRange: 5000, batchSize: 100 }, rates: { defillama: 0.5, rpc: 25 }, concurrency: 4 });
+    // null goes back to the default; an emptied part disappears.
+    service.update({ values: { collect: { chain: { maxRange: null } } } });
+    expect(JSON.parse(readFileSync(file, 'utf8')).collect).toEqual({ rates: { defillama: 0.5 }, concurrency: 4 });
+
+    const before = readFileSync(file, 'utf8');
+    for (const bad of [{ chain: { batchSize: 1001 } }, { rates: { rpc: 0 } }, { offlineProbeSec: 1 }, { chain: { maxRange: 'lots' } }, { chain: { unknownKnob: 1 } }]) {
+      const err = ((): { code?: string; details?: { issues?: { path: string }[] } } | null => {
+        try {
+          service.update({ values: { collect: bad } });
+          return null;
+        } catch (e) {
+          return e as { code?: string };
+        }
+      })();
+      expect(err?.code, JSON.stringify(bad)).toBe('INVALID_INPUT');
+      expect(err?.details?.issues?.[0]?.path).toMatch(/^collect\./);
+      expect(readFileSync(file, 'utf8')).toBe(before);
+    }
+
+    const fields = service.view().fields;
+    expect(fields.map((f) => f.key)).toEqual(configFields('collect').map((f) => f.key));
+    const batch = fields.find((f) => f.key === 'collect.chain.batchSize');
+    expect(batch).toMatchObject({ type: 'int', min: 1, max: 1000, default: 100, stored: null, envVar: 'DEFIMON_RPC_BATCH_SIZE', envOverridden: false });
+    expect(fields.find((f) => f.key === 'collect.rates.rpc')).toMatchObject({ type: 'number', min: 0, minInclusive: false, envOverridden: true });
+    expect(fields.find((f) => f.key === 'collect.rates.defillama')?.stored).toBe(0.5);
+    expect(fields.find((f) => f.key === 'collect.rates.coingecko')?.default).toBeNull();
   });
 
   it('reports a secret this keychain cannot decrypt instead of failing', () => {

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { configFields, loadConfig } from '../../src/main/services/config/config';
 import { readFeature } from '../../src/shared/feature-labels';
 import { chartSummary, launchChromium, newPage, SCREENSHOTS, startApp, type RunningApp } from './harness';
 
@@ -288,18 +289,49 @@ describe('errors, settings and other views', () => {
     await page.reload();
     await page.getByLabel('Model horizon (days)').waitFor();
     expect(await page.getByLabel('Model horizon (days)').inputValue()).toBe('45');
-    // Invalid input is refused with the field named, and nothing is written.
-    await page.getByLabel('Etherscan API base URL').fill('ftp://example.org');
-    await page.getByRole('button', { name: 'Save preferences' }).click();
-    const err = page.getByRole('alert').first();
-    await err.waitFor();
-    expect(await err.textContent()).toContain('INVALID_INPUT');
-    expect((await app.services.client.call('settings.get', {})).values.etherscanBaseUrl).not.toContain('ftp');
+    // Over HTTP without an admin key the endpoints are read-only, with the server's reason, not editable-then-FORBIDDEN.
+    const etherscan = page.getByLabel('Etherscan API base URL');
+    expect(await etherscan.isDisabled()).toBe(true);
+    expect(await page.getByTestId('note-etherscanBaseUrl').textContent()).toContain('without an admin key');
+    const view = await app.services.client.call('settings.get', {});
+    expect(view.access.horizonDays).toEqual({ editable: true, reason: null });
     // Secret inputs are password fields and never hold a value from the server.
     const inputs = await page.locator('[data-testid="secrets"] input').all();
     expect(inputs.length).toBeGreaterThan(5);
-    for (const input of inputs) expect([await input.getAttribute('type'), await input.inputValue()]).toEqual(['password', '']);
+    for (const input of inputs) expect([await input.getAttribute('type'), await input.inputValue(), await input.isDisabled()]).toEqual(['password', '', true]);
     await shot('settings');
+  });
+
+  it('shows every collector tunable of the configuration schema, saves one and refuses an out-of-bounds value without writing', async () => {
+    await page.goto(`${app.url}/#/settings`);
+    const panel = page.getByTestId('collect-settings');
+    await panel.waitFor();
+    // One row per numeric setting the schema declares under collect, with its bounds.
+    const schemaKeys = configFields('collect').map((f) => f.key);
+    expect(schemaKeys.length).toBeGreaterThan(15);
+    expect(await panel.locator('[data-setting]').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-setting')))).toEqual(schemaKeys);
+    const maxRange = configFields('collect').find((f) => f.key === 'collect.chain.maxRange');
+    expect(await panel.locator('[data-setting="collect.chain.maxRange"]').textContent()).toContain(`${maxRange?.min} – ${maxRange?.max}`);
+    expect(await page.getByLabel('collect.chain.maxRange').getAttribute('placeholder')).toBe(`default ${maxRange?.default}`);
+
+    const file = path.join(app.dataDir, 'defimon.config.json');
+    await page.getByLabel('collect.chain.maxRange').fill('4321');
+    await page.getByRole('button', { name: 'Save collection settings' }).click();
+    await panel.getByText('Saved.').waitFor();
+    expect((await app.services.client.call('settings.get', {})).fields.find((f) => f.key === 'collect.chain.maxRange')?.stored).toBe(4321);
+    expect(JSON.parse(readFileSync(file, 'utf8')).collect).toEqual({ chain: { maxRange: 4321 } });
+    expect(loadConfig({ overrides: { dataDir: app.dataDir }, env: {} }).collect.chain.maxRange).toBe(4321);
+
+    // Out of bounds (batchSize ≤ 1000): the server's error under the field, and the file untouched.
+    const before = readFileSync(file, 'utf8');
+    await page.getByLabel('collect.chain.batchSize').fill('5000');
+    await page.getByRole('button', { name: 'Save collection settings' }).click();
+    const err = page.getByTestId('error-collect.chain.batchSize');
+    await err.waitFor();
+    expect(await err.textContent()).toMatch(/1000/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect((await app.services.client.call('settings.get', {})).fields.find((f) => f.key === 'collect.chain.batchSize')?.stored).toBeNull();
+    await panel.screenshot({ path: path.join(SCREENSHOTS, 'settings-collect.png') });
   });
 
   it('shows the data view with collectors, sync and services', async () => {

@@ -60,6 +60,29 @@ describe('settings over HTTP', () => {
     expect(values(await api(keyed, 'settings.get', {}, admin)).updates).toEqual({ enabled: false, feedUrl: null });
   });
 
+  it('tells each caller which settings it may change, exactly those settings.update accepts from it', async () => {
+    const sample: Record<string, Record<string, unknown>> = {
+      horizonDays: { values: { horizonDays: 21 } },
+      autoCollect: { values: { autoCollect: false } },
+      collect: { values: { collect: { chain: { maxRange: 3000 } } } },
+      githubBaseUrl: { values: { githubBaseUrl: 'https://ghe.team.example/api/v3' } },
+      updates: { values: { updates: { enabled: false } } },
+      'secrets.githubToken': { secrets: { githubToken: 'ghp_0123456789abcdef' } },
+    };
+    for (const [srv, headers, admin] of [[plain, {}, false], [keyed, { authorization: `Bearer ${API_KEY}` }, false], [keyed, { authorization: `Bearer ${ADMIN_KEY}` }, true]] as const) {
+      const access = (((await api(srv, 'settings.get', {}, headers)).json() as { data: { access: Record<string, { editable: boolean; reason: string | null }> } }).data.access);
+      for (const k of SOURCE_SETTINGS) expect(access[k]?.editable, `${k} admin=${admin}`).toBe(admin && k !== 'updates');
+      expect(access['secrets.rpcUrl']?.editable).toBe(admin);
+      if (!admin) expect(access.etherscanBaseUrl?.reason).toMatch(/admin key/);
+      expect(access.collect).toEqual({ editable: true, reason: null });
+      for (const [key, input] of Object.entries(sample)) {
+        const res = await api(srv, 'settings.update', input, headers);
+        // A key the caller may change is not refused as FORBIDDEN (a secret may still need the desktop's keychain).
+        expect(res.status === 403, `${key} admin=${admin} ${res.body}`).toBe(access[key]?.editable === false);
+      }
+    }
+  });
+
   it('lists every URL-valued setting as a source setting', () => {
     const shape = SettingsValuesPatch.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
     // URL-valued: takes a URL and refuses a string that is not one.

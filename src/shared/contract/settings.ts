@@ -81,6 +81,36 @@ export type SecretStatus = z.infer<typeof SecretStatus>;
 
 const UpdatesView = z.object({ enabled: z.boolean(), feedUrl: z.string().nullable() });
 
+/**
+ * One numeric tunable of the configuration (today the collectors' `collect.*`), described by the
+ * configuration schema itself so the form shows its default and bounds without a second copy.
+ */
+export const SettingField = z.object({
+  /** Dotted configuration key, e.g. "collect.chain.maxRange". */
+  key: z.string(),
+  /** The part of the configuration it belongs to ("chain", "rates", "intervals", or "" for the top level). */
+  group: z.string(),
+  /** The schema's own description of what it does. */
+  description: z.string(),
+  type: z.enum(['int', 'number']),
+  min: z.number().nullable(),
+  /** False when the bound itself is refused (e.g. a rate must be > 0). */
+  minInclusive: z.boolean(),
+  max: z.number().nullable(),
+  /** Null when unset means "chosen at run time" (the description says how). */
+  default: z.number().nullable(),
+  /** The value in the settings file, null when it uses the default. */
+  stored: z.number().nullable(),
+  /** The environment variable that sets it, and whether it does in this process (then it wins over the file). */
+  envVar: z.string().nullable(),
+  envOverridden: z.boolean(),
+});
+export type SettingField = z.infer<typeof SettingField>;
+
+/** Whether the caller may change a setting, and if not why (e.g. over HTTP without an admin key). */
+export const SettingAccess = z.object({ editable: z.boolean(), reason: z.string().nullable() });
+export type SettingAccess = z.infer<typeof SettingAccess>;
+
 export const SettingsView = z.object({
   /** Effective values: the file's, else the defaults (the environment may still override them; see envOverrides). */
   values: z.object({
@@ -113,6 +143,13 @@ export const SettingsView = z.object({
   file: z.string(),
   /** Keys changed since start that take effect after a restart. */
   pendingRestart: z.array(z.string()),
+  /** The collector tunables (`collect.*`) with defaults and bounds from the configuration schema. */
+  fields: z.array(SettingField),
+  /**
+   * For this caller, per settings key (`horizonDays`, `collect`, ..., and `secrets.<key>`): may it
+   * be changed, and if not why. `settings.update` refuses exactly the keys marked not editable.
+   */
+  access: z.record(z.string(), SettingAccess),
 });
 export type SettingsView = z.infer<typeof SettingsView>;
 
@@ -123,6 +160,13 @@ export const SettingsValuesPatch = z
     chainId: SettingsValues.shape.chainId.nullable().optional(),
     logLevel: SettingsValues.shape.logLevel.nullable().optional(),
     autoImport: SettingsValues.shape.autoImport.nullable().optional(),
+    autoCollect: SettingsValues.shape.autoCollect.nullable().optional(),
+    /**
+     * Collector tunables to change, as a nested part of `collect` (e.g. `{ chain: { maxRange: 5000 } }`);
+     * merged into the stored ones, a `null` leaf goes back to its default, `collect: null` resets all.
+     * Checked against the configuration schema; an error names the dotted key.
+     */
+    collect: z.record(z.string(), z.unknown()).nullable().optional(),
     redisPrefix: SettingsValues.shape.redisPrefix.nullable().optional(),
     etherscanBaseUrl: HttpUrl.nullable().optional(),
     coingeckoBaseUrl: HttpUrl.nullable().optional(),

@@ -13,7 +13,8 @@ const int = (min: number, max: number, def: number, what: string) => z.number().
 /** Requests per second a provider's plan allows; 0 or negative would spin the limiter. */
 const rate = () => z.number().positive().max(10_000);
 /** Longer intervals overflow Node's timer (about 24.8 days), which then fires every millisecond. */
-const interval = (def: number) => z.number().int().min(1).max(Math.floor(2_147_483_647 / 1000)).default(def);
+const interval = (def: number, source: string) =>
+  z.number().int().min(1).max(Math.floor(2_147_483_647 / 1000)).default(def).describe(`seconds between scheduled runs of ${source}`);
 
 /** Tunables of the chain walker (see collect/chain.ts). Descriptions feed the generated docs (`configDocs`). */
 export const ChainTuning = z
@@ -51,7 +52,14 @@ export const CollectConfig = z
       .strict()
       .default({ rpc: 25, etherscan: 2.5, defillama: 2 }),
     intervals: z
-      .object({ chain: interval(300), explorer: interval(86_400), market: interval(21_600), tvl: interval(21_600), github: interval(86_400), hf: interval(604_800) })
+      .object({
+        chain: interval(300, 'the chain walker'),
+        explorer: interval(86_400, 'contract verification (Etherscan)'),
+        market: interval(21_600, 'market data (CoinGecko)'),
+        tvl: interval(21_600, 'TVL (DefiLlama)'),
+        github: interval(86_400, 'development activity (GitHub)'),
+        hf: interval(604_800, 'project similarity (Hugging Face embeddings)'),
+      })
       .strict()
       .default({ chain: 300, explorer: 86_400, market: 21_600, tvl: 21_600, github: 86_400, hf: 604_800 })
       .describe('seconds between scheduled runs of each source (desktop app, `serve`, `--watch`), as `source=seconds,...`'),
@@ -257,20 +265,75 @@ function schemaAt(dotted: string): z.ZodType | null {
   return node;
 }
 
-function boundsOf(node: z.ZodType): string {
-  let n: z.ZodType = node;
+const unwrap = (node: z.ZodType): z.ZodType => {
+  let n = node;
   while (n instanceof z.ZodDefault || n instanceof z.ZodOptional) n = n.unwrap() as z.ZodType;
+  return n;
+};
+
+/** The bounds a number schema enforces (its min/max/positive checks). */
+function numberBounds(n: z.ZodNumber): { min: number | null; minInclusive: boolean; max: number | null; int: boolean } {
+  const checks = (n._zod.def.checks ?? []).map((c) => (c as unknown as { _zod: { def: { check: string; value: number; inclusive?: boolean; format?: string } } })._zod.def);
+  const low = checks.find((c) => c.check === 'greater_than');
+  const high = checks.find((c) => c.check === 'less_than');
+  const int = checks.some((c) => c.check === 'number_format' && (c.format === 'safeint' || c.format === 'int32'));
+  return { min: low?.value ?? null, minInclusive: low?.inclusive !== false, max: high?.value ?? null, int };
+}
+
+function boundsOf(node: z.ZodType): string {
+  const n = unwrap(node);
   if (n instanceof z.ZodObject) {
     const first = Object.values(n.shape as Record<string, z.ZodType>)[0];
     return first ? `${boundsOf(first)} each` : '';
   }
   if (!(n instanceof z.ZodNumber)) return '';
-  const checks = (n._zod.def.checks ?? []).map((c) => (c as unknown as { _zod: { def: { check: string; value: number; inclusive?: boolean } } })._zod.def);
-  const low = checks.find((c) => c.check === 'greater_than');
-  const high = checks.find((c) => c.check === 'less_than');
-  const lo = low ? (low.inclusive === false ? `> ${low.value}` : `≥ ${low.value}`) : '';
-  const hi = high ? `≤ ${high.value}` : '';
+  const b = numberBounds(n);
+  const lo = b.min === null ? '' : b.minInclusive ? `≥ ${b.min}` : `> ${b.min}`;
+  const hi = b.max === null ? '' : `≤ ${b.max}`;
   return [lo, hi].filter(Boolean).join(', ');
+}
+
+/** A numeric setting as the schema describes it (see SettingField in the settings contract). */
+export interface ConfigField {
+  key: string;
+  group: string;
+  description: string;
+  type: 'int' | 'number';
+  min: number | null;
+  minInclusive: boolean;
+  max: number | null;
+  default: number | null;
+  envVar: string | null;
+}
+
+/**
+ * Every numeric leaf under `prefix` (e.g. "collect"), in schema order, with its description,
+ * bounds, default and environment variable: what the Settings form shows, generated from the
+ * schema so the form, the docs and validation cannot disagree. A leaf without its own
+ * description takes its parent's (e.g. each of `collect.intervals`).
+ */
+export function configFields(prefix: string): ConfigField[] {
+  const root = schemaAt(prefix);
+  if (root === null) return [];
+  const defaults = DefimonConfig.parse({ dataDir: '.' }) as Record<string, unknown>;
+  const at = (dotted: string): unknown => dotted.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], defaults);
+  const envOf = (key: string): string | null => Object.entries(ENV_MAP).find(([, v]) => key === v.key || key.startsWith(`${v.key}.`))?.[0] ?? null;
+  const out: ConfigField[] = [];
+  const walk = (node: z.ZodType, key: string, inherited: string): void => {
+    const n = unwrap(node);
+    const description = node.description ?? n.description ?? inherited;
+    if (n instanceof z.ZodObject) {
+      for (const [k, child] of Object.entries(n.shape as Record<string, z.ZodType>)) walk(child, `${key}.${k}`, description);
+      return;
+    }
+    if (!(n instanceof z.ZodNumber)) return;
+    const b = numberBounds(n);
+    const def = at(key);
+    const rest = key.slice(prefix.length + 1).split('.');
+    out.push({ key, group: rest.length > 1 ? (rest[0] as string) : '', description, type: b.int ? 'int' : 'number', min: b.min, minInclusive: b.minInclusive, max: b.max, default: typeof def === 'number' ? def : null, envVar: envOf(key) });
+  };
+  walk(root, prefix, '');
+  return out;
 }
 
 /**

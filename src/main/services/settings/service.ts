@@ -7,9 +7,9 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { SecretKeys, type SecretKey, type SecretStatus, type SettingsUpdate, type SettingsView } from '../../../shared/contract/settings';
+import { SecretKeys, type SecretKey, type SecretStatus, type SettingField, type SettingsUpdate, type SettingsView } from '../../../shared/contract/settings';
 import { AppError } from '../../../shared/errors';
-import { CollectConfig, configFromEnv, currentEnv, DefimonConfig } from '../config/config';
+import { CollectConfig, configFields, configFromEnv, currentEnv, DefimonConfig } from '../config/config';
 import {
   ENCRYPTED_SECRETS_KEY,
   migrateSettingsDocument,
@@ -40,11 +40,14 @@ export interface SecretVault {
   decrypt(cipher: string): string;
 }
 
+/** The settings as the service sees them; the domain adds what the caller may change (`access`). */
+export type SettingsServiceView = Omit<SettingsView, 'access'>;
+
 export interface SettingsService {
   readonly path: string;
-  view(): SettingsView;
-  update(patch: SettingsUpdate): { view: SettingsView; changed: string[] };
-  clearSecret(key: SecretKey): { view: SettingsView; changed: string[] };
+  view(): SettingsServiceView;
+  update(patch: SettingsUpdate): { view: SettingsServiceView; changed: string[] };
+  clearSecret(key: SecretKey): { view: SettingsServiceView; changed: string[] };
   /**
    * Desktop start-up: encrypts clear-text secrets found in the file and removes the clear copy.
    * Returns the keys it moved; does nothing without a working vault.
@@ -111,6 +114,33 @@ function effectiveCollect(stored: Record<string, unknown> | undefined): Record<s
   return parsed.success ? parsed.data : CollectConfig.parse({});
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The stored collector tunables with a patch merged in: nested parts merge, a `null` leaf is removed (back to its default). */
+export function mergeCollect(stored: unknown, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = isPlainObject(stored) ? { ...stored } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    if (v === null) delete out[k];
+    else if (isPlainObject(v)) {
+      const merged = mergeCollect(out[k], v);
+      if (Object.keys(merged).length === 0) delete out[k];
+      else out[k] = merged;
+    } else out[k] = v;
+  }
+  return out;
+}
+
+const valueAt = (root: unknown, dotted: string): unknown => dotted.split('.').reduce<unknown>((o, k) => (isPlainObject(o) ? o[k] : undefined), root);
+
+/** The collector tunables the form shows: the schema's description, bounds and default, the file's value, the environment's override. */
+function collectFields(stored: unknown, envLayer: Record<string, unknown>): SettingField[] {
+  return configFields('collect').map((f) => {
+    const v = valueAt({ collect: stored }, f.key);
+    return { ...f, stored: typeof v === 'number' ? v : null, envOverridden: valueAt(envLayer, f.key) !== undefined };
+  });
+}
+
 export function createSettingsService(opts: SettingsServiceOptions): SettingsService {
   const { backend, vault } = opts;
   const env = opts.env ?? currentEnv();
@@ -121,7 +151,7 @@ export function createSettingsService(opts: SettingsServiceOptions): SettingsSer
   const vaultReason = (): string | null => (vault === null ? NO_VAULT_REASON : vault.unavailableReason());
   const envSecret = (key: SecretKey): boolean => (env[SECRET_ENV_VARS[key]] ?? '') !== '';
 
-  function build(doc: SettingsDocument): SettingsView {
+  function build(doc: SettingsDocument): SettingsServiceView {
     const { values } = readValues(doc);
     const encrypted = readEncryptedSecrets(doc);
     const clear = readClearSecrets(doc);
@@ -172,10 +202,11 @@ export function createSettingsService(opts: SettingsServiceOptions): SettingsSer
       secretStorage: { writable: reason === null, backend: vault === null ? 'none' : 'os-keychain', reason },
       file: backend.path,
       pendingRestart: [...pendingRestart].sort(),
+      fields: collectFields(values.collect, envLayer),
     };
   }
 
-  function commit(doc: SettingsDocument, changed: string[]): { view: SettingsView; changed: string[] } {
+  function commit(doc: SettingsDocument, changed: string[]): { view: SettingsServiceView; changed: string[] } {
     if (changed.length > 0) {
       backend.write(doc);
       for (const k of changed) if (!LIVE_KEYS.has(k)) pendingRestart.add(k);
@@ -200,13 +231,17 @@ export function createSettingsService(opts: SettingsServiceOptions): SettingsSer
       for (const [key, value] of Object.entries(patch.values ?? {})) {
         if (value === undefined) continue;
         const prev = JSON.stringify(doc[key] ?? null);
-        if (value === null) delete doc[key];
-        else doc[key] = value;
+        const next = key === 'collect' && value !== null ? mergeCollect(doc.collect, value as Record<string, unknown>) : value;
+        if (next === null || (key === 'collect' && Object.keys(next as object).length === 0)) delete doc[key];
+        else doc[key] = next;
         if (JSON.stringify(doc[key] ?? null) !== prev) changed.push(key);
       }
       // The merged result must still be a valid configuration (e.g. no half-configured updates).
       const check = DefimonConfig.safeParse({ ...readValues(doc).values, dataDir: '.' });
-      if (!check.success) throw new AppError('INVALID_INPUT', `settings: ${check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!check.success) {
+        const issues = check.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+        throw new AppError('INVALID_INPUT', `settings: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { details: { issues } });
+      }
       if (patch.values?.updates !== undefined) {
         // Only a runner with a working vault (the desktop app) can pin the feed it was given.
         if (vaultReason() === null) doc[UPDATES_PIN_KEY] = (vault as SecretVault).encrypt(updatesPinText(doc.updates));

@@ -7,7 +7,7 @@ import { formatCount, formatPct, formatShare, formatUsd, formatUtc } from './for
 import { filterOverview, NO_FILTERS, parseUsdAmount, staleSpan, topMovers } from './overview-filter';
 import { rangeBounds } from './range';
 import { parseRoute, routeHash } from './route';
-import { valuesPatch, type Values } from './settings-patch';
+import { valuesPatch, type Values, collectPatch, boundsText, issuesByKey } from './settings-patch';
 
 describe('formats', () => {
   it('writes compact USD, signed percentages and UTC times', () => {
@@ -191,5 +191,17 @@ describe('ranges, routes and settings', () => {
     expect(valuesPatch(values, {}, 'info', true)).toEqual({});
     expect(valuesPatch(values, { horizonDays: '45', chainId: '137', hfEndpointUrl: '' }, 'debug', false)).toEqual({ horizonDays: 45, logLevel: 'debug', autoImport: false });
     expect(valuesPatch(values, { githubBaseUrl: '  ' }, 'info', true)).toEqual({ githubBaseUrl: null });
+  });
+
+  it('sends the changed collector tunables as a nested collect patch, null to restore a default', () => {
+    const field = (key: string, stored: number | null) => ({ key, group: '', description: '', type: 'int' as const, min: 1, minInclusive: true, max: 1000, default: 100, stored, envVar: null, envOverridden: false });
+    const fields = [field('collect.chain.batchSize', null), field('collect.chain.maxRange', 5000), field('collect.concurrency', 3)];
+    expect(collectPatch(fields, {})).toEqual({});
+    expect(collectPatch(fields, { 'collect.chain.batchSize': ' 50 ', 'collect.chain.maxRange': '', 'collect.concurrency': '3' })).toEqual({ chain: { batchSize: 50, maxRange: null } });
+    expect(collectPatch(fields, { 'collect.concurrency': 'many' })).toEqual({ concurrency: 'many' });
+    expect(boundsText({ min: 1, minInclusive: true, max: 1000 })).toBe('1 – 1000');
+    expect(boundsText({ min: 0, minInclusive: false, max: 10 })).toBe('> 0, ≤ 10');
+    expect(issuesByKey({ details: { issues: [{ path: 'collect.chain.batchSize', message: 'too big' }] } })).toEqual({ 'collect.chain.batchSize': 'too big' });
+    expect(issuesByKey(new Error('x'))).toEqual({});
   });
 });

@@ -4,10 +4,10 @@
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { SecretKey, SettingsValuesPatch, SettingsView as SettingsData } from '../../../shared/contract/settings';
+import type { SecretKey, SettingField, SettingsValuesPatch, SettingsView as SettingsData } from '../../../shared/contract/settings';
 import { ErrorState, Loading } from '../components/States';
 import { client, isDesktop } from '../lib/client';
-import { TEXT_FIELDS, valuesPatch, type Values } from '../lib/settings-patch';
+import { boundsText, collectPatch, issuesByKey, TEXT_FIELDS, valuesPatch, type Values } from '../lib/settings-patch';
 import { useSetTheme, useThemeValue } from '../lib/theme-context';
 import { setCallData, useCall } from '../lib/calls';
 
@@ -47,6 +47,8 @@ function SettingsForm({ view }: { view: SettingsData }) {
   const clearSecret = useMutation({ mutationFn: (key: SecretKey) => client.call('settings.clearSecret', { key }), onSuccess: done });
   const patch = valuesPatch(view.values, draft, logLevel, autoImport, autoCollect);
   const dirty = Object.keys(patch).length > 0;
+  /** Why this caller cannot change `key` (the server decides; e.g. endpoints over HTTP without an admin key), or null. */
+  const locked = (key: string): string | null => (view.access[key]?.editable === false ? (view.access[key]?.reason ?? 'not editable here') : null);
 
   return (
     <>
@@ -67,11 +69,15 @@ function SettingsForm({ view }: { view: SettingsData }) {
                 name={f.key}
                 aria-label={f.label}
                 inputMode={f.kind === 'int' ? 'numeric' : undefined}
+                disabled={locked(f.key) !== null}
+                title={locked(f.key) ?? undefined}
                 value={draft[f.key] ?? String(view.values[f.key] ?? '')}
                 placeholder={view.values[f.key] === null ? 'not set' : undefined}
                 onChange={(e) => setDraft((d) => ({ ...d, [f.key]: e.target.value }))}
               />
-              <span className="muted small">{view.envOverrides.includes(f.key) ? 'overridden by the environment' : ''}</span>
+              <span className="muted small" data-testid={`note-${f.key}`}>
+                {locked(f.key) ? `Read-only here: ${locked(f.key)}` : view.envOverrides.includes(f.key) ? 'overridden by the environment' : ''}
+              </span>
             </label>
           ))}
           <label className="contents">
@@ -119,12 +125,15 @@ function SettingsForm({ view }: { view: SettingsData }) {
           Stored in <span className="mono">{view.file}</span>
         </p>
       </section>
+      <CollectForm view={view} onSaved={done} locked={locked('collect')} />
       <section className="panel">
         <h3>API keys and service URLs</h3>
         {!view.secretStorage.writable && <p className="muted">{view.secretStorage.reason ?? 'Secrets cannot be stored by this runner.'}</p>}
         <div className="form-grid" data-testid="secrets">
           {(Object.keys(SECRET_LABEL) as SecretKey[]).map((key) => {
             const st = view.secrets[key];
+            const why = locked(`secrets.${key}`);
+            const writable = view.secretStorage.writable && why === null;
             return (
               <form
                 key={key}
@@ -140,16 +149,17 @@ function SettingsForm({ view }: { view: SettingsData }) {
                   type="password"
                   autoComplete="off"
                   aria-label={SECRET_LABEL[key]}
-                  disabled={!view.secretStorage.writable}
-                  placeholder={st?.set ? `set${st.source ? ` (${st.source})` : ''}${st.host ? ` — ${st.host}` : ''}; type to replace` : view.secretStorage.writable ? 'not set' : `not set — use ${st?.envVar ?? 'the environment'}`}
+                  disabled={!writable}
+                  title={why ?? undefined}
+                  placeholder={st?.set ? `set${st.source ? ` (${st.source})` : ''}${st.host ? ` — ${st.host}` : ''}; type to replace` : writable ? 'not set' : `not set — use ${st?.envVar ?? 'the environment'}`}
                   value={secrets[key] ?? ''}
                   onChange={(e) => setSecrets((s) => ({ ...s, [key]: e.target.value }))}
                 />
                 <span>
-                  <button type="submit" disabled={!view.secretStorage.writable || !secrets[key]?.trim()}>
+                  <button type="submit" disabled={!writable || !secrets[key]?.trim()}>
                     Save
                   </button>{' '}
-                  <button type="button" disabled={!st?.set || st.source === 'env'} onClick={() => clearSecret.mutate(key)}>
+                  <button type="button" disabled={!st?.set || st.source === 'env' || why !== null} title={why ?? undefined} onClick={() => clearSecret.mutate(key)}>
                     Clear
                   </button>
                 </span>
@@ -160,6 +170,79 @@ function SettingsForm({ view }: { view: SettingsData }) {
         {(saveSecret.isError || clearSecret.isError) && <ErrorState what="the secret" error={saveSecret.error ?? clearSecret.error} />}
       </section>
     </>
+  );
+}
+
+const GROUP_TITLE: Record<string, string> = { chain: 'Chain walker (eth_getLogs ranges, JSON-RPC batches)', rates: 'Provider rates (requests per second)', intervals: 'Schedule (seconds between runs)', '': 'Scheduler and providers' };
+/** "maxRange" → "max range". */
+const words = (key: string): string => (key.split('.').at(-1) ?? key).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+
+/**
+ * The collector tunables, one row per numeric setting the configuration schema declares under
+ * `collect` (nothing here lists them by hand): default and bounds from the schema, the server's
+ * validation errors under the field they concern.
+ */
+function CollectForm({ view, onSaved, locked }: { view: SettingsData; onSaved: (v: SettingsData) => void; locked: string | null }) {
+  const [draft, setDraft] = useState<Record<string, string>>({});
+  const save = useMutation({ mutationFn: (collect: Record<string, unknown>) => client.call('settings.update', { values: { collect } }), onSuccess: (v) => { setDraft({}); onSaved(v); } });
+  const patch = collectPatch(view.fields, draft);
+  const dirty = Object.keys(patch).length > 0;
+  const issues = save.isError ? issuesByKey(save.error) : {};
+  const groups = [...new Set(view.fields.map((f) => f.group))];
+  const row = (f: SettingField) => (
+    <label key={f.key} className="contents" data-setting={f.key}>
+      <span title={f.key}>{words(f.key)}</span>
+      <input
+        name={f.key}
+        aria-label={f.key}
+        inputMode={f.type === 'int' ? 'numeric' : 'decimal'}
+        disabled={locked !== null}
+        aria-invalid={issues[f.key] !== undefined}
+        value={draft[f.key] ?? (f.stored === null ? '' : String(f.stored))}
+        placeholder={f.default === null ? 'unset (chosen at run time)' : `default ${f.default}`}
+        onChange={(e) => setDraft((d) => ({ ...d, [f.key]: e.target.value }))}
+      />
+      <span className="small">
+        {issues[f.key] ? (
+          <span className="down" role="alert" data-testid={`error-${f.key}`}>
+            {issues[f.key]}
+          </span>
+        ) : (
+          <span className="muted">
+            {boundsText(f)} · {f.description}
+            {f.envOverridden ? ` · overridden by ${f.envVar ?? 'the environment'}` : ''}
+          </span>
+        )}
+      </span>
+    </label>
+  );
+  return (
+    <section className="panel" data-testid="collect-settings">
+      <h3>Live collection</h3>
+      {locked !== null && <p className="muted">Read-only here: {locked}</p>}
+      <form
+        className="form-grid"
+        onSubmit={(e) => {
+          e.preventDefault();
+          save.mutate(patch);
+        }}
+      >
+        {groups.map((g) => [
+          <strong key={`h-${g}`} style={{ gridColumn: '1 / -1' }}>
+            {GROUP_TITLE[g] ?? g}
+          </strong>,
+          ...view.fields.filter((f) => f.group === g).map(row),
+        ])}
+        <span />
+        <div>
+          <button type="submit" disabled={!dirty || save.isPending || locked !== null}>
+            Save collection settings
+          </button>{' '}
+          {save.isSuccess && !dirty && <span className="up" role="status">Saved.</span>}
+        </div>
+      </form>
+      {save.isError && <ErrorState what="the collection settings" error={save.error} />}
+    </section>
   );
 }
 
