@@ -751,8 +751,10 @@ export function buildProject(files: ParsedFile[]): Project {
           if (inner) return { ...inner, node: e, cond: e, text: textOf(src, e) };
           return null;
         }
-        // An external or unknown helper given the caller's address decides about the caller.
-        if (!target && args(e).some((a) => senderLike(a))) return guard(e, 'role');
+        // An external or unknown helper given the caller's address decides about the caller; a
+        // state-changing call (a token pull from the caller) is an action, not a check.
+        const acts = e.expression?.type === 'MemberAccess' && mutatingNames.has(name) && !viewNames.has(name);
+        if (!target && !acts && args(e).some((a) => senderLike(a))) return guard(e, 'role');
         return null;
       }
       default:

@@ -1,8 +1,11 @@
 /** The detector set, in report order. Bump DETECTOR_VERSION whenever a detector changes so stored audits are redone. */
 import { arrayLengthWrite, defaultVisibility, shortAddress, txOrigin, unprotectedEtherWithdrawal, unprotectedSelfdestruct, unprotectedStateChange } from './access';
 import { arithmetic } from './arithmetic';
+import { arbitraryCall, ecrecoverZero, signatureReplay } from './authority';
 import { delegatecall, denialOfService, reentrancy, uncheckedCalls } from './calls';
+import { creditedRequestedAmount, spotPrice, uncheckedTokenResult, unprotectedSwap } from './defi';
 import { assertOnInput, deadCode, hardCodedGas, pragmas, stateVisibility } from './hygiene';
+import { openImplementationInitializer, proxyStorageCollision, unprotectedUpgrade } from './proxy';
 import { blockValues, codeQuality, frontRunning, misleadingText } from './misc';
 import type { Detector } from './types';
 
@@ -30,6 +33,16 @@ export const detectors: readonly Detector[] = [
   deadCode,
   hardCodedGas,
   assertOnInput,
+  uncheckedTokenResult,
+  creditedRequestedAmount,
+  spotPrice,
+  unprotectedSwap,
+  arbitraryCall,
+  signatureReplay,
+  ecrecoverZero,
+  unprotectedUpgrade,
+  openImplementationInitializer,
+  proxyStorageCollision,
 ];
 
 export { collectFindings } from './types';
