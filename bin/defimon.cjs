@@ -3,8 +3,9 @@
 //
 // In a development checkout (src/ present) the CLI runs from a bundle of the sources that esbuild
 // writes to node_modules/.cache/defimon-cli and rewrites only when a source file, the build
-// configuration or package.json is newer than it: plain Node then starts it, with no TypeScript
-// compiler at run time. Packages stay outside the bundle and load in the commands that use them.
+// configuration, package.json or this file is newer than it: plain Node then starts it, with no TypeScript
+// compiler at run time. Packages stay outside the bundle and load in the commands that use them,
+// except the few every command needs at start-up (BUNDLED_PACKAGES).
 // The bundle holds every main-process entry of electron.vite.config.ts (the CLI and the workers
 // it starts), under the same names as the build, so code finds its workers as it does in out/main.
 // Without src/ (or without esbuild) the build's out/main/cli.js runs.
@@ -44,19 +45,33 @@ function mainEntries() {
   return entries;
 }
 
+/**
+ * Packages bundled into the CLI instead of loaded from node_modules: small pure-JS libraries
+ * every command loads at start-up, where one bundled file starts faster than a tree of modules.
+ */
+const BUNDLED_PACKAGES = new Set(['zod']);
+
+/** Every other package (and its subpaths) stays external and loads in the commands that use it. */
+function externalPackages() {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const names = new Set(['electron', ...Object.keys(pkg.dependencies || {}), ...Object.keys(pkg.optionalDependencies || {}), ...Object.keys(pkg.devDependencies || {})]);
+  return [...names].filter((n) => !BUNDLED_PACKAGES.has(n)).flatMap((n) => [n, `${n}/*`]);
+}
+
 /** The path of an up-to-date bundled cli.js, building it when the sources changed; null without esbuild. */
 function devBundle() {
+  const stamp = Math.floor(Math.max(newestMtime(srcDir), fs.statSync(viteConfig).mtimeMs, fs.statSync(path.join(root, 'package.json')).mtimeMs, fs.statSync(__filename).mtimeMs));
+  const cache = path.join(root, 'node_modules', '.cache', 'defimon-cli');
+  const dir = path.join(cache, String(stamp));
+  const cli = path.join(dir, 'cli.js');
+  // An up-to-date bundle starts without loading esbuild.
+  if (fs.existsSync(cli)) return cli;
   let esbuild;
   try {
     esbuild = require('esbuild');
   } catch {
     return null;
   }
-  const stamp = Math.floor(Math.max(newestMtime(srcDir), fs.statSync(viteConfig).mtimeMs, fs.statSync(path.join(root, 'package.json')).mtimeMs));
-  const cache = path.join(root, 'node_modules', '.cache', 'defimon-cli');
-  const dir = path.join(cache, String(stamp));
-  const cli = path.join(dir, 'cli.js');
-  if (fs.existsSync(cli)) return cli;
   // Build beside, then rename: concurrent first runs each build, one rename wins, none sees half a bundle.
   const tmp = `${dir}.tmp-${process.pid}`;
   const result = esbuild.buildSync({
@@ -66,8 +81,7 @@ function devBundle() {
     platform: 'node',
     format: 'cjs',
     target: `node${process.versions.node.split('.')[0]}`,
-    packages: 'external',
-    external: ['electron'],
+    external: externalPackages(),
     logLevel: 'silent',
   });
   if (result.errors.length > 0) fail('INTERNAL', `the sources do not build: ${result.errors.map((e) => e.text).join('; ')}`);

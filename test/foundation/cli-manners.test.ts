@@ -5,7 +5,7 @@
  * listed, and days outside the data are refused with the range that exists.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, foreignCwd, tempDataDir } from '../helpers/services';
@@ -49,6 +49,22 @@ describe('CLI manners', () => {
     expect(steps.length).toBeGreaterThan(2);
     expect(steps.at(-1)).toMatch(/first import 100%/);
     expect(first.stdout).toMatch(/^DEFIMON /);
+  });
+
+  it('info on a ready database answers without starting the services (no log is opened)', async () => {
+    // Started services open the log file in <data-dir>/logs at this level.
+    const env = { DEFIMON_LOG_LEVEL: 'info' };
+    const logs = path.join(tmp.dir, 'logs');
+    rmSync(logs, { recursive: true, force: true });
+    const res = await defimon(['info', '--json', '--data-dir', tmp.dir], env);
+    expect(res.code).toBe(0);
+    const info = JSON.parse(res.stdout) as { dataDir: string; database: { migrations: number } };
+    expect(info.dataDir).toBe(tmp.dir);
+    expect(info.database.migrations).toBeGreaterThan(0);
+    expect(existsSync(logs)).toBe(false);
+    // The probe works: a command that starts the services does open it.
+    expect((await defimon(['assets', '--json', '--data-dir', tmp.dir], env)).code).toBe(0);
+    expect(existsSync(logs)).toBe(true);
   });
 
   it('output into a pipe closed by its reader ends quietly with exit 0', async () => {

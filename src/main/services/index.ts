@@ -2,7 +2,6 @@
  * The composition root: createServices(config) builds every Electron-free service once. The
  * desktop app, the CLI, the HTTP server and the tests all start here.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient, type Client } from '../../shared/client';
 import { CollectSource } from '../../shared/contract/collect';
@@ -21,28 +20,16 @@ import { dispatch, type CallContext, type Handler, type Handlers } from './rpc/d
 import { createSettingsDomain } from './settings';
 import { explainSqliteError, openSqlite } from './storage/sqlite';
 import { createSyncDomain, syncClientId } from './sync';
-import { createSystemDomain, type DatasetManifest } from './system';
+import { createSystemDomain } from './system';
+import { DB_FILE_NAME, findBundledDataset, readManifest } from './system/info';
 import { createHlc } from './kernel/hlc';
 import { createLocalPorts } from './kernel/ports';
 import { createTaskRunner } from './tasks/tasks';
 import { createUiDomain } from './ui';
 import { APP_VERSION } from './version';
 
-export const DB_FILE_NAME = 'defimon.sqlite';
+export { DB_FILE_NAME, findBundledDataset } from './system/info';
 export { APP_VERSION };
-
-/** Finds resources/dataset by walking up from this file (source tree, build output, or package). */
-export function findBundledDataset(start: string = typeof __dirname === 'string' ? __dirname : process.cwd()): string | null {
-  let dir = start;
-  for (let i = 0; i < 8; i++) {
-    const candidate = path.join(dir, 'resources', 'dataset');
-    if (existsSync(path.join(candidate, 'manifest.json'))) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return null;
-}
 
 /** Handlers that load their domain on the first call of any of them. */
 function lazyHandlers<M extends MethodName>(methods: readonly M[], load: () => Promise<{ [K in M]: Handler<K> }>): { [K in M]: Handler<K> } {
@@ -76,12 +63,12 @@ export async function createServices(config: DefimonConfig, opts: { logger?: Log
   const core: Core = { config, log, store, bus, tasks, ports: createLocalPorts(), clock: createHlc(syncClientId(store)), onShutdown: (fn) => shutdown.push(fn) };
 
   const datasetDir = config.datasetDir ?? findBundledDataset();
-  const manifest = datasetDir && existsSync(path.join(datasetDir, 'manifest.json')) ? (JSON.parse(readFileSync(path.join(datasetDir, 'manifest.json'), 'utf8')) as DatasetManifest) : null;
+  const manifest = readManifest(datasetDir);
 
   const importer = createImporterDomain(core, { datasetDir, bundledModel: config.bundledModel });
   if (config.autoImport) await importer.importIfEmpty();
 
-  const system = createSystemDomain(core, { appVersion: APP_VERSION, manifest });
+  const system = createSystemDomain(core, { manifest });
   const assets = createAssetsDomain(core);
   const sync = createSyncDomain(core);
   const collect = createCollectDomain(core);

@@ -6,6 +6,7 @@ import { AppError } from '../../../shared/errors';
 import type { HealthCheck } from '../../../shared/contract/system';
 import type { Services } from '../../services';
 import type { DefimonConfig } from '../../services/config/config';
+import type { SystemInfo } from '../../services/system/info';
 import { configFrom, printJson, reportError, runWithServices, withProgress } from '../runtime';
 
 function fmt(n: number | null, digits = 2): string {
@@ -132,11 +133,23 @@ export function registerCoreCommands(program: Command): void {
     .description('version, data directory, database size and dataset attribution')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      await runWithServices(cmd, async (services) => {
-        const info = await services.client.call('system.info', {});
+      const print = (info: SystemInfo): void => {
         if (opts.json) printJson(info);
         else process.stdout.write(`DEFIMON ${info.version}\ndata directory: ${info.dataDir}\ndatabase: ${info.database.path} (${(info.database.sizeBytes / 1e6).toFixed(1)} MB, ${info.database.migrations} migrations)\n${info.dataset ? `dataset: ${info.dataset.name} to ${info.dataset.cutoff}\n${info.dataset.attribution}\n` : ''}`);
-      });
+      };
+      // A ready database is described from a read-only connection, without starting the services;
+      // anything else (a first start, pending migrations, a damaged file) goes through them.
+      let quick: SystemInfo | null;
+      try {
+        const config = configFrom(cmd);
+        // Loaded on use: better-sqlite3 is not needed by `--help`.
+        const { quickInfo } = await import('../../services/system/info');
+        quick = quickInfo(config);
+      } catch (err) {
+        return reportError(err, opts.json ?? false);
+      }
+      if (quick) return print(quick);
+      await runWithServices(cmd, async (services) => print(await services.client.call('system.info', {})), { json: opts.json ?? false });
     });
 
   program
