@@ -1,12 +1,13 @@
 /**
- * CLI start-up: wall time and the process's own CPU time of `defimon --help`, `--version`,
- * `info` and `assets` on an imported database, each the median of several runs, against the
- * budget (help and info under 0.3 s, assets under 1 s). Beside them, a bare `node -e 0` of the
+ * CLI start-up: wall time and the process's own CPU time (every thread) of `defimon --help`,
+ * `--version`, `info` and `assets` on an imported database, and of `audit` on one Solidity file
+ * and on a folder (one worker for the folder), each the median of several runs, against the
+ * budget (help and info under 0.3 s, assets under 1 s, one file's audit under 1 s of CPU). Beside them, a bare `node -e 0` of the
  * same run: on a shared, loaded machine wall time is mostly waiting for a core, so the CPU time
  * and the node baseline say what the CLI itself costs.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadAverage, machineLine, median, ms } from './util';
@@ -14,6 +15,9 @@ import { loadAverage, machineLine, median, ms } from './util';
 const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'bin', 'defimon.cjs');
 const RUNS = 5;
+/** A small contract with findings, and a folder of separate contracts (audited as one worker's queue). */
+const AUDIT_FILE = path.join(root, 'test', 'fixtures', 'audit', 'reentrancy-eth', 'vulnerable.sol');
+const AUDIT_DIR = path.join(root, 'test', 'fixtures', 'audit', 'tx-origin');
 
 interface Sample {
   wall: number;
@@ -44,6 +48,8 @@ export async function run(): Promise<void> {
       { label: 'defimon --help', args: [bin, '--help'], budget: 300 },
       { label: 'defimon info', args: [bin, 'info'], budget: 300 },
       { label: 'defimon assets', args: [bin, 'assets'], budget: 1000 },
+      { label: `defimon audit ${path.relative(root, AUDIT_FILE)} --json`, args: [bin, 'audit', AUDIT_FILE, '--json'], budget: 1000 },
+      { label: `defimon audit ${path.relative(root, AUDIT_DIR)} --json (${readdirSync(AUDIT_DIR).length} files)`, args: [bin, 'audit', AUDIT_DIR, '--json'], budget: null },
     ];
     for (const c of cases) {
       const samples = Array.from({ length: RUNS }, () => once(c.args));

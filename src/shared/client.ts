@@ -5,7 +5,14 @@
  */
 import { z } from 'zod';
 import { contract, events, type EventName, type EventPayload, type Input, type MethodName, type Output } from './contract';
-import { AppError, deserializeError, invalidInput, SerializedError } from './errors';
+import { AppError, deserializeError, ErrorCodes, invalidInput } from './errors';
+
+const SerializedError = z.object({
+  code: z.enum(ErrorCodes),
+  message: z.string(),
+  retryable: z.boolean(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
 
 export const Envelope = z.union([
   z.object({ ok: z.literal(true), data: z.unknown() }),

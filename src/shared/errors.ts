@@ -1,8 +1,11 @@
 /**
  * The one error shape that crosses every boundary (IPC, HTTP, CLI, worker).
  * Across a boundary check `code`, never `instanceof`.
+ *
+ * No schema library here: the audit worker and the CLI's light commands load this module and
+ * nothing more (the client validates envelopes with its own schema, client.ts).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 
 export const ErrorCodes = [
   'INVALID_INPUT', // a payload failed its schema; `details.issues` names the fields
@@ -21,16 +24,18 @@ export const ErrorCodes = [
   'INTERNAL',
 ] as const;
 
-export const ErrorCode = z.enum(ErrorCodes);
-export type ErrorCode = z.infer<typeof ErrorCode>;
+export type ErrorCode = (typeof ErrorCodes)[number];
 
-export const SerializedError = z.object({
-  code: ErrorCode,
-  message: z.string(),
-  retryable: z.boolean(),
-  details: z.record(z.string(), z.unknown()).optional(),
-});
-export type SerializedError = z.infer<typeof SerializedError>;
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ErrorCodes as readonly string[]).includes(value);
+}
+
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  details?: Record<string, unknown> | undefined;
+}
 
 export class AppError extends Error {
   readonly code: ErrorCode;
@@ -65,17 +70,23 @@ export function serializeError(err: unknown): SerializedError {
   return { code: 'INTERNAL', message: String(err), retryable: false };
 }
 
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export function deserializeError(value: unknown): AppError {
-  const parsed = SerializedError.safeParse(value);
-  if (!parsed.success) return new AppError('INTERNAL', 'unrecognised error payload');
-  const { code, message, retryable, details } = parsed.data;
+  if (!isPlainRecord(value)) return new AppError('INTERNAL', 'unrecognised error payload');
+  const { code, message, retryable, details } = value;
+  if (!isErrorCode(code) || typeof message !== 'string' || typeof retryable !== 'boolean' || (details !== undefined && !isPlainRecord(details))) {
+    return new AppError('INTERNAL', 'unrecognised error payload');
+  }
   return new AppError(code, message, details === undefined ? { retryable } : { retryable, details });
 }
 
 function isAppErrorLike(err: unknown): err is AppError {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { code?: unknown; message?: unknown };
-  return typeof e.message === 'string' && ErrorCode.safeParse(e.code).success && 'retryable' in e;
+  return typeof e.message === 'string' && isErrorCode(e.code) && 'retryable' in e;
 }
 
 /** Turns a zod error into INVALID_INPUT naming each failing field. */

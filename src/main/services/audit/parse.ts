@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
-import { parse, type ParseOptions } from '@solidity-parser/parser';
+import type * as SolidityParser from '@solidity-parser/parser';
+import type { ParseOptions } from '@solidity-parser/parser';
 import type { SourceUnit } from '@solidity-parser/parser/dist/src/ast-types';
 import type { AuditError } from '../../../shared/contract/audit';
 import { expandSourceInputs, type SourceInput } from './sources';
@@ -51,7 +52,18 @@ export function parseSources(inputs: readonly SourceInput[]): { files: ParsedFil
   return { files, errors };
 }
 
-type ParseFn = typeof parse;
+type ParseFn = typeof SolidityParser.parse;
+let llParse: ParseFn | undefined;
+
+/**
+ * The package's own (LL) parser, loaded only when the SLL variant below cannot decide or is
+ * unavailable: most files never need it, and loading it is a second copy of the parser.
+ */
+function parse(content: string, opts: ParseOptions): ReturnType<ParseFn> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  llParse ??= (require('@solidity-parser/parser') as typeof SolidityParser).parse;
+  return llParse(content, opts);
+}
 const KEYWORD_CALL = /\b(emit|revert)(\s+)(?=[A-Za-z_$][\w$.]*\s*\()/g;
 
 /**
