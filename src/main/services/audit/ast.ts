@@ -70,11 +70,18 @@ export interface Node {
 export const line = (n: Node | null | undefined): number => n?.loc?.start.line ?? 0;
 export const endLine = (n: Node | null | undefined): number => n?.loc?.end.line ?? line(n);
 
-/** Children in source order (good enough for ordering effects inside one statement). */
-export function childrenOf(node: Node): Node[] {
+/** Keys that hold no node of the tree (positions) or, unless asked for, parts of a declaration. */
+const POSITION_KEYS = new Set(['loc', 'range']);
+const DECLARATION_PARTS = new Set(['identifier', 'typeName']);
+
+/**
+ * Children in source order (good enough for ordering effects inside one statement). Type names
+ * and the identifier node of a declaration are left out unless `declarationParts` is set.
+ */
+export function childrenOf(node: Node, declarationParts = false): Node[] {
   const out: Node[] = [];
   for (const key in node) {
-    if (key === 'loc' || key === 'range' || key === 'identifier' || key === 'typeName') continue;
+    if (POSITION_KEYS.has(key) || (!declarationParts && DECLARATION_PARTS.has(key))) continue;
     const v = (node as unknown as Record<string, unknown>)[key];
     if (Array.isArray(v)) {
       for (const item of v) if (item && typeof item === 'object' && 'type' in item) out.push(item as Node);
@@ -83,11 +90,26 @@ export function childrenOf(node: Node): Node[] {
   return out;
 }
 
-/** Depth-first walk; return false from `visit` to skip a node's children. */
-export function walk(node: Node | null | undefined, visit: (n: Node, parent: Node | null) => boolean | void, parent: Node | null = null): void {
+/**
+ * `visit` sees each node with its parent and every enclosing node (outermost first). The
+ * `ancestors` array is the walk's own stack: read it during the call, copy it to keep it.
+ */
+export type Visitor = (n: Node, parent: Node | null, ancestors: readonly Node[]) => boolean | void;
+
+/**
+ * The one depth-first walk of the audit: nodes in source order; return false from `visit` to
+ * skip a node's children. `declarationParts` also walks type names and declared identifiers.
+ */
+export function walk(node: Node | null | undefined, visit: Visitor, options: { declarationParts?: boolean } = {}): void {
   if (!node) return;
-  if (visit(node, parent) === false) return;
-  for (const c of childrenOf(node)) walk(c, visit, node);
+  const ancestors: Node[] = [];
+  const go = (n: Node): void => {
+    if (visit(n, ancestors[ancestors.length - 1] ?? null, ancestors) === false) return;
+    ancestors.push(n);
+    for (const c of childrenOf(n, options.declarationParts)) go(c);
+    ancestors.pop();
+  };
+  go(node);
 }
 
 export function some(node: Node | null | undefined, pred: (n: Node) => boolean): boolean {

@@ -3,7 +3,7 @@
  * use. Each item says whether it applies, who can trigger it, and the functions that show it.
  */
 import type { Evidence, TokenRisk, TokenRiskItem, Trigger } from '../../../shared/contract/audit';
-import { calleeName, endLine, isMsgSender, line, rootIdentifier, some, type Node } from './ast';
+import { calleeName, endLine, isMsgSender, line, rootIdentifier, some, walk, type Node } from './ast';
 import { orderedEffects, type ContractInfo, type FnInfo, type Project } from './model';
 
 const TRANSFER_PATH = /^_?(transfer|transferFrom|_transfer|_update|_beforeTokenTransfer|_afterTokenTransfer|_tokenTransfer|_transferStandard|transferWithFee)$/;
@@ -97,16 +97,7 @@ export function assessTokenRisk(p: Project): TokenRisk {
         const collect = (n: Node): void => {
           if (n.type === 'Identifier' && n.name && ctx.state.has(n.name) && /^address/.test(ctx.state.get(n.name)?.typeText ?? '')) ids.push(n.name);
         };
-        const walkAll = (n: Node | null | undefined): void => {
-          if (!n) return;
-          collect(n);
-          for (const k in n) {
-            const v = (n as unknown as Record<string, unknown>)[k];
-            if (k === 'loc' || k === 'range') continue;
-            for (const c of Array.isArray(v) ? v : [v]) if (c && typeof c === 'object' && 'type' in c) walkAll(c as Node);
-          }
-        };
-        walkAll(g.cond ?? g.node);
+        walk(g.cond ?? g.node, collect, { declarationParts: true });
         // An address besides the declared owner that passes owner checks, not visible as public state.
         const other = ids.find((id) => id !== ownerVar && !/owner|admin/i.test(id));
         if (other && ownerVar && ctx.state.get(other)?.node.visibility !== 'public') found.hidden.push({ fn: entry, who });

@@ -21,22 +21,7 @@ export const arithmetic: Detector = ({ p, report }) => {
     const loopCounters = new Set<Node>();
     for (const loop of f.loops) if (loop.loopExpression) walk(loop.loopExpression, (n) => void loopCounters.add(n));
 
-    const visit = (n: Node, inUnchecked: boolean, parents: Node[]): void => {
-      if (n.type === 'UncheckedStatement') {
-        for (const s of n.block?.statements ?? []) visit(s, true, [...parents, n]);
-        return;
-      }
-      const checkedHere = mode === 'checked' && !inUnchecked;
-      if (!checkedHere && (n.type === 'BinaryOperation' || n.type === 'UnaryOperation')) consider(n, inUnchecked, parents);
-      for (const key in n) {
-        if (key === 'loc' || key === 'range') continue;
-        const v = (n as unknown as Record<string, unknown>)[key];
-        const list = Array.isArray(v) ? v : [v];
-        for (const c of list) if (c && typeof c === 'object' && 'type' in c) visit(c as Node, inUnchecked, [...parents, n].slice(-8));
-      }
-    };
-
-    const consider = (n: Node, inUnchecked: boolean, parents: Node[]): void => {
+    const consider = (n: Node, inUnchecked: boolean, parents: readonly Node[]): void => {
       const op = n.operator ?? '';
       let left: Node | undefined;
       let right: Node | undefined;
@@ -98,7 +83,14 @@ export const arithmetic: Detector = ({ p, report }) => {
         recommendation: inUnchecked ? 'Move the operation out of unchecked, or check the bound before it.' : 'Use SafeMath (or Solidity 0.8+), or require the bound before the operation.',
       });
     };
-    visit(body, false, []);
+    // How an operation is used is read from its nearest 8 enclosing nodes (the block of an
+    // `unchecked` statement not counted).
+    walk(body, (n, _parent, ancestors) => {
+      if (n.type !== 'BinaryOperation' && n.type !== 'UnaryOperation') return;
+      const inUnchecked = ancestors.some((x) => x.type === 'UncheckedStatement');
+      if (mode === 'checked' && !inUnchecked) return;
+      consider(n, inUnchecked, ancestors.filter((x, i) => !(x.type === 'Block' && ancestors[i - 1]?.type === 'UncheckedStatement')).slice(-8));
+    }, { declarationParts: true });
   }
 };
 
@@ -110,7 +102,7 @@ const bare = (t: string): string => {
 };
 
 /** a > b ? a - b : 0 */
-function ternaryGuarded(src: string, parents: Node[], n: Node, left: Node, right: Node | undefined, sub: boolean): boolean {
+function ternaryGuarded(src: string, parents: readonly Node[], n: Node, left: Node, right: Node | undefined, sub: boolean): boolean {
   if (!right) return false;
   const L = bare(textOf(src, left));
   const R = bare(textOf(src, right));
@@ -125,7 +117,7 @@ function ternaryGuarded(src: string, parents: Node[], n: Node, left: Node, right
   });
 }
 
-function assignmentTargetOf(n: Node, parents: Node[]): Node | null {
+function assignmentTargetOf(n: Node, parents: readonly Node[]): Node | null {
   for (let i = parents.length - 1; i >= 0; i--) {
     const p = parents[i];
     if (!p) break;

@@ -394,7 +394,7 @@ export const denialOfService: Detector = ({ p, report }) => {
     // Resetting an array anyone can grow (x = new T[](0), delete x) costs gas per element.
     const grown = growable.get(ctx.name) ?? new Set<string>();
     if (grown.size > 0) {
-      walkWithParents(fn.node.body, (n, parents) => {
+      walk(fn.node.body, (n, _parent, parents) => {
         const target = n.type === 'BinaryOperation' && n.operator === '=' && some(n.right, (x) => x.type === 'NewExpression') ? n.left : n.type === 'UnaryOperation' && n.operator === 'delete' ? n.subExpression : null;
         if (target?.type !== 'Identifier' || !target.name || !grown.has(target.name)) return;
         const guardIf = [...parents].reverse().find((x) => x.type === 'IfStatement' && some(x.condition, (y) => y.type === 'MemberAccess' && y.memberName === 'length'));
@@ -429,7 +429,7 @@ export const denialOfService: Detector = ({ p, report }) => {
             recommendation: 'Track a start index instead of clearing storage.',
           });
         }
-      });
+      }, { declarationParts: true });
     }
     // require(current.send(x)) / current.transfer(x) to a stored address any account can take
     // over (the previous leader): one refusing recipient blocks everyone.
@@ -466,15 +466,5 @@ function anyoneWrites(p: Parameters<Detector>[0]['p'], ctx: ContractInfo, name: 
 }
 
 const isZeroAddress = (n: Node | undefined): boolean => !!n && ((n.type === 'NumberLiteral' && Number(n.number) === 0) || (n.type === 'FunctionCall' && calleeName(n) === 'address' && args(n)[0]?.type === 'NumberLiteral' && Number(args(n)[0]?.number) === 0));
-
-function walkWithParents(node: Node | null | undefined, visit: (n: Node, parents: Node[]) => void, parents: Node[] = []): void {
-  if (!node) return;
-  visit(node, parents);
-  for (const key in node) {
-    if (key === 'loc' || key === 'range') continue;
-    const v = (node as unknown as Record<string, unknown>)[key];
-    for (const c of Array.isArray(v) ? v : [v]) if (c && typeof c === 'object' && 'type' in c) walkWithParents(c as Node, visit, [...parents, node]);
-  }
-}
 
 export { endLine };

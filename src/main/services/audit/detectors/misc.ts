@@ -69,7 +69,8 @@ export const blockValues: Detector = ({ p, report }) => {
     }
     const base = { file: fn.contract.file.path, contract: fn.contract, fn };
     const seenLines = new Set<number>();
-    const visit = (n: Node, parents: Node[]): void => {
+    // The nearest 13 enclosing nodes decide how a block value is used.
+    const visit = (n: Node, parents: readonly Node[]): void => {
       const direct = isBlockValue(n);
       const viaLocal = n.type === 'Identifier' && !!n.name && (tainted.has(n.name) || stateFromBlock.has(n.name)) && !f.locals.get(n.name)?.decl.isStateVar;
       if (n.type === 'BinaryOperation' && n.operator === '%' && some(n.left, (x) => isMember(x, 'msg', 'sender'))) {
@@ -126,14 +127,8 @@ export const blockValues: Detector = ({ p, report }) => {
           }
         }
       }
-      for (const key in n) {
-        if (key === 'loc' || key === 'range') continue;
-        const v = (n as unknown as Record<string, unknown>)[key];
-        const list = Array.isArray(v) ? v : [v];
-        for (const c of list) if (c && typeof c === 'object' && 'type' in c) visit(c as Node, parents.length > 12 ? [...parents.slice(-12), n] : [...parents, n]);
-      }
     };
-    if (fn.node.body) visit(fn.node.body, []);
+    walk(fn.node.body, (n, _parent, ancestors) => visit(n, ancestors.slice(-13)), { declarationParts: true });
   }
 };
 
@@ -172,7 +167,7 @@ function usedAsEntropy(body: Node | null | undefined, name: string): boolean {
   });
 }
 
-function isConditionOf(x: Node, _parents: Node[], _n: Node): boolean {
+function isConditionOf(x: Node, _parents: readonly Node[], _n: Node): boolean {
   return (x.type === 'FunctionCall' && (calleeName(x) === 'require' || calleeName(x) === 'assert')) || x.type === 'IfStatement' || x.type === 'WhileStatement' || x.type === 'Conditional';
 }
 
