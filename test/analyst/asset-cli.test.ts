@@ -99,3 +99,43 @@ describe('defimon asset', () => {
     expect(missing.stderr).toContain('no asset "NOSUCHCOIN"');
   });
 });
+
+describe('stale flags in `defimon assets` and `defimon score`', () => {
+  it('flags assets whose market data ended more than 30 days before the dataset’s end, in JSON and in the table', async () => {
+    const res = await defimon(['assets', '--json']);
+    expect(res.code).toBe(0);
+    const assets = JSON.parse(res.stdout) as { symbol: string; lastDay: string; staleSince: string | null }[];
+    const end = (db.prepare('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get() as { d: string }).d;
+    const stale = assets.filter((a) => a.staleSince !== null);
+    expect(stale.length).toBeGreaterThan(0);
+    expect(stale.length).toBeLessThan(assets.length);
+    for (const a of assets) expect(a.staleSince).toBe(a.lastDay < minus(end, 30) ? a.lastDay : null);
+    const mpl = db.prepare(`SELECT MAX(day) AS d FROM financial_metrics WHERE asset_id = 'MPL' AND close IS NOT NULL`).get() as { d: string };
+    expect(assets.find((a) => a.symbol === 'MPL')?.staleSince).toBe(mpl.d);
+
+    const table = await defimon(['assets']);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.split('\n');
+    expect(lines[0]).toMatch(/^SYMBOL\s+LAST DAY\s+STALE\s+PRICE/);
+    expect(lines.find((l) => l.startsWith('MPL '))).toMatch(new RegExp(`^MPL\\s+${mpl.d}\\s+STALE\\s`));
+    expect(lines.find((l) => l.startsWith('SUSHI '))).toMatch(/^SUSHI\s+\d{4}-\d{2}-\d{2}\s+-\s/);
+    expect(table.stdout).toContain(`${stale.length} STALE`);
+  });
+
+  it('gives every score row its as-of day and stale flag', async () => {
+    const res = await defimon(['score', '--json', '--limit', '20']);
+    expect(res.code).toBe(0);
+    const s = JSON.parse(res.stdout) as { day: string; assets: { assetId: string; asOf: string | null; stale: boolean }[] };
+    expect(s.assets.length).toBe(20);
+    for (const a of s.assets) {
+      const last = (db.prepare('SELECT MAX(day) AS d FROM financial_metrics WHERE asset_id = ? AND close IS NOT NULL AND day <= ?').get(a.assetId, s.day) as { d: string }).d;
+      expect(a.asOf).toBe(last);
+      expect(a.stale).toBe(last < minus(s.day, 30));
+    }
+    const text = await defimon(['score', '--limit', '3']);
+    expect(text.code).toBe(0);
+    const rows = text.stdout.split('\n').filter((l) => /^\S+\s+\d+\.\d\s+\d\.\d\d\s/.test(l));
+    expect(rows).toHaveLength(3);
+    for (const r of rows) expect(r).toMatch(/^\S+\s+[\d.]+\s+[\d.]+\s+-?[\d.]+%\s+\d{4}-\d{2}-\d{2} /);
+  });
+});

@@ -123,12 +123,44 @@ describe('asset page', () => {
     await shot('asset-aave-peers');
   });
 
+  it('shows the asset’s coverage: each family from each source, from when to when, with stale runs greyed', async () => {
+    const table = page.getByTestId('coverage-asset');
+    await table.waitFor();
+    const rows = await table.locator('tbody tr[data-row-id]').evaluateAll((trs) =>
+      trs.map((tr) => ({ id: tr.getAttribute('data-row-id') ?? '', cls: tr.className, to: tr.querySelector('td[data-col="to"] [data-as-of]')?.getAttribute('data-as-of') ?? null, rows: tr.querySelector('td[data-col="rows"]')?.textContent ?? '' })),
+    );
+    const tt = rows.find((r) => r.id.startsWith('tvl:Token Terminal'))!;
+    expect(tt.to).toBe(one<{ d: string }>(`SELECT MAX(day) AS d FROM onchain_metrics WHERE asset_id = 'AAVE' AND tvl IS NOT NULL`).d);
+    expect(tt.cls).toContain('stale-row');
+    expect(Number(tt.rows.replace(/\D/g, ''))).toBe(one<{ n: number }>(`SELECT count(*) AS n FROM onchain_metrics WHERE asset_id = 'AAVE' AND tvl IS NOT NULL`).n);
+    expect(rows.some((r) => r.id.startsWith('tvl:DefiLlama:'))).toBe(true);
+    const market = rows.filter((r) => r.id.startsWith('market:'));
+    expect(market.length).toBeGreaterThan(0);
+    expect(market.some((r) => !r.cls.includes('stale-row'))).toBe(true);
+    await table.scrollIntoViewIfNeeded();
+    await shot('asset-aave-coverage');
+  });
+
   it('says why the TVL chart is empty in the 3M range', async () => {
     await page.getByRole('button', { name: '3M' }).click();
     const panel = page.locator('.chart-panel', { hasText: 'TVL by source' });
     await panel.getByText('Choose a longer range').waitFor();
     expect(await panel.textContent()).toMatch(/the latest TVL is from \d{4}-\d{2}-\d{2}/);
     await shot('asset-aave-3m');
+  });
+
+  it('shows the store’s coverage by family and source in the Data view, with stale assets counted', async () => {
+    await page.goto(`${app.url}/#/data`);
+    const table = page.getByTestId('coverage-store');
+    await table.waitFor();
+    const families = await table.locator('td[data-col="family"]').allTextContents();
+    for (const f of ['Price, market cap and volume', 'TVL', 'Revenue and fees', 'Development activity (weekly)', 'Chain TVL (DefiLlama)']) expect(families).toContain(f);
+    const tt = table.locator('tr[data-row-id="tvl:Token Terminal:"]');
+    const ttAssets = one<{ n: number }>(`SELECT count(DISTINCT asset_id) AS n FROM onchain_metrics WHERE tvl IS NOT NULL AND source = 'tokenterminal'`).n;
+    expect(Number(await tt.locator('td[data-col="assets"]').textContent())).toBe(ttAssets);
+    expect(Number(await tt.locator('td[data-col="staleAssets"]').textContent())).toBe(ttAssets);
+    await table.scrollIntoViewIfNeeded();
+    await shot('data-coverage');
   });
 
   it('has no console errors on any page', async () => {

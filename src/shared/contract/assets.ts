@@ -9,6 +9,8 @@ export const AssetSummary = z.object({
   category: z.string().nullable(),
   polygonAddress: z.string().nullable(),
   lastDay: Day.nullable(),
+  /** \`lastDay\` when it lies more than 30 days before the dataset's end (delisted or no longer collected); null for a current asset. */
+  staleSince: Day.nullable(),
   price: z.number().nullable(),
   return30d: z.number().nullable(),
   marketCap: z.number().nullable(),

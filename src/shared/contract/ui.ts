@@ -148,6 +148,41 @@ export type AssetPage = z.infer<typeof AssetPage>;
 export const ScoreOutcome = z.object({ day: z.string(), score: z.number(), relativeReturn: z.number().nullable() });
 export type ScoreOutcome = z.infer<typeof ScoreOutcome>;
 
+/** The data families the coverage panels report. */
+export const CoverageFamily = z.enum(['market', 'tvl', 'revenue', 'development', 'onchain', 'chainTvl']);
+export type CoverageFamily = z.infer<typeof CoverageFamily>;
+
+/** One family from one source: from when to when, how many rows, and whether it is stale. */
+export const CoverageRun = z.object({
+  family: CoverageFamily,
+  label: z.string(),
+  /** The source as an analyst names it ("CoinGecko", "Token Terminal", "DefiLlama"). */
+  source: z.string(),
+  /** The stored source ids behind it (e.g. a DefiLlama file). */
+  sourceIds: z.array(z.string()),
+  /** What the series covers when the source says (e.g. "aave-v3 only"); per asset only. */
+  scope: z.string().nullable(),
+  from: z.string(),
+  /** The last day covered (a weekly count covers its week to the Sunday). */
+  to: z.string(),
+  rows: z.number(),
+  /** Assets with rows in this run, and how many of them have their own last day stale. */
+  assets: z.number(),
+  staleAssets: z.number(),
+  /** `to` lies more than the threshold before the dataset's end. */
+  stale: z.boolean(),
+});
+export type CoverageRun = z.infer<typeof CoverageRun>;
+
+export const CoverageResult = z.object({
+  /** The asset asked for, or null for the whole store. */
+  assetId: z.string().nullable(),
+  dataEnd: z.string().nullable(),
+  staleAfterDays: z.number(),
+  runs: z.array(CoverageRun),
+});
+export type CoverageResult = z.infer<typeof CoverageResult>;
+
 export const ContractRow = z.object({
   chainId: z.number(),
   address: z.string(),
@@ -248,6 +283,14 @@ export const uiMethods = {
     description: 'What happened after past scores: each out-of-sample score of the asset with its realised relative return over the horizon.',
     input: z.object({ assetId: AssetId }).strict(),
     output: z.object({ horizonDays: z.number().nullable(), points: z.array(ScoreOutcome) }),
+  }),
+  'ui.coverage': method({
+    description: 'Which data family runs from when to when, from which source, with row counts and stale flags: of one asset, or of the whole store by source.',
+    input: z
+      .object({ assetId: AssetId.optional(), staleAfterDays: z.number().int().min(1).max(3650).default(30) })
+      .strict()
+      .default({ staleAfterDays: 30 }),
+    output: CoverageResult,
   }),
   'ui.contracts': method({
     description: "An asset's known contracts (its token and its protocol's contracts) and their audit status.",

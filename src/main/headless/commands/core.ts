@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../../shared/errors';
 import type { HealthCheck } from '../../../shared/contract/system';
+import { DEFAULT_STALE_AFTER_DAYS } from '../../../shared/freshness';
 import type { Services } from '../../services';
 import type { DefimonConfig } from '../../services/config/config';
 import type { SystemInfo } from '../../services/system/info';
@@ -73,9 +74,13 @@ export function registerCoreCommands(program: Command): void {
           const assets = await services.client.call('assets.list', input);
           if (opts.json) return printJson(assets);
           const lines = assets.map((a) =>
-            [a.symbol.padEnd(8), (a.lastDay ?? '-').padEnd(11), fmt(a.price).padStart(10), (a.return30d === null ? '-' : `${(a.return30d * 100).toFixed(1)}%`).padStart(8), fmt(a.marketCap).padStart(9), fmt(a.volume).padStart(9), a.families.join(',')].join(' '),
+            [a.symbol.padEnd(8), (a.lastDay ?? '-').padEnd(11), (a.staleSince ? 'STALE' : '-').padEnd(5), fmt(a.price).padStart(10), (a.return30d === null ? '-' : `${(a.return30d * 100).toFixed(1)}%`).padStart(8), fmt(a.marketCap).padStart(9), fmt(a.volume).padStart(9), a.families.join(',')].join(' '),
           );
-          process.stdout.write(`${['SYMBOL  ', 'LAST DAY   ', '     PRICE', '  RET30D', '     MCAP', '   VOLUME', 'FAMILIES'].join(' ')}\n${lines.join('\n')}\n${assets.length} assets\n`);
+          const stale = assets.filter((a) => a.staleSince !== null).length;
+          process.stdout.write(
+            `${['SYMBOL  ', 'LAST DAY   ', 'STALE', '     PRICE', '  RET30D', '     MCAP', '   VOLUME', 'FAMILIES'].join(' ')}\n${lines.join('\n')}\n${assets.length} assets` +
+              `${stale > 0 ? `; ${stale} STALE: their market data ended more than ${DEFAULT_STALE_AFTER_DAYS} days before the dataset's end, so their values are as of LAST DAY` : ''}\n`,
+          );
         },
         { json: opts.json ?? false },
       );

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { BacktestReport, ModelSummary, ValidationMetrics } from '../../../shared/contract/ml';
 import { AppError } from '../../../shared/errors';
 import { featureLabel } from '../../../shared/feature-labels';
+import { isStale } from '../../../shared/freshness';
 import { printJson, runWithServices, withProgress } from '../runtime';
 
 function intOption(name: string, raw: string | undefined): number | undefined {
@@ -113,13 +114,30 @@ export function registerMlCommands(program: Command): void {
                 '\n',
             );
           }
+          // Each row's as-of: the asset's latest market day up to the scored day, stale when it lies more than the threshold before it.
+          const lastDays = new Map((await services.client.call('assets.list', { includeUnpriced: false })).map((a) => [a.assetId, a.lastDay]));
+          const asOf = (assetId: string): string | null => {
+            const last = lastDays.get(assetId) ?? null;
+            return last !== null && last > res.day ? res.day : last;
+          };
           if (opts.json) {
             return printJson({
               modelVersion: res.modelVersion,
               day: res.day,
               horizonDays: res.horizonDays,
               inSample: res.inSample,
-              assets: res.assets.map((a) => ({ symbol: a.symbol, assetId: a.assetId, score: a.score, confidence: a.confidence, prediction: a.prediction, inSample: res.inSample, models: a.models, contributions: a.contributions })),
+              assets: res.assets.map((a) => ({
+                symbol: a.symbol,
+                assetId: a.assetId,
+                score: a.score,
+                confidence: a.confidence,
+                prediction: a.prediction,
+                asOf: asOf(a.assetId),
+                stale: isStale(asOf(a.assetId), res.day),
+                inSample: res.inSample,
+                models: a.models,
+                contributions: a.contributions,
+              })),
             });
           }
           const info = await services.client.call('system.info', {});
@@ -132,13 +150,15 @@ export function registerMlCommands(program: Command): void {
               `out-of-sample skill (walk-forward to ${model.trainTo}): rank IC ${f(e.meanIc)} (t ${f(e.icT, 2)}, positive on ${pct(e.positiveShare)} of dates), top-minus-bottom quintile ${pct(e.quintileSpread)} per ${res.horizonDays} days; momentum baseline IC ${f(model.metrics.momentum.meanIc)}, chance ${f(model.chance.meanIc)} ± ${f(model.chance.icSd)}`,
             );
           }
-          w(`${'SYMBOL'.padEnd(8)}${'SCORE'.padStart(7)}${'CONF'.padStart(7)}${'PRED'.padStart(9)}  WHY${res.inSample ? ' (every row IN-SAMPLE)' : ''}`);
+          w(`${'SYMBOL'.padEnd(8)}${'SCORE'.padStart(7)}${'CONF'.padStart(7)}${'PRED'.padStart(9)}  ${'AS OF'.padEnd(10)} WHY${res.inSample ? ' (every row IN-SAMPLE)' : ''}`);
           for (const a of res.assets) {
             const top = a.contributions
               .slice(0, 3)
               .map((c) => `${featureLabel(c.feature)} ${c.contribution >= 0 ? '+' : ''}${(c.contribution * 100).toFixed(2)}%`)
               .join(', ');
-            w(`${a.symbol.padEnd(8)}${a.score.toFixed(1).padStart(7)}${a.confidence.toFixed(2).padStart(7)}${pct(a.prediction).padStart(9)}  ${res.inSample ? '[in-sample] ' : ''}${top}`);
+            const day = asOf(a.assetId);
+            const stale = isStale(day, res.day) ? `[STALE: market data to ${day}] ` : '';
+            w(`${a.symbol.padEnd(8)}${a.score.toFixed(1).padStart(7)}${a.confidence.toFixed(2).padStart(7)}${pct(a.prediction).padStart(9)}  ${(day ?? '-').padEnd(10)} ${stale}${res.inSample ? '[in-sample] ' : ''}${top}`);
           }
           if (info.dataset) w(`data: ${info.dataset.name} to ${info.dataset.cutoff}. ${info.dataset.attribution}`);
         },

@@ -35,3 +35,8 @@ export function requireAsset(store: SqliteStore, assetId: string): AssetRef {
   if (!row) throw new AppError('NOT_FOUND', `no asset "${assetId}"`);
   return row;
 }
+
+/** The dataset's end: the latest day any asset has a price. Staleness is measured from it. */
+export function dataEndOf(store: SqliteStore): string | null {
+  return store.db.prepare<[], { d: string | null }>('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get()?.d ?? null;
+}

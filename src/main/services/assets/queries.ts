@@ -3,8 +3,9 @@ import type { AssetSummary, PricePoint } from '../../../shared/contract/assets';
 import type { DataFamily } from '../../../shared/schemas';
 import { downsampleMinMax } from '../../../shared/downsample';
 import { AppError } from '../../../shared/errors';
+import { isStale } from '../../../shared/freshness';
 import type { SqliteStore } from '../storage/sqlite';
-import { MARKET_SOURCE_RANK as SOURCE_RANK, requireAsset } from './api';
+import { dataEndOf as dataEnd, MARKET_SOURCE_RANK as SOURCE_RANK, requireAsset } from './api';
 
 interface AssetRow {
   asset_id: string;
@@ -63,7 +64,7 @@ function familiesByAsset(store: SqliteStore): Map<string, DataFamily[]> {
   return map;
 }
 
-function toSummary(r: AssetRow, families: Map<string, DataFamily[]>): AssetSummary {
+function toSummary(r: AssetRow, families: Map<string, DataFamily[]>, dataEnd: string | null): AssetSummary {
   const ret = r.close !== null && r.close_30 !== null && r.close_30 > 0 ? r.close / r.close_30 - 1 : null;
   return {
     assetId: r.asset_id,
@@ -72,6 +73,7 @@ function toSummary(r: AssetRow, families: Map<string, DataFamily[]>): AssetSumma
     category: r.category,
     polygonAddress: r.chain_id === 137 ? r.address : null,
     lastDay: r.last_day,
+    staleSince: isStale(r.last_day, dataEnd) ? r.last_day : null,
     price: r.close,
     return30d: ret,
     marketCap: r.market_cap,
@@ -94,14 +96,15 @@ export function listAssets(store: SqliteStore, opts: { includeUnpriced?: boolean
     params.push(opts.category);
   }
   const families = familiesByAsset(store);
-  return assetRows(store, clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params).map((r) => toSummary(r, families));
+  const end = dataEnd(store);
+  return assetRows(store, clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params).map((r) => toSummary(r, families, end));
 }
 
 export function getAsset(store: SqliteStore, assetId: string) {
   const row = assetRows(store, 'WHERE a.asset_id = ?', [assetId])[0];
   if (!row) throw new AppError('NOT_FOUND', `no asset "${assetId}"`);
   return {
-    ...toSummary(row, familiesByAsset(store)),
+    ...toSummary(row, familiesByAsset(store), dataEnd(store)),
     coingeckoId: row.coingecko_id,
     defillamaSlug: row.defillama_slug,
     githubOrg: row.github_org,

@@ -7,7 +7,7 @@ import type { AsOfValue, AssetPage, OverviewRow, Peer, ScoreOutcome } from '../.
 import { AppError } from '../../../shared/errors';
 import { readFeature, percentileWords } from '../../../shared/feature-labels';
 import { DEFAULT_STALE_AFTER_DAYS, isStale, weekEnd } from '../../../shared/freshness';
-import { requireAsset } from '../assets/api';
+import { dataEndOf, requireAsset } from '../assets/api';
 import { headlineHistory, headlineScoreOf, headlineSkill, type HeadlineSkill, type StoredContribution } from '../ml/api';
 import type { SqliteStore } from '../storage/sqlite';
 import { overviewRowsFor } from './overview';
@@ -126,7 +126,7 @@ function confidenceMeant(skill: HeadlineSkill | null, confidence: number | null)
 export function assetPage(store: SqliteStore, asset: string, staleAfterDays = DEFAULT_STALE_AFTER_DAYS): AssetPage {
   const assetId = resolveAsset(store, asset);
   const meta = store.db.prepare<[string], { symbol: string; name: string; category: string | null; defillama_category: string | null }>('SELECT symbol, name, category, defillama_category FROM crypto_assets WHERE asset_id = ?').get(assetId)!;
-  const dataEnd = store.db.prepare<[], { d: string | null }>('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get()?.d ?? null;
+  const dataEnd = dataEndOf(store);
   const row = overviewRowsFor(store, [assetId], staleAfterDays).get(assetId) ?? null;
   // A missing value has no day and no source: it is not known, not "known as of".
   const v = (value: number | null | undefined, asOf: string | null | undefined, stale: boolean, source: string | null | undefined): AsOfValue =>

@@ -4,6 +4,7 @@ import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
 import { assetPage, peersOf, scoreOutcomes } from './asset';
 import { assetContracts, modelViews, overview } from './overview';
+import { coverage } from './coverage';
 import { createReadCache } from './read-cache';
 import { seriesOf } from './series';
 import { createUserData } from './user-data';
@@ -25,6 +26,7 @@ export function createUiDomain(core: Core): UiDomain {
       'ui.competitors': ({ assetId, limit }) => cache.get('ui.competitors', [assetId, limit], () => peersOf(store, assetId, limit)),
       'ui.asset': ({ asset, staleAfterDays }) => cache.get('ui.asset', [asset, staleAfterDays], () => assetPage(store, asset, staleAfterDays)),
       'ui.scoreOutcomes': ({ assetId }) => cache.get('ui.scoreOutcomes', assetId, () => scoreOutcomes(store, assetId)),
+      'ui.coverage': (q) => cache.get('ui.coverage', q, () => coverage(store, q)),
       'ui.contracts': ({ assetId }) => cache.get('ui.contracts', assetId, () => assetContracts(store, assetId)),
       'ui.watchlist': ({ name }) => user.watchlist(name),
       'ui.watch': ({ name, assetId, watched }) => user.watch(name, assetId, watched),

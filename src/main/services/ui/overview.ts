@@ -1,6 +1,6 @@
 /** Read models of the overview: one row per asset joining prices, TVL, development, scores, audits. */
 import type { ContractRow, ModelView, OverviewRow } from '../../../shared/contract/ui';
-import { MARKET_SOURCE_RANK, ONCHAIN_SOURCE_RANK, PROTOCOL_MATCH, requireAsset } from '../assets/api';
+import { dataEndOf, MARKET_SOURCE_RANK, ONCHAIN_SOURCE_RANK, PROTOCOL_MATCH, requireAsset } from '../assets/api';
 import { componentScore, headlineScores, latestPredictionPerVersion } from '../ml/api';
 import { DEFAULT_STALE_AFTER_DAYS, isStale, weekEnd } from '../../../shared/freshness';
 import type { CryptoAssetsTable } from '../storage/db-types';
@@ -183,10 +183,6 @@ export interface Freshness {
   staleAfterDays: number;
 }
 
-/** The dataset's end: the latest day any asset has a price. */
-export function dataEndOf(store: SqliteStore): string | null {
-  return store.db.prepare<unknown[], { d: string | null }>('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get()?.d ?? null;
-}
 
 function toRow(r: PriceRow, x: Extra, fresh: Freshness): OverviewRow {
   const stale = (day: string | null | undefined): boolean => isStale(day, fresh.dataEnd, fresh.staleAfterDays);

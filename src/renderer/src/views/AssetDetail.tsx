@@ -4,6 +4,7 @@ import { useMemo, useState } from 'react';
 import type { AlertKind, ContractRow, ModelView } from '../../../shared/contract/ui';
 import { AsOf } from '../components/AsOf';
 import { Chart } from '../components/Chart';
+import { CoveragePanel } from '../components/Coverage';
 import { DataTable, type Column } from '../components/DataTable';
 import { SeriesChart } from '../components/SeriesChart';
 import { Empty, ErrorState, Loading } from '../components/States';
@@ -156,6 +157,7 @@ export function AssetDetail({ assetId }: { assetId: string }) {
       <p className="muted small attribution">
         Bundled history: market data from CoinGecko, Binance (CryptoDataDownload), Yahoo Finance and CoinMarketCap; fundamentals from Token Terminal (to 2022-02) and DefiLlama (to 2023-07, TVL defined differently, shown as its own series); development activity counted from public git history. Live collections replace it where they overlap.
       </p>
+      <CoveragePanel assetId={assetId} />
       <div className="two-col">
         <ScorePanel assetId={assetId} />
         <ModelsPanel assetId={assetId} />
