@@ -179,6 +179,23 @@ describe('audits by address on a local chain', () => {
   });
 });
 
+describe('audits by address without network', () => {
+  it('says it needs network and an explorer key, not that the contract does not exist', async () => {
+    const { services, cleanup } = await createTestServices({ autoImport: false });
+    try {
+      const err = await services.client.call('audit.address', { address: '0x00000000000000000000000000000000000c0c0c' }).then(
+        () => null,
+        (e: unknown) => e as { code: string; message: string },
+      );
+      expect(err?.code).toBe('NOT_CONFIGURED');
+      expect(err?.message).toMatch(/needs network and an explorer key/);
+      expect(err?.message).not.toMatch(/does not exist|nothing to audit/);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
 describe('audits by address with an RPC that refuses the key', () => {
   it('never quotes the key from the RPC URL in what it reports', async () => {
     const server = createServer((_req, res) => {
@@ -193,7 +210,9 @@ describe('audits by address with an RPC that refuses the key', () => {
         () => null,
         (e: unknown) => e as { code: string; message: string },
       );
-      expect(err?.code).toBe('NOT_FOUND');
+      // The chain could not be read: the contract's existence is unknown, so never "not found".
+      expect(err?.code).toBe('UNAVAILABLE');
+      expect(err?.message).toMatch(/needs network and an explorer key/);
       expect(err?.message).toMatch(/bytecode unavailable: .*401/);
       // The chain reads go through the collectors' RPC client, whose errors never quote the URL.
       expect(err?.message).toMatch(/rpc: eth_getCode: HTTP 401/);

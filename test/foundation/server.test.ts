@@ -58,9 +58,9 @@ describe('headless HTTP server', () => {
     // records what it could not do and answers; it must not come back CANCELLED.
     const res = await fetch(`${address}/api/audit.address`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: `0x${'ab'.repeat(20)}` }) });
     const body = (await res.json()) as { ok: boolean; error?: { code: string; message: string } };
-    // It ran to its own answer: nothing to audit (no explorer key, no RPC), not CANCELLED (499).
-    expect(res.status).toBe(404);
-    expect(body).toMatchObject({ ok: false, error: { code: 'NOT_FOUND', message: expect.stringMatching(/nothing to audit .*no explorer API key.*no RPC URL configured/) } });
+    // It ran to its own answer: it needs network and an explorer key (none configured, no RPC), not CANCELLED (499).
+    expect(res.status).toBe(503);
+    expect(body).toMatchObject({ ok: false, error: { code: 'NOT_CONFIGURED', message: expect.stringMatching(/needs network and an explorer key.*no explorer API key.*no RPC URL configured/) } });
   });
 
   it('streams events over SSE', async () => {

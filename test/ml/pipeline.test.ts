@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dayDiff } from '../../src/main/services/ml/math';
 import { parallelExecutor } from '../../src/main/services/ml/parallel';
-import { runPipeline, scorePanel, type TrainParams } from '../../src/main/services/ml/pipeline';
+import { runPipeline, scorePanel, sequentialExecutor, stepsInOrder, type FoldExecutor, type TrainParams } from '../../src/main/services/ml/pipeline';
 import { syntheticPanel } from './synthetic';
 
 const SMALL: Partial<TrainParams> = { horizon: 20, folds: 3, trainStride: 4, gbm: { iterations: 40, minSamplesLeaf: 50 }, rf: { trees: 12, minSamplesLeaf: 50 }, nn: { epochs: 3 } };
@@ -69,5 +69,29 @@ describe('training pipeline', () => {
     expect(JSON.stringify(c.artefacts)).toBe(JSON.stringify(a.artefacts));
     expect(c.metrics.models).toEqual(a.metrics.models);
     expect(steps.filter((m) => m.startsWith('fold')).length).toBe(2 * 4);
+  });
+
+  it('reports progress lines in order and counts up, however the fits finish', async () => {
+    const small = syntheticPanel({ assets: 20, days: 300, seed: 3 });
+    // Jobs finishing last-first, as side-by-side threads may.
+    const reversed: FoldExecutor = async (data, cols, p, jobs, step, signal) => (await sequentialExecutor(data, cols, p, [...jobs].reverse(), step, signal)).reverse();
+    const lines: { done: number; msg: string }[] = [];
+    await runPipeline(small, { ...SMALL, folds: 2 }, { executor: reversed, progress: (done, _t, msg) => lines.push({ done, msg }) });
+    const fits = lines.filter((l) => /^(final|fold)/.test(l.msg)).map((l) => l.msg);
+    const models = ['ridge', 'gbm', 'rf', 'nn'];
+    expect(fits).toEqual(['final', 'fold 1/2', 'fold 2/2'].flatMap((j) => models.map((m) => `${j}: ${m}`)));
+    for (let i = 1; i < lines.length; i++) expect(lines[i]!.done).toBeGreaterThan(lines[i - 1]!.done);
+  });
+
+  it('holds a step until the steps before it have arrived', () => {
+    const out: string[] = [];
+    const step = stepsInOrder(['a', 'b', 'c'], (m) => out.push(m));
+    step('c');
+    expect(out).toEqual([]);
+    step('other');
+    step('a');
+    expect(out).toEqual(['other', 'a']);
+    step('b');
+    expect(out).toEqual(['other', 'a', 'b', 'c']);
   });
 });

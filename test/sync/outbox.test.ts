@@ -90,6 +90,19 @@ describe('sync outbox', () => {
     expect(JSON.stringify(s)).not.toContain('s3cret-pw');
   });
 
+  it('counts the bundled import as pending only once a team database is configured', async () => {
+    client = await createSyncClient({ autoImport: true });
+    const local = await client.services.client.call('sync.status', {});
+    expect(local).toMatchObject({ configured: false, pending: 0 });
+    // The user's own writes still wait for a team database.
+    client.services.core.store.write('financial_metrics', marketRows({ assets: ['own'], days: 2 }));
+    expect((await client.services.client.call('sync.status', {})).pending).toBe(2);
+    await client.close();
+    client = await createSyncClient({ autoImport: true, pgUrl: 'postgres://analyst@127.0.0.1:1/team' });
+    const imported = client.services.core.store.db.prepare('SELECT count(*) AS n FROM financial_metrics').get() as { n: number };
+    expect((await client.services.client.call('sync.status', {})).pending).toBeGreaterThanOrEqual(imported.n);
+  });
+
   it('reports disabled without a team database and refuses sync.now clearly', async () => {
     client = await createSyncClient({});
     const s = await client.services.client.call('sync.status', {});

@@ -101,7 +101,12 @@ export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain
         }
         const all = [...inputs, ...implInputs];
         if (all.length === 0 && !bytecode) {
-          throw new AppError('NOT_FOUND', `nothing to audit for ${address}: ${errors.map((e) => e.message).join('; ') || 'no verified source and no bytecode'}`);
+          // The chain was not read (no RPC, or it failed) and no source came: whether the contract exists is unknown, not "no".
+          const configured = Boolean(core.config.etherscanApiKey) || r !== null;
+          throw new AppError(
+            configured ? 'UNAVAILABLE' : 'NOT_CONFIGURED',
+            `auditing ${address} needs network and an explorer key (or an RPC URL) to read its verified source or bytecode: ${errors.map((e) => e.message).join('; ') || 'neither could be read'}`,
+          );
         }
         const sourceHash = hashSources([...all, { path: '#implementation', content: impl ?? '' }, { path: '#code', content: bytecode ? `${bytecode.codeSize}:${bytecode.selectors.join(',')}` : '' }]);
         const stored = loadAudit(core.store, chainId, address);

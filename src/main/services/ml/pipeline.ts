@@ -171,6 +171,24 @@ interface FittedSet {
   nn: NnModel;
 }
 
+/** The fits of one job, in the order `fitAll` reports them. */
+const FIT_STEPS = ['ridge', 'gbm', 'rf', 'nn'] as const;
+
+/**
+ * Progress steps that may arrive in any order, passed on in `expected` order: a step waits until
+ * every step before it has arrived. A step not in `expected` goes out at once.
+ */
+export function stepsInOrder(expected: readonly string[], emit: (msg: string) => void): (msg: string) => void {
+  const arrived = new Set<string>();
+  const known = new Set(expected);
+  let next = 0;
+  return (msg) => {
+    if (!known.has(msg)) return emit(msg);
+    arrived.add(msg);
+    while (next < expected.length && arrived.has(expected[next]!)) emit(expected[next++]!);
+  };
+}
+
 async function fitAll(fs: FitData, rows: number[], cols: number[], p: TrainParams, step: (msg: string) => void, signal?: AbortSignal): Promise<FittedSet> {
   const F = cols.length;
   const X = gather(fs, rows, cols);
@@ -180,17 +198,17 @@ async function fitAll(fs: FitData, rows: number[], cols: number[], p: TrainParam
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('cancelled');
   };
   const ridge = fitRidge(X, n, F, y, p.ridgeAlpha);
-  step('ridge');
+  step(FIT_STEPS[0]);
   check();
   const binned = binFeatures(X, n, F, 1);
   const gbm = fitGbm(X, n, F, y, p.gbm, { binned });
-  step('gbm');
+  step(FIT_STEPS[1]);
   check();
   const rf = fitRandomForest(X, n, F, y, p.rf, { binned });
-  step('rf');
+  step(FIT_STEPS[2]);
   check();
   const nn = await fitNn(X, n, F, y, p.nn);
-  step('nn');
+  step(FIT_STEPS[3]);
   return { ridge, gbm, rf, nn };
 }
 
@@ -358,7 +376,12 @@ export async function runPipeline(panel: RawPanel, params: Partial<TrainParams> 
     { id: FINAL, label: 'final', trainRows: Int32Array.from(allTrain), predictRows: new Int32Array(0), keepModels: true },
     ...foldRows.map((f) => ({ id: f.split.fold, label: `fold ${f.split.fold + 1}/${splits.length}`, trainRows: Int32Array.from(f.trainRows), predictRows: Int32Array.from(f.valRows), keepModels: false })),
   ];
-  const outputs = await (hooks.executor ?? sequentialExecutor)({ X: fs.X, nFeat: fs.nFeat, target: fs.target }, cols, p, jobs, step, hooks.signal);
+  // Fits run side by side and finish in any order; progress lines go out in the jobs' order.
+  const fitSteps = stepsInOrder(
+    jobs.flatMap((j) => FIT_STEPS.map((m) => `${j.label}: ${m}`)),
+    step,
+  );
+  const outputs = await (hooks.executor ?? sequentialExecutor)({ X: fs.X, nFeat: fs.nFeat, target: fs.target }, cols, p, jobs, fitSteps, hooks.signal);
   const byId = new Map(outputs.map((o) => [o.id, o]));
   stage('model fits');
 

@@ -78,7 +78,9 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
   /** Error text for status and logs, with any configured URL replaced by its redacted form. */
   const clean = (msg: string): string => redactUrlsIn(msg, [config.pgUrl, config.pgReplicaUrl, config.redisUrl]);
 
+  /** Imported dataset rows not yet shared with the team: nothing is pending without a team database to share with. */
   function pendingImportRows(): number {
+    if (!config.pgUrl) return 0;
     const done = new Set(JSON.parse(state.get('imports_pushed') ?? '[]') as string[]);
     let n = 0;
     const rows = db.prepare<unknown[], { source: string; fingerprint: string; summary: string }>('SELECT source, fingerprint, summary FROM dataset_imports').all();

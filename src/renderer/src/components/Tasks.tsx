@@ -47,7 +47,9 @@ export function TaskList({ kinds }: { kinds?: readonly string[] }) {
   return (
     <ul className="task-list" data-testid="tasks">
       {tasks.map((t) => {
-        const p = live.get(t.taskId);
+        // The newer of the last event and the last poll: a line never steps back.
+        const ev = live.get(t.taskId);
+        const p = ev && ev.done >= t.done ? ev : undefined;
         const done = p?.done ?? t.done;
         const total = p?.total ?? t.total;
         return (

@@ -64,3 +64,22 @@ export function formatByUnit(n: number | null | undefined, unit: 'usd' | 'count'
       return formatShare(n, 1);
   }
 }
+
+/**
+ * A request rate in the unit that reads as a small whole number: "5/s" at one a second or more,
+ * "30/min" below (0.5/s), "40/h" below one a minute; at most three significant digits.
+ */
+export function formatRate(perSec: number | null | undefined): string {
+  if (missing(perSec)) return '—';
+  if (perSec <= 0) return '0/s';
+  const round = (v: number): string => String(Number(v.toPrecision(v >= 100 ? 4 : 3)));
+  if (perSec >= 1) return `${round(perSec)}/s`;
+  if (perSec * 60 >= 1) return `${round(perSec * 60)}/min`;
+  return `${round(perSec * 3600)}/h`;
+}
+
+/** A service check's state: a service nobody configured is "not configured", never "ok". */
+export function serviceState(check: { ok: boolean; configured: boolean }): 'ok' | 'failing' | 'not configured' {
+  if (!check.configured) return 'not configured';
+  return check.ok ? 'ok' : 'failing';
+}

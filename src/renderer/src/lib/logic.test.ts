@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { OverviewRow } from '../../../shared/contract/ui';
 import { contributionsOption, forLogAxis, scoreHistogram, summarizeSeries, timeSeriesOption } from './chart-options';
 import { toCsv } from './csv';
-import { formatCount, formatPct, formatShare, formatUsd, formatUtc } from './format';
+import { formatCount, formatPct, formatRate, formatShare, formatUsd, formatUtc, serviceState } from './format';
 import { filterOverview, NO_FILTERS, parseUsdAmount, staleSpan, topMovers } from './overview-filter';
 import { rangeBounds } from './range';
 import { parseRoute, routeHash } from './route';
@@ -27,6 +27,26 @@ describe('formats', () => {
     expect(formatCount(224_100)).toBe('224.1K');
     expect(formatUtc('2024-06-30T23:59:10.000Z')).toBe('2024-06-30 23:59 UTC');
     expect(formatUtc('2024-07-01T01:30:00+02:00')).toBe('2024-06-30 23:30 UTC');
+  });
+});
+
+describe('rates and service states', () => {
+  it('writes a rate per second, per minute or per hour, whichever reads as a plain number', () => {
+    expect(formatRate(5)).toBe('5/s');
+    expect(formatRate(25)).toBe('25/s');
+    expect(formatRate(1)).toBe('1/s');
+    expect(formatRate(0.5)).toBe('30/min');
+    expect(formatRate(10 / 60)).toBe('10/min');
+    expect(formatRate(5000 / 3600)).toBe('1.39/s');
+    expect(formatRate(0.01)).toBe('36/h');
+    expect(formatRate(0)).toBe('0/s');
+    expect(formatRate(null)).toBe('—');
+  });
+
+  it('never calls a service that is not configured "ok"', () => {
+    expect(serviceState({ ok: true, configured: false })).toBe('not configured');
+    expect(serviceState({ ok: true, configured: true })).toBe('ok');
+    expect(serviceState({ ok: false, configured: true })).toBe('failing');
   });
 });
 

@@ -2,12 +2,13 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import type { ProviderStatus, QualityFlag, SourceStatus } from '../../../shared/contract/collect';
+import { CoveragePanel } from '../components/Coverage';
 import { CsvButton } from '../components/CsvButton';
 import { DataTable, type Column } from '../components/DataTable';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { ProgressBar, TaskList } from '../components/Tasks';
 import { client } from '../lib/client';
-import { formatCount, formatUtc } from '../lib/format';
+import { formatCount, formatRate, formatUtc, serviceState } from '../lib/format';
 import { invalidateAfter, invalidateCall, setCallData, useCall } from '../lib/calls';
 
 const SOURCE_LABEL: Record<SourceStatus['source'], string> = {
@@ -46,7 +47,7 @@ function Collectors() {
     { id: 'failures', header: 'Failures', value: (p) => p.failures, render: (p) => <span className={p.failures > 0 ? 'down' : ''}>{p.failures}</span> },
     { id: 'lastStatus', header: 'Last HTTP', value: (p) => p.lastStatus },
     { id: 'remaining', header: 'Remaining / limit', value: (p) => p.remaining, render: (p) => (p.limit === null ? '—' : `${p.remaining ?? '?'} / ${p.limit}`) },
-    { id: 'ratePerSec', header: 'Rate /s', value: (p) => p.ratePerSec },
+    { id: 'ratePerSec', header: 'Rate limit', value: (p) => p.ratePerSec, render: (p) => formatRate(p.ratePerSec), title: 'Requests the collector allows itself to this provider' },
     { id: 'rateLimitedUntil', header: 'Rate-limited until', value: (p) => p.rateLimitedUntil, render: (p) => (p.rateLimitedUntil ? <span className="down">{formatUtc(p.rateLimitedUntil)}</span> : '—') },
     { id: 'lastCallAt', header: 'Last call', value: (p) => p.lastCallAt, render: (p) => formatUtc(p.lastCallAt) },
   ];
@@ -226,6 +227,7 @@ export function DataView() {
         <h3>Collectors</h3>
         <Collectors />
       </section>
+      <CoveragePanel />
       <section className="panel">
         <h3>Team sync</h3>
         <Sync />
@@ -248,7 +250,9 @@ export function DataView() {
               {(doctor.data?.checks ?? []).map((c) => (
                 <tr key={c.name}>
                   <td className="left">{c.name}</td>
-                  <td className={`left ${c.ok ? 'up' : c.configured ? 'down' : 'muted'}`}>{c.ok ? 'ok' : c.configured ? 'failing' : 'not configured'}</td>
+                  <td className={`left ${{ ok: 'up', failing: 'down', 'not configured': 'muted' }[serviceState(c)]}`} data-state={serviceState(c)}>
+                    {serviceState(c)}
+                  </td>
                   <td className="left muted">{c.message}</td>
                   <td>{c.latencyMs === null ? '' : `${c.latencyMs} ms`}</td>
                 </tr>
