@@ -2,7 +2,8 @@
  * Push and pull between this client's SQLite and the team Postgres.
  *
  * Push: outbox entries in seq order, in batches; each batch is one Postgres transaction of
- * multi-row upserts (`json_populate_recordset`, one statement per table) plus the client's
+ * multi-row upserts (`json_populate_recordset`, one statement per table that also writes the
+ * batch's change-log entry from the same parameter) plus the client's
  * acknowledged seq, and only after COMMIT are the entries removed locally. A crash between the
  * two re-pushes nothing: on connect the client reads its acknowledged seq back from Postgres.
  * Facts upsert only when something differs (so re-pushing the same rows logs no change); user
@@ -40,14 +41,22 @@ interface ChangeRow {
 }
 
 /**
- * The next changes after a watermark, about `$2` rows in all: change entries in seq order until
- * their row counts reach $2 (always at least one entry, however big).
+ * A change entry pushed from a dataset import this client holds too (`$3`: the held imports'
+ * keys; the entry's origin is `<client id> <import key>`): its rows are already here.
  */
-const PULL_SQL = `SELECT seq, tbl, origin, row_data, rows_json FROM sync_changes
-  WHERE seq > $1 AND seq <= (
+const HELD_SQL = `(origin IS NOT NULL AND substr(origin, strpos(origin, ' ') + 1) = ANY($3::text[]))`;
+
+/**
+ * The next changes after a watermark, about `$2` rows in all: change entries in seq order until
+ * their row counts reach $2 (always at least one entry, however big). Entries of a held import
+ * come without their rows (never downloaded) and count for nothing in the batch.
+ */
+const PULL_SQL = `SELECT seq, tbl, origin, CASE WHEN held THEN NULL ELSE row_data END AS row_data, CASE WHEN held THEN NULL ELSE rows_json END AS rows_json
+  FROM (SELECT *, ${HELD_SQL} AS held FROM sync_changes WHERE seq > $1) c
+  WHERE seq <= (
     SELECT coalesce(max(seq), $1) FROM (
-      SELECT seq, sum(row_count) OVER (ORDER BY seq) - row_count AS before
-      FROM (SELECT seq, row_count FROM sync_changes WHERE seq > $1 ORDER BY seq LIMIT $2) l
+      SELECT seq, sum(n) OVER (ORDER BY seq) - n AS before
+      FROM (SELECT seq, CASE WHEN ${HELD_SQL} THEN 0 ELSE row_count END AS n FROM sync_changes WHERE seq > $1 ORDER BY seq LIMIT $2) l
     ) w WHERE before < $2)
   ORDER BY seq`;
 
@@ -139,7 +148,11 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         : `(${nonKey.map((c) => `cur.${quoteIdent(c)}`).join(', ')}) IS DISTINCT FROM (${nonKey.map((c) => `EXCLUDED.${quoteIdent(c)}`).join(', ')})`;
       conflict = `DO UPDATE SET ${set} WHERE ${when}`;
     }
-    sql = `INSERT INTO ${t} AS cur (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${t}, $1::json) ON CONFLICT (${info.key.map(quoteIdent).join(', ')}) ${conflict}`;
+    // The batch crosses the wire once: the upsert reads it as JSON and, when it inserted or
+    // changed anything (a re-push of identical rows leaves nothing for others to pull), the same
+    // text becomes the batch's change-log entry, in one statement.
+    sql = `WITH up AS (INSERT INTO ${t} AS cur (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${t}, $1::text::json) ON CONFLICT (${info.key.map(quoteIdent).join(', ')}) ${conflict} RETURNING 1)
+      INSERT INTO sync_changes (tbl, origin, row_count, rows_json) SELECT $2, $3, $4, $1::text WHERE EXISTS (SELECT 1 FROM up) RETURNING seq`;
     upsertSql.set(info.name, sql);
     return sql;
   }
@@ -190,14 +203,11 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         let lastEntry: number | null = null;
         let first = true;
         for (const [tbl, rows] of groups) {
-          const json = JSON.stringify(rows);
-          const upsert = c.query(upsertStatement(o.store.table(tbl)), [json]);
+          const upsert = c.query<{ seq: string }>(upsertStatement(o.store.table(tbl)), [JSON.stringify(rows), tbl, originTag, rows.length]);
           if (first && whileUpserting) whileUpserting();
           first = false;
-          // Nothing inserted or changed (a re-push of identical rows): nothing for others to pull.
-          if (((await upsert).rowCount ?? 0) === 0) continue;
-          const ins = await c.query<{ seq: string }>('INSERT INTO sync_changes (tbl, origin, row_count, rows_json) VALUES ($1, $2, $3, $4) RETURNING seq', [tbl, originTag, rows.length, json]);
-          lastEntry = Number(ins.rows[0]?.seq);
+          const entry = (await upsert).rows[0];
+          if (entry) lastEntry = Number(entry.seq);
         }
         if (lastSeq > 0) {
           await c.query(
@@ -472,17 +482,20 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       let rejected = 0;
       let watermark = state.num('watermark');
       await withClient(pool, async (c) => {
-        const fetchAfter = (after: number): Promise<pg.QueryResult<ChangeRow>> => c.query<ChangeRow>(PULL_SQL, [after, batchSize]);
+        const fetchAfter = (after: number): Promise<{ res: pg.QueryResult<ChangeRow>; held: Set<string> }> => {
+          const held = heldImports();
+          return c.query<ChangeRow>(PULL_SQL, [after, batchSize, [...held]]).then((res) => ({ res, held }));
+        };
         let fetching = fetchAfter(watermark);
         for (;;) {
           if (signal?.aborted) throw new AppError('CANCELLED', 'sync was cancelled');
-          const res = await fetching;
+          const { res, held } = await fetching;
           if (res.rows.length === 0) break;
           const last = Number(res.rows[res.rows.length - 1]?.seq);
           // Ask for the next batch before applying this one, so Postgres and SQLite work at once.
           fetching = fetchAfter(last);
           fetching.catch(() => undefined); // a failure is seen when it is awaited
-          const r = applyPulled(res.rows);
+          const r = applyPulled(res.rows, held);
           watermark = r.watermark;
           pulled += r.applied;
           rejected += r.rejected;
@@ -511,13 +524,38 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
     return new Set((db.prepare<unknown[], { source: string; fingerprint: string }>('SELECT source, fingerprint FROM dataset_imports').all()).map(importKey));
   }
 
+  /**
+   * Pulled rows of one table through the bulk path: one positional prepared statement per column
+   * list (a validated row leaves out only columns SQLite fills with their default), no per-row
+   * generic write.
+   */
+  function writeBulk(tbl: string, rows: readonly Row[]): void {
+    const byShape = new Map<string, { columns: string[]; values: unknown[][] }>();
+    let last: { columns: string[]; values: unknown[][] } | undefined;
+    for (const row of rows) {
+      const columns = Object.keys(row);
+      let shape = last;
+      if (!shape || shape.columns.length !== columns.length || shape.columns.some((c, i) => c !== columns[i])) {
+        const id = columns.join('\u0000');
+        shape = byShape.get(id);
+        if (!shape) byShape.set(id, (shape = { columns, values: [] }));
+        last = shape;
+      }
+      const values = new Array<unknown>(columns.length);
+      for (let i = 0; i < columns.length; i++) values[i] = row[columns[i]!];
+      shape.values.push(values);
+    }
+    for (const { columns, values } of byShape.values()) o.store.writeRows(tbl, columns, values, { origin: 'remote', deferIndexes: false });
+  }
+
   /** Validates, de-duplicates and applies one pulled batch with its watermark, atomically. */
-  function applyPulled(changes: ChangeRow[]): { applied: number; rejected: number; watermark: number } {
+  function applyPulled(changes: ChangeRow[], heldAtQuery: ReadonlySet<string>): { applied: number; rejected: number; watermark: number } {
     // Last version of each key wins within the batch; tables in first-seen order.
     const latest = new Map<string, Map<string, { seq: number; row: Row }>>();
     const rejects: { seq: number; tbl: string; row: unknown; error: string }[] = [];
     let watermark = 0;
-    const held = heldImports();
+    // The imports held when the batch was asked for (their rows did not come) and those held now.
+    const held = new Set([...heldAtQuery, ...heldImports()]);
     for (const ch of changes) {
       const seq = Number(ch.seq);
       watermark = seq;
@@ -578,7 +616,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
           }
           rows.push(row);
         }
-        if (rows.length > 0) o.store.write(tbl, rows, { origin: 'remote' });
+        writeBulk(tbl, rows);
         applied += rows.length;
       }
       for (const r of rejects) recordReject(db, { direction: 'pull', tbl: r.tbl, seq: r.seq, row: r.row, error: r.error });
