@@ -293,11 +293,13 @@ export const arbitraryCall: Detector = ({ p, report }) => {
       if (orderedEffects(p, ctx, fn).some((e) => e.effect.kind === 'internal' && verifiedParams(p, ctx, e.effect.fn, memo).size > 0) || signatureChecks(p, ctx, fn, memo).length > 0) continue;
       // Users approve this contract to pull their tokens: the call can spend those approvals.
       const pulls = ctx.linear.some((c) => c.functions.some((g) => g.node.body && some(g.node.body, (n) => n.type === 'FunctionCall' && args(n).some((a, i) => i >= 1 && isSelfAddress(a)) && args(n).length >= 3)));
+      // Otherwise it matters when the contract holds or moves assets of its own (other state-changing calls).
+      const holds = pulls || [...unitsOf(p)].some((u) => u.ctx === ctx && p.facts(ctx, u.fn).extCalls.some((c) => c !== call && !c.readOnly && c.kind !== 'staticcall' && !(c.kind === 'call' && c.targetKind === 'param')));
       report({
         detector: 'arbitrary-call',
         swc: 'SWC-105',
         category: 'access_control',
-        severity: pulls ? 'high' : 'medium',
+        severity: pulls ? 'high' : holds ? 'medium' : 'low',
         confidence: 'high',
         at: call.node,
         file: fn.contract.file.path,

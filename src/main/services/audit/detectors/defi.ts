@@ -48,8 +48,10 @@ export const uncheckedTokenResult: Detector = ({ p, report }) => {
       if (call.kind !== 'high' || !bare.has(call.node) || !call.decl || isView(call.decl)) continue;
       const rt = returnTypes(call.decl);
       if (rt.length !== 1 || rt[0] !== 'bool') continue;
-      // Bookkeeping done in the same call assumes the token moved; anyone can then take the difference.
-      const severity = p.reach(ctx, fn).who === 'anyone' && writesState(f) ? 'medium' : 'low';
+      // A pull into the contract (from, this, amount) that fails quietly while the books credit the
+      // caller lets anyone take the difference; a failed payout or approval hurts no one but the payee.
+      const pull = args(call.node).length === 3 && isSelfAddress(args(call.node)[1]);
+      const severity = pull && p.reach(ctx, fn).who === 'anyone' && writesState(f) ? 'medium' : 'low';
       report({
         detector: 'unchecked-token-result',
         swc: 'SWC-104',

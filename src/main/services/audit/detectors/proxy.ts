@@ -187,11 +187,11 @@ export const proxyStorageCollision: Detector = ({ p, report }) => {
     if (mine.length === 0) continue;
     // Other contracts of the file that keep state and are not proxies: implementations it may run.
     const impls = p.contracts.filter((c) => c !== ctx && c.file === ctx.file && upgradable(c) && !ctx.linear.includes(c) && !c.linear.includes(ctx) && delegateTarget(p, c) === null && layout(c).length > 0);
+    // An implementation that mirrors the proxy's slots (the same types first) shows the layout is deliberate.
+    if (impls.some((impl) => mine.every((v, k) => layout(impl)[k]?.type === v.type))) continue;
     let clash: { impl: ContractInfo; mine: (typeof mine)[number]; theirs: (typeof mine)[number] } | null = null;
     for (const impl of impls) {
       const theirs = layout(impl);
-      // A layout that mirrors the proxy's slot by slot (the same types first) is deliberate.
-      if (mine.every((v, k) => theirs[k]?.type === v.type)) continue;
       const i = mine.findIndex((v, k) => theirs[k] !== undefined && theirs[k]?.type !== v.type);
       if (i >= 0 && theirs[i] && mine[i]) {
         clash = { impl, mine: mine[i], theirs: theirs[i] };
