@@ -57,37 +57,26 @@ describe('chain collector through providers that refuse wide ranges and long bat
     }
   }
 
-  it('Alchemy free tier (-32600, up to a 5 block range, suggested range): uses the suggestion, remembers the cap, never asks wider again', async () => {
-    const r = await collectThrough('alchemy-range', { maxSpan: 5 });
+  // A span cap: refused once, the cap remembered (from the message or the suggestion), never asked wider again.
+  it.each([
+    ['Alchemy free tier (-32600, up to a 5 block range, suggested range): uses the suggestion, remembers the cap, never asks wider again', 'alchemy-range', 5],
+    ['Infura today (-32602 "range N exceeds limit of 4")', 'infura-range', 4],
+    ['QuickNode free tier (HTTP 413, -32614 "eth_getLogs is limited to a 5 range")', 'quicknode', 5],
+  ] as const)('%s', async (_title, mode, maxSpan) => {
+    const r = await collectThrough(mode, { maxSpan });
     expectHistory(r.days);
     expect(r.stats.refusedRanges).toBe(1);
     expect(r.stats.widestLogSpan).toBeLessThanOrEqual(5);
   }, 120_000);
 
-  it('Alchemy response-size cap (-32602 "Log response size exceeded" with a range that fits)', async () => {
-    const r = await collectThrough('alchemy-size', { maxLogs: 150 });
+  // A cap on the answer's size, not the span: narrower ranges until the answer fits.
+  it.each([
+    ['Alchemy response-size cap (-32602 "Log response size exceeded" with a range that fits)', 'alchemy-size'],
+    ['Infura documented (-32005 "query returned more than N results. Try with this block range [..]")', 'infura-results'],
+  ] as const)('%s', async (_title, mode) => {
+    const r = await collectThrough(mode, { maxLogs: 150 });
     expectHistory(r.days);
     expect(r.stats.refusedRanges).toBeGreaterThan(0);
-  }, 120_000);
-
-  it('Infura today (-32602 "range N exceeds limit of 4")', async () => {
-    const r = await collectThrough('infura-range', { maxSpan: 4 });
-    expectHistory(r.days);
-    expect(r.stats.refusedRanges).toBe(1);
-    expect(r.stats.widestLogSpan).toBeLessThanOrEqual(5);
-  }, 120_000);
-
-  it('Infura documented (-32005 "query returned more than N results. Try with this block range [..]")', async () => {
-    const r = await collectThrough('infura-results', { maxLogs: 150 });
-    expectHistory(r.days);
-    expect(r.stats.refusedRanges).toBeGreaterThan(0);
-  }, 120_000);
-
-  it('QuickNode free tier (HTTP 413, -32614 "eth_getLogs is limited to a 5 range")', async () => {
-    const r = await collectThrough('quicknode', { maxSpan: 5 });
-    expectHistory(r.days);
-    expect(r.stats.refusedRanges).toBe(1);
-    expect(r.stats.widestLogSpan).toBeLessThanOrEqual(5);
   }, 120_000);
 
   it('a bare -32602 "invalid params" over 6 blocks: halves until it passes, then keeps the span that worked', async () => {

@@ -24,17 +24,24 @@ function tableDigest(store: SqliteStore, table: string, order: string): string {
   return JSON.stringify(rows.map(({ updated_at: _u, ...rest }) => rest));
 }
 
-describe('bundled dataset import', () => {
-  let dir: string;
-  let store: SqliteStore;
+/** A database in a temporary directory of its own for the enclosing describe block, removed after it. */
+function tempStore(prefix: string, use: (dir: string, store: SqliteStore) => void): void {
+  let dir = '';
+  let store: SqliteStore | undefined;
   beforeAll(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'defimon-import-'));
+    dir = mkdtempSync(path.join(os.tmpdir(), prefix));
     store = openSqlite({ file: path.join(dir, 'defimon.sqlite') });
+    use(dir, store);
   });
   afterAll(() => {
-    store.close();
+    store?.close();
     rmSync(dir, { recursive: true, force: true });
   });
+}
+
+describe('bundled dataset import', () => {
+  let store: SqliteStore;
+  tempStore('defimon-import-', (_dir, s) => (store = s));
 
   it('loads every row of the bundle and lists the 148 priced assets', () => {
     const manifest = JSON.parse(readFileSync(path.join(DATASET, 'manifest.json'), 'utf8')) as { files: Record<string, { rows: number }> };
@@ -130,14 +137,7 @@ describe('import of a directory of CSVs', () => {
   let work: string;
   let store: SqliteStore;
   const header = 'date,symbol,close,close_source,volume_usd_aggregate,volume_aggregate_source,volume_usdt_binance,market_cap,market_cap_source,circ_supply_cmc';
-  beforeAll(() => {
-    work = mkdtempSync(path.join(os.tmpdir(), 'defimon-dir-'));
-    store = openSqlite({ file: path.join(work, 'db.sqlite') });
-  });
-  afterAll(() => {
-    store.close();
-    rmSync(work, { recursive: true, force: true });
-  });
+  tempStore('defimon-dir-', (d, s) => ([work, store] = [d, s]));
   const writeMarket = (name: string, lines: string[]): string => {
     const d = path.join(work, name);
     rmSync(d, { recursive: true, force: true });

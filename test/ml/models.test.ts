@@ -19,6 +19,18 @@ function dataset(n: number, seed: number): { X: Float32Array; y: Float64Array; F
   return { X, y, F };
 }
 
+/** n rows of F features drawn uniform in [-1, 1), each labelled by `target` (reads the row's features). */
+function uniformRows(n: number, F: number, seed: number, target: (x: (f: number) => number) => number): { X: Float32Array; y: Float64Array } {
+  const rand = createRng(seed);
+  const X = new Float32Array(n * F);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < F; f++) X[i * F + f] = rand() * 2 - 1;
+    y[i] = target((f) => X[i * F + f]!);
+  }
+  return { X, y };
+}
+
 function r2(pred: Float64Array, y: Float64Array): number {
   let m = 0;
   for (const v of y) m += v;
@@ -78,13 +90,7 @@ describe('ridge', () => {
   it('recovers linear coefficients and its contributions add up to the prediction', () => {
     const n = 3000;
     const F = 3;
-    const rand = createRng(9);
-    const X = new Float32Array(n * F);
-    const y = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      for (let f = 0; f < F; f++) X[i * F + f] = rand() * 2 - 1;
-      y[i] = 2 * X[i * F]! - X[i * F + 1]! + 0.5;
-    }
+    const { X, y } = uniformRows(n, F, 9, (x) => 2 * x(0) - x(1) + 0.5);
     const m = fitRidge(X, n, F, y, 1e-6);
     const p = predictRidge(m, X, n, F);
     for (let i = 0; i < 20; i++) expect(p[i]).toBeCloseTo(y[i]!, 3);
@@ -97,13 +103,7 @@ describe('neural network', () => {
   it('learns a signal and is reproducible from its seed', async () => {
     const n = 2000;
     const F = 4;
-    const rand = createRng(5);
-    const X = new Float32Array(n * F);
-    const y = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      for (let f = 0; f < F; f++) X[i * F + f] = rand() * 2 - 1;
-      y[i] = X[i * F]! * X[i * F]! + 0.5 * X[i * F + 1]!;
-    }
+    const { X, y } = uniformRows(n, F, 5, (x) => x(0) * x(0) + 0.5 * x(1));
     const a = await fitNn(X, n, F, y, { epochs: 30, batchSize: 128, learningRate: 0.01, seed: 1 });
     const b = await fitNn(X, n, F, y, { epochs: 30, batchSize: 128, learningRate: 0.01, seed: 1 });
     expect(['tensorflow', 'wasm', 'cpu']).toContain(a.backend);

@@ -35,6 +35,12 @@ async function freePort(): Promise<number> {
 /** A redis-server of this test's own, so stopping it disturbs no one else. */
 async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  await redisAnswers(port);
+  return child;
+}
+
+/** Waits until the redis-server on `port` answers PING. */
+async function redisAnswers(port: number): Promise<void> {
   await waitFor(async () => {
     const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     r.on('error', () => undefined);
@@ -47,7 +53,6 @@ async function startRedis(port: number): Promise<ChildProcess> {
       r.disconnect();
     }
   }, `redis-server on port ${port}`);
-  return child;
 }
 
 async function stopRedis(child: ChildProcess): Promise<void> {
@@ -263,7 +268,7 @@ describe.runIf(redisOk)('Redis Cluster URL', () => {
         spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }),
       );
     }
-    for (const port of ports) await startRedisCheck(port);
+    for (const port of ports) await redisAnswers(port);
     execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore', timeout: 30_000 });
     await waitFor(() => execFileSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }).includes('cluster_state:ok'), 'the cluster to be ok', 90_000);
     const redisUrl = `redis-cluster://127.0.0.1:${ports[0]},127.0.0.1:${ports[1]}`;
@@ -293,18 +298,3 @@ describe.runIf(redisOk)('Redis Cluster URL', () => {
     await expect(b.services.core.ports.limiter.acquire('cluster-bucket', { ...opts, signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 });
-
-async function startRedisCheck(port: number): Promise<void> {
-  await waitFor(async () => {
-    const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    r.on('error', () => undefined);
-    try {
-      await r.connect();
-      return (await r.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      r.disconnect();
-    }
-  }, `redis-server on port ${port}`);
-}
