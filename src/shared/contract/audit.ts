@@ -46,6 +46,8 @@ export const Finding = Evidence.extend({
   description: z.string(),
   recommendation: z.string(),
   detector: z.string(),
+  /** Line where `function` starts (its header), when the finding is inside one. */
+  functionLine: z.number().int().nullable().optional(),
 });
 export type Finding = z.infer<typeof Finding>;
 

@@ -43,37 +43,24 @@ export const unprotectedSelfdestruct: Detector = ({ p, report }) => {
     if (f.selfdestructs.length === 0) continue;
     const who = p.reach(ctx, fn).who;
     for (const sd of f.selfdestructs) {
+      // One finding: for a function anyone can call, from its header (the missing check) to the call.
+      const open = who === 'anyone' && fn.kind !== 'modifier';
       report({
         detector: 'unprotected-selfdestruct',
         swc: 'SWC-106',
         category: 'access_control',
+        // An owner able to destroy is a trust question (the token-risk checklist weighs it), not a path for an untrusted caller.
         severity: who === 'anyone' ? 'high' : 'low',
         confidence: who === 'anyone' ? 'high' : 'medium',
-        at: sd,
+        at: open ? header(fn) : sd,
+        to: sd,
         file: fn.contract.file.path,
         contract: fn.contract,
         fn,
         title: who === 'anyone' ? 'Anyone can destroy the contract' : `The ${who} can destroy the contract`,
-        description: `${fnLabel(fn)} calls ${calleeName(sd)}; it can be reached by ${who}.`,
-        recommendation: who === 'anyone' ? 'Restrict the function to the owner (or remove selfdestruct).' : 'Consider removing selfdestruct; holders depend on the code staying.',
+        description: who === 'anyone' ? `${fnLabel(fn)} has no access check and calls ${calleeName(sd)}: any account can destroy the contract and take its ether.` : `${fnLabel(fn)} calls ${calleeName(sd)}; the ${who} can destroy the contract at any time and send its ether anywhere, and holders lose everything the code held.`,
+        recommendation: who === 'anyone' ? 'Restrict the function to the owner (or remove selfdestruct).' : 'Remove selfdestruct; if it must stay, put it behind a timelock or multisig.',
       });
-      if (who === 'anyone' && fn.kind !== 'modifier') {
-        report({
-          detector: 'unprotected-function',
-          swc: 'SWC-106',
-          category: 'access_control',
-          severity: 'high',
-          confidence: 'high',
-          at: header(fn),
-          to: sd,
-          file: fn.contract.file.path,
-          contract: fn.contract,
-          fn,
-          title: `${fn.name || fn.kind} lets anyone destroy the contract`,
-          description: `${fnLabel(fn)} has no access check and reaches ${calleeName(sd)}.`,
-          recommendation: 'Restrict the function to the owner (or remove selfdestruct).',
-        });
-      }
     }
   }
 };

@@ -50,50 +50,25 @@ export const reentrancy: Detector = ({ p, report }) => {
         const sameFile = writes.filter((w) => w.fn.contract.file === fn.contract.file);
         const last = sameFile.length > 0 ? Math.max(...sameFile.map((w) => endLine(w.node))) : endLine(call.node);
         const names = [...new Set(writes.map((w) => w.name))].slice(0, 4).join(', ');
-        // A call made by a modifier belongs to every function it guards: report it at the function.
+        // One finding per flaw. A call made by a modifier belongs to every function it guards: the
+        // range runs from the call to the last write, through the guarded function's header.
         const viaModifier = fn.kind === 'modifier' && entry.contract.file === fn.contract.file;
-        const base = { detector: 'reentrancy', swc: 'SWC-107', category: 'reentrancy', severity } as const;
-        if (viaModifier) {
-          report({
-            ...base,
-            confidence: 'medium',
-            at: call.node,
-            file: fn.contract.file.path,
-            contract: fn.contract,
-            fn,
-            title: `Reentrancy: modifier ${fn.name} calls out before the function body runs`,
-            description: `${fnLabel(fn)} calls ${textOf(p.src(fn), call.target)} before ${fnLabel(entry)} writes ${names}; the callee can re-enter first.`,
-            recommendation: 'Do not call untrusted contracts from modifiers; apply checks-effects-interactions or a reentrancy lock.',
-          });
-        }
-        // Called through a helper: the helper call in the entry is where the flaw shows.
-        if (fn !== entry && !viaModifier) {
-          const site = [...effects.slice(0, i)].reverse().find((x) => x.fn === entry && x.effect.kind === 'internal');
-          if (site && site.effect.kind === 'internal' && entry.contract.file === fn.contract.file) {
-            report({
-              ...base,
-              confidence: 'medium',
-              at: site.effect.node,
-              file: entry.contract.file.path,
-              contract: entry.contract,
-              fn: entry,
-              title: `Reentrancy through ${site.effect.fn.name}`,
-              description: `${fnLabel(entry)} calls ${site.effect.fn.name}, which calls out to ${textOf(p.src(fn), call.target)} before state (${names}) is written.`,
-              recommendation: 'Apply checks-effects-interactions or a reentrancy lock.',
-            });
-          }
-        }
+        const via = fn === entry ? '' : viaModifier ? ` (modifier ${fn.name} of ${fnLabel(entry)}, before its body runs)` : ` (reached from ${fnLabel(entry)})`;
+        const from = viaModifier ? Math.min(line(call.node), line(entry.node)) : line(call.node);
         report({
-          ...base,
+          detector: 'reentrancy',
+          swc: 'SWC-107',
+          category: 'reentrancy',
+          severity,
           confidence: call.kind === 'call' ? 'high' : 'medium',
-          at: viaModifier ? line(entry.node) : call.node,
-          to: viaModifier ? Math.max(last, line(entry.node)) : Math.max(last, endLine(call.node)),
+          at: from,
+          to: Math.max(last, endLine(call.node), viaModifier ? line(entry.node) : 0),
           file: fn.contract.file.path,
-          contract: fn.contract,
-          fn,
+          contract: viaModifier ? entry.contract : fn.contract,
+          fn: viaModifier ? entry : fn,
           title: stipend ? `State written after ${call.kind} (relies on the 2300-gas stipend)` : call.kind === 'call' ? 'Reentrancy: state written after a low-level call' : `Reentrancy: state written after an external call to ${call.method ?? 'another contract'}`,
-          description: `${fnLabel(fn)} calls ${textOf(p.src(fn), call.target) || 'an external address'}${isPayingCall(call) ? ' sending ether with all remaining gas' : ''} and afterwards writes ${names}. The callee can re-enter ${fnLabel(entry)} before that state is updated.`,
-          recommendation: 'Apply checks-effects-interactions (update state before the call) or guard the function with a reentrancy lock.',
+          description: `${fnLabel(fn)}${via} calls ${textOf(p.src(fn), call.target) || 'an external address'}${isPayingCall(call) ? ' sending ether with all remaining gas' : ''} and afterwards writes ${names}. The callee can re-enter ${fnLabel(entry)} before that state is updated.`,
+          recommendation: viaModifier ? 'Do not call untrusted contracts from modifiers; apply checks-effects-interactions or a reentrancy lock.' : 'Apply checks-effects-interactions (update state before the call) or guard the function with a reentrancy lock.',
         });
       }
     }
@@ -354,26 +329,12 @@ export const denialOfService: Detector = ({ p, report }) => {
       else if (bodyPushes && who === 'anyone') why = 'grows a storage array on every iteration';
       else if (byParam && writesState && who === 'anyone') why = 'runs as many storage writes as the caller asks for';
       if (!why) continue;
-      // Each storage write inside such a loop is part of the cost.
+      // The storage written on every iteration is part of the same flaw: named in its description.
+      const written = new Set<string>();
       walk(loop.body, (n) => {
         const grows = (n.type === 'FunctionCall' && calleeName(n) === 'push') || (n.type === 'BinaryOperation' && (n.operator ?? '').endsWith('=') && !['==', '<=', '>=', '!='].includes(n.operator ?? ''));
-        const target = n.type === 'FunctionCall' ? n.expression?.expression : n.left;
-        const name = rootIdentifier(target)?.name;
-        if (!grows || !name || !ctx.state.has(name) || f.locals.has(name)) return;
-        report({
-          detector: 'loop-storage-write',
-          swc: 'SWC-128',
-          category: 'denial_of_service',
-          severity: 'low',
-          confidence: 'medium',
-          at: n,
-          file,
-          contract: fn.contract,
-          fn,
-          title: `Storage write to ${name} on every iteration`,
-          description: `Inside a loop that ${why}.`,
-          recommendation: 'Bound the loop or batch the writes.',
-        });
+        const name = rootIdentifier(n.type === 'FunctionCall' ? n.expression?.expression : n.left)?.name;
+        if (grows && name && ctx.state.has(name) && !f.locals.has(name)) written.add(name);
       });
       report({
         detector: 'unbounded-loop',
@@ -387,7 +348,7 @@ export const denialOfService: Detector = ({ p, report }) => {
         contract: fn.contract,
         fn,
         title: 'Loop with unbounded gas cost',
-        description: `A loop in ${fnLabel(fn)} ${why}; once it needs more gas than a block holds the function can never complete.`,
+        description: `A loop in ${fnLabel(fn)} ${why}${written.size > 0 ? ` and writes ${[...written].slice(0, 4).join(', ')} on every iteration` : ''}; once it needs more gas than a block holds the function can never complete.`,
         recommendation: 'Bound the iterations, paginate the work, or use a pull pattern.',
       });
     }
@@ -413,22 +374,6 @@ export const denialOfService: Detector = ({ p, report }) => {
           description: `${fnLabel(fn)} resets ${target.name}, which any account can grow; past a size the reset exceeds the block gas limit and the function is stuck.`,
           recommendation: 'Bound the array, or track a start index instead of clearing storage.',
         });
-        if (guardIf) {
-          report({
-            detector: 'array-reset',
-            swc: 'SWC-128',
-            category: 'denial_of_service',
-            severity: 'low',
-            confidence: 'low',
-            at: n,
-            file,
-            contract: fn.contract,
-            fn,
-            title: `Reset of ${target.name}`,
-            description: 'The statement that pays for every stored element.',
-            recommendation: 'Track a start index instead of clearing storage.',
-          });
-        }
       }, { declarationParts: true });
     }
     // require(current.send(x)) / current.transfer(x) to a stored address any account can take

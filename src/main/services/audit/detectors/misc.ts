@@ -264,21 +264,10 @@ export const frontRunning: Detector = ({ p, report }) => {
             detector: 'plaintext-commitment',
             severity: 'low',
             confidence: 'low',
-            at: line(entry.node),
-            to: effect.node,
-            title: 'Player choice stored in plain text',
-            description: `${fnLabel(entry)} stores the caller's choice where the next player (or a miner) can read it before choosing.`,
-            recommendation: 'Use commit-reveal for choices that decide a payout.',
-          });
-          report({
-            ...base,
-            detector: 'plaintext-commitment',
-            severity: 'low',
-            confidence: 'low',
             at: effect.node,
-            title: 'Choice written where everyone can read it',
-            description: 'Storage is public: the value is visible as soon as the transaction is.',
-            recommendation: 'Store a commitment (hash with a secret) instead.',
+            title: 'Player choice stored in plain text',
+            description: `${fnLabel(entry)} stores the caller's choice in storage, which is public: the next player (or a miner) can read it before choosing.`,
+            recommendation: 'Use commit-reveal: store a hash of the choice with a secret, reveal later.',
           });
         }
       }
@@ -329,25 +318,9 @@ export const codeQuality: Detector = (dc: DetectorContext) => {
         contract: fn.contract,
         fn,
         title: `Uninitialised storage pointer ${name}`,
-        description: `${fnLabel(fn)} declares ${textOf(src, l.decl)} without a location; old compilers make it a storage pointer to slot 0, so writing it overwrites the first state variables.`,
+        description: `${fnLabel(fn)} declares ${textOf(src, l.decl)} without a location; old compilers make it a storage pointer to slot 0, so writing it${uses.length > 0 ? ` (${uses.map((u) => `line ${line(u)}`).join(', ')})` : ''} overwrites the first state variables.`,
         recommendation: 'Declare it memory, or point it at a real storage element.',
       });
-      for (const u of uses) {
-        report({
-          detector: 'uninitialized-storage-write',
-          swc: 'SWC-109',
-          category: 'other',
-          severity: 'medium',
-          confidence: 'high',
-          at: u,
-          file: fn.contract.file.path,
-          contract: fn.contract,
-          fn,
-          title: `Write through uninitialised storage pointer ${name}`,
-          description: `${textOf(src, u)} overwrites state variables at the start of storage.`,
-          recommendation: 'Declare the variable memory.',
-        });
-      }
     }
   }
   for (const c of p.contracts) {

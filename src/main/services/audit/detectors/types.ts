@@ -47,6 +47,7 @@ export function collectFindings(p: Project, detectors: readonly Detector[]): Fin
       detector: d.detector,
       contract: d.contract?.name ?? null,
       function: d.fn ? d.fn.name || d.fn.kind : null,
+      functionLine: d.fn ? line(d.fn.node) : null,
     };
     // One finding per detector and place; the most severe reading wins.
     const key = `${d.detector}|${d.file}|${start}`;
