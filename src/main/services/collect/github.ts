@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
-import type { HttpClient } from './http';
+import { stopsRun, type HttpClient } from './http';
 
 const RepoInfo = z.object({ full_name: z.string(), stargazers_count: z.number(), forks_count: z.number(), archived: z.boolean().optional() });
 const CommitActivity = z.array(z.object({ week: z.number(), total: z.number(), days: z.array(z.number()).length(7) }));
@@ -160,7 +160,7 @@ export async function collectGithub(args: { core: Core; client: HttpClient; asse
         core.store.write('github_metrics', rows);
         items += rows.length;
       } catch (err) {
-        if (err instanceof AppError && (err.code === 'CANCELLED' || err.code === 'RATE_LIMITED')) throw err;
+        if ((err instanceof AppError && (err.code === 'CANCELLED' || err.code === 'RATE_LIMITED')) || stopsRun(err)) throw err;
         failed.push({ repo, code: err instanceof AppError ? err.code : 'INTERNAL', message: (err as Error).message });
       }
     }

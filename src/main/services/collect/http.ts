@@ -16,7 +16,8 @@ import type { z } from 'zod';
 import { AppError, type ErrorCode } from '../../../shared/errors';
 import type { Core } from '../core';
 import { scrubSecrets } from '../log/logger';
-import { isNoNetworkError, isRetryableError, parseResetAt, parseRetryAfter, retryAfterOf, systemCodeOf, withRetry } from '../kernel/retry';
+import { isNoNetworkError, isRetryableError, parseResetAt, parseRetryAfter, retryAfterOf, systemCodeOf, urlConfigProblem, withRetry } from '../kernel/retry';
+import { ENV_MAP } from '../config/config';
 import { sleep } from '../kernel/sleep';
 
 export interface ProviderPolicy {
@@ -149,6 +150,36 @@ export function upstreamError(code: ErrorCode, provider: string, message: string
   return new AppError(code, `${provider}: ${message}`, { retryable: extra.retryable ?? false, details, cause: extra.cause });
 }
 
+/** The setting holding each provider's URL (the collectors' client names). */
+const URL_SETTING: Record<string, string> = { rpc: 'rpcUrl', etherscan: 'etherscanBaseUrl', coingecko: 'coingeckoBaseUrl', defillama: 'defillamaBaseUrl', github: 'githubBaseUrl', hf: 'hfEndpointUrl' };
+
+/**
+ * A URL the client refused before connecting: a configuration error naming the setting (and its
+ * environment variable) to fix, final, never "offline". The URL itself is not quoted (an RPC URL
+ * carries its key); its port is, when that is the problem.
+ */
+function urlConfigError(provider: string, url: string, problem: string, cause: unknown): AppError {
+  const key = URL_SETTING[provider];
+  const env = key === undefined ? undefined : Object.entries(ENV_MAP).find(([, v]) => v.key === key)?.[0];
+  let port = '';
+  try {
+    port = new URL(url).port;
+  } catch {
+    port = '';
+  }
+  const setting = key === undefined ? `the ${provider} URL setting` : `the setting ${key}${env ? ` (${env})` : ''}`;
+  return new AppError('NOT_CONFIGURED', `${provider}: the configured URL cannot be used${port && /port/.test(problem) ? ` (port ${port})` : ''}: ${problem}; change ${setting}`, {
+    retryable: false,
+    cause,
+    details: { provider, configError: true, stopRun: true, ...(key !== undefined ? { setting: key } : {}) },
+  });
+}
+
+/** An error no other item of the run would escape (a wrong URL, a refused plan): the run stops once instead of failing every item. */
+export function stopsRun(err: unknown): boolean {
+  return err instanceof AppError && err.details?.stopRun === true;
+}
+
 function isCancelled(err: unknown): boolean {
   return err instanceof AppError && err.code === 'CANCELLED';
 }
@@ -199,6 +230,8 @@ export function createHttpClient(core: Pick<Core, 'ports' | 'log'>, policy: Prov
     } catch (err) {
       if (o.signal?.aborted) throw new AppError('CANCELLED', 'cancelled', { cause: err });
       if (timeout.aborted) throw upstreamError('TIMEOUT', p.name, `${what}: no answer within ${p.timeoutMs} ms`, { retryable: true });
+      const problem = urlConfigProblem(err);
+      if (problem !== null) throw urlConfigError(p.name, o.url, problem, err);
       // Node's fetch quotes the whole URL when it refuses one (e.g. one with user:password@).
       const sys = systemCodeOf(err);
       const offline = isNoNetworkError(err);

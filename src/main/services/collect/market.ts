@@ -11,7 +11,7 @@ import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import { isNoNetworkError } from '../kernel/retry';
 import { eachDeferring, isDeferrable } from './defer';
-import type { HttpClient } from './http';
+import { stopsRun, type HttpClient } from './http';
 
 const Series = z.array(z.tuple([z.number(), z.number().nullable()]));
 export const MarketChart = z.object({ prices: Series, market_caps: Series, total_volumes: Series });
@@ -128,7 +128,7 @@ export async function collectMarket(args: { core: Core; client: HttpClient; asse
     } catch (err) {
       // A rate limit or a wait is deferred (eachDeferring); the plan refusing us or no network ends the run.
       if (err instanceof AppError && (err.code === 'CANCELLED' || err.code === 'FORBIDDEN' || isDeferrable(err))) throw err;
-      if (isNoNetworkError(err)) throw err;
+      if (isNoNetworkError(err) || stopsRun(err)) throw err;
       // One asset's bad answer must not stop the others; it is reported.
       failed.push({ assetId: a.asset_id, code: err instanceof AppError ? err.code : 'INTERNAL', message: (err as Error).message });
       done++;
@@ -180,7 +180,7 @@ export async function collectTvl(args: { core: Core; client: HttpClient; assets?
         rowsWritten += rows.length;
       } catch (err) {
         if (err instanceof AppError && (err.code === 'CANCELLED' || isDeferrable(err))) throw err;
-        if (isNoNetworkError(err)) throw err;
+        if (isNoNetworkError(err) || stopsRun(err)) throw err;
         // An unknown slug (HTTP 400/404 "not in our database") is this asset's error only.
         const status = err instanceof AppError ? err.details?.status : undefined;
         const unknown = status === 400 || status === 404;

@@ -5,6 +5,9 @@
  *
  * Taxonomy, in the order it is asked:
  * - cancelled (`CANCELLED`, an aborted signal): never retried;
+ * - a URL the client refuses before connecting (a port fetch blocks such as :9 or :6000, an
+ *   unparsable URL, a scheme it does not speak, credentials in the URL): a configuration error,
+ *   never retried and never "offline" (`urlConfigProblem`);
  * - no network (DNS lookup failed, connection refused, host or network unreachable): the machine
  *   or the service is away, not wrong; retried, and reported as "offline" rather than as a
  *   provider error (`isNoNetworkError`);
@@ -35,14 +38,35 @@ export function systemCodeOf(err: unknown): string | null {
   return null;
 }
 
+/**
+ * What is wrong with the URL when the client refused it before any connection (undici's
+ * "bad port", "Invalid URL", "unknown scheme", a URL with credentials), else null. Trying again
+ * cannot help: the setting that holds the URL has to change.
+ */
+export function urlConfigProblem(err: unknown): string | null {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e !== null && typeof e === 'object'; depth++) {
+    const msg = typeof (e as { message?: unknown }).message === 'string' ? (e as { message: string }).message : '';
+    const code = (e as { code?: unknown }).code;
+    if (/^bad port$/i.test(msg)) return 'the port is one that fetch refuses to use (a blocked port such as 9, 25 or 6000)';
+    if (code === 'ERR_INVALID_URL' || /^(Failed to parse URL|Invalid URL)/.test(msg)) return 'it is not a valid URL';
+    if (/^unknown scheme$/i.test(msg)) return 'its scheme is not http or https';
+    if (/URL that includes credentials/i.test(msg)) return 'it carries a user name or password, which fetch refuses (put keys where the provider documents them)';
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
 /** DNS failure, refused or unreachable: there is no network to this service right now (not a provider error). */
 export function isNoNetworkError(err: unknown): boolean {
+  if (urlConfigProblem(err) !== null) return false;
   const code = systemCodeOf(err);
   return code !== null && NO_NETWORK_CODES.has(code);
 }
 
 /** Connection-level failures: the other end is away or the line dropped, not a wrong request. */
 export function isConnectionError(err: unknown): boolean {
+  if (urlConfigProblem(err) !== null) return false;
   if (isNoNetworkError(err)) return true;
   const sys = systemCodeOf(err);
   if (sys !== null && CONNECTION_CODES.has(sys)) return true;
@@ -62,6 +86,7 @@ export function isConnectionError(err: unknown): boolean {
 /** Worth another attempt by the taxonomy above. */
 export function isRetryableError(err: unknown): boolean {
   if (err instanceof AppError && err.code === 'CANCELLED') return false;
+  if (urlConfigProblem(err) !== null) return false;
   if (isConnectionError(err)) return true;
   if (err instanceof AppError) return err.retryable;
   const code = (err as { code?: unknown } | null)?.code;
