@@ -3,7 +3,7 @@
  * scheme, an unparsable URL) is a configuration error: reported once, naming the setting to
  * change, never retried as a connection error and never taken for "offline".
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createHttpClient } from '../../src/main/services/collect/http';
 import { createRpcClient } from '../../src/main/services/collect/jsonrpc';
@@ -11,10 +11,13 @@ import { isConnectionError, isNoNetworkError, isRetryableError, urlConfigProblem
 import { createLocalPorts } from '../../src/main/services/kernel/ports';
 import { createLogger } from '../../src/main/services/log/logger';
 import { createTestServices } from '../helpers/app';
+import { tempDataDir } from '../helpers/services';
 import { freePort } from './chain-helpers';
 
 const realFetch = globalThis.fetch;
-const core = { ports: createLocalPorts(), log: createLogger({ level: 'silent', toStderr: false }) };
+const logDir = tempDataDir('defimon-config-errors');
+const core = { ports: createLocalPorts(), log: createLogger({ dataDir: logDir.dir, level: 'silent', toStderr: false }) };
+afterAll(() => logDir.remove());
 const rejection = (p: Promise<unknown>): Promise<{ code?: string; message: string; retryable?: boolean; details?: Record<string, unknown> }> => p.then(() => ({ message: 'resolved' }), (e: unknown) => e as { message: string });
 
 /** fetch that counts what it is asked to send, then really sends it. */
