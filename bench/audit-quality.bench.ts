@@ -4,8 +4,10 @@
  * from npm as pinned devDependencies (node_modules; never copied into the repository), with the
  * CPU time per file. Budget on the clean suite: zero high/medium, at most one low per two files.
  *
- * `npm run bench -- audit-quality`, or `npx tsx bench/audit-quality.bench.ts [--list]` (--list
- * prints every high/medium/low finding on the clean suite).
+ * `npm run bench -- audit-quality`, or `npx tsx bench/audit-quality.bench.ts [--list]
+ * [--by-detector]` (--list prints every high/medium/low finding on the clean suite;
+ * --by-detector prints, per detector, the fixture marks it covers and its findings by severity on
+ * the clean suite).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -68,10 +70,12 @@ export interface FixtureRecall {
   missed: string[];
   /** High/medium findings on fixed twins in a category the vulnerable twin marks. */
   fixedAlarms: string[];
+  /** Per detector: the marks a finding of it covers. */
+  covers: Record<string, number>;
 }
 
 export function fixtureRecall(dirs: string[] = [FIXTURES]): FixtureRecall {
-  const res: FixtureRecall = { marked: 0, found: 0, missed: [], fixedAlarms: [] };
+  const res: FixtureRecall = { marked: 0, found: 0, missed: [], fixedAlarms: [], covers: {} };
   for (const base of dirs) {
     for (const c of readdirSync(base, { withFileTypes: true })) {
       if (!c.isDirectory() || c.name.startsWith('_')) continue;
@@ -86,8 +90,9 @@ export function fixtureRecall(dirs: string[] = [FIXTURES]): FixtureRecall {
         }
         for (const m of markers(content)) {
           res.marked++;
-          const hit = a.findings.some((f) => f.category === m.category && f.line <= m.line && m.line <= f.endLine && (RANK[f.severity] ?? 0) >= (RANK[m.floor] ?? 1));
-          if (hit) res.found++;
+          const hits = a.findings.filter((f) => f.category === m.category && f.line <= m.line && m.line <= f.endLine && (RANK[f.severity] ?? 0) >= (RANK[m.floor] ?? 1));
+          for (const d of new Set(hits.map((f) => f.detector))) res.covers[d] = (res.covers[d] ?? 0) + 1;
+          if (hits.length > 0) res.found++;
           else res.missed.push(`${c.name}/${variant}:${m.line} ${m.category}`);
         }
       }
@@ -106,6 +111,8 @@ export interface SuiteFigures {
   errors: number;
   cpuMs: number;
   listed: string[];
+  /** Per detector: findings by severity. */
+  byDetector: Record<string, Record<string, number>>;
 }
 
 export function cleanSuite(pkg: string): SuiteFigures {
@@ -123,6 +130,11 @@ export function cleanSuite(pkg: string): SuiteFigures {
     info: count('info'),
     errors: a.errors.length,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    byDetector: a.findings.reduce<Record<string, Record<string, number>>>((acc, f) => {
+      const d = (acc[f.detector] ??= {});
+      d[f.severity] = (d[f.severity] ?? 0) + 1;
+      return acc;
+    }, {}),
     listed: [
       ...a.findings.filter((f) => f.severity !== 'info').map((f) => `${f.severity.padEnd(6)} ${pkg}/${f.file}:${f.line} ${f.detector}: ${f.title}`),
       ...a.errors.map((e) => `error  ${pkg}/${e.file ?? ''}:${e.line ?? ''} ${e.message}`),
@@ -132,6 +144,8 @@ export function cleanSuite(pkg: string): SuiteFigures {
 
 export async function run(): Promise<void> {
   const list = process.argv.includes('--list');
+  const perDetector = process.argv.includes('--by-detector');
+  const byDetector: Record<string, Record<string, number>> = {};
   const r = fixtureRecall();
   console.log(`fixtures: line-level recall ${r.found}/${r.marked} = ${((100 * r.found) / Math.max(1, r.marked)).toFixed(1)}%; high/medium on fixed twins in marked categories: ${r.fixedAlarms.length}`);
   for (const m of r.missed) console.log(`  missed ${m}`);
@@ -148,9 +162,17 @@ export async function run(): Promise<void> {
     for (const k of ['files', 'high', 'medium', 'low', 'info', 'errors', 'cpuMs'] as const) tot[k] += s[k];
     console.log(`  ${pkg.padEnd(58)} ${String(s.files).padStart(5)} ${String(s.high).padStart(5)} ${String(s.medium).padStart(5)} ${String(s.low).padStart(5)} ${String(s.info).padStart(5)} ${String(s.errors).padStart(4)} ${(s.low / s.files).toFixed(2).padStart(9)} ${(s.cpuMs / s.files).toFixed(1).padStart(12)}`);
     if (list) for (const l of s.listed) console.log(`    ${l}`);
+    for (const [d, sev] of Object.entries(s.byDetector)) for (const [k, n] of Object.entries(sev)) (byDetector[d] ??= {})[k] = (byDetector[d]?.[k] ?? 0) + n;
   }
   console.log(`  ${'total'.padEnd(58)} ${String(tot.files).padStart(5)} ${String(tot.high).padStart(5)} ${String(tot.medium).padStart(5)} ${String(tot.low).padStart(5)} ${String(tot.info).padStart(5)} ${String(tot.errors).padStart(4)} ${(tot.low / Math.max(1, tot.files)).toFixed(2).padStart(9)} ${(tot.cpuMs / Math.max(1, tot.files)).toFixed(1).padStart(12)}`);
   console.log(`  budget: high+medium 0 (now ${tot.high + tot.medium}), low <= ${(tot.files / 2).toFixed(0)} (now ${tot.low})`);
+  if (!perDetector) return;
+  console.log(`per detector: fixture marks covered; clean-suite findings per file (of ${tot.files})`);
+  console.log(`  ${'detector'.padEnd(34)} marks    high     med     low    info`);
+  for (const d of [...new Set([...Object.keys(r.covers), ...Object.keys(byDetector)])].sort()) {
+    const per = (k: string): string => ((byDetector[d]?.[k] ?? 0) / Math.max(1, tot.files)).toFixed(3).padStart(7);
+    console.log(`  ${d.padEnd(34)} ${String(r.covers[d] ?? 0).padStart(5)} ${per('high')} ${per('medium')} ${per('low')} ${per('info')}`);
+  }
 }
 
 if (require.main === module) void run();
