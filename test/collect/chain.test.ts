@@ -12,6 +12,7 @@ import { formatUnits } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OnchainDay } from '../../src/shared/contract/collect';
 import { collectDomainOf } from '../../src/main/services/collect';
+import { RpcLogs } from '../../src/main/services/collect/chain';
 import { createTestServices } from '../helpers/app';
 import { REPO_ROOT, tempDataDir } from '../helpers/services';
 import { deployToken, expectedAggregates, prng, startHardhatNode, TransferSimulator, type ExpectedDay, type Node } from './chain-helpers';
@@ -282,4 +283,18 @@ describe('chain collector against a local hardhat node', () => {
       tmp.remove();
     }
   }, 120_000);
+});
+
+describe('the eth_getLogs answer check', () => {
+  const log = { topics: ['0x01', '0x02', '0x03'], data: '0x', blockNumber: '0x1', transactionHash: '0xab', logIndex: '0x0', removed: false, address: '0x00' };
+  it('keeps a well-formed answer as it came and names where a malformed one is wrong', () => {
+    const ok = RpcLogs.safeParse([log, { ...log, removed: undefined }]);
+    expect(ok.success && ok.data[0]).toBe(log);
+    const problem = (v: unknown): string | undefined => RpcLogs.safeParse(v).error?.issues[0]?.message;
+    expect(problem({ result: [] })).toMatch(/^\(root\)/);
+    expect(problem([log, 'x'])).toMatch(/^1: /);
+    expect(problem([log, { ...log, topics: ['0x01', 7] }])).toMatch(/^1\.topics\.1: /);
+    expect(problem([{ ...log, blockNumber: 1 }])).toMatch(/^0\.blockNumber: /);
+    expect(problem([{ ...log, removed: 'yes' }])).toMatch(/^0\.removed: /);
+  });
 });
