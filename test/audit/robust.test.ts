@@ -53,7 +53,7 @@ describe('an audit that cannot analyse a file is incomplete', () => {
       { path: 'parens.sol', content: nested(7000) },
     ]);
     expect(a.incomplete).toEqual(['parens.sol']);
-    expect(a.errors).toEqual([{ file: 'parens.sol', line: null, message: expect.stringMatching(/^not analysed: nesting too deep/) }]);
+    expect(a.errors).toEqual([{ file: 'parens.sol', line: null, code: 'INVALID_INPUT', message: expect.stringMatching(/^not analysed: nesting too deep/) }]);
     expect(a.findings.some((f) => f.file === 'ok.sol' && f.detector === 'unprotected-selfdestruct')).toBe(true);
     const report = buildReport(a, { target: { kind: 'source', address: null, chainId: null, name: null }, bytecode: null, sourceVerified: true, started: 0 });
     const cleanReport = buildReport(clean, { target: { kind: 'source', address: null, chainId: null, name: null }, bytecode: null, sourceVerified: true, started: 0 });
@@ -91,7 +91,7 @@ describe('analysis in a worker thread with a time budget per file', () => {
       { limits: { ...DEFAULT_LIMITS, timeoutMs: 3000, maxNesting: 1_000_000 }, onProgress: (done) => events.push(done) },
     );
     expect(a.incomplete).toEqual(['slow.sol']);
-    expect(a.errors).toEqual([{ file: 'slow.sol', line: null, message: expect.stringMatching(/^not analysed: parsing took longer than the time budget \(3 s\)/) }]);
+    expect(a.errors).toEqual([{ file: 'slow.sol', line: null, code: 'TIMEOUT', message: expect.stringMatching(/^not analysed: parsing took longer than the time budget \(3 s\)/) }]);
     expect(a.findings.some((f) => f.file === 'ok.sol' && f.detector === 'unprotected-selfdestruct')).toBe(true);
     expect(events.at(-1)).toBe(2);
   });
@@ -129,13 +129,15 @@ describe('audit CLI on bad targets and hostile files', () => {
     expect(json.code).toBe(1);
     const doc = JSON.parse(json.stdout) as { findings: { file: string; severity: string; detector?: string; title: string }[]; errors: { file: string; message: string }[]; incomplete: boolean; score: number };
     expect(doc.incomplete).toBe(true);
-    expect(doc.errors).toEqual([{ file: 'parens.sol', line: null, message: expect.stringMatching(/nesting too deep/) }]);
+    expect(doc.errors).toEqual([{ file: 'parens.sol', line: null, code: 'INVALID_INPUT', message: expect.stringMatching(/nesting too deep/) }]);
     expect(doc.findings[0]).toMatchObject({ file: 'parens.sol', severity: 'high', title: 'Not analysed: parens.sol' });
     expect(doc.findings.some((f) => f.file === 'ok.sol')).toBe(true);
     const text = await defimon(['audit', dir]);
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/^score: \d+\/100 INCOMPLETE/m);
     expect(text.stderr).toMatch(/parens\.sol: not analysed: nesting too deep/);
+    // The CLI's one error form, --json too.
+    for (const r of [json, text]) expect(r.stderr).toMatch(/^defimon: INVALID_INPUT: parens\.sol: not analysed: nesting too deep/m);
   });
 
   it('the time budget is configurable (DEFIMON_AUDIT_TIMEOUT_MS)', async () => {

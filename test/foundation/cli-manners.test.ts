@@ -5,7 +5,7 @@
  * listed, and days outside the data are refused with the range that exists.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, foreignCwd, tempDataDir } from '../helpers/services';
@@ -85,6 +85,38 @@ describe('CLI manners', () => {
       expect(res.stderr.split('\n')[0], args.join(' ')).toMatch(/^defimon: INVALID_INPUT: /);
     }
   });
+
+  it("every command's failures end in one `defimon: CODE: message` line on stderr and a non-zero exit, --json too", async () => {
+    const broken = path.join(tmp.dir, 'broken.sol');
+    writeFileSync(broken, 'pragma solidity ^0.8.0;\ncontract B { function f( }\n');
+    const notes = path.join(tmp.dir, 'notes.txt');
+    writeFileSync(notes, 'not code\n');
+    const cases: { args: string[]; code: string }[] = [
+      { args: ['audit', path.join(tmp.dir, 'missing.sol')], code: 'NOT_FOUND' },
+      { args: ['audit', '0x123'], code: 'INVALID_INPUT' },
+      { args: ['audit', notes], code: 'INVALID_INPUT' },
+      { args: ['audit', broken], code: 'MALFORMED_DATA' },
+      { args: ['asset', 'no-such-asset-anywhere'], code: 'NOT_FOUND' },
+      { args: ['import', '--dir', path.join(tmp.dir, 'no-such-dir')], code: 'NOT_FOUND' },
+      { args: ['score', '--model', 'no-such-model'], code: 'NOT_FOUND' },
+      { args: ['backtest', '--from', '2022-06-01', '--to', '2022-01-01'], code: 'INVALID_INPUT' },
+      { args: ['ab', '--champion', 'no-such-model'], code: 'NOT_FOUND' },
+      { args: ['sync', '--once'], code: 'NOT_CONFIGURED' },
+      { args: ['metrics', 'onchain', '--token', 'no-such-token', '--from', 'yesterday'], code: 'INVALID_INPUT' },
+    ];
+    for (const c of cases) {
+      for (const json of [false, true]) {
+        const args = [...c.args, '--data-dir', tmp.dir, ...(json ? ['--json'] : [])];
+        const res = await defimon(args);
+        const what = args.join(' ');
+        expect(res.code, what).not.toBe(0);
+        const lines = res.stderr.split('\n').filter(Boolean);
+        expect(lines.length, what).toBeGreaterThan(0);
+        for (const l of lines) expect(l, what).toMatch(ERROR_LINE);
+        expect(lines.some((l) => l.startsWith(`defimon: ${c.code}: `)), `${what}: ${res.stderr}`).toBe(true);
+      }
+    }
+  }, 300_000);
 
   it('a day outside the data names the range that exists; non-zero exit with and without --json', async () => {
     for (const json of [false, true]) {

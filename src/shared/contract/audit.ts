@@ -1,6 +1,7 @@
 // Contract methods and events of the audit domain: Solidity source detectors, token-risk
 // checklist, bytecode facts and a 0-100 score with its reasoning.
 import { z } from 'zod';
+import { ErrorCodes } from '../errors';
 import { Address } from '../schemas';
 import { method, type MethodMap } from './define';
 
@@ -91,7 +92,8 @@ export const SourceFileInfo = z.object({
 });
 export type SourceFileInfo = z.infer<typeof SourceFileInfo>;
 
-export const AuditError = z.object({ file: z.string().nullable(), line: z.number().int().nullable(), message: z.string() });
+/** A file or step the audit could not do; `code` classifies it like every other error (absent in reports stored before it existed). */
+export const AuditError = z.object({ file: z.string().nullable(), line: z.number().int().nullable(), message: z.string(), code: z.enum(ErrorCodes).optional() });
 export type AuditError = z.infer<typeof AuditError>;
 
 export const ScoreItem = z.object({ reason: z.string(), points: z.number() });

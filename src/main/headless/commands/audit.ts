@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AuditReport, Finding } from '../../../shared/contract/audit';
-import { AppError, serializeError } from '../../../shared/errors';
+import { AppError, serializeError, type ErrorCode } from '../../../shared/errors';
 import { auditLimits } from '../../services/audit/limits';
 import { buildReport, cliDocument } from '../../services/audit/report';
 import { analyzeOffThread } from '../../services/audit/runner';
@@ -41,13 +41,13 @@ export function registerAuditCommands(program: Command): void {
     .option('--info', 'also list info-level notes')
     .action(async (target: string, opts: AuditOpts, cmd: Command) => {
       if (ADDRESS.test(target)) await auditAddress(target, opts, cmd);
-      else if (ADDRESS_LIKE.test(target) && !existsSync(target)) output(failed(target, `invalid address: ${target} (an address is 0x followed by 40 hex digits)`), opts);
+      else if (ADDRESS_LIKE.test(target) && !existsSync(target)) output(failed(target, 'INVALID_INPUT', `invalid address: ${target} (an address is 0x followed by 40 hex digits)`), opts);
       else await auditFiles(target, opts, cmd);
     });
 }
 
-function failed(file: string | null, message: string): Printable {
-  return { findings: [], tokenRisk: {}, score: 0, errors: [{ file, line: null, message }], incomplete: true };
+function failed(file: string | null, code: ErrorCode, message: string): Printable {
+  return { findings: [], tokenRisk: {}, score: 0, errors: [{ file, line: null, code, message }], incomplete: true };
 }
 
 async function auditFiles(target: string, opts: AuditOpts, cmd: Command): Promise<void> {
@@ -59,7 +59,7 @@ async function auditFiles(target: string, opts: AuditOpts, cmd: Command): Promis
     report = buildReport(analysis, { target: { kind: 'source', address: null, chainId: null, name: target }, bytecode: null, sourceVerified: true, started });
   } catch (err) {
     // Only the product's own errors carry a message meant for people.
-    report = failed(target, err instanceof AppError ? err.message : 'the audit could not run (internal error)');
+    report = err instanceof AppError ? failed(target, err.code, err.message) : failed(target, 'INTERNAL', 'the audit could not run (internal error)');
   }
   output(report, opts);
 }
@@ -77,7 +77,7 @@ async function auditAddress(address: string, opts: AuditOpts, cmd: Command): Pro
       } catch (err) {
         if (!opts.json) throw err;
         printed = true;
-        output(failed(null, `${serializeError(err).code}: ${serializeError(err).message}`), opts);
+        output(failed(null, serializeError(err).code, serializeError(err).message), opts);
       } finally {
         stop();
       }
@@ -86,14 +86,19 @@ async function auditAddress(address: string, opts: AuditOpts, cmd: Command): Pro
     { json: false, config: { autoImport: false } },
   );
   // Services could not even start: still one JSON document.
-  if (opts.json && !printed) printJson(cliDocument(failed(null, 'the services could not start (see stderr)')));
+  if (opts.json && !printed) printJson(cliDocument(failed(null, 'UNAVAILABLE', 'the services could not start (see stderr)')));
 }
 
 function output(report: Printable, opts: AuditOpts): void {
   const incomplete = report.incomplete ?? report.errors.length > 0;
   if (report.errors.length > 0 || incomplete) process.exitCode = 1;
+  // Each error in the CLI's one form on stderr, with --json too (reports stored before errors carried a code show INTERNAL).
+  const printErrors = (): void => {
+    for (const e of report.errors) process.stderr.write(`defimon: ${e.code ?? 'INTERNAL'}: ${e.file && !e.message.includes(e.file) ? `${e.file}${e.line ? `:${e.line}` : ''}: ` : ''}${e.message}\n`);
+  };
   if (opts.json) {
     printJson(cliDocument({ ...report, incomplete }));
+    printErrors();
     return;
   }
   const shown = report.findings.filter((f) => opts.info || f.severity !== 'info').sort((a, b) => ORDER[a.severity] - ORDER[b.severity] || a.file.localeCompare(b.file) || a.line - b.line);
@@ -112,5 +117,5 @@ function output(report: Printable, opts: AuditOpts): void {
   if (report.bytecode) w(`bytecode: ${report.bytecode.codeSize} bytes${report.bytecode.isProxy ? `, ${report.bytecode.proxyKind} proxy -> ${report.bytecode.implementation ?? '?'}` : ''}${report.bytecode.opcodes.selfdestruct ? ', SELFDESTRUCT' : ''}${report.bytecode.opcodes.delegatecall ? ', DELEGATECALL' : ''}`);
   w(`score: ${report.score}/100${incomplete ? ' INCOMPLETE: some files could not be analysed (see errors)' : ''}${report.cached ? ' (stored; source and detectors unchanged)' : ''}`);
   for (const r of report.scoreReasoning ?? []) w(`  ${r.points > 0 ? '+' : ''}${r.points}  ${r.reason}`);
-  for (const e of report.errors) process.stderr.write(`defimon: audit: ${e.file ? `${e.file}${e.line ? `:${e.line}` : ''}: ` : ''}${e.message}\n`);
+  printErrors();
 }

@@ -53,7 +53,7 @@ export function analyzeGroup(group: readonly SourceInput[], onStep?: (step: Anal
     const paths = parsed.map((f) => f.path);
     const stack = err instanceof RangeError ? 'the code is nested too deeply for the analyser' : 'the analyser failed on this code';
     for (const p of paths) if (!incomplete.includes(p)) incomplete.push(p);
-    errors.push({ file: paths[0] ?? null, line: null, message: `not analysed: ${stack}${paths.length > 1 ? ` (project of ${paths.length} files: ${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ', ...' : ''})` : ''}` });
+    errors.push({ file: paths[0] ?? null, line: null, code: err instanceof RangeError ? 'MALFORMED_DATA' : 'INTERNAL', message: `not analysed: ${stack}${paths.length > 1 ? ` (project of ${paths.length} files: ${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ', ...' : ''})` : ''}` });
   }
   return out;
 }

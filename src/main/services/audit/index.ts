@@ -60,7 +60,7 @@ export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain
       } catch (err) {
         const e = serializeError(err);
         if (e.code === 'CANCELLED') throw err;
-        errors.push({ file: null, line: null, message: `verified source unavailable (${e.code}): ${e.message}` });
+        errors.push({ file: null, line: null, code: e.code, message: `verified source unavailable: ${e.message}` });
       }
     }
     if (!row?.source) return { name: row?.name ?? null, inputs: [] };
@@ -88,9 +88,9 @@ export function createAuditDomain(core: Core, deps: AuditDeps = {}): AuditDomain
           } catch (err) {
             if (signal.aborted) throw new AppError('CANCELLED', 'audit was cancelled');
             // ethers quotes the request URL in its errors, and an RPC URL may carry its key.
-            errors.push({ file: null, line: null, message: `bytecode unavailable: ${redactUrlsIn(serializeError(err).message, [rpcUrl, core.config.rpcUrl, core.config.rpcWsUrl])}` });
+            errors.push({ file: null, line: null, code: serializeError(err).code, message: `bytecode unavailable: ${redactUrlsIn(serializeError(err).message, [rpcUrl, core.config.rpcUrl, core.config.rpcWsUrl])}` });
           }
-        } else errors.push({ file: null, line: null, message: 'no RPC URL configured: bytecode and proxy slots were not read' });
+        } else errors.push({ file: null, line: null, code: 'NOT_CONFIGURED', message: 'no RPC URL configured: bytecode and proxy slots were not read' });
 
         // A proxy's own source says little: audit the implementation's source with it.
         let implInputs: SourceInput[] = [];

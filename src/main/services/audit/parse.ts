@@ -44,8 +44,8 @@ export function parseSources(inputs: readonly SourceInput[]): { files: ParsedFil
   for (const input of expandSourceInputs(inputs)) {
     const content = input.content.replace(/^\uFEFF/, '');
     const { ast, issues, failure } = parseOne(content);
-    for (const i of issues.slice(0, 5)) errors.push({ file: input.path, line: i.line, message: `syntax error at line ${i.line}:${i.column}: ${i.message}` });
-    if (failure && issues.length === 0) errors.push({ file: input.path, line: null, message: `syntax error: not valid Solidity (the parser stopped: ${failure})` });
+    for (const i of issues.slice(0, 5)) errors.push({ file: input.path, line: i.line, code: 'MALFORMED_DATA', message: `syntax error at line ${i.line}:${i.column}: ${i.message}` });
+    if (failure && issues.length === 0) errors.push({ file: input.path, line: null, code: 'MALFORMED_DATA', message: `syntax error: not valid Solidity (the parser stopped: ${failure})` });
     // A partial tree from the tolerant parser is still analysed; its errors are reported beside the findings.
     if (ast) files.push({ path: input.path, content, lines: content.split('\n').length, ast, version: versionOf(ast) });
   }

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AuditError } from '../../../shared/contract/audit';
-import { AppError } from '../../../shared/errors';
+import { AppError, type ErrorCode } from '../../../shared/errors';
 import { mergeAnalyses, type AnalysisStep, type GroupAnalysis, type SourceAnalysis } from './report';
 import { DEFAULT_LIMITS, type AuditLimits } from './limits';
 import { prepareSources, type SourceInput } from './sources';
@@ -20,7 +20,7 @@ export type WorkerReply =
   | { id: number; type: 'ready' }
   | { id: number; type: 'step'; step: AnalysisStep }
   | { id: number; type: 'result'; result: GroupAnalysis }
-  | { id: number; type: 'failed'; reason: string };
+  | { id: number; type: 'failed'; reason: string; code: ErrorCode };
 
 export interface RunAnalysisOptions {
   limits?: AuditLimits;
@@ -46,7 +46,7 @@ function createWorker(): Worker {
   return new Worker(built, opts);
 }
 
-type Outcome = { kind: 'done'; result: GroupAnalysis } | { kind: 'stopped'; step: AnalysisStep | null; reason: string };
+type Outcome = { kind: 'done'; result: GroupAnalysis } | { kind: 'stopped'; step: AnalysisStep | null; reason: string; code: ErrorCode };
 
 /** One worker thread, reused for group after group until a step overruns or it dies. */
 class AuditWorker {
@@ -99,19 +99,19 @@ class AuditWorker {
       };
       const arm = (ms: number): void => {
         clearTimeout(timer);
-        timer = setTimeout(() => done(() => resolve({ kind: 'stopped', step, reason: `took longer than the time budget (${Math.round(ms / 100) / 10} s)` })), ms);
+        timer = setTimeout(() => done(() => resolve({ kind: 'stopped', step, code: 'TIMEOUT', reason: `took longer than the time budget (${Math.round(ms / 100) / 10} s)` })), ms);
       };
       const onAbort = (): void => done(() => reject(new AppError('CANCELLED', 'audit was cancelled')));
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.onDeath = (reason) => done(() => resolve({ kind: 'stopped', step, reason: `the analyser stopped: ${reason}` }));
+      this.onDeath = (reason) => done(() => resolve({ kind: 'stopped', step, code: 'INTERNAL', reason: `the analyser stopped: ${reason}` }));
       this.listener = (m) => {
         if (m.id !== id) return;
         if (m.type === 'step') {
           step = m.step;
           arm(limits.timeoutMs * Math.max(1, m.step.files.length));
         } else if (m.type === 'result') done(() => resolve({ kind: 'done', result: m.result }));
-        else if (m.type === 'failed') done(() => resolve({ kind: 'stopped', step, reason: m.reason }));
+        else if (m.type === 'failed') done(() => resolve({ kind: 'stopped', step, code: m.code, reason: m.reason }));
       };
       if (this.dead) return this.onDeath(this.dead);
       arm(START_BUDGET_MS);
@@ -125,9 +125,10 @@ class AuditWorker {
   }
 }
 
-function notAnalysed(files: string[], reason: string, phase: AnalysisStep['phase'] | null): GroupAnalysis {
+function notAnalysed(files: string[], outcome: { reason: string; code: ErrorCode }, phase: AnalysisStep['phase'] | null): GroupAnalysis {
+  const { reason, code } = outcome;
   const what = phase === 'parse' ? 'parsing' : phase === 'analyse' ? 'analysis' : 'the audit';
-  const errors: AuditError[] = files.map((file) => ({ file, line: null, message: `not analysed: ${what} ${reason}${files.length > 1 ? ` (one project of ${files.length} files)` : ''}` }));
+  const errors: AuditError[] = files.map((file) => ({ file, line: null, code, message: `not analysed: ${what} ${reason}${files.length > 1 ? ` (one project of ${files.length} files)` : ''}` }));
   return { findings: [], tokenRisk: null, files: [], errors, incomplete: files };
 }
 
@@ -160,12 +161,12 @@ export async function analyzeOffThread(inputs: readonly SourceInput[], opts: Run
       const step = outcome.step;
       if (step?.phase === 'parse') {
         // One file held the parser: report it and go on with the rest of its project.
-        parts.push(notAnalysed(step.files, outcome.reason, 'parse'));
+        parts.push(notAnalysed(step.files, outcome, 'parse'));
         const rest = group.filter((f) => !step.files.includes(f.path));
         if (rest.length > 0) queue.unshift(rest);
         done += step.files.length;
       } else {
-        parts.push(notAnalysed(step?.files ?? group.map((f) => f.path), outcome.reason, step?.phase ?? null));
+        parts.push(notAnalysed(step?.files ?? group.map((f) => f.path), outcome, step?.phase ?? null));
         done += group.length;
       }
       opts.onProgress?.(done, prepared.total);

@@ -110,7 +110,7 @@ export function prepareSources(inputs: readonly SourceInput[], opts: { limits?: 
     const content = input.content.replace(/^\uFEFF/, '');
     const why = limitViolation(content, limits);
     if (why) {
-      errors.push({ file: input.path, line: null, message: `not analysed: ${why}` });
+      errors.push({ file: input.path, line: null, code: 'INVALID_INPUT', message: `not analysed: ${why}` });
       refused.push(input.path);
     } else ok.push({ path: input.path, content });
   }

@@ -15,7 +15,11 @@ if (parentPort) {
       const result = analyzeGroup(req.group, (step) => post({ id: req.id, type: 'step', step }));
       post({ id: req.id, type: 'result', result });
     } catch (err) {
-      post({ id: req.id, type: 'failed', reason: err instanceof RangeError ? 'the code is nested too deeply for the analyser' : 'the analyser failed on this code' });
+      post(
+        err instanceof RangeError
+          ? { id: req.id, type: 'failed', code: 'MALFORMED_DATA', reason: 'the code is nested too deeply for the analyser' }
+          : { id: req.id, type: 'failed', code: 'INTERNAL', reason: 'the analyser failed on this code' },
+      );
     }
   });
   // Load and build the parser before the first file, so its budget is spent on the file alone.
