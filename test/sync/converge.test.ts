@@ -4,6 +4,7 @@
  * the same content, every row once.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -169,6 +170,60 @@ describe.runIf(pgOk)('two clients converge through one Postgres', () => {
       await c.close();
       await d.close();
       await e.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a client holding the same dataset import does not even download another client\'s push of it', async () => {
+    // The client reaches Postgres through a counting relay: what the server sends it is measured.
+    let received = 0;
+    const target = new URL(db.url);
+    const relay = createServer((sock) => {
+      const up = connect(Number(target.port || 5432), target.hostname);
+      up.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+      });
+      sock.pipe(up).pipe(sock);
+      const end = (): void => {
+        sock.destroy();
+        up.destroy();
+      };
+      sock.on('error', end);
+      up.on('error', end);
+      sock.on('close', end);
+      up.on('close', end);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const via = new URL(db.url);
+    via.host = `127.0.0.1:${(relay.address() as AddressInfo).port}`;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'defimon-sync-held-'));
+    const header = 'date,symbol,close,close_source,volume_usd_aggregate,volume_aggregate_source,volume_usdt_binance,market_cap,market_cap_source,circ_supply_cmc';
+    const lines = Array.from({ length: 400 }, (_, i) => `2023-0${1 + (i % 9)}-${String(1 + (i % 28)).padStart(2, '0')},HLD${Math.floor(i / 100)},${1 + i / 10},x,${100 + i},x,,${1000 + i},x,`);
+    writeFileSync(path.join(dir, 'market_daily.csv'), `${[header, ...lines].join('\n')}\n`);
+    const pusher = await createSyncClient({ pgUrl: db.url });
+    const holder = await createSyncClient({ pgUrl: via.toString() });
+    const imported = (x: SyncClient): number => (x.services.core.store.db.prepare("SELECT count(*) AS n FROM financial_metrics WHERE asset_id LIKE 'HLD%'").get() as { n: number }).n;
+    try {
+      await holder.sync.worker.syncOnce(); // up to date with everything before the import
+      const before = Number((await admin.query('SELECT coalesce(max(seq), 0) AS m FROM sync_changes')).rows[0].m);
+      await pusher.services.client.call('dataset.import', { dir });
+      expect((await pusher.sync.worker.syncOnce()).pushed).toBeGreaterThanOrEqual(400);
+      await holder.services.client.call('dataset.import', { dir });
+      const since = async (what: string, imports: boolean): Promise<number> =>
+        Number((await admin.query(`SELECT coalesce(sum(${what}), 0) AS n FROM sync_changes WHERE seq > $1 AND (origin LIKE '% import %') = $2`, [before, imports])).rows[0].n);
+      const logged = await since('length(rows_json)', true);
+      expect(logged).toBeGreaterThan(40_000);
+      received = 0;
+      await holder.sync.worker.syncOnce();
+      // The import's rows would be tens of kilobytes; what came is the entries' headers, the few
+      // rows the clients logged besides the import, and the protocol.
+      const others = await since('length(rows_json)', false);
+      expect(received).toBeLessThan(others + logged / 4);
+      expect(imported(holder)).toBe(400);
+    } finally {
+      await pusher.close();
+      await holder.close();
+      relay.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
