@@ -135,15 +135,12 @@ export const uncheckedCalls: Detector = ({ p, report }) => {
     const parents = parentMap(fn.node.body);
     for (const call of p.facts(ctx, fn).extCalls) {
       if (call.kind === 'high' || call.kind === 'transfer') continue;
-      const base = { file: fn.contract.file.path, contract: fn.contract, fn, at: call.node, swc: 'SWC-104' as const };
+      const base = { file: fn.contract.file.path, contract: fn.contract, fn, at: call.node, swc: 'SWC-104', category: 'unchecked_low_level_calls', confidence: 'high' } as const;
+      const unchecked = { ...base, detector: 'unchecked-call', severity: 'medium' } as const;
       const ignored = call.checked ? failureIgnored(call.node, parents, fn.node.body) : null;
       if (ignored) {
         report({
-          ...base,
-          detector: 'unchecked-call',
-          category: 'unchecked_low_level_calls',
-          severity: 'medium',
-          confidence: 'high',
+          ...unchecked,
           to: ignored.at,
           title: `Failure of ${call.kind} checked but ignored`,
           description: `${fnLabel(fn)} looks at whether ${call.kind} succeeded but ${ignored.why}; a failed ${call.kind === 'send' ? 'payment' : 'call'} is treated as done.`,
@@ -151,11 +148,7 @@ export const uncheckedCalls: Detector = ({ p, report }) => {
         });
       } else if (!call.checked) {
         report({
-          ...base,
-          detector: 'unchecked-call',
-          category: 'unchecked_low_level_calls',
-          severity: 'medium',
-          confidence: 'high',
+          ...unchecked,
           title: `Unchecked return value of ${call.kind}`,
           description: `${fnLabel(fn)} ignores whether ${call.kind} succeeded; a failed ${call.kind === 'send' ? 'transfer' : 'call'} is silently treated as done.`,
           recommendation: 'Check the returned success flag (require it, or handle the failure), or use a call that reverts on failure.',
@@ -164,9 +157,7 @@ export const uncheckedCalls: Detector = ({ p, report }) => {
         report({
           ...base,
           detector: 'low-level-call',
-          category: 'unchecked_low_level_calls',
           severity: 'info',
-          confidence: 'high',
           title: `Low-level ${call.kind}`,
           description: `${fnLabel(fn)} uses a low-level ${call.kind}; its success flag is checked.`,
           recommendation: 'Prefer typed interface calls where possible.',
