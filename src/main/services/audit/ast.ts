@@ -180,3 +180,13 @@ export function typeText(t: Node | null | undefined): string {
 }
 
 export const ASSIGN_OPS = new Set(['=', '+=', '-=', '*=', '/=', '%=', '|=', '&=', '^=', '<<=', '>>=']);
+
+/** `Lib.Struct` -> `Struct`: qualified type names refer to the same declaration. */
+export const shortName = (n: string): string => n.split('.').pop() ?? n;
+
+/** `((x))` -> `x`. */
+export function peel(n: Node | null | undefined): Node | null {
+  let cur = n ?? null;
+  while (cur && cur.type === 'TupleExpression' && cur.components?.length === 1) cur = cur.components[0] ?? null;
+  return cur;
+}

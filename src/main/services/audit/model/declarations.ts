@@ -1,0 +1,115 @@
+/**
+ * Steps 1 and 2 of the model: collect every declaration of the files (contracts with their
+ * state, functions and modifiers; free functions; structs and enums), then resolve inheritance
+ * (each contract's linearised bases and the state it sees).
+ */
+import { shortName, typeText, type Node } from '../ast';
+import type { ParsedFile } from '../parse';
+import type { ContractInfo, Declarations, FnInfo } from './types';
+
+let nextId = 1;
+
+/** Step 1: every declaration of the files, by kind and name; bases are still names. */
+export function collectDeclarations(files: ParsedFile[]): Declarations {
+  const d: Declarations = { files, contracts: [], byName: new Map(), structs: new Set(), enums: new Set(), viewNames: new Set(), mutatingNames: new Set(), freeFunctions: new Map() };
+  for (const file of files) collectFreeFunctions(d, file);
+  for (const file of files) for (const child of (file.ast as unknown as Node).children ?? []) collectTopLevel(d, file, child);
+  return d;
+}
+
+/** File-level functions, held by one library-like holder per file and found by name from any contract. */
+function collectFreeFunctions(d: Declarations, file: ParsedFile): void {
+  const top = ((file.ast as unknown as Node).children ?? []).filter((c) => c.type === 'FunctionDefinition' && c.name);
+  if (top.length === 0) return;
+  const holder: ContractInfo = { name: `${file.path}#free`, kind: 'library', node: file.ast as unknown as Node, file, baseNames: [], linear: [], ownState: new Map(), state: new Map(), functions: [], modifiers: [], usingLibraries: new Set(), isLeaf: false };
+  holder.linear = [holder];
+  for (const sub of top) {
+    const fn: FnInfo = { name: sub.name ?? '', node: sub, contract: holder, kind: 'function', visibility: 'internal', mutability: sub.stateMutability ?? null, params: paramsOf(sub), id: nextId++ };
+    holder.functions.push(fn);
+    if (!d.freeFunctions.has(fn.name)) d.freeFunctions.set(fn.name, fn);
+  }
+}
+
+function paramsOf(fn: Node): Map<string, Node | null> {
+  const params = new Map<string, Node | null>();
+  for (const p of fn.parameters ?? []) if (p.name) params.set(p.name, p.typeName ?? null);
+  return params;
+}
+
+function collectTopLevel(d: Declarations, file: ParsedFile, child: Node): void {
+  if (child.type === 'StructDefinition' && child.name) d.structs.add(child.name);
+  if (child.type === 'EnumDefinition' && child.name) d.enums.add(child.name);
+  if (child.type !== 'ContractDefinition' || !child.name) return;
+  const c: ContractInfo = {
+    name: child.name,
+    kind: child.kind ?? 'contract',
+    node: child,
+    file,
+    baseNames: (child.baseContracts ?? []).map((b) => b.baseName?.namePath ?? '').filter(Boolean).map(shortName),
+    linear: [],
+    ownState: new Map(),
+    state: new Map(),
+    functions: [],
+    modifiers: [],
+    usingLibraries: new Set(),
+    isLeaf: true,
+  };
+  for (const sub of child.subNodes ?? []) collectMember(d, c, sub);
+  // Public state variables are getters: view methods of the contract's interface.
+  for (const v of c.ownState.values()) if (v.node.visibility === 'public') d.viewNames.add(v.name);
+  d.contracts.push(c);
+  if (!d.byName.has(c.name)) d.byName.set(c.name, c);
+}
+
+/** One member of a contract: a type, a `using`, state variables, a function or a modifier. */
+function collectMember(d: Declarations, c: ContractInfo, sub: Node): void {
+  if (sub.type === 'StructDefinition' && sub.name) d.structs.add(sub.name);
+  else if (sub.type === 'EnumDefinition' && sub.name) d.enums.add(sub.name);
+  else if (sub.type === 'UsingForDeclaration' && sub.libraryName) c.usingLibraries.add(sub.libraryName);
+  else if (sub.type === 'StateVariableDeclaration') {
+    for (const v of sub.variables ?? []) {
+      if (!v?.name) continue;
+      c.ownState.set(v.name, { name: v.name, node: v, type: v.typeName ?? null, typeText: typeText(v.typeName), constant: !!v.isDeclaredConst || !!v.isImmutable, contract: c });
+    }
+  } else if (sub.type === 'FunctionDefinition' || sub.type === 'ModifierDefinition') {
+    const isMod = sub.type === 'ModifierDefinition';
+    const kind: FnInfo['kind'] = isMod ? 'modifier' : sub.isConstructor ? 'constructor' : sub.isReceiveEther ? 'receive' : sub.isFallback ? 'fallback' : 'function';
+    const fn: FnInfo = { name: sub.name ?? (kind === 'function' ? '' : kind), node: sub, contract: c, kind, visibility: sub.visibility ?? 'default', mutability: sub.stateMutability ?? null, params: paramsOf(sub), id: nextId++ };
+    if (isMod) c.modifiers.push(fn);
+    else {
+      c.functions.push(fn);
+      if (fn.name) {
+        if (fn.mutability === 'view' || fn.mutability === 'pure' || fn.mutability === 'constant') d.viewNames.add(fn.name);
+        else d.mutatingNames.add(fn.name);
+      }
+    }
+  }
+}
+
+/**
+ * Step 2: inheritance. Linearisation puts the most derived first, then bases right to left (C3
+ * is approximated by a depth-first walk); each contract sees the state of all its bases; a
+ * contract some other contract derives from is not a leaf.
+ */
+export function resolveInheritance(d: Declarations): void {
+  for (const c of d.contracts) {
+    const seen = new Set<ContractInfo>();
+    const order: ContractInfo[] = [];
+    const visit = (x: ContractInfo): void => {
+      if (seen.has(x)) return;
+      seen.add(x);
+      order.push(x);
+      for (const b of [...x.baseNames].reverse()) {
+        const base = d.byName.get(b);
+        if (base) visit(base);
+      }
+    };
+    visit(c);
+    c.linear = order;
+    for (const x of [...order].reverse()) for (const [k, v] of x.ownState) c.state.set(k, v);
+    for (const b of c.baseNames) {
+      const base = d.byName.get(b);
+      if (base) base.isLeaf = false;
+    }
+  }
+}
