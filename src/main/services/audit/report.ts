@@ -4,6 +4,7 @@
  */
 import type { AuditError, AuditReport, BytecodeFacts, Finding, SourceFileInfo, TokenRisk } from '../../../shared/contract/audit';
 import { scoreAudit } from './score';
+import { withOverall } from './token-verdict';
 import { hashSources, type PreparedSources, type SourceInput } from './sources';
 import { DETECTOR_VERSION } from './version';
 
@@ -83,7 +84,8 @@ function incompleteAlerts(a: SourceAnalysis): Finding[] {
 
 export function buildReport(a: SourceAnalysis, opts: { target: AuditReport['target']; bytecode: BytecodeFacts | null; sourceVerified: boolean; started: number; extraErrors?: AuditError[] }): AuditReport {
   const findings = [...incompleteAlerts(a), ...a.findings];
-  let { score, reasoning } = scoreAudit(findings, a.tokenRisk, { sourceVerified: opts.sourceVerified });
+  const tokenRisk = withOverall(a.tokenRisk);
+  let { score, reasoning } = scoreAudit(findings, tokenRisk, { sourceVerified: opts.sourceVerified });
   if (a.incomplete.length > 0 && a.files.length === 0 && !opts.bytecode) {
     // Nothing was analysed: there is no score to give.
     reasoning = [...reasoning, { reason: 'no file could be analysed', points: -score }];
@@ -91,7 +93,7 @@ export function buildReport(a: SourceAnalysis, opts: { target: AuditReport['targ
   }
   return {
     findings,
-    tokenRisk: a.tokenRisk,
+    tokenRisk,
     score,
     scoreReasoning: reasoning,
     errors: [...a.errors, ...(opts.extraErrors ?? [])],

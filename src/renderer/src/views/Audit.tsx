@@ -162,7 +162,8 @@ function Report({ report }: { report: AuditReport }) {
             ) : (
               <ul className="checklist small" data-testid="token-risk">
                 {Object.entries(report.tokenRisk).map(([key, item]) => {
-                  const flagged = item.value === true || (typeof item.value === 'string' && item.value !== '' && item.value !== '0');
+                  // The overall verdict is a level (high/medium/low); low is nothing to warn about.
+                  const flagged = key === 'overall' ? item.value !== 'low' : item.value === true || (typeof item.value === 'string' && item.value !== '' && item.value !== '0');
                   return (
                     <li key={key} data-risk={key}>
                       <span className={flagged ? 'down' : item.value === null ? 'muted' : 'up'}>{item.value === null ? '?' : flagged ? '⚠' : '✓'}</span> <strong>{key.replace(/_/g, ' ')}</strong>: {item.value === null ? 'unknown' : String(item.value)}
