@@ -2,6 +2,8 @@
  * Modern DeFi detectors on the cases their fixtures do not show: what makes each one speak up or
  * stay quiet (where a value comes from, what a helper adds, who may call), and how bad it is.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeSources } from '../../src/main/services/audit/analyze';
 
@@ -213,5 +215,38 @@ ${impl}`;
     expect(found(proxy('contract M { address target; uint256 n; function f() external { n++; } }'), 'proxy-storage-collision')).toEqual([]);
     expect(found(proxy(''), 'proxy-storage-collision')).toEqual([[3, 'low']]);
     expect(found(proxy('contract M { uint256 n; function f() external { n++; } }'), 'proxy-storage-collision')).toEqual([[3, 'medium']]);
+  });
+});
+
+describe('an implementation built on the installed OpenZeppelin upgrade code', () => {
+  const root = path.resolve(__dirname, '..', '..', 'node_modules', '@openzeppelin', 'contracts');
+  const deps = ['proxy/utils/UUPSUpgradeable.sol', 'proxy/utils/Initializable.sol', 'proxy/ERC1967/ERC1967Utils.sol', 'proxy/beacon/IBeacon.sol', 'interfaces/draft-IERC1822.sol', 'utils/Address.sol', 'utils/StorageSlot.sol', 'utils/Errors.sol'].map((f) => ({
+    path: `@openzeppelin/contracts/${f}`,
+    content: readFileSync(path.join(root, f), 'utf8'),
+  }));
+  const audit = (members: string): string[] =>
+    analyzeSources([
+      ...deps,
+      {
+        path: 'V.sol',
+        content: `pragma solidity ^0.8.20;
+import {UUPSUpgradeable} from "@openzeppelin/contracts/proxy/utils/UUPSUpgradeable.sol";
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
+contract V is Initializable, UUPSUpgradeable {
+    address boss;
+    function initialize() external initializer { boss = msg.sender; }
+    function pay(address payable to) external { require(msg.sender == boss); to.transfer(1); }
+    ${members}
+}`,
+      },
+    ])
+      .findings.filter((f) => f.severity !== 'info')
+      .map((f) => `${f.file}:${f.line} ${f.severity} ${f.detector}`);
+
+  it('an empty upgrade hook is high at the hook; the initializer modifier runs once; disabling it in the constructor closes it', () => {
+    expect(audit('function _authorizeUpgrade(address) internal override {}')).toEqual(['V.sol:6 low open-implementation-initializer', 'V.sol:8 high unprotected-upgrade']);
+    const guarded = 'function _authorizeUpgrade(address) internal view override { require(msg.sender == boss); }';
+    expect(audit(guarded)).toEqual(['V.sol:6 low open-implementation-initializer']);
+    expect(audit(`constructor() { _disableInitializers(); }\n    ${guarded}`)).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 import { args, calleeName, endLine, isMember, isMsgSender, isTxOrigin, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
 import { orderedEffects, type ContractInfo, type FnInfo, type Project } from '../model';
 import { versionBelow } from '../parse';
+import { pointerFlags } from './proxy';
 import { fnLabel, unitsOf, type Detector } from './types';
 
 const header = (fn: FnInfo): number => line(fn.node);
@@ -162,7 +163,11 @@ function hasInitGuard(p: Project, ctx: ContractInfo, entry: FnInfo): boolean {
   const written = new Set(path.flatMap((e) => (e.effect.kind === 'write' ? [e.effect.name] : [])));
   // The check may sit in a helper the initialiser calls (setupOwners: if (threshold > 0) revert).
   const checkers = [...new Set([entry, ...mods.flatMap((m) => (m.fn ? [m.fn] : [])), ...path.map((e) => e.fn)])];
-  return checkers.some((fn) => p.facts(ctx, fn).conditions.some((c) => c.gate && some(c.expr, (n) => n.type === 'Identifier' && !!n.name && !p.facts(ctx, fn).locals.has(n.name) && ctx.state.has(n.name) && written.has(n.name))));
+  if (checkers.some((fn) => p.facts(ctx, fn).conditions.some((c) => c.gate && some(c.expr, (n) => n.type === 'Identifier' && !!n.name && !p.facts(ctx, fn).locals.has(n.name) && ctx.state.has(n.name) && written.has(n.name))))) return true;
+  // A flag behind a storage pointer (an initializer modifier keeping its state in a dedicated slot).
+  const flags = checkers.map((fn) => pointerFlags(p, ctx, fn));
+  const set = new Set(flags.flatMap((x) => [...x.set]));
+  return flags.some((x) => [...x.checked].some((m) => set.has(m)));
 }
 
 /** SWC-105: ether sent to whoever calls, with nothing that limits who or how much. */

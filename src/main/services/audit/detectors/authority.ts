@@ -22,7 +22,7 @@ function calleeArgs(call: { fn: FnInfo; node: Node }): Node[] {
 }
 
 /** Everything a local was assigned from, in this function. */
-function definitions(fn: FnInfo): Map<string, Node[]> {
+export function definitions(fn: FnInfo): Map<string, Node[]> {
   const defs = new Map<string, Node[]>();
   const add = (name: string | null | undefined, e: Node | null | undefined): void => {
     if (!name || !e) return;
@@ -39,7 +39,7 @@ function definitions(fn: FnInfo): Map<string, Node[]> {
 }
 
 /** The expression with the definitions of every local it reads, transitively. */
-function closure(fn: FnInfo, e: Node, defs = definitions(fn)): Node[] {
+export function closure(fn: FnInfo, e: Node, defs = definitions(fn)): Node[] {
   const out: Node[] = [];
   const seen = new Set<string>();
   const visit = (x: Node): void => {

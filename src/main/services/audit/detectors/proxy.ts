@@ -4,8 +4,9 @@
  * can initialise (its initialiser is not used up in the constructor), and proxies that keep their
  * own variables in the low storage slots the implementation uses as well.
  */
-import { line, some, walk, type Node } from '../ast';
+import { args, line, rootIdentifier, some, walk, type Node } from '../ast';
 import { orderedEffects, type ContractInfo, type FnInfo, type Project } from '../model';
+import { closure, definitions } from './authority';
 import { fnLabel, type Detector } from './types';
 
 /** The standard slots (EIP-1967 implementation and beacon, ERC-1822): their values, and the preimages they are derived from. */
@@ -21,6 +22,45 @@ function slotConstants(p: Project): Set<string> {
   const out = new Set<string>();
   for (const c of p.contracts) for (const v of c.ownState.values()) if (v.constant && v.node.expression && standardSlot(textAt(p, c, v.node.expression))) out.add(v.name);
   return out;
+}
+
+/** What `fn` calls: resolved internal calls, and inside a library its own helpers. */
+function callees(p: Project, ctx: ContractInfo, fn: FnInfo): FnInfo[] {
+  const out = p.facts(ctx, fn).internalCalls.map((c) => c.fn);
+  if (fn.contract.kind === 'library')
+    walk(fn.node.body, (n) => {
+      if (n.type !== 'FunctionCall' || n.expression?.type !== 'Identifier') return;
+      const g = fn.contract.functions.find((x) => x.name === n.expression?.name && (x.node.parameters ?? []).length === args(n).length);
+      if (g && !out.includes(g)) out.push(g);
+    });
+  return out;
+}
+
+/**
+ * Flags kept behind a storage pointer (`S storage $ = _slot(); if ($.done) revert(); $.done = true;`):
+ * the members a gate reads through such a pointer and the members the function sets through one.
+ */
+export function pointerFlags(p: Project, ctx: ContractInfo, fn: FnInfo): { checked: Set<string>; set: Set<string> } {
+  const f = p.facts(ctx, fn);
+  const pointers = new Set([...f.locals].filter(([, l]) => l.storage === 'storage').map(([k]) => k));
+  const res = { checked: new Set<string>(), set: new Set<string>() };
+  if (pointers.size === 0 || !fn.node.body) return res;
+  const member = (n: Node | null | undefined): string | null => (n?.type === 'MemberAccess' && n.memberName && pointers.has(rootIdentifier(n)?.name ?? '') ? `.${n.memberName}` : null);
+  walk(fn.node.body, (n) => {
+    const target = n.type === 'BinaryOperation' && n.operator && /^[-+*/|&^]?=$/.test(n.operator) ? n.left : n.type === 'UnaryOperation' && ['++', '--', 'delete'].includes(n.operator ?? '') ? n.subExpression : null;
+    const m = member(target);
+    if (m) res.set.add(m);
+  });
+  const defs = definitions(fn);
+  for (const c of f.conditions) {
+    if (!c.gate) continue;
+    for (const x of closure(fn, c.expr, defs))
+      walk(x, (n) => {
+        const m = member(n);
+        if (m) res.checked.add(m);
+      });
+  }
+  return res;
 }
 
 /** Whether `fn` (or what it calls) stores to a code slot; `abstract` when a function on the way has no body (the deriving contract decides). */
@@ -39,8 +79,8 @@ function slotWrite(p: Project, ctx: ContractInfo, fn: FnInfo, slots: Set<string>
     }
     if (n.type === 'BinaryOperation' && n.operator === '=' && some(n.left, isSlot)) res.writes = true;
   });
-  for (const c of p.facts(ctx, fn).internalCalls) {
-    const r = slotWrite(p, ctx, c.fn, slots, seen);
+  for (const g of callees(p, ctx, fn)) {
+    const r = slotWrite(p, ctx, g, slots, seen);
     res.writes ||= r.writes;
     res.abstract ||= r.abstract;
   }
@@ -55,12 +95,16 @@ const isZero = (n: Node | null | undefined): boolean => !!n && ((n.type === 'Num
 const mentionsSelf = (n: Node): boolean => n.type === 'Identifier' && n.name === 'this';
 
 /** The functions run by an entry: itself, its modifiers and what they call. */
-const onPath = (p: Project, ctx: ContractInfo, entry: FnInfo): FnInfo[] => [...new Set([entry, ...orderedEffects(p, ctx, entry).map((e) => e.fn)])];
+const onPath = (p: Project, ctx: ContractInfo, entry: FnInfo): FnInfo[] => [...new Set([entry, ...orderedEffects(p, ctx, entry).flatMap((e) => (e.effect.kind === 'internal' ? [e.fn, e.effect.fn] : [e.fn]))])];
 
 /** Once only: a gate on the path compares with zero (nothing set yet) or reads state the path writes. */
 function onceOnly(p: Project, ctx: ContractInfo, entry: FnInfo): string | null {
   const path = onPath(p, ctx, entry);
   const written = new Set(orderedEffects(p, ctx, entry).flatMap((e) => (e.effect.kind === 'write' ? [e.effect.name] : [])));
+  const pointer = path.map((fn) => pointerFlags(p, ctx, fn));
+  const pointerSet = new Set(pointer.flatMap((x) => [...x.set]));
+  const pointerFlag = pointer.flatMap((x) => [...x.checked]).find((m) => pointerSet.has(m));
+  if (pointerFlag) return pointerFlag;
   for (const fn of path) {
     const f = p.facts(ctx, fn);
     for (const c of f.conditions) {
@@ -90,16 +134,18 @@ export const unprotectedUpgrade: Detector = ({ p, report }) => {
       if (isView(entry) || p.reach(ctx, entry).who !== 'anyone') continue;
       const w = slotWrite(p, ctx, entry, slots);
       if (!w.writes || w.abstract || onceOnly(p, ctx, entry) !== null) continue;
+      // Inherited upgrade code: the flaw is this contract's hook on the path that lets everyone through.
+      const hook = entry.contract.file === ctx.file ? entry : (onPath(p, ctx, entry).find((fn) => fn.contract.file === ctx.file) ?? entry);
       report({
         detector: 'unprotected-upgrade',
         swc: 'SWC-105',
         category: 'access_control',
         severity: 'high',
         confidence: 'high',
-        at: line(entry.node),
-        file: entry.contract.file.path,
-        contract: entry.contract,
-        fn: entry,
+        at: line(hook.node),
+        file: hook.contract.file.path,
+        contract: hook.contract,
+        fn: hook,
         title: 'Anyone can upgrade the implementation',
         description: `${fnLabel(entry)} writes the slot holding the implementation, and nothing on its path checks who calls it: any account can replace the code behind the proxy and take every asset it holds.`,
         recommendation: 'Guard the upgrade (the authorisation hook must check the caller against the owner or a role).',
@@ -117,7 +163,7 @@ export const openImplementationInitializer: Detector = ({ p, report }) => {
     if (upgrades.length === 0) continue;
     const privileged = p.privilegedState(ctx);
     const ctor = ctx.linear.flatMap((c) => c.functions).find((f) => f.kind === 'constructor');
-    const ctorWrites = new Set(ctor ? orderedEffects(p, ctx, ctor).flatMap((e) => (e.effect.kind === 'write' ? [e.effect.name] : [])) : []);
+    const ctorWrites = new Set(ctor ? [...orderedEffects(p, ctx, ctor).flatMap((e) => (e.effect.kind === 'write' ? [e.effect.name] : [])), ...onPath(p, ctx, ctor).flatMap((fn) => [...pointerFlags(p, ctx, fn).set])] : []);
     // The implementation can be upgraded directly, not only through a proxy, unless the path compares with its own address.
     const direct = upgrades.some((u) => !onPath(p, ctx, u).some((fn) => p.facts(ctx, fn).conditions.some((c) => c.gate && some(c.expr, mentionsSelf))));
     for (const entry of p.entries(ctx)) {
