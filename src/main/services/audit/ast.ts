@@ -1,6 +1,18 @@
+import type { ASTNode, ASTNodeTypeString, BaseASTNode } from '@solidity-parser/parser/dist/src/ast-types';
+
+/** The parser's typed node of kind `T`. */
+export type NodeOf<T extends ASTNodeTypeString> = Extract<ASTNode, { type: T }>;
+
+/** Narrows a node to the parser's typed node of that kind. */
+export function is<T extends ASTNodeTypeString>(n: BaseASTNode | null | undefined, type: T): n is NodeOf<T> {
+  return n?.type === type;
+}
+
 /**
  * A loose view of @solidity-parser/parser's AST: the fields the detectors read, all optional,
- * so one walker covers every node kind without casting at each step.
+ * so one walker covers every node kind without casting at each step. The parser's typed nodes
+ * (all but inline assembly) are assignable to it: the model's declaration step reads the typed
+ * tree, narrowed with `is`, and hands its nodes on as this view.
  */
 export interface Loc {
   start: { line: number; column: number };
@@ -55,7 +67,7 @@ export interface Node {
   keyType?: Node;
   valueType?: Node;
   components?: (Node | null)[];
-  parameters?: Node[];
+  parameters?: Node[] | null;
   returnParameters?: Node[] | null;
   modifiers?: Node[];
   subNodes?: Node[];

@@ -3,7 +3,8 @@
  * state, functions and modifiers; free functions; structs and enums), then resolve inheritance
  * (each contract's linearised bases and the state it sees).
  */
-import { shortName, typeText, type Node } from '../ast';
+import type { ASTNode, BaseASTNode, FunctionDefinition, ModifierDefinition } from '@solidity-parser/parser/dist/src/ast-types';
+import { is, shortName, typeText, type Node } from '../ast';
 import type { ParsedFile } from '../parse';
 import type { ContractInfo, Declarations, FnInfo } from './types';
 
@@ -13,14 +14,15 @@ let nextId = 1;
 export function collectDeclarations(files: ParsedFile[]): Declarations {
   const d: Declarations = { files, contracts: [], byName: new Map(), structs: new Set(), enums: new Set(), viewNames: new Set(), mutatingNames: new Set(), freeFunctions: new Map() };
   for (const file of files) collectFreeFunctions(d, file);
-  for (const file of files) for (const child of (file.ast as unknown as Node).children ?? []) collectTopLevel(d, file, child);
+  for (const file of files) for (const child of file.ast.children) collectTopLevel(d, file, child);
   return d;
 }
 
 /** File-level functions, held by one library-like holder per file and found by name from any contract. */
 function collectFreeFunctions(d: Declarations, file: ParsedFile): void {
-  const top = ((file.ast as unknown as Node).children ?? []).filter((c) => c.type === 'FunctionDefinition' && c.name);
+  const top = file.ast.children.filter((c): c is FunctionDefinition => c.type === 'FunctionDefinition' && !!c.name);
   if (top.length === 0) return;
+  // The file's tree stands for the holder (its assembly nodes are outside the loose view's promise).
   const holder: ContractInfo = { name: `${file.path}#free`, kind: 'library', node: file.ast as unknown as Node, file, baseNames: [], linear: [], ownState: new Map(), state: new Map(), functions: [], modifiers: [], usingLibraries: new Set(), isLeaf: false };
   holder.linear = [holder];
   for (const sub of top) {
@@ -30,22 +32,22 @@ function collectFreeFunctions(d: Declarations, file: ParsedFile): void {
   }
 }
 
-function paramsOf(fn: Node): Map<string, Node | null> {
+function paramsOf(fn: FunctionDefinition | ModifierDefinition): Map<string, Node | null> {
   const params = new Map<string, Node | null>();
   for (const p of fn.parameters ?? []) if (p.name) params.set(p.name, p.typeName ?? null);
   return params;
 }
 
-function collectTopLevel(d: Declarations, file: ParsedFile, child: Node): void {
+function collectTopLevel(d: Declarations, file: ParsedFile, child: ASTNode): void {
   if (child.type === 'StructDefinition' && child.name) d.structs.add(child.name);
   if (child.type === 'EnumDefinition' && child.name) d.enums.add(child.name);
   if (child.type !== 'ContractDefinition' || !child.name) return;
   const c: ContractInfo = {
     name: child.name,
-    kind: child.kind ?? 'contract',
+    kind: child.kind,
     node: child,
     file,
-    baseNames: (child.baseContracts ?? []).map((b) => b.baseName?.namePath ?? '').filter(Boolean).map(shortName),
+    baseNames: child.baseContracts.map((b) => b.baseName.namePath).filter(Boolean).map(shortName),
     linear: [],
     ownState: new Map(),
     state: new Map(),
@@ -62,26 +64,27 @@ function collectTopLevel(d: Declarations, file: ParsedFile, child: Node): void {
 }
 
 /** One member of a contract: a type, a `using`, state variables, a function or a modifier. */
-function collectMember(d: Declarations, c: ContractInfo, sub: Node): void {
-  if (sub.type === 'StructDefinition' && sub.name) d.structs.add(sub.name);
-  else if (sub.type === 'EnumDefinition' && sub.name) d.enums.add(sub.name);
-  else if (sub.type === 'UsingForDeclaration' && sub.libraryName) c.usingLibraries.add(sub.libraryName);
-  else if (sub.type === 'StateVariableDeclaration') {
-    for (const v of sub.variables ?? []) {
-      if (!v?.name) continue;
-      c.ownState.set(v.name, { name: v.name, node: v, type: v.typeName ?? null, typeText: typeText(v.typeName), constant: !!v.isDeclaredConst || !!v.isImmutable, contract: c });
+function collectMember(d: Declarations, c: ContractInfo, sub: BaseASTNode): void {
+  if (is(sub, 'StructDefinition')) {
+    if (sub.name) d.structs.add(sub.name);
+  } else if (is(sub, 'EnumDefinition')) {
+    if (sub.name) d.enums.add(sub.name);
+  } else if (is(sub, 'UsingForDeclaration')) {
+    if (sub.libraryName) c.usingLibraries.add(sub.libraryName);
+  } else if (is(sub, 'StateVariableDeclaration')) {
+    for (const v of sub.variables) {
+      if (!v.name) continue;
+      c.ownState.set(v.name, { name: v.name, node: v, type: v.typeName, typeText: typeText(v.typeName), constant: !!v.isDeclaredConst || !!v.isImmutable, contract: c });
     }
-  } else if (sub.type === 'FunctionDefinition' || sub.type === 'ModifierDefinition') {
-    const isMod = sub.type === 'ModifierDefinition';
-    const kind: FnInfo['kind'] = isMod ? 'modifier' : sub.isConstructor ? 'constructor' : sub.isReceiveEther ? 'receive' : sub.isFallback ? 'fallback' : 'function';
-    const fn: FnInfo = { name: sub.name ?? (kind === 'function' ? '' : kind), node: sub, contract: c, kind, visibility: sub.visibility ?? 'default', mutability: sub.stateMutability ?? null, params: paramsOf(sub), id: nextId++ };
-    if (isMod) c.modifiers.push(fn);
-    else {
-      c.functions.push(fn);
-      if (fn.name) {
-        if (fn.mutability === 'view' || fn.mutability === 'pure' || fn.mutability === 'constant') d.viewNames.add(fn.name);
-        else d.mutatingNames.add(fn.name);
-      }
+  } else if (is(sub, 'ModifierDefinition')) {
+    c.modifiers.push({ name: sub.name, node: sub, contract: c, kind: 'modifier', visibility: 'default', mutability: null, params: paramsOf(sub), id: nextId++ });
+  } else if (is(sub, 'FunctionDefinition')) {
+    const kind: FnInfo['kind'] = sub.isConstructor ? 'constructor' : sub.isReceiveEther ? 'receive' : sub.isFallback ? 'fallback' : 'function';
+    const fn: FnInfo = { name: sub.name ?? (kind === 'function' ? '' : kind), node: sub, contract: c, kind, visibility: sub.visibility, mutability: sub.stateMutability, params: paramsOf(sub), id: nextId++ };
+    c.functions.push(fn);
+    if (fn.name) {
+      if (fn.mutability === 'view' || fn.mutability === 'pure' || fn.mutability === 'constant') d.viewNames.add(fn.name);
+      else d.mutatingNames.add(fn.name);
     }
   }
 }
