@@ -236,6 +236,18 @@ export function backtestSeries(report: BacktestReport, every: number, horizon: n
   };
 }
 
+type BacktestRow = BacktestReport['dates'][number];
+/** Each scored date: which model scored it, trained to when, and how the day turned out. */
+const BACKTEST_COLS: Column<BacktestRow>[] = [
+  { id: 'day', header: 'Scored day', align: 'left', value: (d) => d.day },
+  { id: 'modelVersion', header: 'Model', align: 'left', value: (d) => d.modelVersion, render: (d) => <span className="mono">{d.modelVersion}</span> },
+  { id: 'trainedUntil', header: 'Trained to', value: (d) => d.trainedUntil },
+  { id: 'ic', header: 'IC', value: (d) => d.ic, render: (d) => num(d.ic) },
+  { id: 'momentumIc', header: 'Momentum IC', value: (d) => d.momentumIc, render: (d) => num(d.momentumIc) },
+  { id: 'spread', header: 'Top−bottom', value: (d) => d.spread, render: (d) => formatPct(d.spread, 2) },
+  { id: 'hitRate', header: 'Hit rate', value: (d) => d.hitRate, render: (d) => formatShare(d.hitRate, 1) },
+];
+
 /** Point-in-time backtest: each model trained only on the data known at its retrain date. */
 function BacktestPanel({ horizon }: { horizon: number }) {
   const theme = useThemeValue();
@@ -275,11 +287,12 @@ function BacktestPanel({ horizon }: { horizon: number }) {
       {run.isError && <ErrorState what="the backtest" error={run.error} />}
       {report && chart && (
         <>
-          <p className="small">
+          <p className="small" data-testid="backtest-summary">
             Mean IC {num(report.summary.meanIc)} (t {num(report.summary.icT, 2)}, positive on {formatShare(report.summary.positiveShare, 0)} of dates) · mean top−bottom quintile {formatPct(report.summary.meanSpread, 2)} · cumulative {formatPct(report.summary.cumulativeSpread, 1)} · momentum
             mean IC {num(report.dates.length ? report.dates.reduce((s, d) => s + (d.momentumIc ?? 0), 0) / report.dates.length : null)}
           </p>
           <Chart option={timeSeriesOption(chart, { dark: theme === 'dark', bars: ['ic', 'momentum'] })} testId="chart-backtest" filename="defimon-backtest" summary={{ series: summarizeSeries(chart.days, chart.series) }} height={260} />
+          <DataTable rows={report.dates} columns={BACKTEST_COLS} rowId={(d) => d.day} testId="backtest-table" csvName="defimon-backtest" maxHeight={280} />
         </>
       )}
     </div>
