@@ -8,7 +8,13 @@
 import { formatUnits } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OnchainDay } from '../../src/shared/contract/collect';
+import path from 'node:path';
+import { createServices, DB_FILE_NAME } from '../../src/main/services';
+import { loadConfig } from '../../src/main/services/config/config';
+import { createLogger } from '../../src/main/services/log/logger';
+import { openSqlite } from '../../src/main/services/storage/sqlite';
 import { createTestServices } from '../helpers/app';
+import { tempDataDir } from '../helpers/services';
 import { deployToken, expectedAggregates, prng, startHardhatNode, TransferSimulator, type Node } from './chain-helpers';
 import { startFakeRpc, type FakeMode } from './fake-rpc';
 
@@ -102,6 +108,54 @@ describe('chain collector through providers that refuse wide ranges and long bat
     expect(r.networkDays).toBeGreaterThan(0);
     expect(r.stats.refusedBatches).toBe(1);
   }, 120_000);
+
+  it('keeps learnt limits per provider: a second collector on the same database asks within them at once, and the URL is not stored', async () => {
+    const db = tempDataDir('defimon-limits');
+    const run = async (url: string): Promise<void> => {
+      // Each instance walks the whole history again (token and network checkpoints and balances forgotten); learnt limits stay.
+      const db0 = openSqlite({ file: path.join(db.dir, DB_FILE_NAME) });
+      db0.db.exec("DELETE FROM collector_checkpoints WHERE collector = 'chain'; DELETE FROM token_balances");
+      db0.close();
+      const services = await createServices(loadConfig({ overrides: { dataDir: db.dir, rpcUrl: url, chainId: 31337, autoImport: false, bundledModel: false, logLevel: 'silent' }, env: {} }), { logger: createLogger({ dataDir: db.dir, level: 'silent', toStderr: false }) });
+      try {
+        await services.client.call('collect.run', { source: 'chain', tokens: [token], fromBlock: 0 });
+        expectHistory((await services.client.call('collect.onchainMetrics', { token })).days);
+      } finally {
+        await services.close();
+      }
+    };
+    const ranges = await startFakeRpc(node.url, 'quicknode', { maxSpan: 5 });
+    const batches = await startFakeRpc(node.url, 'geth-batch', { maxBatch: 10 });
+    try {
+      const rangeUrl = `${ranges.url}/key/a0b1c2d3e4f5a6b7c8d9`;
+      const batchUrl = `${batches.url}/key/f9e8d7c6b5a4f3e2d1c0`;
+      await run(rangeUrl);
+      expect(ranges.stats.refusedRanges).toBe(1);
+      await run(batchUrl);
+      const refusedBatches = batches.stats.refusedBatches;
+      expect(refusedBatches).toBeGreaterThan(0);
+
+      // Restarted collectors on the same database: no refusal at all this time.
+      await run(rangeUrl);
+      expect(ranges.stats.refusedRanges).toBe(1);
+      expect(ranges.stats.widestLogSpan).toBeLessThanOrEqual(5);
+      await run(batchUrl);
+      expect(batches.stats.refusedBatches).toBe(refusedBatches);
+      expect(batches.stats.largestBatch).toBeGreaterThan(1);
+
+      // One row per provider, keyed by a hash; neither URL nor key anywhere in the table.
+      const store = openSqlite({ file: path.join(db.dir, DB_FILE_NAME) });
+      const rows = store.db.prepare("SELECT scope, state FROM collector_checkpoints WHERE collector = 'rpc-limits' ORDER BY scope").all() as { scope: string; state: string }[];
+      store.close();
+      expect(rows).toHaveLength(2);
+      expect(rows.map((r) => JSON.parse(r.state) as { maxLogRange: number | null; maxBatch: number | null }).map((s) => [s.maxLogRange, s.maxBatch !== null]).sort()).toEqual([[5, false], [null, true]].sort());
+      for (const r of rows) for (const secret of ['a0b1c2d3e4f5a6b7c8d9', 'f9e8d7c6b5a4f3e2d1c0', '127.0.0.1']) expect(r.scope + r.state).not.toContain(secret);
+    } finally {
+      await ranges.close();
+      await batches.close();
+      db.remove();
+    }
+  }, 180_000);
 
   it("the audit's chain reads by address go through the collectors' RPC client and its limiter", async () => {
     const fake = await startFakeRpc(node.url, 'none');

@@ -132,13 +132,24 @@ export function rangeHintOf(err: unknown): RangeHint | null {
   return err instanceof AppError && err.details?.rangeTooLarge === true ? ((err.details.range as RangeHint | undefined) ?? { kind: 'unclear' }) : null;
 }
 
-/** What the client has learnt about this provider's limits (per RPC URL, for the process's life). */
+/** What the client has learnt about this provider's limits (per RPC URL; kept between runs by an RpcLimitsStore). */
 export interface RpcLimits {
   /** Widest eth_getLogs block span the provider accepts, once it has said so; null until then. */
   maxLogRange: number | null;
   /** Largest batch the provider accepts; null until it refused one; 1 means single calls. */
   maxBatch: number | null;
 }
+
+/**
+ * Where learnt limits outlive the process, so a restart does not learn them again by being
+ * refused. `load` answers what was kept for this provider (null: nothing, or too old to trust).
+ */
+export interface RpcLimitsStore {
+  load(): Partial<RpcLimits> | null;
+  save(limits: RpcLimits): void;
+}
+
+const positiveInt = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : null);
 
 export interface RpcClient {
   readonly http: HttpClient;
@@ -175,12 +186,22 @@ function batchRefused(provider: string, message: string, limit: number): AppErro
   return upstreamError('UPSTREAM', provider, `batch: ${message}`, { details: { batchLimit: limit } });
 }
 
-export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: string; policy?: Partial<ProviderPolicy>; fetch?: typeof fetch }): RpcClient {
+export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: string; policy?: Partial<ProviderPolicy>; fetch?: typeof fetch; limitsStore?: RpcLimitsStore }): RpcClient {
   const http = createHttpClient(core, { name: 'rpc', ratePerSec: 25, burst: 25, timeoutMs: 30_000, ...opts.policy }, opts.fetch ? { fetch: opts.fetch } : {});
   const provider = http.policy.name;
   let nextId = 1;
   let resultSchemaMs = 0;
-  const limits: RpcLimits = { maxLogRange: null, maxBatch: null };
+  const kept = opts.limitsStore?.load() ?? null;
+  const limits: RpcLimits = { maxLogRange: positiveInt(kept?.maxLogRange), maxBatch: positiveInt(kept?.maxBatch) };
+  if (limits.maxLogRange !== null || limits.maxBatch !== null) core.log.info({ provider, ...limits }, "using this provider's limits learnt in an earlier run");
+  const keep = (): void => {
+    try {
+      opts.limitsStore?.save({ ...limits });
+    } catch (err) {
+      // Not keeping them costs one refusal next run, never this run.
+      core.log.warn({ provider, err: (err as Error).message }, 'could not keep the learnt provider limits');
+    }
+  };
 
   /** The batch's calls as single requests, a few at a time, outcomes in call order. */
   async function singly(calls: readonly RpcCall[], signal?: AbortSignal): Promise<RpcOutcome[]> {
@@ -262,6 +283,7 @@ export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: 
       const n = Math.max(1, Math.floor(maxBlocks));
       if (limits.maxLogRange !== null && limits.maxLogRange <= n) return;
       limits.maxLogRange = n;
+      keep();
       core.log.info({ provider, maxLogRange: n }, 'eth_getLogs block range capped by the provider');
     },
     timings() {
@@ -312,6 +334,7 @@ export function createRpcClient(core: Pick<Core, 'ports' | 'log'>, opts: { url: 
         // Remember the provider's cap (never widening it) and split; at 1 every call goes alone.
         const next = Math.max(1, said > 0 ? Math.min(said, calls.length - 1) : Math.floor(calls.length / 2));
         limits.maxBatch = Math.min(limits.maxBatch ?? next, next);
+        keep();
         core.log.warn({ provider, maxBatch: limits.maxBatch, message: (err as Error).message }, limits.maxBatch === 1 ? 'JSON-RPC batch refused; sending calls one by one' : 'JSON-RPC batch too large; using smaller batches');
         return client.batch(calls, signal);
       }

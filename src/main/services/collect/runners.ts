@@ -19,7 +19,7 @@ import { collectMarket, collectTvl, fillVolumeUsd } from './market';
 import { runQualityChecks } from './quality';
 import { collectSimilarity } from './similarity';
 import type { CollectorStatusRegistry } from './status';
-import { listTrackedTokens, trackToken } from './store';
+import { listTrackedTokens, providerLimitsStore, trackToken } from './store';
 
 export interface RunInput {
   tokens?: string[] | undefined;
@@ -67,7 +67,7 @@ export function createRunners(core: Core, status: CollectorStatusRegistry, explo
     const url = httpRpcUrl(core);
     if (!rpc || rpc.url !== url) {
       const rate = core.config.collect.rates.rpc;
-      rpc = { url, client: createRpcClient(core, { url, policy: { ratePerSec: rate, burst: Math.max(1, Math.ceil(rate)) } }) };
+      rpc = { url, client: createRpcClient(core, { url, policy: { ratePerSec: rate, burst: Math.max(1, Math.ceil(rate)) }, limitsStore: providerLimitsStore(core, url) }) };
       status.registerProvider(rpc.client.http);
     }
     return rpc.client;

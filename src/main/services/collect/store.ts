@@ -1,8 +1,10 @@
 /** Reads and small writes of collected data: tracked tokens, checkpoints, daily metrics. */
+import { createHash } from 'node:crypto';
 import type { NetworkDay, OnchainDay } from '../../../shared/contract/collect';
 import { AppError } from '../../../shared/errors';
 import { Address } from '../../../shared/schemas';
 import type { Core } from '../core';
+import type { RpcLimits, RpcLimitsStore } from './jsonrpc';
 
 export interface TrackedToken {
   chainId: number;
@@ -60,6 +62,27 @@ export function writeCheckpoint(core: Pick<Core, 'store'>, collector: string, sc
   core.store.db
     .prepare('INSERT INTO collector_checkpoints (collector, scope, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (collector, scope) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at')
     .run(collector, scope, JSON.stringify(state), new Date().toISOString());
+}
+
+/** Learnt limits older than this are asked again (the analyst may have upgraded the plan behind the same URL). */
+const PROVIDER_LIMITS_TTL_MS = 30 * 86_400_000;
+
+/**
+ * A provider's learnt limits (eth_getLogs span cap, batch size) in the collectors' checkpoint
+ * table, keyed by a hash of its URL: the URL (and the key it carries) is never stored.
+ */
+export function providerLimitsStore(core: Pick<Core, 'store'>, url: string): RpcLimitsStore {
+  const scope = createHash('sha256').update(url).digest('hex').slice(0, 32);
+  return {
+    load() {
+      const kept = readCheckpoint<Partial<RpcLimits> & { learnedAt?: string }>(core, 'rpc-limits', scope);
+      if (kept === null || !(Date.now() - Date.parse(kept.learnedAt ?? '') < PROVIDER_LIMITS_TTL_MS)) return null;
+      return kept;
+    },
+    save(limits) {
+      writeCheckpoint(core, 'rpc-limits', scope, { maxLogRange: limits.maxLogRange, maxBatch: limits.maxBatch, learnedAt: new Date().toISOString() });
+    },
+  };
 }
 
 function resolveToken(core: Core, token: string): { assetId: string; address: string | null; decimals: number | null } {
