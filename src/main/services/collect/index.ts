@@ -3,12 +3,11 @@ import type { CollectRunSummary, CollectSource, collectMethods } from '../../../
 import { AppError } from '../../../shared/errors';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
-import type { WebSocketProvider } from 'ethers';
-import type * as Ethers from 'ethers';
 import { createEtherscanClient, fetchVerifiedContract, readContract } from './explorer';
 import type { HttpClient } from './http';
 import { chainReaderOf, type ChainReader } from './jsonrpc';
 import { listQualityFlags } from './quality';
+import { watchHeads } from './heads';
 import { createNetworkMonitor } from './network';
 import { createRunners, httpRpcUrl, type RunInput } from './runners';
 import { createScheduler, type Scheduler } from './scheduler';
@@ -129,20 +128,11 @@ export function createCollectDomain(core: Core): CollectDomain {
     if (active.length === 0) throw new AppError('NOT_CONFIGURED', `none of ${sources.join(', ')} is configured`);
     scheduled = active;
     scheduler.start(active);
-    let ws: WebSocketProvider | null = null;
-    if (active.includes('chain') && core.config.rpcWsUrl) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- ethers loads when a WebSocket is opened, not at every start
-      const { WebSocketProvider: Provider } = require('ethers') as typeof Ethers;
-      ws = new Provider(core.config.rpcWsUrl, undefined, { staticNetwork: true });
-      // ethers leaves the socket's 'error' unhandled, so an unreachable or refused wss:// URL would
-      // end the process; the interval schedule goes on without new-head pokes instead.
-      ws.websocket.onerror = (err: unknown) => core.log.warn({ err: err instanceof Error ? err.message : String((err as { message?: unknown }).message ?? err) }, 'RPC WebSocket failed; the chain collector keeps its interval');
-      // Each new head pokes the chain collector; pokes coalesce while a run is in progress.
-      await ws.on('block', () => scheduler.poke('chain'));
-    }
+    // Each new head pokes the chain collector (pokes coalesce while a run is in progress); the
+    // socket closes while the collectors are offline and reopens when the network is back.
+    const heads = active.includes('chain') && core.config.rpcWsUrl ? watchHeads(core, { url: core.config.rpcWsUrl, network, onHead: () => scheduler.poke('chain') }) : null;
     return async () => {
-      // destroy() drops the subscription with the socket; unsubscribing first races the close.
-      ws?.destroy();
+      heads?.stop();
       await scheduler.stop();
     };
   }
