@@ -462,7 +462,7 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
     const state: TokenState = prior ?? { nextBlock: start, fromGenesis: start === 0 || (token.startBlock !== null && start <= token.startBlock), supply: '0', holders: 0, rangeHint: settings.initialRange, lastHash: null, open: null };
     await checkContinuity(scope, state.nextBlock, state.lastHash);
     const agg = new TokenAggregator(state);
-    for (const r of core.store.db.prepare('SELECT holder, balance, first_day FROM token_balances WHERE chain_id = ? AND token = ?').iterate(chainId, token.address) as IterableIterator<{ holder: string; balance: string; first_day: string }>) {
+    for (const r of core.store.db.prepare<[number, string], { holder: string; balance: string; first_day: string }>('SELECT holder, balance, first_day FROM token_balances WHERE chain_id = ? AND token = ?').iterate(chainId, token.address)) {
       agg.balances.set(r.holder.slice(2), { bal: BigInt(r.balance), first: r.first_day });
     }
     const upsertBalance = core.store.db.prepare(

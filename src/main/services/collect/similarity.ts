@@ -81,11 +81,11 @@ export function cosine(a: readonly number[], b: readonly number[]): number {
 async function embed(core: Core, client: InferenceClient, texts: AssetText[], signal: AbortSignal, progress: (done: number, total: number) => void): Promise<Map<string, number[]>> {
   const model = core.config.hfEndpointUrl ? `endpoint:${core.config.hfEndpointUrl}` : HF_MODEL;
   const out = new Map<string, number[]>();
-  const get = core.store.db.prepare('SELECT vector FROM text_embeddings WHERE model = ? AND text_hash = ?');
+  const get = core.store.db.prepare<[string, string], { vector: string }>('SELECT vector FROM text_embeddings WHERE model = ? AND text_hash = ?');
   for (const [i, t] of texts.entries()) {
     if (signal.aborted) throw new AppError('CANCELLED', 'similarity was cancelled');
     const hash = createHash('sha256').update(t.text).digest('hex');
-    const cached = get.get(model, hash) as { vector: string } | undefined;
+    const cached = get.get(model, hash);
     if (cached) {
       out.set(t.assetId, JSON.parse(cached.vector) as number[]);
       continue;

@@ -465,11 +465,11 @@ export function importDataset(opts: ImportOptions): ImportSummary {
     const f = files.descriptions;
     requireColumns(f, ['symbol', 'category', 'chains', 'description']);
     const [cSymbol, cName, cCategory, cChains, cDescription, cDescriptionSource] = ['symbol', 'name', 'category', 'chains', 'description', 'description_source'].map((c) => col(f, c)) as number[];
-    const existingRow = store.db.prepare('SELECT asset_id, symbol, name, source FROM crypto_assets WHERE asset_id = ?');
+    const existingRow = store.db.prepare<[string], Row>('SELECT asset_id, symbol, name, source FROM crypto_assets WHERE asset_id = ?');
     f.rows.forEach((r, i) => {
       const symbol = r[cSymbol!]?.trim();
       if (!symbolOk(symbol)) return errors.add(f.name, i, `symbol "${symbol ?? ''}" is not a ticker`);
-      const base = assets.get(symbol) ?? (existingRow.get(symbol) as Row | undefined) ?? { asset_id: symbol, symbol, name: text(r[cName!]) ?? symbol, source: `${opts.source}:${f.name}` };
+      const base = assets.get(symbol) ?? existingRow.get(symbol) ?? { asset_id: symbol, symbol, name: text(r[cName!]) ?? symbol, source: `${opts.source}:${f.name}` };
       const description = text(r[cDescription!]);
       if (description !== null) described++;
       assets.set(symbol, {

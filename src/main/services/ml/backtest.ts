@@ -61,7 +61,7 @@ export async function runBacktest(o: {
   progress: (done: number, total: number, message: string) => void;
 }): Promise<BacktestReport> {
   const { db, options: opt } = o;
-  const range = db.prepare('SELECT MIN(day) AS lo, MAX(day) AS hi FROM financial_metrics WHERE close IS NOT NULL').get() as { lo: string | null; hi: string | null };
+  const range = db.prepare<[], { lo: string | null; hi: string | null }>('SELECT MIN(day) AS lo, MAX(day) AS hi FROM financial_metrics WHERE close IS NOT NULL').get()!;
   if (!range.lo || !range.hi) throw new AppError('NOT_FOUND', 'no market data to backtest on');
   // A scored day is judged by the return over the following horizon, which must be in the data.
   const lastJudged = addDays(range.hi, -opt.horizon);

@@ -45,12 +45,12 @@ export type BundledModel = z.infer<typeof BundledModel>;
 
 /** Packs a stored version (its row and every prediction of it and its component models). */
 export function exportModel(store: SqliteStore, version: string, datasetFingerprint: string): BundledModel {
-  const model = store.db.prepare<unknown[], ModelRow>('SELECT * FROM ml_models WHERE version = ?').get(version);
+  const model = store.db.prepare<[string], ModelRow>('SELECT * FROM ml_models WHERE version = ?').get(version);
   if (!model) throw new AppError('NOT_FOUND', `no model version "${version}"`);
   const rows = store.db
-    .prepare(`SELECT ${PREDICTION_COLUMNS.join(', ')} FROM ml_predictions WHERE model_version = ? OR model_version LIKE ? ORDER BY model_version, day, asset_id`)
+    .prepare<[string, string], BundledModel['predictions'][number]>(`SELECT ${PREDICTION_COLUMNS.join(', ')} FROM ml_predictions WHERE model_version = ? OR model_version LIKE ? ORDER BY model_version, day, asset_id`)
     .raw()
-    .all(version, `${version}:%`) as BundledModel['predictions'];
+    .all(version, `${version}:%`);
   return { format: 1, datasetFingerprint, model: { ...model, horizon_days: Number(model.horizon_days), train_rows: Number(model.train_rows), duration_ms: Number(model.duration_ms) }, predictions: rows };
 }
 

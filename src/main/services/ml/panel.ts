@@ -66,7 +66,7 @@ function num(v: unknown): number {
 export function loadPanel(db: Database.Database, opts: { until?: string | undefined; from?: string | undefined; minDays?: number } = {}): RawPanel {
   const until = opts.until ?? '9999-12-31';
   // Two walks along the day index (each stops at its first priced row) instead of a full scan.
-  const edge = (dir: 'ASC' | 'DESC'): string | null => (db.prepare(`SELECT day FROM financial_metrics WHERE day <= ? AND close IS NOT NULL ORDER BY day ${dir} LIMIT 1`).pluck().get(until) as string | undefined) ?? null;
+  const edge = (dir: 'ASC' | 'DESC'): string | null => db.prepare<[string], string>(`SELECT day FROM financial_metrics WHERE day <= ? AND close IS NOT NULL ORDER BY day ${dir} LIMIT 1`).pluck().get(until) ?? null;
   const range = { lo: edge('ASC'), hi: edge('DESC') };
   if (!range.lo || !range.hi) return emptyPanel([], []);
   // A lookback window: only days from `from` on are read (the features of its last days need no more).
@@ -75,7 +75,7 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
   if (range.lo > range.hi) return emptyPanel([], []);
   const from = range.lo;
   const assetRows = db
-    .prepare<unknown[], { asset_id: string; symbol: string }>(
+    .prepare<[string], { asset_id: string; symbol: string }>(
       `SELECT a.asset_id, a.symbol FROM crypto_assets a
        WHERE EXISTS (SELECT 1 FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.close IS NOT NULL AND f.day <= ?)
        ORDER BY a.asset_id`,
@@ -96,9 +96,9 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
 
   // Rows arrive bundled first, live last; a later non-null value overwrites an earlier one.
   const fin = db
-    .prepare(`SELECT asset_id, day, close, volume_usd, market_cap, circulating_supply FROM financial_metrics WHERE day <= ? AND day >= ? ORDER BY ${LIVE_LAST}`)
+    .prepare<[string, string], [string, string, unknown, unknown, unknown, unknown]>(`SELECT asset_id, day, close, volume_usd, market_cap, circulating_supply FROM financial_metrics WHERE day <= ? AND day >= ? ORDER BY ${LIVE_LAST}`)
     .raw()
-    .iterate(until, from) as IterableIterator<[string, string, unknown, unknown, unknown, unknown]>;
+    .iterate(until, from);
   for (const [id, day, close, vol, mcap, supply] of fin) {
     const a = aIndex.get(id);
     if (a === undefined) continue;
@@ -111,9 +111,9 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
   }
 
   const onchain = db
-    .prepare(`SELECT asset_id, day, tvl, revenue, transfers, active_addresses, top10_share FROM onchain_metrics WHERE day <= ? AND day >= ? ORDER BY ${LIVE_LAST}`)
+    .prepare<[string, string], [string, string, unknown, unknown, unknown, unknown, unknown]>(`SELECT asset_id, day, tvl, revenue, transfers, active_addresses, top10_share FROM onchain_metrics WHERE day <= ? AND day >= ? ORDER BY ${LIVE_LAST}`)
     .raw()
-    .iterate(until, from) as IterableIterator<[string, string, unknown, unknown, unknown, unknown, unknown]>;
+    .iterate(until, from);
   for (const [id, day, tvl, revenue, transfers, active, top10] of onchain) {
     const a = aIndex.get(id);
     if (a === undefined) continue;
@@ -128,12 +128,12 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
   // A week (Monday start) is known once its Sunday has closed: its values land on that Sunday,
   // so features of day t only ever sum weeks that ended on or before t.
   const dev = db
-    .prepare(
+    .prepare<[string, string], [string, string, string, unknown, unknown, unknown, unknown, unknown]>(
       `SELECT asset_id, repo, week_start, commits, distinct_authors, prs_opened, issues_opened, stars FROM github_metrics
        WHERE week_start <= ? AND week_start >= ? ORDER BY ${LIVE_LAST}`,
     )
     .raw()
-    .iterate(addDays(until, -6), addDays(from, -6)) as IterableIterator<[string, string, string, unknown, unknown, unknown, unknown, unknown]>;
+    .iterate(addDays(until, -6), addDays(from, -6));
   const rollup = new Map<string, { commits: number; authors: number }>();
   const perRepo = new Map<string, { commits: number; authors: number; prs: number; issues: number; stars: number }>();
   for (const [id, repo, week, commits, authors, prs, issues, stars] of dev) {
@@ -172,9 +172,9 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
   if (windowed) {
     // Whether an asset has traded long enough depends on its first close ever, which may lie
     // before the window: one indexed look-up per asset.
-    const first = db.prepare('SELECT day FROM financial_metrics WHERE asset_id = ? AND close > 0 AND day <= ? ORDER BY day LIMIT 1').pluck();
+    const first = db.prepare<[string, string], string>('SELECT day FROM financial_metrics WHERE asset_id = ? AND close > 0 AND day <= ? ORDER BY day LIMIT 1').pluck();
     panel.firstClose = Float64Array.from(panel.assets, (id) => {
-      const day = first.get(id, until) as string | undefined;
+      const day = first.get(id, until);
       return day === undefined ? Number.NaN : dIndex(day);
     });
   }
@@ -197,9 +197,9 @@ export interface WarmPanel {
 
 export function loadWarmPanel(db: Database.Database): WarmPanel {
   const panel = loadPanel(db);
-  const pricedDays = db.prepare('SELECT DISTINCT day FROM financial_metrics WHERE close IS NOT NULL ORDER BY day').pluck().all() as string[];
+  const pricedDays = db.prepare<[], string>('SELECT DISTINCT day FROM financial_metrics WHERE close IS NOT NULL ORDER BY day').pluck().all();
   const firstOf = (where: string): string[] => {
-    const m = new Map(db.prepare(`SELECT asset_id, MIN(day) FROM financial_metrics WHERE ${where} GROUP BY asset_id`).raw().all() as [string, string][]);
+    const m = new Map(db.prepare<[], [string, string]>(`SELECT asset_id, MIN(day) FROM financial_metrics WHERE ${where} GROUP BY asset_id`).raw().all());
     return panel.assets.map((id) => m.get(id) ?? '');
   };
   return { panel, pricedDays, firstAnyClose: firstOf('close IS NOT NULL'), firstPositiveClose: firstOf('close > 0') };

@@ -63,7 +63,7 @@ export function explainSqliteError(file: string, err: unknown): unknown {
 
 function migrationsPending(db: Database.Database): boolean {
   try {
-    const applied = new Set(db.prepare('SELECT id FROM schema_migrations').pluck().all() as string[]);
+    const applied = new Set(db.prepare<[], string>('SELECT id FROM schema_migrations').pluck().all());
     return ledger.some((m) => !applied.has(m.id));
   } catch {
     return true; // no ledger yet

@@ -237,7 +237,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
   const refused = new Set<number>();
 
   /** Per table: the current rows of the outbox entries in a seq range, in one query. */
-  const rangeStmts = new Map<string, Database.Statement>();
+  const rangeStmts = new Map<string, Database.Statement<[string, number, number], Row>>();
   function rowsInRange(tbl: string, fromSeq: number, toSeq: number): Row[] {
     let stmt = rangeStmts.get(tbl);
     if (!stmt) {
@@ -246,10 +246,10 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       // range instead of the (tbl, key) index. One statement instead of a lookup per row: the
       // per-call overhead was most of the push's SQLite time.
       const on = info.key.map((k, i) => `t.${quoteIdent(k)} = json_extract(o.key, '$[${i}]')`).join(' AND ');
-      stmt = db.prepare(`SELECT t.* FROM sync_outbox o CROSS JOIN ${quoteIdent(tbl)} t ON ${on} WHERE +o.tbl = ? AND o.seq >= ? AND o.seq <= ? ORDER BY o.seq`);
+      stmt = db.prepare<[string, number, number], Row>(`SELECT t.* FROM sync_outbox o CROSS JOIN ${quoteIdent(tbl)} t ON ${on} WHERE +o.tbl = ? AND o.seq >= ? AND o.seq <= ? ORDER BY o.seq`);
       rangeStmts.set(tbl, stmt);
     }
-    return stmt.all(tbl, fromSeq, toSeq) as Row[];
+    return stmt.all(tbl, fromSeq, toSeq);
   }
 
   function groupEntries(entries: readonly OutboxEntry[]): { groups: Map<string, Row[]>; rows: number; rejected: number } {
@@ -387,8 +387,8 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
           for (let ti = startTable; ti < IMPORT_TABLES.length; ti++) {
             const tbl = IMPORT_TABLES[ti] as string;
             let after = cursor && cursor.id === id && ti === startTable ? cursor.rowid : 0;
-            const stmt = db.prepare(`SELECT rowid AS _rowid, * FROM "${tbl}" WHERE rowid > ? ORDER BY rowid LIMIT ?`);
-            const readChunk = (from: number): Row[] => stmt.all(from, batchSize) as Row[];
+            const stmt = db.prepare<[number, number], Row>(`SELECT rowid AS _rowid, * FROM "${tbl}" WHERE rowid > ? ORDER BY rowid LIMIT ?`);
+            const readChunk = (from: number): Row[] => stmt.all(from, batchSize);
             let chunk = readChunk(after);
             while (chunk.length > 0) {
               if (signal?.aborted) throw new AppError('CANCELLED', 'sync was cancelled');
@@ -602,13 +602,13 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       for (const [tbl, byKey] of latest) {
         const info = o.store.table(tbl);
         const userData = isUserDataTable(info);
-        const localHlc = userData ? db.prepare(`SELECT hlc FROM "${tbl}" WHERE ${info.key.map((k) => `"${k}" = ?`).join(' AND ')}`).pluck() : null;
+        const localHlc = userData ? db.prepare<unknown[], string>(`SELECT hlc FROM "${tbl}" WHERE ${info.key.map((k) => `"${k}" = ?`).join(' AND ')}`).pluck() : null;
         const rows: Row[] = [];
         for (const [key, { row }] of byKey) {
           if (userData && localHlc) {
             const incoming = row.hlc as string;
             o.clock.observe(incoming);
-            const mine = localHlc.get(...info.key.map((k) => row[k])) as string | undefined;
+            const mine = localHlc.get(...info.key.map((k) => row[k]));
             if (mine !== undefined && mine >= incoming) continue;
           } else if (outboxBusy && outbox.hasKey(tbl, key)) {
             // A newer local write of this fact is waiting to be pushed; it will win on the server.

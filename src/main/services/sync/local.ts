@@ -166,15 +166,15 @@ export function installOutboxHook(store: SqliteStore, onQueued: () => void = () 
 
 /** Reads a row's current content by its natural key, prepared once per table. */
 export function rowReader(store: SqliteStore): (tbl: string, key: string) => Row | undefined {
-  const stmts = new Map<string, Database.Statement>();
+  const stmts = new Map<string, Database.Statement<unknown[], Row>>();
   return (tbl, key) => {
     let stmt = stmts.get(tbl);
     if (!stmt) {
       const info = store.table(tbl);
-      stmt = store.db.prepare(`SELECT * FROM "${tbl}" WHERE ${info.key.map((k) => `"${k}" = ?`).join(' AND ')}`);
+      stmt = store.db.prepare<unknown[], Row>(`SELECT * FROM "${tbl}" WHERE ${info.key.map((k) => `"${k}" = ?`).join(' AND ')}`);
       stmts.set(tbl, stmt);
     }
-    return stmt.get(...(JSON.parse(key) as unknown[])) as Row | undefined;
+    return stmt.get(...(JSON.parse(key) as unknown[]));
   };
 }
 

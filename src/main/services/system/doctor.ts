@@ -64,7 +64,7 @@ export function diagnoseDatabaseFile(file: string): HealthCheck[] {
     }
     let recorded: string[] = [];
     try {
-      recorded = (db.prepare('SELECT id FROM schema_migrations ORDER BY id').all() as { id: string }[]).map((r) => r.id);
+      recorded = db.prepare<[], string>('SELECT id FROM schema_migrations ORDER BY id').pluck().all();
     } catch {
       /* no ledger yet: a fresh file */
     }
@@ -74,7 +74,7 @@ export function diagnoseDatabaseFile(file: string): HealthCheck[] {
       done('database-schema', false, `${file} was written by a newer version of DEFIMON (migration(s) ${unknown.join(', ')} unknown to this one): upgrade DEFIMON, or move the file aside and re-import (\`defimon import\`, then \`defimon sync --once\` with a team database)`);
     } else {
       const pending = ledger.filter((m) => !recorded.includes(m.id)).length;
-      const assets = recorded.length > 0 ? (db.prepare('SELECT count(*) AS n FROM crypto_assets').get() as { n: number }).n : 0;
+      const assets = recorded.length > 0 ? db.prepare<[], number>('SELECT count(*) FROM crypto_assets').pluck().get()! : 0;
       done('database', true, `SQLite at ${file}: ${recorded.length} migrations${pending ? ` (${pending} to apply at the next start)` : ''}, ${assets} assets`);
     }
   } finally {

@@ -58,7 +58,7 @@ export function databaseBytes(file: string): number {
 }
 
 function appliedMigrations(db: Database.Database): string[] {
-  return db.prepare('SELECT id FROM schema_migrations').pluck().all() as string[];
+  return db.prepare<[], string>('SELECT id FROM schema_migrations').pluck().all();
 }
 
 export function describeSystem(db: Database.Database, file: string, opts: { dataDir: string; mode: SystemInfo['mode']; manifest: DatasetManifest | null }): SystemInfo {

@@ -79,10 +79,11 @@ export function coverage(store: SqliteStore, q: { assetId?: string | undefined; 
   const dataEnd = dataEndOf(store);
   const runs: CoverageRun[] = [];
   for (const spec of FAMILIES) {
-    const sql = spec.sql(q.assetId === undefined ? '' : 'AND asset_id = ?');
-    const params = q.assetId === undefined ? [] : Array.from(sql.matchAll(/asset_id = \?/g), () => q.assetId);
+    const { assetId } = q;
+    const sql = spec.sql(assetId === undefined ? '' : 'AND asset_id = ?');
+    const params = assetId === undefined ? [] : Array.from(sql.matchAll(/asset_id = \?/g), () => assetId);
     const byKey = new Map<string, CoverageRun & { lastByAsset: Map<string, string> }>();
-    for (const s of store.db.prepare<unknown[], Span>(sql).all(...params)) {
+    for (const s of store.db.prepare<string[], Span>(sql).all(...params)) {
       const name = sourceName(s.source) ?? s.source;
       const key = q.assetId === undefined ? name : `${s.source}\u0000${s.scope ?? ''}`;
       const last = spec.lastDay ? spec.lastDay(s.last) : s.last;

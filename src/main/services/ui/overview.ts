@@ -25,9 +25,9 @@ const closeBack = (offset: number): string => `(SELECT close FROM financial_metr
  * Per asset, index lookups only: the latest priced day by walking the (asset_id, day, source)
  * key backwards, then that day's preferred source. A GROUP BY over the whole table is ~10x slower.
  */
-function priceRows(store: SqliteStore, where: string, params: unknown[]): PriceRow[] {
+function priceRows(store: SqliteStore, where: string, params: string[]): PriceRow[] {
   return store.db
-    .prepare<unknown[], PriceRow>(
+    .prepare<string[], PriceRow>(
       `WITH l AS (
          SELECT a.asset_id, (SELECT f.day FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.close IS NOT NULL ORDER BY f.day DESC LIMIT 1) AS day
          FROM crypto_assets a
@@ -62,7 +62,7 @@ interface Extra {
  */
 function latestTvl(store: SqliteStore): Extra['tvl'] {
   const rows = store.db
-    .prepare<unknown[], { asset_id: string; day: string; tvl: number; source: string }>(
+    .prepare<[], { asset_id: string; day: string; tvl: number; source: string }>(
       `SELECT x.asset_id, x.day, o.tvl, o.source
        FROM (
          SELECT a.asset_id, (SELECT o.day FROM onchain_metrics o WHERE o.asset_id = a.asset_id AND o.tvl IS NOT NULL ORDER BY o.day DESC LIMIT 1) AS day
@@ -86,7 +86,7 @@ function latestTvl(store: SqliteStore): Extra['tvl'] {
  */
 function defillamaTvl(store: SqliteStore): Extra['tvl'] {
   const rows = store.db
-    .prepare<unknown[], { asset_id: string; day: string; tvl: number; source: string; scope: string }>(
+    .prepare<[], { asset_id: string; day: string; tvl: number; source: string; scope: string }>(
       `SELECT asset_id, day, tvl, source, scope FROM (
          SELECT asset_id, day, tvl, source, scope, 0 AS pri, ROW_NUMBER() OVER (PARTITION BY asset_id ORDER BY day DESC, scope) AS rn
          FROM defillama_protocol_daily WHERE tvl IS NOT NULL
@@ -104,7 +104,7 @@ function defillamaTvl(store: SqliteStore): Extra['tvl'] {
 /** 30-day revenue (or fees, where the file has no revenue) of the bundled DefiLlama series. */
 function defillamaRevenue(store: SqliteStore): Extra['revenue'] {
   const rows = store.db
-    .prepare<unknown[], { asset_id: string; day: string; has_rev: number; source: string; total: number | null }>(
+    .prepare<[], { asset_id: string; day: string; has_rev: number; source: string; total: number | null }>(
       `WITH last AS (
          SELECT asset_id, scope, MAX(day) AS day, MAX(revenue IS NOT NULL) AS has_rev FROM defillama_protocol_daily
          WHERE revenue IS NOT NULL OR fees IS NOT NULL GROUP BY asset_id, scope
@@ -123,7 +123,7 @@ function defillamaRevenue(store: SqliteStore): Extra['revenue'] {
 /** Revenue summed over the 30 days to each asset's latest revenue day, one source at a time. */
 function latestRevenue(store: SqliteStore): Extra['revenue'] {
   const rows = store.db
-    .prepare<unknown[], { asset_id: string; source: string; day: string; revenue30d: number | null }>(
+    .prepare<[], { asset_id: string; source: string; day: string; revenue30d: number | null }>(
       `WITH last AS (SELECT asset_id, source, MAX(day) AS day FROM onchain_metrics WHERE revenue IS NOT NULL GROUP BY asset_id, source)
        SELECT l.asset_id, l.source, l.day,
               (SELECT SUM(o.revenue) FROM onchain_metrics o WHERE o.asset_id = l.asset_id AND o.source = l.source AND o.day > date(l.day, '-30 day') AND o.day <= l.day) AS revenue30d
@@ -145,7 +145,7 @@ function latestRevenue(store: SqliteStore): Extra['revenue'] {
  */
 function recentCommits(store: SqliteStore): Extra['dev'] {
   const rows = store.db
-    .prepare<unknown[], { asset_id: string; week: string; commits: number | null }>(
+    .prepare<[], { asset_id: string; week: string; commits: number | null }>(
       `WITH pick AS (
          SELECT asset_id, MAX(CASE WHEN repo = '*' THEN 1 ELSE 0 END) AS rolled FROM github_metrics GROUP BY asset_id
        ), weekly AS (
@@ -166,7 +166,7 @@ function recentCommits(store: SqliteStore): Extra['dev'] {
 /** Contracts belong to an asset by `asset_id`, by being its token address, or by its protocol's name. */
 function contractStats(store: SqliteStore): Extra['audits'] {
   const rows = store.db
-    .prepare<unknown[], { asset_id: string; n: number; score: number | null }>(
+    .prepare<[], { asset_id: string; n: number; score: number | null }>(
       `SELECT a.asset_id, COUNT(c.address) AS n, MIN(c.audit_score) AS score
        FROM crypto_assets a JOIN smart_contracts c
          ON c.asset_id = a.asset_id OR (a.address IS NOT NULL AND c.chain_id = a.chain_id AND c.address = a.address)
@@ -264,7 +264,7 @@ export function overviewRowsFor(store: SqliteStore, assetIds: readonly string[],
 export function assetContracts(store: SqliteStore, assetId: string): ContractRow[] {
   const asset = requireAsset(store, assetId);
   const rows = store.db
-    .prepare<unknown[], {
+    .prepare<[string, string, number, string], {
     chain_id: number;
     address: string;
     protocol: string | null;

@@ -33,7 +33,7 @@ export function createUserData(core: Core) {
   const { store, clock } = core;
 
   function watchlist(name: string): { assetId: string; addedAt: string }[] {
-    return store.db.prepare<unknown[], { asset_id: string; added_at: string }>('SELECT asset_id, added_at FROM watchlist_items WHERE watchlist = ? AND deleted = 0 ORDER BY added_at, asset_id').all(name).map((r) => ({
+    return store.db.prepare<[string], { asset_id: string; added_at: string }>('SELECT asset_id, added_at FROM watchlist_items WHERE watchlist = ? AND deleted = 0 ORDER BY added_at, asset_id').all(name).map((r) => ({
       assetId: r.asset_id,
       addedAt: r.added_at,
     }));
@@ -41,7 +41,7 @@ export function createUserData(core: Core) {
 
   function watch(name: string, assetId: string, watched: boolean): { assetId: string; watched: boolean } {
     requireAsset(store, assetId);
-    const existing = store.db.prepare<unknown[], { added_at: string; deleted: number }>('SELECT added_at, deleted FROM watchlist_items WHERE watchlist = ? AND asset_id = ?').get(name, assetId);
+    const existing = store.db.prepare<[string, string], { added_at: string; deleted: number }>('SELECT added_at, deleted FROM watchlist_items WHERE watchlist = ? AND asset_id = ?').get(name, assetId);
     const isWatched = existing !== undefined && Number(existing.deleted) === 0;
     if (isWatched === watched) return { assetId, watched };
     const addedAt = watched || !existing ? new Date().toISOString() : existing.added_at;
@@ -51,7 +51,7 @@ export function createUserData(core: Core) {
 
   function notes(assetId: string): Note[] {
     requireAsset(store, assetId);
-    return store.db.prepare<unknown[], NoteRow>('SELECT * FROM notes WHERE asset_id = ? AND deleted = 0 ORDER BY updated_at DESC, note_id').all(assetId).map(toNote);
+    return store.db.prepare<[string], NoteRow>('SELECT * FROM notes WHERE asset_id = ? AND deleted = 0 ORDER BY updated_at DESC, note_id').all(assetId).map(toNote);
   }
 
   function saveNote(input: { noteId?: string | undefined; assetId: string; body: string }): Note {
@@ -59,7 +59,7 @@ export function createUserData(core: Core) {
     const now = new Date().toISOString();
     let createdAt = now;
     if (input.noteId !== undefined) {
-      const old = store.db.prepare<unknown[], { asset_id: string; created_at: string; deleted: number }>('SELECT asset_id, created_at, deleted FROM notes WHERE note_id = ?').get(input.noteId);
+      const old = store.db.prepare<[string], { asset_id: string; created_at: string; deleted: number }>('SELECT asset_id, created_at, deleted FROM notes WHERE note_id = ?').get(input.noteId);
       if (!old || Number(old.deleted) !== 0) throw new AppError('NOT_FOUND', `no note ${input.noteId}`);
       if (old.asset_id !== input.assetId) throw new AppError('CONFLICT', `note ${input.noteId} belongs to ${old.asset_id}, not ${input.assetId}`);
       createdAt = old.created_at;
@@ -70,7 +70,7 @@ export function createUserData(core: Core) {
   }
 
   function tombstone(table: 'notes' | 'alert_rules', keyColumn: 'note_id' | 'rule_id', id: string): boolean {
-    const row = store.db.prepare<unknown[], Record<string, unknown>>(`SELECT * FROM ${table} WHERE ${keyColumn} = ?`).get(id);
+    const row = store.db.prepare<[string], Record<string, unknown>>(`SELECT * FROM ${table} WHERE ${keyColumn} = ?`).get(id);
     if (!row || Number(row.deleted) !== 0) return false;
     // The whole row, not just the flag: the outbox then carries a complete tombstone.
     store.write(table, [{ ...row, deleted: 1, updated_at: new Date().toISOString(), hlc: clock.now() }]);
@@ -78,9 +78,10 @@ export function createUserData(core: Core) {
   }
 
   function rules(assetId?: string): AlertRule[] {
-    const rows = (assetId === undefined
-      ? store.db.prepare('SELECT * FROM alert_rules WHERE deleted = 0 ORDER BY created_at, rule_id').all()
-      : store.db.prepare('SELECT * FROM alert_rules WHERE deleted = 0 AND asset_id = ? ORDER BY created_at, rule_id').all(assetId)) as RuleRow[];
+    const rows =
+      assetId === undefined
+        ? store.db.prepare<[], RuleRow>('SELECT * FROM alert_rules WHERE deleted = 0 ORDER BY created_at, rule_id').all()
+        : store.db.prepare<[string], RuleRow>('SELECT * FROM alert_rules WHERE deleted = 0 AND asset_id = ? ORDER BY created_at, rule_id').all(assetId);
     return rows.map(toRule);
   }
 
@@ -89,7 +90,7 @@ export function createUserData(core: Core) {
     const now = new Date().toISOString();
     let createdAt = now;
     if (input.ruleId !== undefined) {
-      const old = store.db.prepare<unknown[], { created_at: string; deleted: number }>('SELECT created_at, deleted FROM alert_rules WHERE rule_id = ?').get(input.ruleId);
+      const old = store.db.prepare<[string], { created_at: string; deleted: number }>('SELECT created_at, deleted FROM alert_rules WHERE rule_id = ?').get(input.ruleId);
       if (!old || Number(old.deleted) !== 0) throw new AppError('NOT_FOUND', `no alert rule ${input.ruleId}`);
       createdAt = old.created_at;
     }
@@ -104,7 +105,7 @@ export function createUserData(core: Core) {
   /** The two latest daily closes of an asset (preferred source per day). */
   function lastTwoCloses(assetId: string): { day: string; close: number }[] {
     return store.db
-      .prepare<unknown[], { day: string; close: number }>(
+      .prepare<[string, string], { day: string; close: number }>(
         `SELECT day, close FROM (
            SELECT day, close, ROW_NUMBER() OVER (PARTITION BY day ORDER BY ${MARKET_SOURCE_RANK}) AS rn
            FROM financial_metrics WHERE asset_id = ? AND close IS NOT NULL AND day >= (SELECT date(MAX(day), '-7 day') FROM financial_metrics WHERE asset_id = ?)
