@@ -97,6 +97,16 @@ describe('domain tables (SQL)', () => {
     expect(found).toEqual([]);
   });
 
+  it('outside the domains only storage touches tables: the shell, the CLI and the infrastructure go through domain APIs', async () => {
+    const domains = await domainList();
+    const outside = filesUnder(path.join(root, 'src/main')).filter((f) => {
+      const rel = path.relative(servicesDir, f).split(path.sep);
+      return rel[0] === '..' || !(domains.includes(rel[0]!) || rel[0] === 'storage');
+    });
+    expect(outside.length).toBeGreaterThan(10);
+    expect(outside.flatMap((f) => tableAccesses(f, readFileSync(f, 'utf8')).map((a) => `${path.relative(root, f)} ${a.write ? 'writes' : 'reads'} ${a.table}`))).toEqual([]);
+  });
+
   it('the scan sees reads and writes, and the rule refuses what it should', () => {
     const sql = `SELECT value FROM ml_settings WHERE key = 'ab'; INSERT INTO audit_findings (x) VALUES (1); store.write('notes', rows); SELECT * FROM financial_metrics f JOIN crypto_assets a ON 1`;
     const acc = tableAccesses(path.join(servicesDir, 'ui/probe.ts'), sql);
