@@ -36,7 +36,12 @@ export const Empty = z.object({}).strict().default({});
 /** The answer of a cancel: false when nothing was running. */
 export const Cancelled = z.object({ cancelled: z.boolean() });
 
+/** Fields of one type: `{ a: T, b: T }` (counters, labels). */
+export function fieldsOf<const K extends string, T extends z.ZodType>(type: T, keys: readonly K[]): { [P in K]: T } {
+  return Object.fromEntries(keys.map((k) => [k, type])) as { [P in K]: T };
+}
+
 /** Measures of one type, each null when unknown: `{ a: T | null, b: T | null }` (daily metric rows). */
 export function nullableFields<const K extends string, T extends z.ZodType>(type: T, keys: readonly K[]): { [P in K]: z.ZodNullable<T> } {
-  return Object.fromEntries(keys.map((k) => [k, type.nullable()])) as { [P in K]: z.ZodNullable<T> };
+  return fieldsOf(type.nullable(), keys);
 }

@@ -1,6 +1,6 @@
 // Contract methods and events of the collect domain: collectors' status, runs and their data.
 import { z } from 'zod';
-import { Address, AssetId, Cancelled, Day, Empty, nullableFields } from '../schemas';
+import { Address, AssetId, Cancelled, Day, Empty, fieldsOf, nullableFields } from '../schemas';
 import { method, type MethodMap } from './define';
 
 export const CollectSource = z.enum(['chain', 'explorer', 'market', 'tvl', 'github', 'hf']);
@@ -9,43 +9,27 @@ export type CollectSource = z.infer<typeof CollectSource>;
 export const SourceStatus = z.object({
   source: CollectSource,
   running: z.boolean(),
-  taskId: z.string().nullable(),
-  startedAt: z.string().nullable(),
+  ...nullableFields(z.string(), ['taskId', 'startedAt']),
   done: z.number(),
   total: z.number().nullable(),
-  message: z.string().nullable(),
-  lastSuccessAt: z.string().nullable(),
-  lastErrorAt: z.string().nullable(),
+  ...nullableFields(z.string(), ['message', 'lastSuccessAt', 'lastErrorAt']),
   lastError: z.object({ code: z.string(), message: z.string() }).nullable(),
-  lastItems: z.number().nullable(),
-  lastDurationMs: z.number().nullable(),
+  ...nullableFields(z.number(), ['lastItems', 'lastDurationMs']),
 });
 export type SourceStatus = z.infer<typeof SourceStatus>;
 
 /** A provider's request counters and rate-limit state. */
 export const ProviderStatus = z.object({
   provider: z.string(),
-  calls: z.number(),
-  cacheHits: z.number(),
-  retries: z.number(),
-  failures: z.number(),
+  ...fieldsOf(z.number(), ['calls', 'cacheHits', 'retries', 'failures']),
   lastStatus: z.number().nullable(),
-  lastCallAt: z.string().nullable(),
-  rateLimitedUntil: z.string().nullable(),
-  remaining: z.number().nullable(),
-  limit: z.number().nullable(),
+  ...nullableFields(z.string(), ['lastCallAt', 'rateLimitedUntil']),
+  ...nullableFields(z.number(), ['remaining', 'limit']),
   ratePerSec: z.number(),
 });
 export type ProviderStatus = z.infer<typeof ProviderStatus>;
 
-export const QualityFlag = z.object({
-  source: z.string(),
-  table: z.string(),
-  rowKey: z.string(),
-  check: z.string(),
-  message: z.string(),
-  detectedAt: z.string(),
-});
+export const QualityFlag = z.object(fieldsOf(z.string(), ['source', 'table', 'rowKey', 'check', 'message', 'detectedAt']));
 export type QualityFlag = z.infer<typeof QualityFlag>;
 
 export const CollectRunSummary = z.object({

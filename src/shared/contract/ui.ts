@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { method, type MethodMap } from './define';
-import { AssetId, Day, Empty } from '../schemas';
+import { AssetId, Day, Empty, nullableFields } from '../schemas';
 
 export const OverviewRow = z.object({
   assetId: AssetId,
@@ -186,11 +186,8 @@ export type CoverageResult = z.infer<typeof CoverageResult>;
 export const ContractRow = z.object({
   chainId: z.number(),
   address: z.string(),
-  protocol: z.string().nullable(),
-  name: z.string().nullable(),
-  role: z.string().nullable(),
-  verified: z.boolean().nullable(),
-  isProxy: z.boolean().nullable(),
+  ...nullableFields(z.string(), ['protocol', 'name', 'role']),
+  ...nullableFields(z.boolean(), ['verified', 'isProxy']),
   implementation: z.string().nullable(),
   auditScore: z.number().nullable(),
   auditedAt: z.string().nullable(),
