@@ -39,7 +39,7 @@ describe('detectors on vulnerable and fixed contracts', () => {
         const a = analyzeSources([{ path: `${c}.sol`, content: vulnerable }]);
         expect(a.errors).toEqual([]);
         for (const m of expected) {
-          const hit = a.findings.find((f) => f.category === m.category && f.line <= m.line && m.line <= f.endLine && RANK[f.severity] >= RANK[m.floor ?? 'low']);
+          const hit = a.findings.find((f) => f.category === m.category && f.line <= m.line && m.line <= f.endLine && (RANK[f.severity] ?? 0) >= (RANK[m.floor ?? 'low'] ?? 1));
           expect(hit, `${c}: no ${m.category} finding covering line ${m.line}; got ${a.findings.map((f) => `${f.category}@${f.line}-${f.endLine}`).join(', ')}`).toBeDefined();
           // Short addresses have no SWC entry (SWC-130 is the right-to-left override).
           if (m.category === 'short_addresses') expect(hit?.swc).toBe('');

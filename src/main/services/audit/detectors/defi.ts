@@ -6,8 +6,10 @@
  * a function's or a variable's name.
  */
 import { args, calleeName, some, textOf, typeText, walk, type Node } from '../ast';
-import type { ContractInfo, ExtCall, FnFacts, FnInfo, Project } from '../model';
+import type { ContractInfo, Effect, ExtCall, FnFacts, FnInfo, Project } from '../model';
 import { fnLabel, unitsOf, type Detector } from './types';
+
+type WriteEffect = Extract<Effect, { kind: 'write' }>;
 
 const isView = (fn: FnInfo | null): boolean => !!fn && (fn.mutability === 'view' || fn.mutability === 'pure' || fn.mutability === 'constant');
 export const isEntry = (fn: FnInfo): boolean => fn.kind === 'function' && (fn.visibility === 'public' || fn.visibility === 'external' || fn.visibility === 'default');
@@ -118,7 +120,7 @@ export const creditedRequestedAmount: Detector = ({ p, report }) => {
       const names = new Set([amt.name]);
       // Credit: a state write of the amount, or an internal call handed it that writes state (_mint(to, amount)).
       const credit =
-        f.effects.find((e) => e.kind === 'write' && e.node.type === 'BinaryOperation' && refsAny(e.node.right, names))?.node ??
+        f.effects.find((e): e is WriteEffect => e.kind === 'write' && e.node.type === 'BinaryOperation' && refsAny(e.node.right, names))?.node ??
         f.internalCalls.find((c) => c.node !== pull.node && args(c.node).some((a) => refsAny(a, names)) && c.fn.node.body && writesState(p.facts(ctx, c.fn)))?.node;
       if (!credit) continue;
       const tokenChosen = !!pull.token && refsAny(pull.token, f.paramDerived) && !some(pull.token, (n) => n.type === 'Identifier' && !!n.name && !f.locals.has(n.name) && ctx.state.has(n.name));
@@ -197,7 +199,7 @@ export const spotPrice: Detector = ({ p, report }) => {
       });
     }
     const sink =
-      f.effects.find((e) => e.kind === 'write' && e.node.type === 'BinaryOperation' && holds(e.node.right))?.node ??
+      f.effects.find((e): e is WriteEffect => e.kind === 'write' && e.node.type === 'BinaryOperation' && holds(e.node.right))?.node ??
       f.extCalls.find((c) => !c.readOnly && !isView(c.decl) && args(c.node).some(holds))?.node ??
       f.internalCalls.find((c) => args(c.node).some(holds))?.node ??
       f.conditions.find((c) => c.gate && holds(c.expr))?.node;
