@@ -167,6 +167,31 @@ contract Q {
   });
 });
 
+describe('a domain separator built in the constructor', () => {
+  const src = (id: string): string => `pragma solidity ^0.8.0;
+contract M {
+    bytes32 sep;
+    mapping(address => uint256) nonces;
+    mapping(address => mapping(address => uint256)) allowed;
+    constructor() {
+        uint256 id = ${id};
+        sep = keccak256(abi.encode(id, address(this)));
+    }
+    function permit(address o, address s, uint256 v, uint256 dl, uint8 a, bytes32 b, bytes32 c) external {
+        require(block.timestamp <= dl);
+        bytes32 h = keccak256(abi.encodePacked(sep, keccak256(abi.encode(o, s, v, nonces[o]++, dl))));
+        address r = ecrecover(h, a, b, c);
+        require(r != address(0) && r == o);
+        allowed[o][s] = v;
+    }
+}`;
+
+  it('holds the chain id when a local of the constructor carried it there, not when the id is a constant', () => {
+    expect(found(src('block.chainid'), 'signature-replay')).toEqual([]);
+    expect(found(src('1'), 'signature-replay')).toEqual([[13, 'low']]);
+  });
+});
+
 describe('upgrades and initialisers', () => {
   const BASE = `abstract contract U {
     bytes32 internal constant S = bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1);

@@ -142,7 +142,9 @@ function chainState(p: Project, ctx: ContractInfo): Set<string> {
         const pairs = n.left?.type === 'TupleExpression' && n.right?.type === 'TupleExpression' ? (n.left.components ?? []).map((c, i) => [c, n.right?.components?.[i]] as const) : [[n.left, n.right] as const];
         // A local the constructor filled from chainid in assembly (chainId := chainid()).
         const viaLocal = (r: Node | null | undefined): boolean => some(r, (x) => x.type === 'Identifier' && !!x.name && p.facts(ctx, fn).locals.has(x.name)) && some(fn.node.body, (x) => chainInAssembly(x, fn, p));
-        for (const [l, r] of pairs) if (l?.type === 'Identifier' && l.name && ctx.state.has(l.name) && (chained(r) || viaLocal(r))) out.add(l.name);
+        const defs = definitions(fn);
+        // Through the constructor's locals too (uint id = block.chainid; separator = keccak256(abi.encode(id, ...))).
+        for (const [l, r] of pairs) if (l?.type === 'Identifier' && l.name && ctx.state.has(l.name) && r && (closure(fn, r, defs).some(chained) || viaLocal(r))) out.add(l.name);
       });
     }
   return out;
