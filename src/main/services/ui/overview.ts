@@ -56,6 +56,15 @@ interface Extra {
   audits: Map<string, { score: number | null; contracts: number }>;
 }
 
+/** Sets each asset's value from `other` where it is of a later day than the one in `out`. */
+function takeLater<V extends { day: string }>(out: Map<string, V>, other: Map<string, V>): Map<string, V> {
+  for (const [id, v] of other) {
+    const have = out.get(id);
+    if (!have || v.day > have.day) out.set(id, v);
+  }
+  return out;
+}
+
 /**
  * Each asset's latest TVL with its day and source. Sources define TVL differently, so the
  * value is never combined across sources: it is the one source's number of the latest day.
@@ -73,11 +82,7 @@ function latestTvl(store: SqliteStore): Extra['tvl'] {
     .all();
   const out: Extra['tvl'] = new Map();
   for (const r of rows) if (!out.has(r.asset_id)) out.set(r.asset_id, { tvl: r.tvl, day: r.day, source: r.source, scope: null });
-  for (const [id, v] of defillamaTvl(store)) {
-    const have = out.get(id);
-    if (!have || v.day > have.day) out.set(id, v);
-  }
-  return out;
+  return takeLater(out, defillamaTvl(store));
 }
 
 /**
@@ -132,11 +137,7 @@ function latestRevenue(store: SqliteStore): Extra['revenue'] {
     .all();
   const out: Extra['revenue'] = new Map();
   for (const r of rows) if (!out.has(r.asset_id) && r.revenue30d !== null) out.set(r.asset_id, { revenue30d: r.revenue30d, day: r.day, source: r.source, kind: 'revenue' });
-  for (const [id, v] of defillamaRevenue(store)) {
-    const have = out.get(id);
-    if (!have || v.day > have.day) out.set(id, v);
-  }
-  return out;
+  return takeLater(out, defillamaRevenue(store));
 }
 
 /**
