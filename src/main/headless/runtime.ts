@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import type * as CliProgressModule from 'cli-progress';
 import { AppError, serializeError } from '../../shared/errors';
 import { scrubSecrets } from '../services/log/redact';
-import { loadConfig, overrideFromFlag, type DefimonConfig } from '../services/config/config';
+import type { DefimonConfig } from '../services/config/config';
 import type { Services } from '../services';
 
 export interface GlobalOptions {
@@ -31,7 +31,9 @@ export function addGlobalOptions(program: Command): Command {
     .option('--set <key=value>', 'any configuration key, dotted, e.g. --set collect.chain.confirmations=128 (repeatable; beats env and file)', (v: string, prev: string[] = []) => [...prev, v]);
 }
 
-export function configFrom(cmd: Command, extra: Record<string, unknown> = {}): DefimonConfig {
+/** The configuration from flags, environment and file; its schema loads here, not at start-up (`--help` needs none). */
+export async function configFrom(cmd: Command, extra: Record<string, unknown> = {}): Promise<DefimonConfig> {
+  const { loadConfig, overrideFromFlag } = await import('../services/config/config');
   const g = cmd.optsWithGlobals<GlobalOptions>();
   const overrides: Record<string, unknown> = { mode: 'cli' };
   for (const flag of g.set ?? []) overrideFromFlag(flag, overrides);
@@ -119,7 +121,7 @@ export function printJson(value: unknown): void {
 export async function runWithServices(cmd: Command, fn: (services: Services) => Promise<void>, opts: { json?: boolean; config?: Record<string, unknown> } = {}): Promise<void> {
   let services: Services | undefined;
   try {
-    const config = configFrom(cmd, opts.config);
+    const config = await configFrom(cmd, opts.config);
     // Loaded on use: `--help` and usage errors need none of the services.
     const { createServices, DB_FILE_NAME } = await import('../services');
     // The first command on a new database imports the bundled dataset first: say so, show progress.

@@ -55,7 +55,7 @@ async function auditFiles(target: string, opts: AuditOpts, cmd: Command): Promis
   let report: Printable;
   try {
     const { files } = readSourcePath(target);
-    const analysis = await analyzeOffThread(files, { limits: auditLimits(configFrom(cmd).audit) });
+    const analysis = await analyzeOffThread(files, { limits: auditLimits((await configFrom(cmd)).audit) });
     report = buildReport(analysis, { target: { kind: 'source', address: null, chainId: null, name: target }, bytecode: null, sourceVerified: true, started });
   } catch (err) {
     // Only the product's own errors carry a message meant for people.

@@ -104,7 +104,7 @@ export function registerCoreCommands(program: Command): void {
       };
       let config: DefimonConfig;
       try {
-        config = configFrom(cmd, { autoImport: false });
+        config = await configFrom(cmd, { autoImport: false });
       } catch (err) {
         return reportError(err, opts.json ?? false);
       }
@@ -146,7 +146,7 @@ export function registerCoreCommands(program: Command): void {
       // anything else (a first start, pending migrations, a damaged file) goes through them.
       let quick: SystemInfo | null;
       try {
-        const config = configFrom(cmd);
+        const config = await configFrom(cmd);
         // Loaded on use: better-sqlite3 is not needed by `--help`.
         const { quickInfo } = await import('../../services/system/info');
         quick = quickInfo(config);
