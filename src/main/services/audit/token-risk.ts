@@ -39,21 +39,16 @@ function isErc20Transfer(fn: FnInfo): boolean {
   return false;
 }
 
-/** A write that adds to its target: x += y, x = x + y, x++. */
-function increases(n: Node): boolean {
-  if (n.type === 'UnaryOperation') return n.operator === '++';
+/** A write that adds to (`+`: x += y, x = x + y, x++) or takes from (`-`) its target. */
+function steps(n: Node, sign: '+' | '-'): boolean {
+  if (n.type === 'UnaryOperation') return n.operator === sign + sign;
   if (n.type !== 'BinaryOperation') return false;
-  if (n.operator === '+=') return true;
+  if (n.operator === `${sign}=`) return true;
   const root = rootIdentifier(n.left)?.name;
-  return n.operator === '=' && n.right?.type === 'BinaryOperation' && n.right.operator === '+' && !!root && some(n.right, (x) => x.type === 'Identifier' && x.name === root);
+  return n.operator === '=' && n.right?.type === 'BinaryOperation' && n.right.operator === sign && !!root && some(n.right, (x) => x.type === 'Identifier' && x.name === root);
 }
-function decreases(n: Node): boolean {
-  if (n.type === 'UnaryOperation') return n.operator === '--';
-  if (n.type !== 'BinaryOperation') return false;
-  if (n.operator === '-=') return true;
-  const root = rootIdentifier(n.left)?.name;
-  return n.operator === '=' && n.right?.type === 'BinaryOperation' && n.right.operator === '-' && !!root && some(n.right, (x) => x.type === 'Identifier' && x.name === root);
-}
+const increases = (n: Node): boolean => steps(n, '+');
+const decreases = (n: Node): boolean => steps(n, '-');
 
 /** Whether `target` pushes `cond` towards true (+1), false (-1), or is not in it (0). */
 function polarity(cond: Node | null | undefined, target: Node): number {
