@@ -56,7 +56,39 @@ export function collectFindings(p: Project, detectors: readonly Detector[]): Fin
     else if (prev && finding.endLine > prev.endLine && SEVERITY_RANK[finding.severity] === SEVERITY_RANK[prev.severity]) prev.endLine = finding.endLine;
   };
   for (const detect of detectors) detect({ p, report });
-  return [...byKey.values()].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
+  return mergeOverlapping([...byKey.values()]).sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
+}
+
+/**
+ * One finding per flaw: findings of one detector whose lines overlap in a file (a nested
+ * operation of one expression, several calls before the same writes) become one, over the
+ * union of their lines, told by the most severe of them.
+ */
+function mergeOverlapping(list: Finding[]): Finding[] {
+  const groups = new Map<string, Finding[]>();
+  for (const f of list) {
+    const key = `${f.detector}|${f.file}`;
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  const out: Finding[] = [];
+  for (const group of groups.values()) {
+    group.sort((a, b) => a.line - b.line || b.endLine - a.endLine);
+    let cur: Finding | null = null;
+    for (const f of group) {
+      if (cur && f.line <= cur.endLine) {
+        const endLine = Math.max(cur.endLine, f.endLine);
+        const line = cur.line;
+        if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[cur.severity]) cur = { ...f };
+        cur.line = line;
+        cur.endLine = endLine;
+        out[out.length - 1] = cur;
+        continue;
+      }
+      cur = { ...f };
+      out.push(cur);
+    }
+  }
+  return out;
 }
 
 export const lower = (s: Severity): Severity => (s === 'high' ? 'medium' : s === 'medium' ? 'low' : s === 'low' ? 'info' : 'info');
