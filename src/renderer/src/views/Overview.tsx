@@ -15,6 +15,16 @@ import { useCall } from '../lib/calls';
 
 const signed = (n: number | null) => <span className={n === null ? '' : n >= 0 ? 'up' : 'down'}>{formatPct(n)}</span>;
 
+type AsOfOf = (r: OverviewRow) => { asOf: string | null; stale: boolean; source: string | null; scope?: string | null; testId?: string };
+
+/** A column whose cell shows the value with its own as-of day, staleness and source; the CSV adds the day. */
+function asOfColumn(id: string, header: string, value: (r: OverviewRow) => number | null, format: (v: number | null) => string, at: AsOfOf, title?: string): Column<OverviewRow> {
+  return { id, header, value, asOf: (r) => at(r).asOf, render: (r) => <AsOf {...at(r)}>{format(value(r))}</AsOf>, ...(title === undefined ? {} : { title }) };
+}
+
+/** Price, market cap and volume: the market row's day and source. */
+const market: AsOfOf = (r) => ({ asOf: r.lastDay, stale: r.staleSince !== null, source: r.marketSource });
+
 export function Overview() {
   const query = useCall('ui.overview');
   const { watched, toggle } = useWatchlist();
@@ -63,56 +73,15 @@ export function Overview() {
       { id: 'symbol', header: 'Symbol', align: 'left', value: (r) => r.symbol, render: (r) => <strong>{r.symbol}</strong> },
       { id: 'name', header: 'Name', align: 'left', value: (r) => r.name },
       { id: 'category', header: 'Category', align: 'left', value: (r) => r.category },
-      {
-        id: 'score',
-        header: 'Score',
-        value: (r) => r.score,
-        asOf: (r) => r.scoreDay,
-        render: (r) => (
-          <AsOf asOf={r.scoreDay} stale={r.scoreStale} source="model">
-            {formatScore(r.score)}
-          </AsOf>
-        ),
-        title: 'Ensemble investment score, 0-100: the percentile of the models’ predicted 30-day return relative to the universe',
-      },
+      asOfColumn('score', 'Score', (r) => r.score, formatScore, (r) => ({ asOf: r.scoreDay, stale: r.scoreStale, source: 'model' }), 'Ensemble investment score, 0-100: the percentile of the models’ predicted 30-day return relative to the universe'),
       { id: 'confidence', header: 'Conf.', value: (r) => r.confidence, render: (r) => formatShare(r.confidence) },
-      {
-        id: 'price',
-        header: 'Price',
-        value: (r) => r.price,
-        asOf: (r) => r.lastDay,
-        render: (r) => (
-          <AsOf asOf={r.lastDay} stale={r.staleSince !== null} source={r.marketSource}>
-            {formatUsd(r.price)}
-          </AsOf>
-        ),
-      },
+      asOfColumn('price', 'Price', (r) => r.price, formatUsd, market),
       { id: 'return7d', header: '7d', value: (r) => r.return7d, asOf: (r) => r.lastDay, render: (r) => (r.staleSince ? <span className="stale">{formatPct(r.return7d)}</span> : signed(r.return7d)) },
       { id: 'return30d', header: '30d', value: (r) => r.return30d, asOf: (r) => r.lastDay, render: (r) => (r.staleSince ? <span className="stale">{formatPct(r.return30d)}</span> : signed(r.return30d)) },
-      { id: 'marketCap', header: 'Market cap', value: (r) => r.marketCap, asOf: (r) => r.lastDay, render: (r) => <AsOf asOf={r.lastDay} stale={r.staleSince !== null} source={r.marketSource}>{formatUsd(r.marketCap)}</AsOf> },
-      { id: 'volume', header: 'Volume 24h', value: (r) => r.volume, asOf: (r) => r.lastDay, render: (r) => <AsOf asOf={r.lastDay} stale={r.staleSince !== null} source={r.marketSource}>{formatUsd(r.volume)}</AsOf> },
-      {
-        id: 'tvl',
-        header: 'TVL',
-        value: (r) => r.tvl,
-        asOf: (r) => r.tvlDay,
-        render: (r) => (
-          <AsOf asOf={r.tvlDay} stale={r.tvlStale} source={r.tvlSource} scope={r.tvlScope} testId={`tvl-${r.assetId}`}>
-            {formatUsd(r.tvl)}
-          </AsOf>
-        ),
-      },
-      {
-        id: 'commits12w',
-        header: 'Commits 12w',
-        value: (r) => r.commits12w,
-        asOf: (r) => r.devWeek,
-        render: (r) => (
-          <AsOf asOf={r.devWeek} stale={r.devStale} source="github">
-            {formatCount(r.commits12w)}
-          </AsOf>
-        ),
-      },
+      asOfColumn('marketCap', 'Market cap', (r) => r.marketCap, formatUsd, market),
+      asOfColumn('volume', 'Volume 24h', (r) => r.volume, formatUsd, market),
+      asOfColumn('tvl', 'TVL', (r) => r.tvl, formatUsd, (r) => ({ asOf: r.tvlDay, stale: r.tvlStale, source: r.tvlSource, scope: r.tvlScope, testId: `tvl-${r.assetId}` })),
+      asOfColumn('commits12w', 'Commits 12w', (r) => r.commits12w, formatCount, (r) => ({ asOf: r.devWeek, stale: r.devStale, source: 'github' })),
       { id: 'auditScore', header: 'Audit', value: (r) => r.auditScore, render: (r) => formatScore(r.auditScore), title: 'Lowest audit score among the asset’s audited contracts' },
       {
         id: 'lastDay',
