@@ -29,112 +29,141 @@ export function emptyFacts(fn: FnInfo): FnFacts {
  * while they are being built).
  */
 export function functionFacts(d: Declarations, ctx: ContractInfo, fn: FnInfo, f: FnFacts = emptyFacts(fn)): FnFacts {
-  // Library functions see only their own contract's state (none) and their parameters.
-  const stateCtx = fn.contract.kind === 'library' ? fn.contract : ctx;
-  for (const p of fn.node.parameters ?? []) {
-    if (!p.name) continue;
-    f.locals.set(p.name, { decl: p, type: p.typeName ?? null, init: null, storage: p.storageLocation ?? null });
-    f.paramDerived.add(p.name);
-    if (p.storageLocation === 'storage') f.storageAliases.set(p.name, `@param:${p.name}`);
-  }
-  for (const p of fn.node.returnParameters ?? []) if (p.name) f.locals.set(p.name, { decl: p, type: p.typeName ?? null, init: null, storage: p.storageLocation ?? null });
+  return new FactsBuilder(d, ctx, fn, f).build();
+}
 
-  const isState = (name: string | null | undefined): boolean => !!name && !f.locals.has(name) && stateCtx.state.has(name);
-  const stateNameOf = (n: Node | null | undefined): string | null => {
+/** One pass over a function's modifiers' arguments and body, in execution order. */
+class FactsBuilder {
+  /** Library functions see only their own contract's state (none) and their parameters. */
+  private readonly stateCtx: ContractInfo;
+  private loopDepth = 0;
+
+  constructor(
+    private readonly d: Declarations,
+    private readonly ctx: ContractInfo,
+    private readonly fn: FnInfo,
+    private readonly f: FnFacts,
+  ) {
+    this.stateCtx = fn.contract.kind === 'library' ? fn.contract : ctx;
+  }
+
+  build(): FnFacts {
+    for (const p of this.fn.node.parameters ?? []) {
+      if (!p.name) continue;
+      this.f.locals.set(p.name, { decl: p, type: p.typeName ?? null, init: null, storage: p.storageLocation ?? null });
+      this.f.paramDerived.add(p.name);
+      if (p.storageLocation === 'storage') this.f.storageAliases.set(p.name, `@param:${p.name}`);
+    }
+    for (const p of this.fn.node.returnParameters ?? []) if (p.name) this.f.locals.set(p.name, { decl: p, type: p.typeName ?? null, init: null, storage: p.storageLocation ?? null });
+    // Modifiers run around the body: their code before `_` first, the body at `_`.
+    const mods = this.fn.kind === 'modifier' ? [] : (this.fn.node.modifiers ?? []);
+    for (const m of mods) for (const a of args(m)) this.expr(a);
+    this.stmt(this.fn.node.body);
+    return this.f;
+  }
+
+  private isState(name: string | null | undefined): boolean {
+    return !!name && !this.f.locals.has(name) && this.stateCtx.state.has(name);
+  }
+
+  private stateNameOf(n: Node | null | undefined): string | null {
     const root = rootIdentifier(n);
     if (!root?.name) return null;
-    if (isState(root.name)) return root.name;
-    const alias = f.storageAliases.get(root.name);
+    if (this.isState(root.name)) return root.name;
+    const alias = this.f.storageAliases.get(root.name);
     return alias ?? null;
-  };
-  const refs = (e: Node | null | undefined, set: Set<string>): boolean => some(e, (n) => n.type === 'Identifier' && !!n.name && set.has(n.name));
+  }
+
+  private refs(e: Node | null | undefined, set: Set<string>): boolean {
+    return some(e, (n) => n.type === 'Identifier' && !!n.name && set.has(n.name));
+  }
+
   // An address read from storage (even at a caller-chosen key) was put there by the contract;
   // only the caller's own address or a raw parameter is attacker-chosen.
-  const classifyTarget = (t0: Node | null): TargetKind => {
+  private classifyTarget(t0: Node | null): TargetKind {
     let t = t0;
     while (t && t.type === 'FunctionCall' && args(t).length === 1 && (t.expression?.type === 'Identifier' || t.expression?.type === 'ElementaryTypeName')) t = args(t)[0] ?? null;
     if (!t) return 'other';
-    if (isMsgSender(t) || isTxOrigin(t) || (t.type === 'Identifier' && !!t.name && f.senderDerived.has(t.name) && !f.storageAliases.has(t.name))) return 'sender';
+    if (isMsgSender(t) || isTxOrigin(t) || (t.type === 'Identifier' && !!t.name && this.f.senderDerived.has(t.name) && !this.f.storageAliases.has(t.name))) return 'sender';
     if (t.type === 'Identifier' && t.name === 'this') return 'self';
-    if (some(t, (n) => n.type === 'Identifier' && (isState(n.name) || (!!n.name && f.storageAliases.has(n.name))))) return 'state';
-    if (refs(t, f.paramDerived) || refs(t, f.senderDerived) || some(t, (n) => isMsgSender(n))) return 'param';
+    if (some(t, (n) => n.type === 'Identifier' && (this.isState(n.name) || (!!n.name && this.f.storageAliases.has(n.name))))) return 'state';
+    if (this.refs(t, this.f.paramDerived) || this.refs(t, this.f.senderDerived) || some(t, (n) => isMsgSender(n))) return 'param';
     return 'other';
-  };
-  const contractTypeOf = (e: Node | null | undefined): string | null => {
+  }
+
+  private contractTypeOf(e: Node | null | undefined): string | null {
     if (!e) return null;
-    if (e.type === 'FunctionCall' && e.expression?.type === 'Identifier' && e.expression.name && d.byName.has(e.expression.name)) return e.expression.name;
+    if (e.type === 'FunctionCall' && e.expression?.type === 'Identifier' && e.expression.name && this.d.byName.has(e.expression.name)) return e.expression.name;
     if (e.type === 'Identifier' && e.name) {
-      const t = f.locals.get(e.name)?.type ?? (isState(e.name) ? stateCtx.state.get(e.name)?.type : null);
+      const t = this.f.locals.get(e.name)?.type ?? (this.isState(e.name) ? this.stateCtx.state.get(e.name)?.type : null);
       const tn = t?.type === 'UserDefinedTypeName' && t.namePath ? shortName(t.namePath) : null;
-      if (tn && !d.structs.has(tn) && !d.enums.has(tn)) return tn;
+      if (tn && !this.d.structs.has(tn) && !this.d.enums.has(tn)) return tn;
     }
     if (e.type === 'IndexAccess' || e.type === 'MemberAccess') {
       const root = rootIdentifier(e);
-      const st = root?.name && isState(root.name) ? stateCtx.state.get(root.name) : null;
+      const st = root?.name && this.isState(root.name) ? this.stateCtx.state.get(root.name) : null;
       if (st && /mapping\(.*=>[A-Z]\w*\)$/.test(st.typeText)) {
         const vt = shortName(st.typeText.replace(/^.*=>/, '').replace(/\)+$/, ''));
-        if (!d.structs.has(vt) && !d.enums.has(vt)) return vt;
+        if (!this.d.structs.has(vt) && !this.d.enums.has(vt)) return vt;
       }
     }
     return null;
-  };
+  }
 
-  let loopDepth = 0;
-
-  const noteAssignedLocal = (name: string, value: Node | null | undefined): void => {
+  private noteAssignedLocal(name: string, value: Node | null | undefined): void {
     if (!value) return;
-    if (some(value, (n) => isMsgSender(n)) || refs(value, f.senderDerived)) f.senderDerived.add(name);
-    if (refs(value, f.paramDerived) || some(value, (n) => isMember(n, 'msg', 'value') || isMember(n, 'msg', 'data'))) f.paramDerived.add(name);
-  };
+    if (some(value, (n) => isMsgSender(n)) || this.refs(value, this.f.senderDerived)) this.f.senderDerived.add(name);
+    if (this.refs(value, this.f.paramDerived) || some(value, (n) => isMember(n, 'msg', 'value') || isMember(n, 'msg', 'data'))) this.f.paramDerived.add(name);
+  }
 
-  const recordWrite = (target: Node | null | undefined, node: Node): void => {
+  private recordWrite(target: Node | null | undefined, node: Node): void {
     if (!target) return;
     if (target.type === 'TupleExpression') {
-      for (const c of target.components ?? []) recordWrite(c, node);
+      for (const c of target.components ?? []) this.recordWrite(c, node);
       return;
     }
-    const name = stateNameOf(target);
-    if (name) f.effects.push({ kind: 'write', name, node });
-  };
+    const name = this.stateNameOf(target);
+    if (name) this.f.effects.push({ kind: 'write', name, node });
+  }
 
   // A helper whose code is not in the sources, handed a comparison (_require(a >= b, CODE)
   // from a dependency): it exists to check that comparison.
-  const checksComparison = (n: Node): void => {
+  private checksComparison(n: Node): void {
     const first = args(n)[0];
-    if (first?.type === 'BinaryOperation' && ['<', '>', '<=', '>=', '==', '!=', '&&', '||'].includes(first.operator ?? '')) f.conditions.push({ node: n, expr: first, gate: true });
-  };
+    if (first?.type === 'BinaryOperation' && ['<', '>', '<=', '>=', '==', '!=', '&&', '||'].includes(first.operator ?? '')) this.f.conditions.push({ node: n, expr: first, gate: true });
+  }
 
-  const visitCall = (n: Node): void => {
+  private visitCall(n: Node): void {
     const e = n.expression;
     const name = calleeName(n);
     // Arguments and receiver evaluate first.
-    if (e?.type === 'MemberAccess') expr(e.expression);
+    if (e?.type === 'MemberAccess') this.expr(e.expression);
     else if (e?.type === 'NameValueExpression') {
-      expr(e.expression?.expression);
+      this.expr(e.expression?.expression);
       const nv = e.arguments as Node | undefined;
-      for (const a of (nv?.arguments as Node[] | undefined) ?? []) expr(a);
-    } else if (e?.type === 'FunctionCall') visitCall(e);
-    for (const a of args(n)) expr(a);
+      for (const a of (nv?.arguments as Node[] | undefined) ?? []) this.expr(a);
+    } else if (e?.type === 'FunctionCall') this.visitCall(e);
+    for (const a of args(n)) this.expr(a);
 
     if (e?.type === 'Identifier') {
       if (name === 'selfdestruct' || name === 'suicide') {
-        f.selfdestructs.push(n);
+        this.f.selfdestructs.push(n);
         return;
       }
       if (name === 'require' || name === 'assert') {
         const c = args(n)[0];
-        if (c) f.conditions.push({ node: n, expr: c, gate: true });
+        if (c) this.f.conditions.push({ node: n, expr: c, gate: true });
         return;
       }
-      const target = name ? resolveFunction(d, ctx, name, args(n).length) : null;
+      const target = name ? resolveFunction(this.d, this.ctx, name, args(n).length) : null;
       if (target) {
         // _require(a >= b, CODE), check(cond): a helper that reverts unless its argument holds is a condition here.
-        const checked = conditionParam(d, target);
+        const checked = conditionParam(this.d, target);
         const c = checked === null ? undefined : args(n)[checked];
-        if (c) f.conditions.push({ node: n, expr: c, gate: true });
-        f.internalCalls.push({ fn: target, node: n });
-        f.effects.push({ kind: 'internal', fn: target, node: n });
-      } else checksComparison(n);
+        if (c) this.f.conditions.push({ node: n, expr: c, gate: true });
+        this.f.internalCalls.push({ fn: target, node: n });
+        this.f.effects.push({ kind: 'internal', fn: target, node: n });
+      } else this.checksComparison(n);
       return;
     }
     // x.call.value(v)(...) / x.call.gas(g).value(v)(...): the outer call carries the payload.
@@ -153,54 +182,54 @@ export function functionFacts(d: Declarations, ctx: ContractInfo, fn: FnInfo, f:
     const member = inner.memberName ?? '';
     const receiver = inner.expression ?? null;
     if (receiver?.type === 'Identifier' && receiver.name === 'super') {
-      const target = resolveFunction(d, { ...ctx, linear: ctx.linear.slice(ctx.linear.indexOf(fn.contract) + 1) }, member, args(n).length);
+      const target = resolveFunction(this.d, { ...this.ctx, linear: this.ctx.linear.slice(this.ctx.linear.indexOf(this.fn.contract) + 1) }, member, args(n).length);
       if (target) {
-        f.internalCalls.push({ fn: target, node: n });
-        f.effects.push({ kind: 'internal', fn: target, node: n });
-      } else checksComparison(n);
+        this.f.internalCalls.push({ fn: target, node: n });
+        this.f.effects.push({ kind: 'internal', fn: target, node: n });
+      } else this.checksComparison(n);
       return;
     }
-    if (receiver?.type === 'Identifier' && receiver.name && d.byName.has(receiver.name) && !f.locals.has(receiver.name) && !isState(receiver.name)) {
-      const lib = d.byName.get(receiver.name);
+    if (receiver?.type === 'Identifier' && receiver.name && this.d.byName.has(receiver.name) && !this.f.locals.has(receiver.name) && !this.isState(receiver.name)) {
+      const lib = this.d.byName.get(receiver.name);
       const target = lib?.functions.find((x) => x.name === member) ?? null;
-      if (target && (lib?.kind === 'library' || ctx.linear.includes(lib as ContractInfo))) {
-        f.internalCalls.push({ fn: target, node: n });
-        f.effects.push({ kind: 'internal', fn: target, node: n });
+      if (target && (lib?.kind === 'library' || this.ctx.linear.includes(lib as ContractInfo))) {
+        this.f.internalCalls.push({ fn: target, node: n });
+        this.f.effects.push({ kind: 'internal', fn: target, node: n });
         // A library call taking a storage reference writes through it.
         const first = args(n)[0];
         const firstParam = target.node.parameters?.[0];
-        if (first && firstParam?.storageLocation === 'storage' && !(target.mutability === 'view' || target.mutability === 'pure')) recordWrite(first, n);
+        if (first && firstParam?.storageLocation === 'storage' && !(target.mutability === 'view' || target.mutability === 'pure')) this.recordWrite(first, n);
         return;
       }
     }
-    const lowLevel = ['call', 'delegatecall', 'callcode', 'staticcall', 'send'].includes(member) || (member === 'transfer' && args(n).length === 1 && !contractTypeOf(receiver));
+    const lowLevel = ['call', 'delegatecall', 'callcode', 'staticcall', 'send'].includes(member) || (member === 'transfer' && args(n).length === 1 && !this.contractTypeOf(receiver));
     if (!lowLevel) {
-      const using = [...ctx.linear.flatMap((c) => [...c.usingLibraries]), ...fn.contract.usingLibraries];
-      const lib = libraryFunction(d, member, args(n).length, using);
-      if (lib && !contractTypeOf(receiver)) {
-        f.internalCalls.push({ fn: lib, node: n });
-        f.effects.push({ kind: 'internal', fn: lib, node: n });
+      const using = [...this.ctx.linear.flatMap((c) => [...c.usingLibraries]), ...this.fn.contract.usingLibraries];
+      const lib = libraryFunction(this.d, member, args(n).length, using);
+      if (lib && !this.contractTypeOf(receiver)) {
+        this.f.internalCalls.push({ fn: lib, node: n });
+        this.f.effects.push({ kind: 'internal', fn: lib, node: n });
         const firstParam = lib.node.parameters?.[0];
-        if (firstParam?.storageLocation === 'storage' && !(lib.mutability === 'view' || lib.mutability === 'pure')) recordWrite(receiver, n);
+        if (firstParam?.storageLocation === 'storage' && !(lib.mutability === 'view' || lib.mutability === 'pure')) this.recordWrite(receiver, n);
         // safeTransfer & co. are token calls in disguise.
         if (!/^safe(Transfer|TransferFrom|Approve|IncreaseAllowance|DecreaseAllowance)$|^sendValue$|^functionCall/.test(member)) return;
       }
-      if (!lib && receiver && stateNameOf(receiver) && !contractTypeOf(receiver)) {
+      if (!lib && receiver && this.stateNameOf(receiver) && !this.contractTypeOf(receiver)) {
         // Built-in members of storage values (push, pop) change state; others are reads.
-        if (member === 'push' || member === 'pop') recordWrite(receiver, n);
+        if (member === 'push' || member === 'pop') this.recordWrite(receiver, n);
         return;
       }
-      const typeName = contractTypeOf(receiver);
+      const typeName = this.contractTypeOf(receiver);
       if (!typeName && !(receiver && (receiver.type === 'FunctionCall' || receiver.type === 'Identifier' || receiver.type === 'IndexAccess' || receiver.type === 'MemberAccess'))) return;
-      if (!typeName && receiver?.type === 'Identifier' && !f.locals.has(receiver.name ?? '') && !isState(receiver.name)) return;
+      if (!typeName && receiver?.type === 'Identifier' && !this.f.locals.has(receiver.name ?? '') && !this.isState(receiver.name)) return;
       if (!typeName && receiver?.type === 'MemberAccess' && receiver.expression?.type === 'Identifier' && ['msg', 'block', 'tx', 'abi'].includes(receiver.expression.name ?? '')) return;
-      if (!typeName && receiver?.type === 'Identifier' && receiver.name && !/^(address|address payable)$/.test(typeText(f.locals.get(receiver.name)?.type ?? stateCtx.state.get(receiver.name)?.type)) && !/^[A-Z]/.test(typeText(f.locals.get(receiver.name)?.type ?? stateCtx.state.get(receiver.name)?.type))) return;
-      const declared = typeName ? d.byName.get(typeName) : undefined;
+      if (!typeName && receiver?.type === 'Identifier' && receiver.name && !/^(address|address payable)$/.test(typeText(this.f.locals.get(receiver.name)?.type ?? this.stateCtx.state.get(receiver.name)?.type)) && !/^[A-Z]/.test(typeText(this.f.locals.get(receiver.name)?.type ?? this.stateCtx.state.get(receiver.name)?.type))) return;
+      const declared = typeName ? this.d.byName.get(typeName) : undefined;
       const decl = declared?.linear.flatMap((c) => c.functions).find((x) => x.name === member);
-      const readOnly = decl ? decl.mutability === 'view' || decl.mutability === 'pure' || decl.mutability === 'constant' : d.viewNames.has(member) && !d.mutatingNames.has(member) || /^(balanceOf|totalSupply|allowance|decimals|symbol|name|owner|getReserves|get\w*|is\w*|has\w*|latestRoundData|latestAnswer)$/.test(member);
-      const call: ExtCall = { node: n, kind: 'high', method: member, withValue, target: receiver, targetKind: classifyTarget(receiver), checked: true, inLoop: loopDepth > 0, readOnly, decl: decl ?? null };
-      f.extCalls.push(call);
-      f.effects.push({ kind: 'ext', call });
+      const readOnly = decl ? decl.mutability === 'view' || decl.mutability === 'pure' || decl.mutability === 'constant' : this.d.viewNames.has(member) && !this.d.mutatingNames.has(member) || /^(balanceOf|totalSupply|allowance|decimals|symbol|name|owner|getReserves|get\w*|is\w*|has\w*|latestRoundData|latestAnswer)$/.test(member);
+      const call: ExtCall = { node: n, kind: 'high', method: member, withValue, target: receiver, targetKind: this.classifyTarget(receiver), checked: true, inLoop: this.loopDepth > 0, readOnly, decl: decl ?? null };
+      this.f.extCalls.push(call);
+      this.f.effects.push({ kind: 'ext', call });
       return;
     }
     const kind = member as ExtCall['kind'];
@@ -210,181 +239,179 @@ export function functionFacts(d: Declarations, ctx: ContractInfo, fn: FnInfo, f:
       method: member,
       withValue: withValue || kind === 'send' || kind === 'transfer',
       target: receiver,
-      targetKind: classifyTarget(receiver),
+      targetKind: this.classifyTarget(receiver),
       checked: true,
-      inLoop: loopDepth > 0,
+      inLoop: this.loopDepth > 0,
       readOnly: kind === 'staticcall',
       decl: null,
     };
-    f.extCalls.push(call);
-    f.effects.push({ kind: 'ext', call });
-  };
+    this.f.extCalls.push(call);
+    this.f.effects.push({ kind: 'ext', call });
+  }
 
-  const expr = (n: Node | null | undefined): void => {
+  private expr(n: Node | null | undefined): void {
     if (!n) return;
     switch (n.type) {
       case 'FunctionCall':
-        visitCall(n);
+        this.visitCall(n);
         return;
       case 'BinaryOperation':
         if (n.operator && ASSIGN_OPS.has(n.operator)) {
-          expr(n.right);
+          this.expr(n.right);
           // Reading the target first (a[i] += x reads a).
-          if (n.operator !== '=') readsOf(n.left);
-          else indexReads(n.left);
-          recordWrite(n.left, n);
+          if (n.operator !== '=') this.readsOf(n.left);
+          else this.indexReads(n.left);
+          this.recordWrite(n.left, n);
           const root = rootIdentifier(n.left);
-          if (root?.name && f.locals.has(root.name) && n.left?.type === 'Identifier') {
-            noteAssignedLocal(root.name, n.right);
-            const alias = stateNameOf(n.right);
-            if (alias && f.locals.get(root.name)?.storage === 'storage') f.storageAliases.set(root.name, alias);
+          if (root?.name && this.f.locals.has(root.name) && n.left?.type === 'Identifier') {
+            this.noteAssignedLocal(root.name, n.right);
+            const alias = this.stateNameOf(n.right);
+            if (alias && this.f.locals.get(root.name)?.storage === 'storage') this.f.storageAliases.set(root.name, alias);
           }
           return;
         }
-        expr(n.left);
-        expr(n.right);
+        this.expr(n.left);
+        this.expr(n.right);
         return;
       case 'UnaryOperation':
-        expr(n.subExpression);
-        if (n.operator === '++' || n.operator === '--' || n.operator === 'delete') recordWrite(n.subExpression, n);
+        this.expr(n.subExpression);
+        if (n.operator === '++' || n.operator === '--' || n.operator === 'delete') this.recordWrite(n.subExpression, n);
         return;
       case 'Identifier':
-        if (n.name && isState(n.name)) f.effects.push({ kind: 'read', name: n.name, node: n });
-        else if (n.name && f.storageAliases.has(n.name)) f.effects.push({ kind: 'read', name: f.storageAliases.get(n.name) as string, node: n });
+        if (n.name && this.isState(n.name)) this.f.effects.push({ kind: 'read', name: n.name, node: n });
+        else if (n.name && this.f.storageAliases.has(n.name)) this.f.effects.push({ kind: 'read', name: this.f.storageAliases.get(n.name) as string, node: n });
         return;
       default:
-        for (const c of childrenOf(n)) expr(c);
+        for (const c of childrenOf(n)) this.expr(c);
     }
-  };
-  const readsOf = (n: Node | null | undefined): void => expr(n);
-  const indexReads = (n: Node | null | undefined): void => {
+  }
+
+  private readsOf(n: Node | null | undefined): void {
+    return this.expr(n);
+  }
+
+  private indexReads(n: Node | null | undefined): void {
     let cur = n;
     while (cur && (cur.type === 'IndexAccess' || cur.type === 'MemberAccess')) {
-      if (cur.type === 'IndexAccess') expr(cur.index);
+      if (cur.type === 'IndexAccess') this.expr(cur.index);
       cur = cur.type === 'IndexAccess' ? cur.base : cur.expression;
     }
-  };
+  }
 
-  const isRevert = (s: Node | null | undefined): boolean => {
+  private isRevert(s: Node | null | undefined): boolean {
     if (!s) return false;
     if (s.type === 'ThrowStatement' || s.type === 'RevertStatement' || s.type === 'ReturnStatement') return true;
     if (s.type === 'ExpressionStatement' && s.expression?.type === 'FunctionCall' && calleeName(s.expression) === 'revert') return true;
-    if (s.type === 'Block' && (s.statements ?? []).length >= 1) return isRevert(s.statements?.[s.statements.length - 1]);
+    if (s.type === 'Block' && (s.statements ?? []).length >= 1) return this.isRevert(s.statements?.[s.statements.length - 1]);
     return false;
-  };
+  }
 
-  const stmt = (s: Node | null | undefined): void => {
+  private stmt(s: Node | null | undefined): void {
     if (!s) return;
     switch (s.type) {
       case 'Block':
       case 'UncheckedStatement':
-        for (const x of s.type === 'Block' ? (s.statements ?? []) : (s.block?.statements ?? [])) stmt(x);
+        for (const x of s.type === 'Block' ? (s.statements ?? []) : (s.block?.statements ?? [])) this.stmt(x);
         return;
       case 'VariableDeclarationStatement': {
-        if (s.initialValue) expr(s.initialValue);
+        if (s.initialValue) this.expr(s.initialValue);
         const vars = s.variables ?? [];
         for (const v of vars) {
           if (!v?.name) continue;
-          f.locals.set(v.name, { decl: v, type: v.typeName ?? null, init: vars.length === 1 ? (s.initialValue ?? null) : null, storage: v.storageLocation ?? null });
-          noteAssignedLocal(v.name, s.initialValue);
-          const alias = vars.length === 1 ? stateNameOf(s.initialValue) : null;
+          this.f.locals.set(v.name, { decl: v, type: v.typeName ?? null, init: vars.length === 1 ? (s.initialValue ?? null) : null, storage: v.storageLocation ?? null });
+          this.noteAssignedLocal(v.name, s.initialValue);
+          const alias = vars.length === 1 ? this.stateNameOf(s.initialValue) : null;
           const t = v.typeName;
-          const refType = t && (t.type === 'ArrayTypeName' || t.type === 'Mapping' || (t.type === 'UserDefinedTypeName' && d.structs.has(shortName(t.namePath ?? ''))));
-          if (alias && (v.storageLocation === 'storage' || (refType && v.storageLocation == null) || (t?.type === 'ElementaryTypeName' && t.name === 'var' && s.initialValue?.type !== 'FunctionCall'))) f.storageAliases.set(v.name, alias);
+          const refType = t && (t.type === 'ArrayTypeName' || t.type === 'Mapping' || (t.type === 'UserDefinedTypeName' && this.d.structs.has(shortName(t.namePath ?? ''))));
+          if (alias && (v.storageLocation === 'storage' || (refType && v.storageLocation == null) || (t?.type === 'ElementaryTypeName' && t.name === 'var' && s.initialValue?.type !== 'FunctionCall'))) this.f.storageAliases.set(v.name, alias);
         }
         // `(bool ok, ) = x.call(...)` is checked only if `ok` is used afterwards.
-        const call = f.extCalls[f.extCalls.length - 1];
+        const call = this.f.extCalls[this.f.extCalls.length - 1];
         if (call && s.initialValue && (call.node === s.initialValue || call.node === peel(s.initialValue))) {
           const okName = vars[0]?.name;
-          call.checked = okName ? usedLater(s, okName) : false;
+          call.checked = okName ? this.usedLater(s, okName) : false;
         }
         return;
       }
       case 'ExpressionStatement': {
         const e = s.expression;
         if (e?.type === 'BinaryOperation' && e.operator === '=' && peel(e.right)?.type === 'FunctionCall') {
-          const before = f.extCalls.length;
-          expr(e);
-          const call = f.extCalls[before];
+          const before = this.f.extCalls.length;
+          this.expr(e);
+          const call = this.f.extCalls[before];
           if (call && call.node === peel(e.right)) {
             const root = e.left?.type === 'TupleExpression' ? (e.left.components?.[0] ?? null) : rootIdentifier(e.left);
-            call.checked = root?.name ? usedLater(s, root.name) || isState(root.name) : false;
+            call.checked = root?.name ? this.usedLater(s, root.name) || this.isState(root.name) : false;
           }
           return;
         }
         if (e?.type === 'TupleExpression' || (e?.type === 'BinaryOperation' && e.operator === '=' && e.left?.type === 'TupleExpression')) {
-          const before = f.extCalls.length;
-          expr(e);
-          const call = f.extCalls[before];
+          const before = this.f.extCalls.length;
+          this.expr(e);
+          const call = this.f.extCalls[before];
           const first = e.type === 'BinaryOperation' ? e.left?.components?.[0] : null;
-          if (call && e.type === 'BinaryOperation' && call.node === peel(e.right)) call.checked = first?.name ? usedLater(s, first.name) : false;
+          if (call && e.type === 'BinaryOperation' && call.node === peel(e.right)) call.checked = first?.name ? this.usedLater(s, first.name) : false;
           return;
         }
         if (e?.type === 'Identifier' && e.name === '_') {
-          f.effects.push({ kind: 'placeholder', node: s });
+          this.f.effects.push({ kind: 'placeholder', node: s });
           return;
         }
-        const before = f.extCalls.length;
-        expr(e);
+        const before = this.f.extCalls.length;
+        this.expr(e);
         // A bare `x.send(v);` or `x.call(...);` statement drops the success flag.
         const bare = peel(e);
-        for (const call of f.extCalls.slice(before)) if (call.node === bare && call.kind !== 'transfer' && call.kind !== 'high') call.checked = false;
+        for (const call of this.f.extCalls.slice(before)) if (call.node === bare && call.kind !== 'transfer' && call.kind !== 'high') call.checked = false;
         return;
       }
       case 'IfStatement': {
-        expr(s.condition);
-        if (s.condition) f.conditions.push({ node: s, expr: s.condition, gate: isRevert(s.trueBody) });
-        stmt(s.trueBody);
-        stmt(s.falseBody);
+        this.expr(s.condition);
+        if (s.condition) this.f.conditions.push({ node: s, expr: s.condition, gate: this.isRevert(s.trueBody) });
+        this.stmt(s.trueBody);
+        this.stmt(s.falseBody);
         return;
       }
       case 'ForStatement':
       case 'WhileStatement':
       case 'DoWhileStatement': {
-        f.loops.push(s);
-        loopDepth++;
-        stmt(s.initExpression);
-        expr(s.conditionExpression ?? s.condition);
-        if (s.conditionExpression ?? s.condition) f.conditions.push({ node: s, expr: (s.conditionExpression ?? s.condition) as Node, gate: false });
-        stmt(s.body);
-        if (s.loopExpression) stmt(s.loopExpression);
-        loopDepth--;
+        this.f.loops.push(s);
+        this.loopDepth++;
+        this.stmt(s.initExpression);
+        this.expr(s.conditionExpression ?? s.condition);
+        if (s.conditionExpression ?? s.condition) this.f.conditions.push({ node: s, expr: (s.conditionExpression ?? s.condition) as Node, gate: false });
+        this.stmt(s.body);
+        if (s.loopExpression) this.stmt(s.loopExpression);
+        this.loopDepth--;
         return;
       }
       case 'ReturnStatement':
-        expr(s.expression);
+        this.expr(s.expression);
         return;
       case 'EmitStatement':
-        expr(s.eventCall);
+        this.expr(s.eventCall);
         return;
       case 'RevertStatement':
-        expr((s as unknown as { revertCall?: Node }).revertCall);
+        this.expr((s as unknown as { revertCall?: Node }).revertCall);
         return;
       case 'TryStatement':
-        expr(s.expression);
-        stmt(s.body);
-        for (const c of (s as unknown as { catchClauses?: Node[] }).catchClauses ?? []) stmt(c.body);
+        this.expr(s.expression);
+        this.stmt(s.body);
+        for (const c of (s as unknown as { catchClauses?: Node[] }).catchClauses ?? []) this.stmt(c.body);
         return;
       case 'InlineAssemblyStatement':
         return;
       default:
         for (const c of childrenOf(s)) {
-          if (c.type.endsWith('Statement') || c.type === 'Block') stmt(c);
-          else expr(c);
+          if (c.type.endsWith('Statement') || c.type === 'Block') this.stmt(c);
+          else this.expr(c);
         }
     }
-  };
+  }
 
   // Text search so uses inside inline assembly (if eq(success, 0) { revert }) count too.
-  const usedLater = (decl: Node, name: string): boolean => {
+  private usedLater(decl: Node, name: string): boolean {
     const end = (decl.range?.[1] ?? 0) + 1;
-    const stop = (fn.node.range?.[1] ?? end) + 1;
-    return new RegExp(`\\b${name.replace(/[$]/g, '\\$')}\\b`).test(srcOf(fn).slice(end, stop));
-  };
-
-  // Modifiers run around the body: their code before `_` first, the body at `_`.
-  const mods = fn.kind === 'modifier' ? [] : (fn.node.modifiers ?? []);
-  for (const m of mods) for (const a of args(m)) expr(a);
-  stmt(fn.node.body);
-  return f;
+    const stop = (this.fn.node.range?.[1] ?? end) + 1;
+    return new RegExp(`\\b${name.replace(/[$]/g, '\\$')}\\b`).test(srcOf(this.fn).slice(end, stop));
+  }
 }
