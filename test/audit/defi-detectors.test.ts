@@ -75,6 +75,9 @@ contract L {
   it('a ratio of reserves read together sets an amount; a time-weighted difference does not count', () => {
     expect(found(src('(uint112 a, uint112 b, ) = p.reserves(); debt[msg.sender] = x * a / b;'), 'spot-price')).toEqual([[10, 'medium']]);
     expect(found(src('(int56[] memory t, ) = p.observe(ago); debt[msg.sender] = x * uint56(t[1] - t[0]) / ago[0];'), 'spot-price')).toEqual([]);
+    // The same arithmetic done by a helper is the same price.
+    const lib = src('(uint112 a, uint112 b, ) = p.reserves(); debt[msg.sender] = M.muldiv(x, a, b);').replace('contract L {', 'library M { function muldiv(uint256 x, uint256 y, uint256 z) internal pure returns (uint256) { return x * y / z; } }\ncontract L {');
+    expect(found(lib, 'spot-price')).toEqual([[11, 'medium']]);
     // One component scaled by the caller's own number is no ratio of the pool's state.
     expect(found(src('(uint112 a, , ) = p.reserves(); debt[msg.sender] = x * a / 1e18;'), 'spot-price')).toEqual([]);
   });

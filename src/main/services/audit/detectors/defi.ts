@@ -178,7 +178,17 @@ export const spotPrice: Detector = ({ p, report }) => {
       return out;
     };
     const ratios: Node[] = [];
+    const internal = new Set(f.internalCalls.map((c) => c.node));
     walk(fn.node.body, (n) => {
+      // A helper doing the arithmetic (mulDiv(sq, sq, q)): two of its arguments read the same values.
+      if (n.type === 'FunctionCall' && internal.has(n)) {
+        const per = args(n).map((a) => readsIn(a));
+        if (per.some((r, i) => per.some((q, j) => j > i && [...r].some((x) => q.has(x)))) && !args(n).some((a) => some(a, (x) => x.type === 'BinaryOperation' && x.operator === '-'))) {
+          ratios.push(n);
+          return false;
+        }
+        return;
+      }
       if (n.type !== 'BinaryOperation' || (n.operator !== '*' && n.operator !== '/')) return;
       // Differences of accumulators over time (a TWAP) are not spot values.
       if (some(n, (x) => x.type === 'BinaryOperation' && x.operator === '-')) return;
