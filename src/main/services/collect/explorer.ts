@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import type { SmartContract } from '../../../shared/contract/collect';
 import { AppError } from '../../../shared/errors';
-import { Address } from '../../../shared/schemas';
+import { Address, fieldsOf } from '../../../shared/schemas';
 import type { Core } from '../core';
 import { createHttpClient, upstreamError, type HttpClient } from './http';
 import type { SmartContractsTable } from '../storage/db-types';
@@ -24,16 +24,8 @@ const EtherscanEnvelope = z.object({ status: z.string(), message: z.string(), re
 const SourceCodeItem = z.object({
   SourceCode: z.string(),
   ABI: z.string(),
-  ContractName: z.string(),
-  CompilerVersion: z.string(),
-  OptimizationUsed: z.string(),
-  Runs: z.string(),
-  ConstructorArguments: z.string().optional(),
-  EVMVersion: z.string().optional(),
-  Library: z.string().optional(),
-  LicenseType: z.string().optional(),
-  Proxy: z.string().optional(),
-  Implementation: z.string().optional(),
+  ...fieldsOf(z.string(), ['ContractName', 'CompilerVersion', 'OptimizationUsed', 'Runs']),
+  ...fieldsOf(z.string().optional(), ['ConstructorArguments', 'EVMVersion', 'Library', 'LicenseType', 'Proxy', 'Implementation']),
   /** API V2: the file that holds the verified contract among several. */
   ContractFileName: z.string().optional(),
   /** API V2: "solidity-single-file", "solidity-standard-json-input", "vyper"... */
