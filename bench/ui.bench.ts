@@ -39,6 +39,46 @@ async function detailReady(page: Page, assetId: string): Promise<number> {
   ) as Promise<number>;
 }
 
+/** Resolves with performance.now() once the price chart has drawn (its element exists, then a frame). */
+const PRICE_CHART_DRAWN = `new Promise((resolve) => {
+  const check = () => (document.querySelector('[data-testid="chart-price"][data-summary]') ? requestAnimationFrame(() => resolve(performance.now())) : setTimeout(check, 5));
+  check();
+})`;
+
+/**
+ * Milliseconds from navigation to the asset page's drawn price chart: loading the page's URL
+ * (cold: the app, the data and the chart library all load) and clicking through from the overview.
+ */
+async function priceChartFigures(page: Page, url: string, assets: readonly string[]): Promise<{ cold: number[]; inApp: number[]; waterfall: Record<string, number[]> }> {
+  const cold: number[] = [];
+  const inApp: number[] = [];
+  // When each step of the cold load starts or ends (ms after navigation): the order shows what waits on what.
+  const waterfall: Record<string, number[]> = { 'asset facts answered': [], 'price series asked': [], 'price series answered': [], 'chart library asked': [], 'chart library loaded': [], 'page code asked': [] };
+  for (const asset of assets) {
+    // A new document each time: nothing of the renderer is cached but what the browser's HTTP cache keeps.
+    await page.goto('about:blank');
+    await page.goto(`${url}/#/asset/${asset}`, { waitUntil: 'commit' });
+    cold.push((await page.evaluate(PRICE_CHART_DRAWN)) as number);
+    const entries = (await page.evaluate(`performance.getEntriesByType('resource').map((e) => ({ name: e.name, start: e.startTime, end: e.responseEnd }))`)) as { name: string; start: number; end: number }[];
+    const first = (re: RegExp) => entries.find((e) => re.test(e.name));
+    const note = (key: string, v: number | undefined) => v !== undefined && waterfall[key]!.push(v);
+    note('asset facts answered', first(/\/api\/assets\.get/)?.end);
+    note('price series asked', first(/\/api\/ui\.series/)?.start);
+    note('price series answered', first(/\/api\/ui\.series/)?.end);
+    note('chart library asked', first(/EChart-[^/]*\.js/)?.start);
+    note('chart library loaded', first(/EChart-[^/]*\.js/)?.end);
+    note('page code asked', first(/AssetDetail-[^/]*\.js/)?.start);
+  }
+  for (const asset of [...assets].reverse()) {
+    await page.goto('about:blank');
+    await overviewInteractive(page, url);
+    inApp.push(
+      (await page.evaluate(`(async () => { const t0 = performance.now(); location.hash = '#/asset/${asset}'; return (await ${PRICE_CHART_DRAWN}) - t0; })()`)) as number,
+    );
+  }
+  return { cold, inApp, waterfall };
+}
+
 /** Milliseconds for a header click to re-sort the whole table and paint. */
 async function sortOnce(page: Page, col: string): Promise<number> {
   return page.evaluate(
@@ -102,6 +142,12 @@ export async function run(): Promise<void> {
     const warm: number[] = [];
     for (let i = 0; i < 5; i++) warm.push(await overviewInteractive(page, app.url));
     console.log(`overview interactive after navigation (bundled data, 148 assets): first load ${cold.toFixed(0)} ms; reloads ${fmt(warm)}  [target < 1.5 s]`);
+
+    const chart = await priceChartFigures(page, app.url, ['AAVE', 'UNI', 'CRV', 'SUSHI', 'COMP']);
+    console.log(`asset page, navigation to the drawn price chart: loading its URL ${fmt(chart.cold)}; from the overview ${fmt(chart.inApp)}  [target < 1 s]`);
+    console.log(`  loading its URL, medians after navigation: ${Object.entries(chart.waterfall).map(([k, v]) => `${k} ${v.length ? median(v).toFixed(0) : '-'} ms`).join(', ')}`);
+    // DEFIMON_BENCH_UI=asset-chart: only the figures above.
+    if (process.env.DEFIMON_BENCH_UI === 'asset-chart') return;
 
     const detail: number[] = [];
     for (const asset of ['AAVE', 'UNI', 'CRV', 'SUSHI', 'COMP']) {

@@ -3,12 +3,13 @@
  * analyst sees is compared with the database, not just checked for presence. Screenshots of each
  * view go to test-results/screenshots/.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configFields, loadConfig } from '../../src/main/services/config/config';
 import { readFeature } from '../../src/shared/feature-labels';
+import { readPng } from '../helpers/png';
 import { chartSummary, launchChromium, newPage, SCREENSHOTS, startApp, type RunningApp } from './harness';
 
 interface Summary {
@@ -212,6 +213,16 @@ describe('asset detail', () => {
     const bytes = readFileSync((await download.path())!);
     expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(bytes.length).toBeGreaterThan(5000);
+    writeFileSync(path.join(SCREENSHOTS, 'export-aave-price.png'), bytes);
+    // It carries its title, the asset, the range (3M, chosen above) and the data's attribution, drawn and as PNG text.
+    const png = readPng(new Uint8Array(bytes));
+    const last = one<{ d: string }>(`SELECT MAX(day) AS d FROM financial_metrics WHERE asset_id = 'AAVE' AND close IS NOT NULL`).d;
+    const from = new Date(Date.parse(`${last}T00:00:00Z`) - 90 * 86_400_000).toISOString().slice(0, 10);
+    expect(png.text).toMatchObject({ Title: 'AAVE: Price (USD, daily close)', Description: `3M: ${from} to ${last} (UTC days)` });
+    expect(png.text.Attribution).toMatch(/^Data: .*CoinGecko/);
+    // The title block sits above the plot: the image is taller than the chart on the page (pixel ratio 2).
+    const box = (await page.getByTestId('chart-price').boundingBox())!;
+    expect(png.height).toBeGreaterThan(Math.round(box.height * 2) + 100);
   });
 
   it('keeps notes and fires an alert rule in the page', async () => {

@@ -167,6 +167,24 @@ describe('ui.series', () => {
     expect(onchain.total).toBe(0);
   });
 
+  it('answers the last N days up to the asset’s own last market day without being told that day', async () => {
+    for (const asset of ['AAVE', 'MPL']) {
+      const last = one<{ d: string }>('SELECT MAX(day) AS d FROM financial_metrics WHERE asset_id = ? AND close IS NOT NULL', asset).d;
+      const from = minusDays(last, 90);
+      const byDays = await services.client.call('ui.series', { assetId: asset, family: 'market', lastDays: 91 });
+      const byBounds = await services.client.call('ui.series', { assetId: asset, family: 'market', from, to: last });
+      expect([byDays.from, byDays.to]).toEqual([from, last]);
+      expect(byDays.days).toEqual(byBounds.days);
+      expect(byDays.series).toEqual(byBounds.series);
+      expect(byDays.days[0]! >= from && byDays.days.at(-1) === last).toBe(true);
+    }
+    // The TVL family is bounded by the asset's market day too (the charts line up), so a 2022 TVL is outside AAVE's last 91 days.
+    expect((await services.client.call('ui.series', { assetId: 'AAVE', family: 'tvl', lastDays: 91 })).total).toBe(0);
+    const open = await services.client.call('ui.series', { assetId: 'AAVE', family: 'market', maxPoints: 10 });
+    expect([open.from, open.to]).toEqual([null, null]);
+    await expect(services.client.call('ui.series', { assetId: 'AAVE', family: 'market', lastDays: 30, from: '2021-01-01' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
   it('rejects an unknown asset and a malformed day', async () => {
     await expect(services.client.call('ui.series', { assetId: 'NOPE', family: 'market' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(services.client.call('ui.series', { assetId: 'AAVE', family: 'market', from: '2021-13-01' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });

@@ -6,7 +6,10 @@ import { useTheme } from './lib/theme';
 import { ThemeContext, ThemeSetterContext } from './lib/theme-context';
 import { Loading } from './components/States';
 import { Overview } from './views/Overview';
-import { useCall, useLiveInvalidation } from './lib/calls';
+import { useQueryClient } from '@tanstack/react-query';
+import { preloadCharts } from './components/Chart';
+import { prefetchCall, useCall, useLiveInvalidation } from './lib/calls';
+import { DEFAULT_RANGE, seriesInput } from './lib/range';
 
 // The overview ships in the first bundle; other views load when first opened.
 const AssetDetail = lazy(() => import('./views/AssetDetail').then((m) => ({ default: m.AssetDetail })));
@@ -33,6 +36,16 @@ export function App() {
   const [theme, setTheme] = useTheme();
   const info = useCall('system.info');
   useLiveInvalidation();
+
+  const qc = useQueryClient();
+  const assetId = route.view === 'asset' ? route.assetId : null;
+  useEffect(() => {
+    // An asset page's price chart is its first sight: ask for its data and the chart library while the page's code loads.
+    if (assetId === null) return;
+    preloadCharts();
+    prefetchCall(qc, 'ui.series', seriesInput(assetId, 'market', DEFAULT_RANGE));
+    prefetchCall(qc, 'assets.get', { assetId });
+  }, [assetId, qc]);
 
   useEffect(() => {
     // 1-5 switch views, "/" searches the overview, Escape leaves a field; never while typing.

@@ -75,6 +75,9 @@ export const SeriesResult = z.object({
   family: SeriesFamily,
   days: z.array(z.string()),
   series: z.array(Series),
+  /** The range asked for (open ends null): the chart's axis spans it even where the data does not. */
+  from: z.string().nullable().default(null),
+  to: z.string().nullable().default(null),
   /** Points in the range before downsampling. */
   total: z.number(),
   downsampled: z.boolean(),
@@ -256,9 +259,12 @@ export const uiMethods = {
         family: SeriesFamily,
         from: Day.optional(),
         to: Day.optional(),
+        /** The last N days up to the asset's latest market day, instead of from/to: a page asks without waiting for that day. */
+        lastDays: z.number().int().min(1).max(200_000).optional(),
         maxPoints: z.number().int().min(10).max(200_000).default(2000),
       })
-      .strict(),
+      .strict()
+      .refine((q) => q.lastDays === undefined || (q.from === undefined && q.to === undefined), { message: 'lastDays replaces from and to: give one or the other', path: ['lastDays'] }),
     output: SeriesResult,
   }),
   'ui.models': method({

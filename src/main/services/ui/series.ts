@@ -127,10 +127,21 @@ function firstPerDay(rows: Row[]): Row[] {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : null);
 
-export function seriesOf(store: SqliteStore, q: { assetId: string; family: SeriesFamily; from?: string | undefined; to?: string | undefined; maxPoints: number }): SeriesResult {
+/** `lastDays` days ending on the asset's latest market day; open when the asset has no price. */
+function lastDaysRange(store: SqliteStore, assetId: string, lastDays: number): { from?: string; to?: string } {
+  const last = store.db.prepare<[string], { d: string | null }>('SELECT MAX(day) AS d FROM financial_metrics WHERE asset_id = ? AND close IS NOT NULL').get(assetId)?.d ?? null;
+  if (!last) return {};
+  return { from: new Date(Date.parse(`${last}T00:00:00Z`) - (lastDays - 1) * 86_400_000).toISOString().slice(0, 10), to: last };
+}
+
+export function seriesOf(
+  store: SqliteStore,
+  q: { assetId: string; family: SeriesFamily; from?: string | undefined; to?: string | undefined; lastDays?: number | undefined; maxPoints: number },
+): SeriesResult {
   requireAsset(store, q.assetId);
   const spec = FAMILIES[q.family];
-  const all = firstPerDay(spec.rows(store, q.assetId, q.from ?? '0000-00-00', q.to ?? '9999-99-99'));
+  const { from, to } = q.lastDays !== undefined ? lastDaysRange(store, q.assetId, q.lastDays) : q;
+  const all = firstPerDay(spec.rows(store, q.assetId, from ?? '0000-00-00', to ?? '9999-99-99'));
   // The first field (price, TVL, commits...) decides which points keep the series' shape.
   const first = spec.fields[0]?.key ?? '';
   const kept = downsampleMinMax(all, q.maxPoints, spec.shape ?? ((r) => num(r[first])));
@@ -139,6 +150,8 @@ export function seriesOf(store: SqliteStore, q: { assetId: string; family: Serie
     family: q.family,
     days: kept.map((r) => String(r.day)),
     series: spec.fields.map((f) => ({ ...f, values: kept.map((r) => num(r[f.key])) })),
+    from: from ?? null,
+    to: to ?? null,
     total: all.length,
     downsampled: kept.length < all.length,
   };

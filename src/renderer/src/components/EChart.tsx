@@ -4,17 +4,19 @@
  * analysts' tools can read what the chart shows.
  */
 import { BarChart, LineChart } from 'echarts/charts';
-import { DataZoomComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { DataZoomComponent, GridComponent, LegendComponent, TitleComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { useEffect, useRef } from 'react';
+import { EXPORT_HEADER_PX, exportOption } from '../lib/chart-options';
 import { downloadDataUrl } from '../lib/csv';
+import { pngDataUrlWithText } from '../lib/png-text';
 import { useThemeValue } from '../lib/theme-context';
 import type { ChartProps } from './Chart';
 
-echarts.use([LineChart, BarChart, GridComponent, TooltipComponent, LegendComponent, DataZoomComponent, CanvasRenderer]);
+echarts.use([LineChart, BarChart, GridComponent, TitleComponent, TooltipComponent, LegendComponent, DataZoomComponent, CanvasRenderer]);
 
-export default function EChart({ option, testId, filename, height = 300, summary }: ChartProps) {
+export default function EChart({ option, testId, filename, height = 300, summary, caption }: ChartProps) {
   const ref = useRef<HTMLDivElement>(null);
   const chartRef = useRef<echarts.ECharts | null>(null);
   const theme = useThemeValue();
@@ -41,7 +43,18 @@ export default function EChart({ option, testId, filename, height = 300, summary
     const chart = chartRef.current;
     if (!chart) return;
     const bg = getComputedStyle(document.documentElement).getPropertyValue('--panel').trim() || '#171b22';
-    downloadDataUrl(`${filename}.png`, chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: bg }));
+    if (!caption) {
+      downloadDataUrl(`${filename}.png`, chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: bg }));
+      return;
+    }
+    // Drawn with its title, asset, range and attribution above the same plot, then put back.
+    chart.resize({ height: chart.getHeight() + EXPORT_HEADER_PX, animation: { duration: 0 } });
+    chart.setOption(exportOption(option, caption, chart.getWidth(), theme === 'dark'), { notMerge: true });
+    const url = chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: bg });
+    chart.setOption(option, { notMerge: true });
+    chart.resize();
+    const text = { Title: `${caption.asset}: ${caption.title}`, Description: caption.range, Attribution: caption.attribution, Software: 'DEFIMON' };
+    downloadDataUrl(`${filename}.png`, pngDataUrlWithText(url, text));
   };
 
   return (

@@ -1,11 +1,12 @@
 /** One data family of an asset over a range, downsampled by the server to the chart's needs. */
 import { useMemo } from 'react';
 import type { SeriesFamily } from '../../../shared/contract/ui';
-import { summarizeSeries, timeSeriesOption } from '../lib/chart-options';
+import { chartCaption, summarizeSeries, timeSeriesOption } from '../lib/chart-options';
 import { useThemeValue } from '../lib/theme-context';
 import { Chart } from './Chart';
 import { Empty, ErrorState, Loading } from './States';
 import { useCall } from '../lib/calls';
+import { CHART_POINTS, seriesInput } from '../lib/range';
 
 export function SeriesChart({
   assetId,
@@ -13,10 +14,11 @@ export function SeriesChart({
   title,
   keys,
   bars,
-  from,
-  to,
+  lastDays,
+  symbol,
+  rangeLabel,
   log = false,
-  maxPoints = 2000,
+  maxPoints = CHART_POINTS,
   testId,
   emptyText,
 }: {
@@ -25,22 +27,26 @@ export function SeriesChart({
   title: string;
   keys?: readonly string[];
   bars?: readonly string[];
-  from?: string | undefined;
-  to?: string | undefined;
+  /** The last N days up to the asset's latest market day; all of its history when absent. */
+  lastDays?: number | undefined;
+  /** For exports: the asset's symbol and the range's name. */
+  symbol: string;
+  rangeLabel: string;
   log?: boolean;
   maxPoints?: number;
   testId: string;
   emptyText: string;
 }) {
   const theme = useThemeValue();
-  const input = { assetId, family, maxPoints, ...(from ? { from } : {}), ...(to ? { to } : {}) };
+  const input = seriesInput(assetId, family, lastDays, maxPoints);
   const q = useCall('ui.series', input);
   const shown = useMemo(() => (q.data ? q.data.series.filter((s) => !keys || keys.includes(s.key)) : []), [q.data, keys]);
   const hasValues = shown.some((s) => s.values.some((v) => v !== null));
   const option = useMemo(
-    () => (q.data ? timeSeriesOption(q.data, { ...(keys ? { keys } : {}), ...(bars ? { bars } : {}), log, dark: theme === 'dark', from, to }) : null),
-    [q.data, keys, bars, log, theme, from, to],
+    () => (q.data ? timeSeriesOption(q.data, { ...(keys ? { keys } : {}), ...(bars ? { bars } : {}), log, dark: theme === 'dark', from: q.data.from ?? undefined, to: q.data.to ?? undefined }) : null),
+    [q.data, keys, bars, log, theme],
   );
+  const caption = useMemo(() => (q.data ? chartCaption({ title, symbol, rangeLabel, from: q.data.from ?? q.data.days[0] ?? null, to: q.data.to ?? q.data.days.at(-1) ?? null, family }) : undefined), [q.data, title, symbol, rangeLabel, family]);
   const summary = useMemo(() => (q.data ? { total: q.data.total, downsampled: q.data.downsampled, series: summarizeSeries(q.data.days, shown) } : undefined), [q.data, shown]);
 
   return (
@@ -61,7 +67,7 @@ export function SeriesChart({
       ) : !hasValues || !option ? (
         <Empty>{emptyText}</Empty>
       ) : (
-        <Chart option={option} testId={testId} filename={`${assetId}-${testId}`} summary={summary} height={260} />
+        <Chart option={option} testId={testId} filename={`${assetId}-${testId}`} summary={summary} height={260} {...(caption ? { caption } : {})} />
       )}
     </section>
   );

@@ -31,6 +31,11 @@ export function setCallData<M extends MethodName>(qc: QueryClient, method: M, in
   qc.setQueryData(callKey(method, input), data);
 }
 
+/** Starts fetching what `useCall(method, input)` will ask for (a no-op when it is cached and fresh). */
+export function prefetchCall<M extends MethodName>(qc: QueryClient, method: M, input: Input<M>): void {
+  void qc.prefetchQuery({ queryKey: callKey(method, input), queryFn: ({ signal }) => client.call(method, input, { signal }) });
+}
+
 /** `invalidateAfter` bound to this component's query client. */
 export function useInvalidateAfter(): (changed: EventName | MethodName) => Promise<void> {
   const qc = useQueryClient();

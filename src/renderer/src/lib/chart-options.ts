@@ -151,3 +151,49 @@ export function outcomesOption(points: readonly { day: string; score: number; re
     ],
   };
 }
+
+/** What an exported chart carries: its title, the asset, the range and where the data comes from. */
+export interface ChartCaption {
+  title: string;
+  asset: string;
+  range: string;
+  attribution: string;
+}
+
+/** Where each family's data comes from, as the exports credit it. */
+const FAMILY_ATTRIBUTION: Record<SeriesResult['family'], string> = {
+  market: 'CoinGecko, Binance (CryptoDataDownload), Yahoo Finance, CoinMarketCap; live: CoinGecko',
+  tvl: 'Token Terminal (to 2022-02) and DefiLlama (to 2023-07), each its own series; live: DefiLlama',
+  onchain: 'Polygon chain, read over JSON-RPC',
+  development: 'commits counted from public git history; live: GitHub',
+  score: 'DEFIMON models',
+};
+
+export function chartCaption(c: { title: string; symbol: string; rangeLabel: string; from: string | null; to: string | null; family: SeriesResult['family'] }): ChartCaption {
+  const span = c.from && c.to ? `${c.from} to ${c.to}` : 'all days';
+  return { title: c.title, asset: c.symbol, range: `${c.rangeLabel}: ${span} (UTC days)`, attribution: `Data: ${FAMILY_ATTRIBUTION[c.family]}` };
+}
+
+/** Room the export's title, subtitle and attribution take above the chart, in pixels. */
+export const EXPORT_HEADER_PX = 64;
+
+/** The chart's option for a PNG export: the same chart below a title (asset and title), the range and the attribution. */
+export function exportOption(option: EChartsCoreOption, caption: ChartCaption, width: number, dark: boolean): EChartsCoreOption {
+  const grid = (option.grid ?? {}) as { top?: number };
+  const legend = (option.legend ?? {}) as { top?: number };
+  const color = dark ? '#c8d0dc' : '#24292f';
+  return {
+    ...option,
+    title: {
+      text: `${caption.asset}: ${caption.title}`,
+      subtext: `${caption.range}\n${caption.attribution}`,
+      left: 12,
+      top: 4,
+      textStyle: { fontSize: 14, color },
+      itemGap: 6,
+      subtextStyle: { fontSize: 11, lineHeight: 15, color, width: Math.max(200, width - 24), overflow: 'truncate' },
+    },
+    legend: { ...legend, top: (legend.top ?? 0) + EXPORT_HEADER_PX },
+    grid: { ...grid, top: (grid.top ?? 32) + EXPORT_HEADER_PX },
+  };
+}

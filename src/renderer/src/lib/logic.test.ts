@@ -1,7 +1,9 @@
 /** The renderer's logic without a browser: formats, CSV, chart options from data, table filters, ranges, routes. */
 import { describe, expect, it } from 'vitest';
 import type { OverviewRow } from '../../../shared/contract/ui';
-import { contributionsOption, forLogAxis, scoreHistogram, summarizeSeries, timeSeriesOption } from './chart-options';
+import { chartCaption, contributionsOption, EXPORT_HEADER_PX, exportOption, forLogAxis, scoreHistogram, summarizeSeries, timeSeriesOption } from './chart-options';
+import { withPngText } from './png-text';
+import { readPng } from '../../../../test/helpers/png';
 import { toCsv } from './csv';
 import { formatCount, formatPct, formatRate, formatShare, formatUsd, formatUtc, serviceState } from './format';
 import { filterOverview, NO_FILTERS, parseUsdAmount, staleSpan, topMovers } from './overview-filter';
@@ -223,5 +225,29 @@ describe('ranges, routes and settings', () => {
     expect(boundsText({ min: 0, minInclusive: false, max: 10 })).toBe('> 0, ≤ 10');
     expect(issuesByKey({ details: { issues: [{ path: 'collect.chain.batchSize', message: 'too big' }] } })).toEqual({ 'collect.chain.batchSize': 'too big' });
     expect(issuesByKey(new Error('x'))).toEqual({});
+  });
+});
+
+describe('chart exports', () => {
+  it('title the chart with the asset, the range and the data’s attribution, above the same plot', () => {
+    const caption = chartCaption({ title: 'Price (USD, daily close)', symbol: 'AAVE', rangeLabel: '4Y', from: '2020-07-01', to: '2024-06-30', family: 'market' });
+    expect(caption).toMatchObject({ asset: 'AAVE', range: '4Y: 2020-07-01 to 2024-06-30 (UTC days)' });
+    expect(caption.attribution).toMatch(/CoinGecko/);
+    expect(chartCaption({ title: 'TVL', symbol: 'UNI', rangeLabel: 'All', from: null, to: null, family: 'tvl' }).attribution).toMatch(/Token Terminal.*DefiLlama/);
+    const base = timeSeriesOption({ days: ['2024-06-29', '2024-06-30'], series: [{ key: 'close', label: 'Price', unit: 'usd', values: [1, 2] }] });
+    const out = exportOption(base, caption, 800, true) as { title: { text: string; subtext: string }; grid: { top: number }; series: unknown };
+    expect(out.title.text).toBe('AAVE: Price (USD, daily close)');
+    expect(out.title.subtext).toBe(`${caption.range}\n${caption.attribution}`);
+    expect(out.grid.top).toBe((base.grid as { top: number }).top + EXPORT_HEADER_PX);
+    expect(out.series).toBe(base.series);
+  });
+
+  it('embeds the caption as PNG text chunks after the header, keeping the image valid', () => {
+    // A 1x1 PNG.
+    const png = Uint8Array.from(atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='), (c) => c.charCodeAt(0));
+    const out = readPng(withPngText(png, { Title: 'AAVE: Price', Attribution: 'Data: CoinGecko · DefiLlama — ü' }));
+    expect(out.chunks).toEqual(['IHDR', 'iTXt', 'iTXt', 'IDAT', 'IEND']);
+    expect(out.text).toEqual({ Title: 'AAVE: Price', Attribution: 'Data: CoinGecko · DefiLlama — ü' });
+    expect([out.width, out.height]).toEqual([1, 1]);
   });
 });

@@ -1,9 +1,10 @@
 /** One asset: charts over selectable ranges, score history, models, contributions, competitors, contracts, notes, alerts. */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
-import type { AlertKind, ContractRow, ModelView } from '../../../shared/contract/ui';
+import { useEffect, useMemo, useState } from 'react';
+import type { Output } from '../../../shared/contract';
+import type { AlertKind, ContractRow, ModelView, OverviewRow } from '../../../shared/contract/ui';
 import { AsOf } from '../components/AsOf';
-import { Chart } from '../components/Chart';
+import { Chart, useChartsLoaded } from '../components/Chart';
 import { CoveragePanel } from '../components/Coverage';
 import { DataTable, type Column } from '../components/DataTable';
 import { SeriesChart } from '../components/SeriesChart';
@@ -13,10 +14,10 @@ import { readFeature } from '../../../shared/feature-labels';
 import { client } from '../lib/client';
 import { formatPct, formatScore, formatShare, formatUsd, formatUtc } from '../lib/format';
 import { useWatchlist } from '../lib/queries';
-import { RANGES, rangeBounds, type RangeId } from '../lib/range';
+import { DEFAULT_RANGE, RANGES, seriesInput, type RangeId } from '../lib/range';
 import { navigate } from '../lib/route';
 import { useThemeValue } from '../lib/theme-context';
-import { invalidateAfter, useCall } from '../lib/calls';
+import { invalidateAfter, prefetchCall, useCall } from '../lib/calls';
 import { sourceName } from '../../../shared/freshness';
 
 /** Why a chart is empty in this range: the family's latest day and source, or that none is known. */
@@ -25,22 +26,51 @@ function emptyBecause(what: string, day: string | null | undefined, source: stri
   return `No ${what} in the ${range} range: the latest ${what} is from ${day}${source ? ` (${sourceName(source)})` : ''}. Choose a longer range to see it.`;
 }
 
+/** How long the rest of the page waits for the price chart at most before it draws anyway. */
+const REST_WAITS_MS = 1500;
+
 export function AssetDetail({ assetId }: { assetId: string }) {
+  const qc = useQueryClient();
   const asset = useCall('assets.get', { assetId });
   const ov = useCall('ui.overview');
   const row = ov.data?.rows.find((r) => r.assetId === assetId) ?? null;
   const { watched, toggle } = useWatchlist();
-  const [range, setRange] = useState<RangeId>('4y');
+  const [range, setRange] = useState<RangeId>(DEFAULT_RANGE);
   const [log, setLog] = useState(false);
+  // The chart library loads while the data does, not after it.
+  const chartsLoaded = useChartsLoaded();
+  const price = useCall('ui.series', seriesInput(assetId, 'market', range));
 
-  if (asset.isLoading) return <Loading what={assetId} />;
+  // Every request of the page goes out at once; the panels below the price chart draw once it has.
+  useEffect(() => {
+    for (const family of ['tvl', 'development', 'onchain', 'score'] as const) prefetchCall(qc, 'ui.series', seriesInput(assetId, family, DEFAULT_RANGE));
+    prefetchCall(qc, 'ui.asset', { asset: assetId });
+    prefetchCall(qc, 'ui.scoreOutcomes', { assetId });
+    prefetchCall(qc, 'ui.models', { assetId });
+    prefetchCall(qc, 'ui.coverage', { assetId });
+    prefetchCall(qc, 'ui.competitors', { assetId });
+    prefetchCall(qc, 'ui.contracts', { assetId });
+  }, [qc, assetId]);
+  const priceDrawable = chartsLoaded && price.isFetched;
+  const [rest, setRest] = useState(false);
+  useEffect(() => {
+    if (rest) return;
+    if (!priceDrawable) {
+      const t = setTimeout(() => setRest(true), REST_WAITS_MS);
+      return () => clearTimeout(t);
+    }
+    // One frame for the price chart to paint, then the rest.
+    const f = requestAnimationFrame(() => setRest(true));
+    return () => cancelAnimationFrame(f);
+  }, [priceDrawable, rest]);
+
   if (asset.isError) return <ErrorState what={assetId} error={asset.error} onRetry={() => void asset.refetch()} />;
   const a = asset.data;
-  if (!a) return null;
-  const { from, to } = rangeBounds(range, a.lastDay);
   const on = watched.has(assetId);
-  const common = { assetId, from, to, log };
   const rangeLabel = RANGES.find((r) => r.id === range)?.label ?? range;
+  // Every chart asks for its range relative to the asset's last day at once: no chart waits for the asset's facts.
+  const lastDays = RANGES.find((r) => r.id === range)?.days ?? undefined;
+  const common = { assetId, lastDays, log, symbol: a?.symbol ?? assetId, rangeLabel };
 
   return (
     <div className="detail" data-testid="asset-detail" data-asset={assetId}>
@@ -49,84 +79,14 @@ export function AssetDetail({ assetId }: { assetId: string }) {
           ← Overview
         </button>
         <h2>
-          {a.symbol} <span className="muted">{a.name}</span>
+          {a?.symbol ?? assetId} <span className="muted">{a?.name ?? ''}</span>
         </h2>
-        <span className="tag">{a.category ?? 'uncategorised'}</span>
+        {a ? <span className="tag">{a.category ?? 'uncategorised'}</span> : null}
         <button type="button" className={`star ${on ? 'on' : ''}`} aria-pressed={on} onClick={() => toggle.mutate({ assetId, watched: !on })}>
           {on ? '★ Watching' : '☆ Watch'}
         </button>
       </div>
-      <dl className="facts">
-        <div>
-          <dt>Price</dt>
-          <dd data-testid="fact-price">
-            <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
-              {formatUsd(a.price)}
-            </AsOf>
-          </dd>
-        </div>
-        <div>
-          <dt>7d / 30d</dt>
-          <dd>
-            <AsOf asOf={a.lastDay} stale={row?.staleSince != null}>
-              {formatPct(row?.return7d)} / {formatPct(a.return30d)}
-            </AsOf>
-          </dd>
-        </div>
-        <div>
-          <dt>Market cap</dt>
-          <dd>
-            <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
-              {formatUsd(a.marketCap)}
-            </AsOf>
-          </dd>
-        </div>
-        <div>
-          <dt>Volume 24h</dt>
-          <dd>
-            <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
-              {formatUsd(a.volume)}
-            </AsOf>
-          </dd>
-        </div>
-        <div>
-          <dt>TVL</dt>
-          <dd data-testid="fact-tvl">
-            <AsOf asOf={row?.tvlDay} stale={row?.tvlStale ?? false} source={row?.tvlSource} scope={row?.tvlScope}>
-              {formatUsd(row?.tvl)}
-            </AsOf>
-            {row?.tvlSource ? <span className="muted small"> {sourceName(row.tvlSource)}{row.tvlScope ? ` (${row.tvlScope})` : ''}</span> : null}
-          </dd>
-        </div>
-        <div>
-          <dt>{row?.revenueKind === 'fees' ? 'Fees 30d' : 'Revenue 30d'}</dt>
-          <dd data-testid="fact-revenue">
-            <AsOf asOf={row?.revenueDay} stale={row?.revenueStale ?? false} source={row?.revenueSource}>
-              {formatUsd(row?.revenue30d)}
-            </AsOf>
-            {row?.revenueSource ? <span className="muted small"> {sourceName(row.revenueSource)}</span> : null}
-          </dd>
-        </div>
-        <div>
-          <dt>Score</dt>
-          <dd data-testid="fact-score">
-            <AsOf asOf={row?.scoreDay} stale={row?.scoreStale ?? false} source="model">
-              {formatScore(row?.score)}
-            </AsOf>{' '}
-            {row?.confidence !== null && row?.confidence !== undefined ? <span className="muted small">conf. {formatShare(row.confidence)}</span> : null}
-          </dd>
-        </div>
-        <div>
-          <dt>As of (UTC)</dt>
-          <dd>{row?.staleSince ? <span className="badge-stale">stale since {row.staleSince}</span> : (a.lastDay ?? '—')}</dd>
-        </div>
-        {a.polygonAddress ? (
-          <div>
-            <dt>Polygon token</dt>
-            <dd className="mono small">{a.polygonAddress}</dd>
-          </div>
-        ) : null}
-      </dl>
+      {a ? <AssetFacts a={a} row={row} /> : <Loading what={assetId} />}
       <div className="toolbar" role="toolbar" aria-label="Chart range">
         {RANGES.map((r) => (
           <button key={r.id} type="button" className={range === r.id ? 'active' : ''} aria-pressed={range === r.id} onClick={() => setRange(r.id)}>
@@ -140,6 +100,8 @@ export function AssetDetail({ assetId }: { assetId: string }) {
       <div className="chart-grid">
         <SeriesChart {...common} family="market" keys={['close']} title="Price (USD, daily close)" testId="chart-price" emptyText="No price history in this range." />
         <SeriesChart {...common} family="market" keys={['volume', 'marketCap']} bars={['volume']} title="Volume and market cap" testId="chart-volume" emptyText="No volume or market cap in this range." />
+        {rest ? (
+          <>
         <SeriesChart {...common} family="tvl" keys={['tvl', 'tvlDefillama', 'chainTvl']} title="TVL by source (never spliced: sources define TVL differently)" testId="chart-tvl" emptyText={emptyBecause('TVL', row?.tvlDay, row?.tvlSource, rangeLabel)} />
         <SeriesChart
           {...common}
@@ -153,22 +115,107 @@ export function AssetDetail({ assetId }: { assetId: string }) {
         <SeriesChart {...common} family="onchain" keys={['transfers', 'activeAddresses', 'newHolders']} title="On-chain activity (Polygon)" testId="chart-onchain" emptyText="No on-chain activity collected yet: add a QuickNode RPC URL in Settings and collect." />
         <SeriesChart {...common} family="development" bars={['commits']} title="Development activity (weekly)" testId="chart-dev" emptyText="No development activity known for this asset." />
         <SeriesChart {...common} log={false} family="score" title="Score history" testId="chart-score" emptyText="No score history: the models have not scored this asset yet." />
+          </>
+        ) : null}
       </div>
       <p className="muted small attribution">
         Bundled history: market data from CoinGecko, Binance (CryptoDataDownload), Yahoo Finance and CoinMarketCap; fundamentals from Token Terminal (to 2022-02) and DefiLlama (to 2023-07, TVL defined differently, shown as its own series); development activity counted from public git history. Live collections replace it where they overlap.
       </p>
-      <CoveragePanel assetId={assetId} />
-      <div className="two-col">
-        <ScorePanel assetId={assetId} />
-        <ModelsPanel assetId={assetId} />
-      </div>
-      <CompetitorsPanel assetId={assetId} />
-      <ContractsPanel assetId={assetId} />
-      <div className="two-col">
-        <NotesPanel assetId={assetId} />
-        <AlertRulesPanel assetId={assetId} />
-      </div>
+      {rest ? (
+        <>
+          <CoveragePanel assetId={assetId} />
+          <div className="two-col">
+            <ScorePanel assetId={assetId} />
+            <ModelsPanel assetId={assetId} />
+          </div>
+          <CompetitorsPanel assetId={assetId} />
+          <ContractsPanel assetId={assetId} />
+          <div className="two-col">
+            <NotesPanel assetId={assetId} />
+            <AlertRulesPanel assetId={assetId} />
+          </div>
+        </>
+      ) : (
+        <Loading what="the rest of the page" />
+      )}
     </div>
+  );
+}
+
+/** The asset's latest values, each with its as-of day, source and staleness. */
+function AssetFacts({ a, row }: { a: Output<'assets.get'>; row: OverviewRow | null }) {
+  return (
+    <dl className="facts">
+      <div>
+        <dt>Price</dt>
+        <dd data-testid="fact-price">
+          <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
+            {formatUsd(a.price)}
+          </AsOf>
+        </dd>
+      </div>
+      <div>
+        <dt>7d / 30d</dt>
+        <dd>
+          <AsOf asOf={a.lastDay} stale={row?.staleSince != null}>
+            {formatPct(row?.return7d)} / {formatPct(a.return30d)}
+          </AsOf>
+        </dd>
+      </div>
+      <div>
+        <dt>Market cap</dt>
+        <dd>
+          <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
+            {formatUsd(a.marketCap)}
+          </AsOf>
+        </dd>
+      </div>
+      <div>
+        <dt>Volume 24h</dt>
+        <dd>
+          <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
+            {formatUsd(a.volume)}
+          </AsOf>
+        </dd>
+      </div>
+      <div>
+        <dt>TVL</dt>
+        <dd data-testid="fact-tvl">
+          <AsOf asOf={row?.tvlDay} stale={row?.tvlStale ?? false} source={row?.tvlSource} scope={row?.tvlScope}>
+            {formatUsd(row?.tvl)}
+          </AsOf>
+          {row?.tvlSource ? <span className="muted small"> {sourceName(row.tvlSource)}{row.tvlScope ? ` (${row.tvlScope})` : ''}</span> : null}
+        </dd>
+      </div>
+      <div>
+        <dt>{row?.revenueKind === 'fees' ? 'Fees 30d' : 'Revenue 30d'}</dt>
+        <dd data-testid="fact-revenue">
+          <AsOf asOf={row?.revenueDay} stale={row?.revenueStale ?? false} source={row?.revenueSource}>
+            {formatUsd(row?.revenue30d)}
+          </AsOf>
+          {row?.revenueSource ? <span className="muted small"> {sourceName(row.revenueSource)}</span> : null}
+        </dd>
+      </div>
+      <div>
+        <dt>Score</dt>
+        <dd data-testid="fact-score">
+          <AsOf asOf={row?.scoreDay} stale={row?.scoreStale ?? false} source="model">
+            {formatScore(row?.score)}
+          </AsOf>{' '}
+          {row?.confidence !== null && row?.confidence !== undefined ? <span className="muted small">conf. {formatShare(row.confidence)}</span> : null}
+        </dd>
+      </div>
+      <div>
+        <dt>As of (UTC)</dt>
+        <dd>{row?.staleSince ? <span className="badge-stale">stale since {row.staleSince}</span> : (a.lastDay ?? '—')}</dd>
+      </div>
+      {a.polygonAddress ? (
+        <div>
+          <dt>Polygon token</dt>
+          <dd className="mono small">{a.polygonAddress}</dd>
+        </div>
+      ) : null}
+    </dl>
   );
 }
 
