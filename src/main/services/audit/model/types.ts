@@ -112,15 +112,8 @@ export interface Declarations {
   freeFunctions: Map<string, FnInfo>;
 }
 
-export interface Project {
-  files: ParsedFile[];
-  contracts: ContractInfo[];
-  byName: Map<string, ContractInfo>;
-  structs: Set<string>;
-  enums: Set<string>;
-  /** Method names declared view/pure somewhere in the project, and those declared mutating. */
-  viewNames: Set<string>;
-  mutatingNames: Set<string>;
+/** The model detectors read: the declarations (free functions are reached through resolveFunction) and the steps' answers. */
+export interface Project extends Omit<Declarations, 'freeFunctions'> {
   facts(ctx: ContractInfo, fn: FnInfo): FnFacts;
   guardsOf(ctx: ContractInfo, fn: FnInfo): Guard[];
   entries(ctx: ContractInfo): FnInfo[];
