@@ -182,7 +182,9 @@ export const spotPrice: Detector = ({ p, report }) => {
     walk(fn.node.body, (n) => {
       // A helper doing the arithmetic (mulDiv(sq, sq, q)): two of its arguments read the same values.
       if (n.type === 'FunctionCall' && internal.has(n)) {
-        const per = args(n).map((a) => readsIn(a));
+        // Only arguments that are the values themselves (or casts of them), not something computed from them.
+        const direct = (a: Node | undefined): Node | undefined => (a?.type === 'FunctionCall' && a.expression?.type === 'ElementaryTypeName' && args(a).length === 1 ? direct(args(a)[0]) : a);
+        const per = args(n).map((a) => (direct(a)?.type === 'Identifier' ? readsIn(a) : new Set<Node>()));
         if (per.some((r, i) => per.some((q, j) => j > i && [...r].some((x) => q.has(x)))) && !args(n).some((a) => some(a, (x) => x.type === 'BinaryOperation' && x.operator === '-'))) {
           ratios.push(n);
           return false;
