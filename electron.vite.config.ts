@@ -26,6 +26,7 @@ export default defineConfig({
           cli: resolve(__dirname, 'src/main/headless/cli.ts'),
           'ml-worker': resolve(__dirname, 'src/main/services/ml/worker.ts'),
           'audit-worker': resolve(__dirname, 'src/main/services/audit/worker.ts'),
+          'ui-worker': resolve(__dirname, 'src/main/services/ui/read-worker.ts'),
           // The utility process that hosts the services (started by the app's main process).
           'services-host': resolve(__dirname, 'src/main/app/services-host.ts'),
         },

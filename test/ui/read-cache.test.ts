@@ -7,6 +7,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReadCache } from '../../src/main/services/ui/read-cache';
+import { computeReadModel } from '../../src/main/services/ui/read-models';
+import { createReadPool } from '../../src/main/services/ui/read-pool';
 import { createTestServices } from '../helpers/app';
 
 describe('read-model cache', () => {
@@ -44,19 +46,64 @@ describe('read-model cache', () => {
     expect(after.rows.find((r) => r.assetId === row.assetId)?.price).toBe(654321.25);
   });
 
-  it('computes once per data version and input', () => {
+  it('computes once per data version and input, and callers asking meanwhile share the computation', async () => {
     const cache = createReadCache(t.services.core.store);
     let computed = 0;
     const compute = (): number => ++computed;
-    expect(cache.get('m', { a: 1 }, compute)).toBe(1);
-    expect(cache.get('m', { a: 1 }, compute)).toBe(1);
-    expect(cache.get('m', { a: 2 }, compute)).toBe(2);
+    expect(await cache.get('m', { a: 1 }, compute)).toBe(1);
+    expect(await cache.get('m', { a: 1 }, compute)).toBe(1);
+    expect(await cache.get('m', { a: 2 }, compute)).toBe(2);
     expect(cache.stats).toEqual({ hits: 1, misses: 2 });
     t.services.core.store.write('watchlist_items', [{ watchlist: 'probe', asset_id: 'UNI', added_at: '2024-01-01T00:00:00Z', hlc: '0', deleted: 0 }]);
-    expect(cache.get('m', { a: 1 }, compute)).toBe(3);
+    expect(await cache.get('m', { a: 1 }, compute)).toBe(3);
+    const slow = (): Promise<number> => new Promise((resolve) => setTimeout(() => resolve(++computed), 20));
+    expect(await Promise.all([cache.get('s', null, slow), cache.get('s', null, slow)])).toEqual([4, 4]);
     const off = createReadCache(t.services.core.store, { enabled: false });
-    off.get('m', null, compute);
-    off.get('m', null, compute);
-    expect(computed).toBe(5);
+    await off.get('m', null, compute);
+    await off.get('m', null, compute);
+    expect(computed).toBe(6);
+  });
+
+  it('computes read models in a worker thread with its own connection: the same answers, and a lost worker costs no answer', async () => {
+    const { store, log } = t.services.core;
+    const pool = createReadPool(store.path, log);
+    try {
+      const q = { includeUnpriced: false, limit: 500, offset: 0, staleAfterDays: 30 };
+      const here = (): unknown => computeReadModel(store, 'ui.overview', q);
+      const fromWorker = await pool.compute('ui.overview', q, here);
+      expect(fromWorker).toEqual(here());
+      const assetId = (here() as { rows: { assetId: string }[] }).rows[0]!.assetId;
+      const sq = { assetId, family: 'market' as const, maxPoints: 200 };
+      expect(await pool.compute('ui.series', sq, () => computeReadModel(store, 'ui.series', sq))).toEqual(computeReadModel(store, 'ui.series', sq));
+      expect(pool.stats).toEqual({ offThread: 2, inline: 0, restarts: 0 });
+      // A read model that fails in the worker fails for the caller with its own error.
+      await expect(pool.compute('ui.asset', { asset: 'NO-SUCH-ASSET', staleAfterDays: 30 }, () => null)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      // The worker dies while computing: the caller still gets the answer (computed here), and the next read starts a new worker.
+      const killed = pool.compute('ui.overview', q, here);
+      await pool.kill();
+      expect(await killed).toEqual(here());
+      // (Answered here, unless the worker finished before it was stopped.)
+      expect(pool.stats.offThread + pool.stats.inline).toBe(3);
+      expect(await pool.compute('ui.overview', q, here)).toEqual(here());
+      expect(pool.stats.offThread + pool.stats.inline).toBe(4);
+      expect(pool.stats.restarts).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('the services answer ui.* from the worker, identically to computing on the calling thread', async () => {
+    const inline = await createTestServices({ autoImport: false, dataDir: t.dataDir, readWorker: false, readCache: false });
+    try {
+      for (const [method, input] of [
+        ['ui.overview', {}],
+        ['ui.coverage', {}],
+        ['ui.asset', { asset: 'AAVE' }],
+      ] as const) {
+        expect(await t.services.client.call(method, input as never), method).toEqual(await inline.services.client.call(method, input as never));
+      }
+    } finally {
+      await inline.cleanup();
+    }
   });
 });

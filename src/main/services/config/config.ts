@@ -87,6 +87,11 @@ export const DefimonConfig = z.object({
    */
   readCache: z.boolean().default(true),
   /**
+   * Computes the UI's read models in a worker thread with its own read-only connection, so a
+   * long one never holds the request thread. Off: computed on the calling thread. @default true
+   */
+  readWorker: z.boolean().default(true),
+  /**
    * With the bundled import, install the model shipped with the dataset (trained on exactly
    * those files) so the first start shows scores without training. @default true
    */
@@ -203,6 +208,7 @@ export const ENV_MAP: Record<string, { key: string; kind: EnvKind }> = {
   DEFIMON_DATASET_DIR: { key: 'datasetDir', kind: 'string' },
   DEFIMON_AUTO_IMPORT: { key: 'autoImport', kind: 'bool' },
   DEFIMON_READ_CACHE: { key: 'readCache', kind: 'bool' },
+  DEFIMON_READ_WORKER: { key: 'readWorker', kind: 'bool' },
   DEFIMON_BUNDLED_MODEL: { key: 'bundledModel', kind: 'bool' },
   DEFIMON_AUTO_COLLECT: { key: 'autoCollect', kind: 'bool' },
   DEFIMON_PG_URL: { key: 'pgUrl', kind: 'string' },

@@ -1,12 +1,11 @@
 /** The ui domain: read models for the analyst's views, and the analyst's own data. */
+import type { ParsedInput } from '../../../shared/contract';
 import type { uiMethods } from '../../../shared/contract/ui';
 import type { Core } from '../core';
 import type { HandlersFor } from '../rpc/dispatch';
-import { assetPage, peersOf, scoreOutcomes } from './asset';
-import { assetContracts, modelViews, overview } from './overview';
-import { coverage } from './coverage';
 import { createReadCache } from './read-cache';
-import { seriesOf } from './series';
+import { computeReadModel, type ReadModelMethod, type ReadModelOutput } from './read-models';
+import { createReadPool } from './read-pool';
 import { createUserData } from './user-data';
 
 export interface UiDomain {
@@ -18,16 +17,27 @@ export function createUiDomain(core: Core): UiDomain {
   const user = createUserData(core);
   // The read models are computed once per data version, not once per request.
   const cache = createReadCache(store, { enabled: core.config.readCache });
+  // Computing one runs in a worker thread with its own read-only connection (an in-memory
+  // database has no file to share: computed here).
+  const pool = core.config.readWorker && store.path !== ':memory:' ? createReadPool(store.path, core.log) : null;
+  if (pool) core.onShutdown(() => pool.close());
+  const read =
+    <M extends ReadModelMethod>(method: M) =>
+    (q: ParsedInput<M>): Promise<ReadModelOutput<M>> =>
+      cache.get(method, q, () => {
+        const here = (): ReadModelOutput<M> => computeReadModel(store, method, q);
+        return pool ? pool.compute(method, q, here) : here();
+      });
   return {
     handlers: {
-      'ui.overview': (q) => cache.get('ui.overview', q, () => overview(store, q)),
-      'ui.series': (q) => cache.get('ui.series', q, () => seriesOf(store, q)),
-      'ui.models': ({ assetId }) => cache.get('ui.models', assetId, () => modelViews(store, assetId)),
-      'ui.competitors': ({ assetId, limit }) => cache.get('ui.competitors', [assetId, limit], () => peersOf(store, assetId, limit)),
-      'ui.asset': ({ asset, staleAfterDays }) => cache.get('ui.asset', [asset, staleAfterDays], () => assetPage(store, asset, staleAfterDays)),
-      'ui.scoreOutcomes': ({ assetId }) => cache.get('ui.scoreOutcomes', assetId, () => scoreOutcomes(store, assetId)),
-      'ui.coverage': (q) => cache.get('ui.coverage', q, () => coverage(store, q)),
-      'ui.contracts': ({ assetId }) => cache.get('ui.contracts', assetId, () => assetContracts(store, assetId)),
+      'ui.overview': read('ui.overview'),
+      'ui.series': read('ui.series'),
+      'ui.models': read('ui.models'),
+      'ui.competitors': read('ui.competitors'),
+      'ui.asset': read('ui.asset'),
+      'ui.scoreOutcomes': read('ui.scoreOutcomes'),
+      'ui.coverage': read('ui.coverage'),
+      'ui.contracts': read('ui.contracts'),
       'ui.watchlist': ({ name }) => user.watchlist(name),
       'ui.watch': ({ name, assetId, watched }) => user.watch(name, assetId, watched),
       'ui.notes': ({ assetId }) => user.notes(assetId),

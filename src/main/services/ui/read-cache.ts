@@ -13,8 +13,11 @@ import { LRUCache } from 'lru-cache';
 import type { SqliteStore } from '../storage/sqlite';
 
 export interface ReadCache {
-  /** `compute()`'s result for (method, input) at the current data version, computed at most once per version. */
-  get<T>(method: string, input: unknown, compute: () => T): T;
+  /**
+   * `compute()`'s result for (method, input) at the current data version, computed at most once
+   * per version: callers asking while it is being computed share that computation.
+   */
+  get<T>(method: string, input: unknown, compute: () => T | Promise<T>): Promise<T>;
   readonly stats: { hits: number; misses: number };
 }
 
@@ -32,13 +35,14 @@ export function createReadCache(store: SqliteStore, opts: ReadCacheOptions = {})
   if (opts.enabled === false) {
     return {
       stats,
-      get: (_method, _input, compute) => {
+      get: async (_method, _input, compute) => {
         stats.misses++;
         return compute();
       },
     };
   }
   const cache = new LRUCache<string, { version: string; value: unknown }>({ max: opts.max ?? 256, ttl: opts.ttlMs ?? 300_000 });
+  const inflight = new Map<string, { version: string; value: Promise<unknown> }>();
   let versionStmt: Database.Statement<[], { c: number; v: number }> | null = null;
   const dataVersion = (): string => {
     versionStmt ??= store.db.prepare<[], { c: number; v: number }>('SELECT total_changes() AS c, (SELECT data_version FROM pragma_data_version) AS v');
@@ -47,7 +51,7 @@ export function createReadCache(store: SqliteStore, opts: ReadCacheOptions = {})
   };
   return {
     stats,
-    get<T>(method: string, input: unknown, compute: () => T): T {
+    async get<T>(method: string, input: unknown, compute: () => T | Promise<T>): Promise<T> {
       const key = `${method}\u0000${JSON.stringify(input ?? null)}`;
       const version = dataVersion();
       const hit = cache.get(key);
@@ -55,11 +59,22 @@ export function createReadCache(store: SqliteStore, opts: ReadCacheOptions = {})
         stats.hits++;
         return hit.value as T;
       }
+      const running = inflight.get(key);
+      if (running && running.version === version) {
+        stats.hits++;
+        return running.value as Promise<T>;
+      }
       stats.misses++;
-      const value = compute();
-      // Computing reads only: the version is unchanged unless a read model wrote (then it is not cached).
-      if (dataVersion() === version) cache.set(key, { version, value });
-      return value;
+      const value = Promise.resolve().then(compute);
+      inflight.set(key, { version, value });
+      try {
+        const v = await value;
+        // Computing reads only: cached unless the data changed meanwhile (then the next call recomputes).
+        if (dataVersion() === version) cache.set(key, { version, value: v });
+        return v;
+      } finally {
+        if (inflight.get(key)?.value === value) inflight.delete(key);
+      }
     },
   };
 }
