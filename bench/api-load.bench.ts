@@ -62,6 +62,30 @@ interface Figures {
   errors: number;
   /** How long the server took, after the run, to work off the requests it had accepted. */
   drainMs: number;
+  /** `/health` asked every 100 ms during the run: its slowest answers (is the request thread free?). */
+  healthP99: number;
+  healthMax: number;
+}
+
+/** Asks /health every 100 ms until stopped; the latencies. */
+function probeHealth(url: string): { stop: () => Promise<number[]> } {
+  const times: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t = performance.now();
+      await fetch(`${url}/health`).then((r) => r.arrayBuffer()).catch(() => undefined);
+      times.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return times;
+    },
+  };
 }
 
 /** Waits until the server has worked off what earlier runs queued: /health answers fast three times in a row. */
@@ -77,6 +101,7 @@ async function drain(url: string): Promise<number> {
 }
 
 async function load(url: string, method: string, body: unknown, connections: number): Promise<Figures> {
+  const health = probeHealth(url);
   const r = await autocannon({
     url: `${url}/api/${method}`,
     method: 'POST',
@@ -85,14 +110,27 @@ async function load(url: string, method: string, body: unknown, connections: num
     connections,
     duration: DURATION_S,
   });
-  return { rps: r.requests.average, p99: r.latency.p99, max: r.latency.max, non2xx: r.non2xx, errors: r.errors + r.timeouts, drainMs: await drain(url) };
+  const h = (await health.stop()).sort((a, b) => a - b);
+  const healthP99 = Math.round(h[Math.min(h.length - 1, Math.floor(h.length * 0.99))] ?? 0);
+  return { rps: r.requests.average, p99: r.latency.p99, max: r.latency.max, non2xx: r.non2xx, errors: r.errors + r.timeouts, drainMs: await drain(url), healthP99, healthMax: Math.round(h[h.length - 1] ?? 0) };
 }
 
-function line(cache: string, when: string, method: string, conns: number, f: Figures): void {
+function line(mode: string, when: string, method: string, conns: number, f: Figures): void {
   console.log(
-    `API ${method.padEnd(12)} cache ${cache.padEnd(3)} ${when.padEnd(15)} ${String(conns).padStart(2)} conns: ${f.rps.toFixed(0).padStart(6)} req/s, p99 ${String(f.p99).padStart(5)} ms, max ${String(f.max).padStart(5)} ms, drained in ${String(Math.round(f.drainMs)).padStart(5)} ms${f.non2xx || f.errors ? ` (non-2xx ${f.non2xx}, errors ${f.errors})` : ''}`,
+    `API ${method.padEnd(12)} ${mode.padEnd(16)} ${when.padEnd(15)} ${String(conns).padStart(2)} conns: ${f.rps.toFixed(0).padStart(6)} req/s, p99 ${String(f.p99).padStart(5)} ms, max ${String(f.max).padStart(5)} ms; /health p99 ${String(f.healthP99).padStart(5)} ms, max ${String(f.healthMax).padStart(5)} ms; drained in ${String(Math.round(f.drainMs)).padStart(5)} ms${f.non2xx || f.errors ? ` (non-2xx ${f.non2xx}, errors ${f.errors})` : ''}`,
   );
 }
+
+/**
+ * The server's modes: the read-model cache with the worker (default); without the cache, read
+ * models computed in the worker; without either (the "before": every read computed on the
+ * request thread). `DEFIMON_API_BENCH_MODES=default,inline` picks some.
+ */
+const MODES: { name: string; env: Record<string, string> }[] = [
+  { name: 'default', env: {} },
+  { name: 'nocache-worker', env: { DEFIMON_READ_CACHE: 'false' } },
+  { name: 'nocache-inline', env: { DEFIMON_READ_CACHE: 'false', DEFIMON_READ_WORKER: 'false' } },
+];
 
 export async function run(): Promise<void> {
   console.log(`${machineLine()}; ${DURATION_S} s per run (as of ${new Date().toISOString().slice(0, 10)})`);
@@ -106,8 +144,9 @@ export async function run(): Promise<void> {
       ['ui.overview', {}],
       ['ui.series', { assetId: 'UNI', family: 'market' }],
     ];
-    for (const cache of ['on', 'off']) {
-      const { url, child } = await serve(dataDir, { DEFIMON_READ_CACHE: cache === 'on' ? 'true' : 'false' });
+    const wanted = process.env.DEFIMON_API_BENCH_MODES?.split(',');
+    for (const { name: cache, env } of MODES.filter((m) => !wanted || wanted.includes(m.name))) {
+      const { url, child } = await serve(dataDir, env);
       try {
         for (const [method, body] of targets) {
           await call(url, method, body); // first computation outside the figures
