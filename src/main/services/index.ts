@@ -15,6 +15,7 @@ import { createEventBus } from './events/bus';
 import { createImporterDomain } from './importer';
 import { createLogger, type Logger } from './log/logger';
 import { createMlDomain } from './ml';
+import { headlineVersion } from './ml/api';
 import type { MethodName } from '../../shared/contract';
 import { dispatch, type CallContext, type Handler, type Handlers } from './rpc/dispatch';
 import { createSettingsDomain } from './settings';
@@ -121,6 +122,31 @@ export async function createServices(config: DefimonConfig, opts: { logger?: Log
     invoke: (method, input, signal) => call(method, input, signal ? { origin: 'cli', signal } : { origin: 'cli' }),
     subscribe: (listener) => bus.onAny(listener),
   });
+
+  // Scores without pressing anything: data imported without a matching shipped model (a CSV
+  // directory of one's own) is trained on in the background, as an `ml.train` task with progress.
+  // The desktop app and `defimon serve` only: a one-shot command would end before it does.
+  let training: Promise<unknown> | null = null;
+  const trainIfUnscored = (why: string): void => {
+    if (!config.bundledModel || config.mode === 'cli' || store.readOnly || training) return;
+    const hasAssets = store.db.prepare<[], 1>('SELECT 1 FROM crypto_assets LIMIT 1').get() !== undefined;
+    if (!hasAssets || headlineVersion(store) !== null) return;
+    log.info({ why }, 'no model for the imported data: training one in the background');
+    training = client
+      .call('ml.train', { promote: true })
+      .then((m) => log.info({ version: m.version }, 'background training done: scores available'))
+      .catch((err: unknown) => log.warn({ err }, 'background training did not finish'))
+      .finally(() => {
+        training = null;
+      });
+  };
+  const importHandler = handlers['dataset.import'];
+  handlers['dataset.import'] = async (input, ctx) => {
+    const summary = await importHandler(input, ctx);
+    trainIfUnscored('dataset imported');
+    return summary;
+  };
+  trainIfUnscored('start');
 
   let closed = false;
   return {

@@ -3,6 +3,7 @@ import { useMemo, useState } from 'react';
 import type { OverviewRow } from '../../../shared/contract/ui';
 import { AsOf } from '../components/AsOf';
 import { Chart } from '../components/Chart';
+import { TaskList } from '../components/Tasks';
 import { DataTable, type Column } from '../components/DataTable';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { histogramOption, scoreHistogram } from '../lib/chart-options';
@@ -171,7 +172,10 @@ export function Overview() {
           ) : query.data?.scored ? (
             <Chart option={histogramOption(histogram, theme === 'dark')} testId="score-histogram" filename="score-distribution" height={150} summary={histogram} />
           ) : (
-            <Empty>No scores yet: the models have not scored this universe. Train and score them in Models.</Empty>
+            <>
+              <Empty>No scores yet: the models have not scored this universe. A training started after the import shows here; otherwise train and score them in Models.</Empty>
+              <TaskList kinds={['ml.train']} />
+            </>
           )}
         </section>
       </div>
