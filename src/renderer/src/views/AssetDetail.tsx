@@ -162,22 +162,21 @@ function AssetFacts({ a, row }: { a: Output<'assets.get'>; row: OverviewRow | nu
           </AsOf>
         </dd>
       </div>
-      <div>
-        <dt>Market cap</dt>
-        <dd>
-          <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
-            {formatUsd(a.marketCap)}
-          </AsOf>
-        </dd>
-      </div>
-      <div>
-        <dt>Volume 24h</dt>
-        <dd>
-          <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
-            {formatUsd(a.volume)}
-          </AsOf>
-        </dd>
-      </div>
+      {(
+        [
+          ['Market cap', a.marketCap],
+          ['Volume 24h', a.volume],
+        ] as const
+      ).map(([label, value]) => (
+        <div key={label}>
+          <dt>{label}</dt>
+          <dd>
+            <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
+              {formatUsd(value)}
+            </AsOf>
+          </dd>
+        </div>
+      ))}
       <div>
         <dt>TVL</dt>
         <dd data-testid="fact-tvl">
