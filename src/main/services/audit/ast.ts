@@ -1,4 +1,4 @@
-import type { ASTNode, ASTNodeTypeString, BaseASTNode } from '@solidity-parser/parser/dist/src/ast-types';
+import type { ASTNode, ASTNodeTypeString, BaseASTNode, FunctionDefinition, ModifierDefinition, ModifierInvocation, VariableDeclaration } from '@solidity-parser/parser/dist/src/ast-types';
 
 /** The parser's typed node of kind `T`. */
 export type NodeOf<T extends ASTNodeTypeString> = Extract<ASTNode, { type: T }>;
@@ -7,6 +7,15 @@ export type NodeOf<T extends ASTNodeTypeString> = Extract<ASTNode, { type: T }>;
 export function is<T extends ASTNodeTypeString>(n: BaseASTNode | null | undefined, type: T): n is NodeOf<T> {
   return n?.type === type;
 }
+
+/** The modifiers a function applies (a modifier applies none). */
+export const modifiersOf = (fn: FunctionDefinition | ModifierDefinition): ModifierInvocation[] => (is(fn, 'FunctionDefinition') ? fn.modifiers : []);
+
+/** The named or unnamed return values of a function (a modifier has none). */
+export const returnsOf = (fn: FunctionDefinition | ModifierDefinition): VariableDeclaration[] => (is(fn, 'FunctionDefinition') ? (fn.returnParameters ?? []) : []);
+
+/** The name of an elementary type (`address`, `uint256`), '' for any other type. */
+export const elementaryName = (t: BaseASTNode | null | undefined): string => (is(t, 'ElementaryTypeName') ? t.name : '');
 
 /**
  * A loose view of @solidity-parser/parser's AST: the fields the detectors read, all optional,

@@ -9,7 +9,7 @@
  * Steps 3 to 5 run on demand and are cached per project. Below: effects with modifiers and
  * internal calls expanded, and the block values detectors look for.
  */
-import { calleeName, isMember, line, shortName, type Node } from './ast';
+import { modifiersOf, calleeName, isMember, line, shortName, type Node } from './ast';
 import { collectDeclarations, resolveInheritance } from './model/declarations';
 import { emptyFacts, functionFacts } from './model/facts';
 import { guardsOf, privilegedState } from './model/guards';
@@ -96,7 +96,7 @@ function orderedEffectsUncached(p: Project, ctx: ContractInfo, fn: FnInfo, depth
   };
   let body = expand(own, fn);
   if (fn.kind !== 'modifier') {
-    for (const m of [...(fn.node.modifiers ?? [])].reverse()) {
+    for (const m of [...modifiersOf(fn.node)].reverse()) {
       const mod = m.name ? p.resolveModifier(ctx, m.name) : null;
       if (!mod) continue;
       const modEffects = expand(p.facts(ctx, mod).effects, mod);

@@ -1,5 +1,5 @@
 /** Access control: tx.origin, unprotected selfdestruct / owner changes / initialisers, visibility, storage-length tricks, short addresses. */
-import { args, calleeName, endLine, isMember, isMsgSender, isTxOrigin, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
+import { elementaryName, modifiersOf, args, calleeName, endLine, isMember, isMsgSender, isTxOrigin, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
 import { orderedEffects, type ContractInfo, type FnInfo, type Project } from '../model';
 import { versionBelow } from '../parse';
 import { pointerFlags } from './proxy';
@@ -156,7 +156,7 @@ function looksLikeConstructor(ctx: ContractInfo, fn: FnInfo, critical: Set<strin
 
 /** Runs once: a condition (in the function or its modifiers) on state the same call sets. */
 function hasInitGuard(p: Project, ctx: ContractInfo, entry: FnInfo): boolean {
-  const mods = (entry.node.modifiers ?? []).map((m) => ({ name: m.name ?? '', fn: m.name ? p.resolveModifier(ctx, m.name) : null }));
+  const mods = modifiersOf(entry.node).map((m) => ({ name: m.name ?? '', fn: m.name ? p.resolveModifier(ctx, m.name) : null }));
   // A modifier whose code is not in the sources: only its name can say.
   if (mods.some((m) => !m.fn && /initiali[sz]|once/i.test(m.name))) return true;
   const path = orderedEffects(p, ctx, entry);
@@ -351,11 +351,11 @@ export const shortAddress: Detector = ({ p, report }) => {
     for (const fn of p.entries(ctx)) {
       const params = fn.node.parameters ?? [];
       const last = params[params.length - 1];
-      const hasAddress = params.slice(0, -1).some((x) => x.typeName?.name === 'address');
-      if (!last || !/^uint/.test(last.typeName?.name ?? '') || !hasAddress) continue;
+      const hasAddress = params.slice(0, -1).some((x) => elementaryName(x.typeName) === 'address');
+      if (!last || !/^uint/.test(elementaryName(last.typeName)) || !hasAddress) continue;
       const f = p.facts(ctx, fn);
       // A check of msg.data.length in the function or one of its modifiers.
-      const checkers = [fn, ...(fn.node.modifiers ?? []).flatMap((m) => (m.name ? [p.resolveModifier(ctx, m.name)] : [])).filter((m): m is FnInfo => !!m)];
+      const checkers = [fn, ...modifiersOf(fn.node).flatMap((m) => (m.name ? [p.resolveModifier(ctx, m.name)] : [])).filter((m): m is FnInfo => !!m)];
       if (checkers.some((c) => p.facts(ctx, c).conditions.some((cond) => some(cond.expr, (n) => n.type === 'MemberAccess' && n.memberName === 'length' && isMember(n.expression, 'msg', 'data'))))) continue;
       const movesBalance = f.effects.some((e) => e.kind === 'write' && ctx.state.get(e.name)?.typeText.startsWith('mapping(address'));
       if (!movesBalance) continue;

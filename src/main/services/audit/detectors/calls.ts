@@ -1,5 +1,5 @@
 /** Reentrancy, unchecked low-level calls, delegatecall targets, and denial of service through calls and loops. */
-import { args, calleeName, endLine, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
+import { modifiersOf, args, calleeName, endLine, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
 import { orderedEffects, type ContractInfo, type ExtCall, type FnInfo } from '../model';
 import { fnLabel, unitsOf, type Detector } from './types';
 
@@ -14,7 +14,7 @@ export const reentrancy: Detector = ({ p, report }) => {
       const effects = orderedEffects(p, ctx, entry);
       // A lock anywhere on the path (entry or an internal function it calls) serialises the whole call.
       const onPath = new Set<FnInfo>([entry, ...effects.map((e) => e.fn)]);
-      if ([...onPath].some((f) => (f.node.modifiers ?? []).some((m) => isLockModifier(p, ctx, m.name ?? '')))) continue;
+      if ([...onPath].some((f) => modifiersOf(f.node).some((m) => isLockModifier(p, ctx, m.name ?? '')))) continue;
       const entryGuarded = p.guardsOf(ctx, entry).length > 0;
       const readsBefore = new Set<string>();
       for (let i = 0; i < effects.length; i++) {

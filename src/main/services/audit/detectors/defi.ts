@@ -5,7 +5,7 @@
  * call (the declared function's parameters and returns, where its arguments come from), never from
  * a function's or a variable's name.
  */
-import { args, calleeName, some, textOf, typeText, walk, type Node } from '../ast';
+import { returnsOf, args, calleeName, some, textOf, typeText, walk, type Node } from '../ast';
 import type { ContractInfo, Effect, ExtCall, FnFacts, FnInfo, Project } from '../model';
 import { fnLabel, unitsOf, type Detector } from './types';
 
@@ -29,7 +29,7 @@ const start = (n: Node): number => n.range?.[0] ?? 0;
 const writesState = (f: FnFacts): boolean => f.effects.some((e) => e.kind === 'write');
 
 /** The call's declared returns when its declaration is known: the result shape decides what the call is. */
-const returnTypes = (decl: FnInfo | null): string[] => (decl?.node.returnParameters ?? []).map((r) => typeText(r.typeName));
+const returnTypes = (decl: FnInfo | null): string[] => (decl ? returnsOf(decl.node) : []).map((r) => typeText(r.typeName));
 
 /**
  * SWC-104 for token-like calls: an external call to a state-changing function declared to return

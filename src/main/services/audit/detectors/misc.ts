@@ -1,5 +1,5 @@
 /** Weak randomness, timestamp dependence, front-running, storage pointers, shadowing, deprecated constructs, pragma. */
-import { args, calleeName, isMember, line, rootIdentifier, some, textOf, typeText, walk, type Node } from '../ast';
+import { returnsOf, args, calleeName, isMember, line, rootIdentifier, some, textOf, typeText, walk, type Node } from '../ast';
 import { isBlockValue, isTimestamp, orderedEffects, type ContractInfo, type FnInfo } from '../model';
 import { mayBeBelow, versionBelow } from '../parse';
 import { fnLabel, unitsOf, type Detector, type DetectorContext } from './types';
@@ -79,7 +79,7 @@ export const blockValues: Detector = ({ p, report }) => {
       if (direct || viaLocal) {
         // A hash used as a number (uint(keccak256(...)), % n, a "seed") is randomness; as an id or key it is not.
         const hashAt = parents.findIndex((x) => x.type === 'FunctionCall' && HASHES.has(calleeName(x) ?? '') && x.expression?.type === 'Identifier');
-        const returnsNumber = (fn.node.returnParameters ?? []).some((r) => /^u?int\d*$/.test(typeText(r.typeName)));
+        const returnsNumber = returnsOf(fn.node).some((r) => /^u?int\d*$/.test(typeText(r.typeName)));
         const declaresEntropy = (x: Node): boolean => (x.type === 'VariableDeclarationStatement' && (x.variables ?? []).some((v) => !!v?.name && usedAsEntropy(fn.node.body, v.name))) || (x.type === 'BinaryOperation' && x.operator === '=' && !!rootIdentifier(x.left)?.name && usedAsEntropy(fn.node.body, rootIdentifier(x.left)?.name ?? ''));
         const inHash = hashAt >= 0 && parents.slice(0, hashAt).some((x) => (x.type === 'FunctionCall' && /^u?int\d*$/.test(x.expression?.name ?? '')) || (x.type === 'BinaryOperation' && x.operator === '%') || declaresEntropy(x) || (x.type === 'ReturnStatement' && returnsNumber));
         // x % 2**32 truncates; it does not pick an outcome.
@@ -299,7 +299,7 @@ export const codeQuality: Detector = (dc: DetectorContext) => {
     for (const [name, l] of f.locals) {
       const t = l.type;
       if (l.init || l.storage || l.decl.type !== 'VariableDeclaration' || fn.params.has(name)) continue;
-      if ((fn.node.returnParameters ?? []).some((r) => r.name === name)) continue;
+      if (returnsOf(fn.node).some((r) => r.name === name)) continue;
       const refType = t && (t.type === 'ArrayTypeName' || t.type === 'Mapping' || (t.type === 'UserDefinedTypeName' && p.structs.has((t.namePath ?? '').split('.').pop() ?? '')));
       if (!refType) continue;
       const uses: Node[] = [];

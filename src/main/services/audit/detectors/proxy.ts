@@ -4,7 +4,7 @@
  * can initialise (its initialiser is not used up in the constructor), and proxies that keep their
  * own variables in the low storage slots the implementation uses as well.
  */
-import { args, line, rootIdentifier, some, walk, type Node } from '../ast';
+import { modifiersOf, args, line, rootIdentifier, some, walk, type Node } from '../ast';
 import { orderedEffects, type ContractInfo, type FnInfo, type Project } from '../model';
 import { closure, definitions } from './authority';
 import { fnLabel, type Detector } from './types';
@@ -84,7 +84,7 @@ function slotWrite(p: Project, ctx: ContractInfo, fn: FnInfo, slots: Set<string>
     res.writes ||= r.writes;
     res.abstract ||= r.abstract;
   }
-  for (const m of fn.node.modifiers ?? []) {
+  for (const m of modifiersOf(fn.node)) {
     const mod = m.name ? p.resolveModifier(ctx, m.name) : null;
     if (mod) res.abstract ||= slotWrite(p, ctx, mod, slots, seen).abstract;
   }

@@ -4,7 +4,7 @@
  * external and internal calls, the modifier placeholder), conditions, loops, selfdestructs,
  * locals with what they derive from, and storage references.
  */
-import { ASSIGN_OPS, args, calleeName, childrenOf, isMember, isMsgSender, isTxOrigin, peel, rootIdentifier, shortName, some, typeText, type Node } from '../ast';
+import { modifiersOf, returnsOf, ASSIGN_OPS, args, calleeName, childrenOf, isMember, isMsgSender, isTxOrigin, peel, rootIdentifier, shortName, some, typeText, type Node } from '../ast';
 import { conditionParam, libraryFunction, resolveFunction, srcOf } from './resolve';
 import type { ContractInfo, Declarations, ExtCall, FnFacts, FnInfo, TargetKind } from './types';
 
@@ -54,9 +54,9 @@ class FactsBuilder {
       this.f.paramDerived.add(p.name);
       if (p.storageLocation === 'storage') this.f.storageAliases.set(p.name, `@param:${p.name}`);
     }
-    for (const p of this.fn.node.returnParameters ?? []) if (p.name) this.f.locals.set(p.name, { decl: p, type: p.typeName ?? null, init: null, storage: p.storageLocation ?? null });
+    for (const p of returnsOf(this.fn.node)) if (p.name) this.f.locals.set(p.name, { decl: p, type: p.typeName ?? null, init: null, storage: p.storageLocation ?? null });
     // Modifiers run around the body: their code before `_` first, the body at `_`.
-    const mods = this.fn.kind === 'modifier' ? [] : (this.fn.node.modifiers ?? []);
+    const mods = this.fn.kind === 'modifier' ? [] : modifiersOf(this.fn.node);
     for (const m of mods) for (const a of args(m)) this.expr(a);
     this.stmt(this.fn.node.body);
     return this.f;

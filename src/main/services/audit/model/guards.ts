@@ -4,7 +4,7 @@
  * stored state or looks the caller up in a table, in the function, its modifiers, or a helper it
  * calls. From the guards comes the privileged state: what guards compare the caller with.
  */
-import { args, calleeName, isMsgSender, isTxOrigin, rootIdentifier, some, textOf, walk, type Node } from '../ast';
+import { is, modifiersOf, args, calleeName, isMsgSender, isTxOrigin, rootIdentifier, some, textOf, walk, type Node } from '../ast';
 import { resolveFunction, resolveModifier, srcOf } from './resolve';
 import type { ContractInfo, FnInfo, Guard, ModelCore } from './types';
 
@@ -142,7 +142,7 @@ export function guardsInBody(m: ModelCore, ctx: ContractInfo, fn: FnInfo, depth 
 }
 
 function isStatementCall(fn: FnInfo, call: Node): boolean {
-  return (fn.node.body?.statements ?? []).some((s) => s.type === 'ExpressionStatement' && s.expression === call);
+  return (fn.node.body?.statements ?? []).some((s) => is(s, 'ExpressionStatement') && s.expression === call);
 }
 
 export function guardsOf(m: ModelCore, ctx: ContractInfo, fn: FnInfo): Guard[] {
@@ -157,7 +157,7 @@ export function guardsOf(m: ModelCore, ctx: ContractInfo, fn: FnInfo): Guard[] {
 
 function modifierGuards(m: ModelCore, ctx: ContractInfo, fn: FnInfo): Guard[] {
   const out: Guard[] = [];
-  for (const inv of fn.node.modifiers ?? []) {
+  for (const inv of modifiersOf(fn.node)) {
     const mod = inv.name ? resolveModifier(ctx, inv.name) : null;
     if (mod) {
       const inner = guardsInBody(m, ctx, mod);

@@ -3,6 +3,7 @@
  * and, through internal calls and modifiers, who can run each function: anyone, an owner, a role.
  */
 import type { Trigger } from '../../../../shared/contract/audit';
+import { modifiersOf } from '../ast';
 import { guardsOf } from './guards';
 import { resolveModifier } from './resolve';
 import type { ContractInfo, FnInfo, ModelCore, ReachMap } from './types';
@@ -47,7 +48,7 @@ function reachMap(m: ModelCore, ctx: ContractInfo): ReachMap {
       else for (const g of guards) r.who.add(g.who);
       const fx = m.facts(ctx, fn);
       for (const c of fx.internalCalls) stack.push(c.fn);
-      for (const inv of fn.node.modifiers ?? []) {
+      for (const inv of modifiersOf(fn.node)) {
         const mod = inv.name ? resolveModifier(ctx, inv.name) : null;
         if (mod) stack.push(mod);
       }

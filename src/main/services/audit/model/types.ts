@@ -1,5 +1,6 @@
 /** The shapes of the project model: declarations, per-function facts, guards, the project. */
 import type { Trigger } from '../../../../shared/contract/audit';
+import type { FunctionDefinition, ModifierDefinition } from '@solidity-parser/parser/dist/src/ast-types';
 import type { Node } from '../ast';
 import type { ParsedFile } from '../parse';
 
@@ -14,7 +15,7 @@ export interface StateVar {
 
 export interface FnInfo {
   name: string;
-  node: Node;
+  node: FunctionDefinition | ModifierDefinition;
   contract: ContractInfo;
   kind: 'function' | 'constructor' | 'fallback' | 'receive' | 'modifier';
   visibility: string;
