@@ -75,7 +75,7 @@ describe('read-model cache', () => {
       const assetId = (here() as { rows: { assetId: string }[] }).rows[0]!.assetId;
       const sq = { assetId, family: 'market' as const, maxPoints: 200 };
       expect(await pool.compute('ui.series', sq, () => computeReadModel(store, 'ui.series', sq))).toEqual(computeReadModel(store, 'ui.series', sq));
-      expect(pool.stats).toEqual({ offThread: 2, inline: 0, restarts: 0 });
+      expect(pool.stats).toEqual({ offThread: 2, inline: 0, restarts: 0, dropped: 0 });
       // A read model that fails in the worker fails for the caller with its own error.
       await expect(pool.compute('ui.asset', { asset: 'NO-SUCH-ASSET', staleAfterDays: 30 }, () => null)).rejects.toMatchObject({ code: 'NOT_FOUND' });
       // The worker dies while computing: the caller still gets the answer (computed here), and the next read starts a new worker.
@@ -90,6 +90,50 @@ describe('read-model cache', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('drops a read whose caller left while it waited for the worker, and computes a shared read until its last caller leaves', async () => {
+    const { store, log } = t.services.core;
+    const pool = createReadPool(store.path, log);
+    try {
+      const q = (limit: number) => ({ includeUnpriced: false, limit, offset: 0, staleAfterDays: 30 });
+      const callers = [new AbortController(), new AbortController(), new AbortController()];
+      const reads = callers.map((c, i) => pool.compute<{ rows: unknown[] }>('ui.overview', q(10 + i), () => ({ rows: [] }), c.signal));
+      // The first is being computed; the other two wait in the queue. Their callers leave.
+      callers[1]!.abort();
+      callers[2]!.abort();
+      const [first, second, third] = await Promise.allSettled(reads);
+      expect(first).toMatchObject({ status: 'fulfilled' });
+      expect(first?.status === 'fulfilled' ? first.value.rows : []).toHaveLength(10);
+      for (const r of [second, third]) expect(r).toMatchObject({ status: 'rejected', reason: { code: 'CANCELLED' } });
+      expect(pool.stats).toMatchObject({ offThread: 1, inline: 0, dropped: 2 });
+    } finally {
+      await pool.close();
+    }
+
+    const cache = createReadCache(store);
+    let seen: AbortSignal | null = null;
+    let finish: (v: number) => void = () => undefined;
+    const compute = (signal: AbortSignal): Promise<number> => {
+      seen = signal;
+      return new Promise<number>((resolve) => (finish = resolve));
+    };
+    const a = new AbortController();
+    const b = new AbortController();
+    const pa = cache.get('shared', 1, compute, a.signal);
+    const pb = cache.get('shared', 1, compute, b.signal);
+    await new Promise((r) => setTimeout(r, 0));
+    a.abort();
+    await expect(pa).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(seen!.aborted).toBe(false); // b still waits
+    finish(42);
+    expect(await pb).toBe(42);
+    const c = new AbortController();
+    const pc = cache.get('shared', 2, compute, c.signal);
+    await new Promise((r) => setTimeout(r, 0));
+    c.abort();
+    await expect(pc).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(seen!.aborted).toBe(true); // nobody waits any more
   });
 
   it('the services answer ui.* from the worker, identically to computing on the calling thread', async () => {

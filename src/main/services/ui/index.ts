@@ -2,7 +2,7 @@
 import type { ParsedInput } from '../../../shared/contract';
 import type { uiMethods } from '../../../shared/contract/ui';
 import type { Core } from '../core';
-import type { HandlersFor } from '../rpc/dispatch';
+import type { CallContext, HandlersFor } from '../rpc/dispatch';
 import { createReadCache } from './read-cache';
 import { computeReadModel, type ReadModelMethod, type ReadModelOutput } from './read-models';
 import { createReadPool } from './read-pool';
@@ -23,11 +23,16 @@ export function createUiDomain(core: Core): UiDomain {
   if (pool) core.onShutdown(() => pool.close());
   const read =
     <M extends ReadModelMethod>(method: M) =>
-    (q: ParsedInput<M>): Promise<ReadModelOutput<M>> =>
-      cache.get(method, q, () => {
-        const here = (): ReadModelOutput<M> => computeReadModel(store, method, q);
-        return pool ? pool.compute(method, q, here) : here();
-      });
+    (q: ParsedInput<M>, ctx?: CallContext): Promise<ReadModelOutput<M>> =>
+      cache.get(
+        method,
+        q,
+        (signal) => {
+          const here = (): ReadModelOutput<M> => computeReadModel(store, method, q);
+          return pool ? pool.compute(method, q, here, signal) : here();
+        },
+        ctx?.signal,
+      );
   return {
     handlers: {
       'ui.overview': read('ui.overview'),

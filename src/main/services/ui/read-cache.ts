@@ -10,14 +10,17 @@
  */
 import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
+import { AppError } from '../../../shared/errors';
 import type { SqliteStore } from '../storage/sqlite';
 
 export interface ReadCache {
   /**
    * `compute()`'s result for (method, input) at the current data version, computed at most once
-   * per version: callers asking while it is being computed share that computation.
+   * per version: callers asking while it is being computed share that computation. A caller whose
+   * `signal` aborts stops waiting (CANCELLED); the computation's own signal aborts only when every
+   * caller waiting for it has left.
    */
-  get<T>(method: string, input: unknown, compute: () => T | Promise<T>): Promise<T>;
+  get<T>(method: string, input: unknown, compute: (signal: AbortSignal) => T | Promise<T>, signal?: AbortSignal): Promise<T>;
   readonly stats: { hits: number; misses: number };
 }
 
@@ -35,14 +38,46 @@ export function createReadCache(store: SqliteStore, opts: ReadCacheOptions = {})
   if (opts.enabled === false) {
     return {
       stats,
-      get: async (_method, _input, compute) => {
+      get: async (_method, _input, compute, signal) => {
         stats.misses++;
-        return compute();
+        return compute(signal ?? new AbortController().signal);
       },
     };
   }
   const cache = new LRUCache<string, { version: string; value: unknown }>({ max: opts.max ?? 256, ttl: opts.ttlMs ?? 300_000 });
-  const inflight = new Map<string, { version: string; value: Promise<unknown> }>();
+  interface Inflight {
+    version: string;
+    value: Promise<unknown>;
+    controller: AbortController;
+    waiters: number;
+  }
+  const inflight = new Map<string, Inflight>();
+  /** The shared computation's answer, or CANCELLED as soon as this caller's signal aborts. */
+  const wait = (entry: Inflight, signal: AbortSignal | undefined): Promise<unknown> => {
+    if (!signal) {
+      entry.waiters++;
+      return entry.value;
+    }
+    if (signal.aborted) return Promise.reject(new AppError('CANCELLED', 'the caller went away'));
+    entry.waiters++;
+    return new Promise((resolve, reject) => {
+      const leave = (): void => {
+        if (--entry.waiters === 0) entry.controller.abort();
+        reject(new AppError('CANCELLED', 'the caller went away'));
+      };
+      signal.addEventListener('abort', leave, { once: true });
+      entry.value.then(
+        (v) => {
+          signal.removeEventListener('abort', leave);
+          resolve(v);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', leave);
+          reject(err);
+        },
+      );
+    });
+  };
   let versionStmt: Database.Statement<[], { c: number; v: number }> | null = null;
   const dataVersion = (): string => {
     versionStmt ??= store.db.prepare<[], { c: number; v: number }>('SELECT total_changes() AS c, (SELECT data_version FROM pragma_data_version) AS v');
@@ -51,7 +86,8 @@ export function createReadCache(store: SqliteStore, opts: ReadCacheOptions = {})
   };
   return {
     stats,
-    async get<T>(method: string, input: unknown, compute: () => T | Promise<T>): Promise<T> {
+    async get<T>(method: string, input: unknown, compute: (signal: AbortSignal) => T | Promise<T>, signal?: AbortSignal): Promise<T> {
+      if (signal?.aborted) throw new AppError('CANCELLED', 'the caller went away');
       const key = `${method}\u0000${JSON.stringify(input ?? null)}`;
       const version = dataVersion();
       const hit = cache.get(key);
@@ -59,22 +95,26 @@ export function createReadCache(store: SqliteStore, opts: ReadCacheOptions = {})
         stats.hits++;
         return hit.value as T;
       }
-      const running = inflight.get(key);
-      if (running && running.version === version) {
-        stats.hits++;
-        return running.value as Promise<T>;
+      let entry = inflight.get(key);
+      if (entry && entry.version === version && !entry.controller.signal.aborted) stats.hits++;
+      else {
+        stats.misses++;
+        const controller = new AbortController();
+        const value = Promise.resolve().then(() => compute(controller.signal));
+        const made: Inflight = { version, value, controller, waiters: 0 };
+        entry = made;
+        inflight.set(key, made);
+        value.then(
+          (v) => {
+            // Computing reads only: cached unless the data changed meanwhile (then the next call recomputes).
+            if (dataVersion() === version) cache.set(key, { version, value: v });
+          },
+          () => undefined,
+        ).finally(() => {
+          if (inflight.get(key) === made) inflight.delete(key);
+        });
       }
-      stats.misses++;
-      const value = Promise.resolve().then(compute);
-      inflight.set(key, { version, value });
-      try {
-        const v = await value;
-        // Computing reads only: cached unless the data changed meanwhile (then the next call recomputes).
-        if (dataVersion() === version) cache.set(key, { version, value: v });
-        return v;
-      } finally {
-        if (inflight.get(key)?.value === value) inflight.delete(key);
-      }
+      return wait(entry, signal) as Promise<T>;
     },
   };
 }

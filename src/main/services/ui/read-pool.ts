@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { deserializeError, type SerializedError } from '../../../shared/errors';
+import { AppError, deserializeError, type SerializedError } from '../../../shared/errors';
 import type { Logger } from '../log/logger';
 
 export interface ReadRequest {
@@ -20,10 +20,13 @@ export interface ReadRequest {
 export type ReadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
 
 export interface ReadPool {
-  /** The read model's answer from the worker; `fallback()` when the worker is not available. */
-  compute<T>(method: string, input: unknown, fallback: () => T): Promise<T>;
-  /** Answers computed in the worker / on the calling thread (for tests and metrics). */
-  readonly stats: { offThread: number; inline: number; restarts: number };
+  /**
+   * The read model's answer from the worker; `fallback()` when the worker is not available.
+   * Aborting `signal` while the read still waits for the worker drops it (CANCELLED).
+   */
+  compute<T>(method: string, input: unknown, fallback: () => T, signal?: AbortSignal): Promise<T>;
+  /** Reads answered in the worker / on the calling thread, worker restarts, reads dropped because their caller left. */
+  readonly stats: { offThread: number; inline: number; restarts: number; dropped: number };
   /** Stops the current worker as a crash would: reads in flight are answered on the calling thread, the next read starts a new worker. */
   kill(): Promise<void>;
   close(): Promise<void>;
@@ -42,17 +45,43 @@ function startWorker(file: string): Worker {
   return new Worker(built, { workerData: { file } });
 }
 
+interface Job {
+  id: number;
+  method: string;
+  input: unknown;
+  signal: AbortSignal | undefined;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
 export function createReadPool(file: string, log: Logger): ReadPool {
-  const stats = { offThread: 0, inline: 0, restarts: 0 };
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const stats = { offThread: 0, inline: 0, restarts: 0, dropped: 0 };
+  // The worker computes one read at a time; the rest wait here, where a read whose caller has
+  // gone (the HTTP client disconnected) is dropped before it costs anything.
+  const queue: Job[] = [];
+  let current: Job | null = null;
   let worker: Worker | null = null;
   let disabled = false;
   let closed = false;
   let nextId = 1;
 
-  const failAll = (err: Error): void => {
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
+  const cancelled = (): AppError => new AppError('CANCELLED', 'the caller went away before the read was computed');
+
+  const pump = (): void => {
+    if (current || closed) return;
+    while (queue.length > 0 && queue[0]!.signal?.aborted) {
+      stats.dropped++;
+      queue.shift()!.reject(cancelled());
+    }
+    if (queue.length === 0) return;
+    const w = ensure();
+    if (!w) {
+      for (const job of queue.splice(0)) job.reject(new WorkerLost('is not available'));
+      return;
+    }
+    const next = queue.shift()!;
+    current = next;
+    w.postMessage({ id: next.id, method: next.method, input: next.input } satisfies ReadRequest);
   };
 
   const ensure = (): Worker | null => {
@@ -61,11 +90,12 @@ export function createReadPool(file: string, log: Logger): ReadPool {
       const w = startWorker(file);
       w.unref();
       w.on('message', (r: ReadReply) => {
-        const p = pending.get(r.id);
-        if (!p) return;
-        pending.delete(r.id);
-        if (r.ok) p.resolve(r.value);
-        else p.reject(deserializeError(r.error));
+        const job = current;
+        if (!job || job.id !== r.id) return;
+        current = null;
+        if (r.ok) job.resolve(r.value);
+        else job.reject(deserializeError(r.error));
+        pump();
       });
       const lost = (why: string) => (detail?: unknown): void => {
         if (worker !== w) return;
@@ -74,7 +104,10 @@ export function createReadPool(file: string, log: Logger): ReadPool {
           stats.restarts++;
           log.warn({ err: detail }, `read-model worker ${why}; the next read starts a new one`);
         }
-        failAll(new WorkerLost(why));
+        const job = current;
+        current = null;
+        job?.reject(new WorkerLost(why));
+        pump();
       };
       w.on('error', lost('failed'));
       w.on('exit', lost('exited'));
@@ -88,14 +121,26 @@ export function createReadPool(file: string, log: Logger): ReadPool {
 
   return {
     stats,
-    async compute<T>(method: string, input: unknown, fallback: () => T): Promise<T> {
-      const w = ensure();
-      if (w) {
-        const id = nextId++;
+    async compute<T>(method: string, input: unknown, fallback: () => T, signal?: AbortSignal): Promise<T> {
+      if (signal?.aborted) throw cancelled();
+      if (!disabled && !closed) {
         try {
           const value = await new Promise<unknown>((resolve, reject) => {
-            pending.set(id, { resolve, reject });
-            w.postMessage({ id, method, input } satisfies ReadRequest);
+            const job: Job = { id: nextId++, method, input, signal, resolve, reject };
+            // A caller that leaves while its read waits takes it out of the queue at once.
+            signal?.addEventListener(
+              'abort',
+              () => {
+                const i = queue.indexOf(job);
+                if (i < 0) return;
+                queue.splice(i, 1);
+                stats.dropped++;
+                reject(cancelled());
+              },
+              { once: true },
+            );
+            queue.push(job);
+            pump();
           });
           stats.offThread++;
           return value as T;
@@ -114,7 +159,9 @@ export function createReadPool(file: string, log: Logger): ReadPool {
       closed = true;
       const w = worker;
       worker = null;
-      failAll(new WorkerLost('stopped'));
+      for (const job of queue.splice(0)) job.reject(new WorkerLost('stopped'));
+      current?.reject(new WorkerLost('stopped'));
+      current = null;
       if (w) await w.terminate();
     },
   };
