@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fitRidge, predictRidge, ridgeContributions } from '../../src/main/services/ml/linear';
 import { createRng } from '../../src/main/services/ml/math';
 import { fitNn, predictNn } from '../../src/main/services/ml/nn';
-import { fitGbm, fitRandomForest, predictTrees, treeContributions, treesFromJson, treesToJson } from '../../src/main/services/ml/trees';
+import { binFeatures, fitGbm, fitRandomForest, growTree, predictTrees, treeContributions, treesFromJson, treesToJson } from '../../src/main/services/ml/trees';
 
 /** y = sin(3 x0) + step(x1) + (x2 missing ? 1 : 0.2 x2) + noise; x3..x5 are noise. */
 function dataset(n: number, seed: number): { X: Float32Array; y: Float64Array; F: number } {
@@ -74,6 +74,61 @@ describe('tree models', () => {
     const back = treesFromJson(JSON.parse(JSON.stringify(treesToJson(a))) as ReturnType<typeof treesToJson>);
     const pb = predictTrees(back, test.X, 2000, test.F);
     for (let i = 0; i < 2000; i++) expect(pb[i]).toBeCloseTo(pa[i]!, 6);
+  });
+
+  it('every split is the best one the rows reaching its node allow (histograms recycled, small nodes subtracted sparsely)', () => {
+    const n = 3000;
+    const b = binFeatures(train.X, n, train.F, 1);
+    const grad = Float64Array.from(train.y.subarray(0, n), (v) => -v);
+    const params = { maxLeaves: 120, maxDepth: 12, minSamplesLeaf: 8, lambda: 0.5, featureFraction: 1 };
+    const rand = createRng(5);
+    for (let t = 0; t < 3; t++) {
+      // A bootstrap (rows repeat), as the forest draws them; the fit reorders its index.
+      const idx = Uint32Array.from({ length: 2000 }, () => Math.floor(rand() * n));
+      const rows = Array.from(idx);
+      const tree = growTree(b, grad, idx, params, rand);
+      const reach = new Map<number, number[]>();
+      for (const i of rows) {
+        let node = 0;
+        for (;;) {
+          reach.set(node, [...(reach.get(node) ?? []), i]);
+          const f = tree.feature[node]!;
+          if (f < 0) break;
+          const code = b.codes[i * train.F + f]!;
+          node = (code === 0 ? tree.missingLeft[node] === 1 : code <= tree.bin[node]!) ? tree.left[node]! : tree.right[node]!;
+        }
+      }
+      let internal = 0;
+      for (const [node, at] of reach) {
+        if (tree.feature[node]! < 0) continue;
+        internal++;
+        const G = at.reduce((s, i) => s + grad[i]!, 0);
+        const C = at.length;
+        let best = -Infinity;
+        for (let f = 0; f < train.F; f++) {
+          const nb = b.edges[f]!.length + 1;
+          const g = new Float64Array(nb + 1);
+          const c = new Float64Array(nb + 1);
+          for (const i of at) {
+            const code = b.codes[i * train.F + f]!;
+            g[code] = g[code]! + grad[i]!;
+            c[code] = c[code]! + 1;
+          }
+          let gl = 0;
+          let cl = 0;
+          for (let bin = 1; bin < nb; bin++) {
+            gl += g[bin]!;
+            cl += c[bin]!;
+            for (const [GL, CL] of [[gl, cl], [gl + g[0]!, cl + c[0]!]] as const) {
+              if (CL < params.minSamplesLeaf || C - CL < params.minSamplesLeaf) continue;
+              best = Math.max(best, (GL * GL) / (CL + params.lambda) + ((G - GL) * (G - GL)) / (C - CL + params.lambda) - (G * G) / (C + params.lambda));
+            }
+          }
+        }
+        expect(Math.abs(tree.gain[node]! - best)).toBeLessThan(1e-9 * Math.max(1, Math.abs(best)));
+      }
+      expect(internal).toBeGreaterThan(50);
+    }
   });
 
   it('path contributions explain the difference between two predictions exactly', () => {

@@ -146,12 +146,52 @@ export function growTree(b: Binned, grad: Float64Array, idx: Uint32Array, p: Tre
     nodes.gain.push(0);
     return nodes.feature.length - 1;
   };
-  const used: Float64Array[] = [];
-  const buildHist = (start: number, end: number): Float64Array => {
-    const h = takeHist(F * W * 2);
-    used.push(h);
-    // The hot loop of training: one pass over the node's rows, every feature's bin at once.
-    for (let k = start; k < end; k++) {
+  const used = new Set<Float64Array>();
+  // Offsets of the bins a small node's rows touched: its sibling's histogram is the parent's
+  // minus only those (every other bin of the small one is exactly zero).
+  const touched = new Int32Array(F * W);
+  let nTouched = -1;
+  const buildHist = (start: number, end: number, sparse: boolean): Float64Array => {
+    const h = takeHist(F * W2);
+    used.add(h);
+    nTouched = -1;
+    if (sparse) {
+      let nt = 0;
+      for (let k = start; k < end; k++) {
+        const i = idx[k]!;
+        const g = grad[i]!;
+        const base = i * F;
+        for (let f = 0, fo = 0; f < F; f++, fo += W2) {
+          const o = fo + (codes[base + f]! << 1);
+          const c = h[o + 1]!;
+          if (c === 0) touched[nt++] = o;
+          h[o] = h[o]! + g;
+          h[o + 1] = c + 1;
+        }
+      }
+      nTouched = nt;
+      return h;
+    }
+    // The hot loop of training: one pass over the node's rows, every feature's bin at once; two
+    // rows per step (each bin still adds its rows in order).
+    let k = start;
+    for (; k + 1 < end; k += 2) {
+      const i1 = idx[k]!;
+      const i2 = idx[k + 1]!;
+      const g1 = grad[i1]!;
+      const g2 = grad[i2]!;
+      const b1 = i1 * F;
+      const b2 = i2 * F;
+      for (let f = 0, fo = 0; f < F; f++, fo += W2) {
+        const o1 = fo + (codes[b1 + f]! << 1);
+        h[o1] = h[o1]! + g1;
+        h[o1 + 1] = h[o1 + 1]! + 1;
+        const o2 = fo + (codes[b2 + f]! << 1);
+        h[o2] = h[o2]! + g2;
+        h[o2 + 1] = h[o2 + 1]! + 1;
+      }
+    }
+    for (; k < end; k++) {
       const i = idx[k]!;
       const g = grad[i]!;
       const base = i * F;
@@ -162,6 +202,11 @@ export function growTree(b: Binned, grad: Float64Array, idx: Uint32Array, p: Tre
       }
     }
     return h;
+  };
+  /** A node that will never be split gives its histogram back at once. */
+  const settle = (node: Node): void => {
+    if (node.split !== null || !used.delete(node.hist)) return;
+    releaseHist(node.hist);
   };
   const bestSplit = (node: Node): Split | null => {
     if (node.depth >= p.maxDepth || node.C < 2 * p.minSamplesLeaf) return null;
@@ -178,8 +223,15 @@ export function growTree(b: Binned, grad: Float64Array, idx: Uint32Array, p: Tre
       let gl = 0;
       let cl = 0;
       for (let bin = 1; bin < nb; bin++) {
-        gl += h[o + bin * 2]!;
-        cl += h[o + bin * 2 + 1]!;
+        const bg = h[o + bin * 2]!;
+        const bc = h[o + bin * 2 + 1]!;
+        // An empty bin leaves both sides as they were: its candidates equal the previous bin's,
+        // which can never win over them (a win needs a strictly larger gain).
+        if (bc === 0 && bg === 0 && bin > 1) continue;
+        gl += bg;
+        cl += bc;
+        // The right side only shrinks from here on, with or without the missing rows on the left.
+        if (node.C - cl < p.minSamplesLeaf) break;
         for (let ml = 0; ml < 2; ml++) {
           if (ml === 1 && mc === 0) break;
           const GL = gl + (ml ? mg : 0);
@@ -197,8 +249,9 @@ export function growTree(b: Binned, grad: Float64Array, idx: Uint32Array, p: Tre
 
   let G0 = 0;
   for (let k = 0; k < idx.length; k++) G0 += grad[idx[k]!]!;
-  const root: Node = { id: newNode(G0, idx.length), start: 0, end: idx.length, depth: 0, G: G0, C: idx.length, hist: buildHist(0, idx.length), split: null };
+  const root: Node = { id: newNode(G0, idx.length), start: 0, end: idx.length, depth: 0, G: G0, C: idx.length, hist: buildHist(0, idx.length, false), split: null };
   root.split = bestSplit(root);
+  settle(root);
   const open: Node[] = [root];
   let leaves = 1;
   const scratch = new Uint32Array(idx.length);
@@ -229,9 +282,19 @@ export function growTree(b: Binned, grad: Float64Array, idx: Uint32Array, p: Tre
     const GR = node.G - GL;
     const CR = node.end - l;
     const smallLeft = CL <= CR;
-    const small = smallLeft ? buildHist(node.start, l) : buildHist(l, node.end);
+    // Below this many rows a small node touches fewer bins than a whole histogram holds.
+    const sparse = Math.min(CL, CR) * 2 < W;
+    const small = smallLeft ? buildHist(node.start, l, sparse) : buildHist(l, node.end, sparse);
     const large = node.hist;
-    for (let q = 0; q < large.length; q++) large[q] = large[q]! - small[q]!;
+    if (nTouched >= 0) {
+      for (let t = 0; t < nTouched; t++) {
+        const o = touched[t]!;
+        large[o] = large[o]! - small[o]!;
+        large[o + 1] = large[o + 1]! - small[o + 1]!;
+      }
+    } else {
+      for (let q = 0; q < large.length; q++) large[q] = large[q]! - small[q]!;
+    }
     const leftNode: Node = { id: newNode(GL, CL), start: node.start, end: l, depth: node.depth + 1, G: GL, C: CL, hist: smallLeft ? small : large, split: null };
     const rightNode: Node = { id: newNode(GR, CR), start: l, end: node.end, depth: node.depth + 1, G: GR, C: CR, hist: smallLeft ? large : small, split: null };
     nodes.feature[node.id] = s.feature;
@@ -243,6 +306,8 @@ export function growTree(b: Binned, grad: Float64Array, idx: Uint32Array, p: Tre
     nodes.gain[node.id] = s.gain;
     leftNode.split = bestSplit(leftNode);
     rightNode.split = bestSplit(rightNode);
+    settle(leftNode);
+    settle(rightNode);
     open.push(leftNode, rightNode);
     leaves++;
   }
