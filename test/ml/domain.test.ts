@@ -28,7 +28,8 @@ describe('ml domain', () => {
 
   const modelCount = (): number => (services.core.store.db.prepare('SELECT count(*) AS n FROM ml_models').get() as { n: number }).n;
 
-  it('trains off the main thread with progress, validates with a purge gap and stores the version', async () => {
+  // Trains a model: minutes on a loaded two-core machine.
+  it('trains off the main thread with progress, validates with a purge gap and stores the version', { timeout: 240_000 }, async () => {
     const events: { done: number; total: number | null; finished: boolean }[] = [];
     const off = services.client.on('progress', (p) => {
       if (p.kind === 'ml.train') events.push({ done: p.done, total: p.total, finished: p.finished });
@@ -138,7 +139,8 @@ describe('ml domain', () => {
     off();
   });
 
-  it('runs an A/B test: the challenger scores beside the champion and realised IC is tracked', async () => {
+  // Trains a model: minutes on a loaded two-core machine.
+  it('runs an A/B test: the challenger scores beside the champion and realised IC is tracked', { timeout: 240_000 }, async () => {
     const second = await services.client.call('ml.train', { until: '2021-12-31', ...SMALL, trainStride: 9 });
     expect(second.role).toBe('challenger');
     await services.client.call('ml.score', { day: '2022-02-01' });
@@ -185,7 +187,8 @@ describe('ml domain', () => {
     expect(await services.client.call('tasks.list', {})).toEqual([]);
   });
 
-  it('retrains on schedule when the newest version is older than the interval', async () => {
+  // Trains a model: minutes on a loaded two-core machine.
+  it('retrains on schedule when the newest version is older than the interval', { timeout: 240_000 }, async () => {
     const domain = createMlDomain(services.core, { scheduleCheckMs: 3_600_000 });
     const s = await domain.handlers['ml.schedule']({ intervalHours: 24, options: { ...SMALL, trainStride: 30, gbmIterations: 5, horizon: 30 } }, { origin: 'test' });
     expect(s.intervalHours).toBe(24);
