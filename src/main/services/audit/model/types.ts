@@ -1,13 +1,13 @@
 /** The shapes of the project model: declarations, per-function facts, guards, the project. */
 import type { Trigger } from '../../../../shared/contract/audit';
-import type { FunctionDefinition, ModifierDefinition } from '@solidity-parser/parser/dist/src/ast-types';
+import type { FunctionDefinition, ModifierDefinition, StateVariableDeclarationVariable, TypeName } from '@solidity-parser/parser/dist/src/ast-types';
 import type { Node } from '../ast';
 import type { ParsedFile } from '../parse';
 
 export interface StateVar {
   name: string;
-  node: Node;
-  type: Node | null;
+  node: StateVariableDeclarationVariable;
+  type: TypeName | null;
   typeText: string;
   constant: boolean;
   contract: ContractInfo;
