@@ -16,6 +16,7 @@ import { createImporterDomain } from './importer';
 import { createLogger, type Logger } from './log/logger';
 import { createMlDomain } from './ml';
 import { headlineVersion } from './ml/api';
+import { hasAssets } from './assets/api';
 import type { MethodName } from '../../shared/contract';
 import { dispatch, type CallContext, type Handler, type Handlers } from './rpc/dispatch';
 import { createSettingsDomain } from './settings';
@@ -129,8 +130,7 @@ export async function createServices(config: DefimonConfig, opts: { logger?: Log
   let training: Promise<unknown> | null = null;
   const trainIfUnscored = (why: string): void => {
     if (!config.bundledModel || config.mode === 'cli' || store.readOnly || training) return;
-    const hasAssets = store.db.prepare<[], 1>('SELECT 1 FROM crypto_assets LIMIT 1').get() !== undefined;
-    if (!hasAssets || headlineVersion(store) !== null) return;
+    if (!hasAssets(store) || headlineVersion(store) !== null) return;
     log.info({ why }, 'no model for the imported data: training one in the background');
     training = client
       .call('ml.train', { promote: true })

@@ -36,6 +36,11 @@ export function requireAsset(store: SqliteStore, assetId: string): AssetRef {
   return row;
 }
 
+/** Whether any asset is stored (an empty database has not been imported into yet). */
+export function hasAssets(store: SqliteStore): boolean {
+  return store.db.prepare<[], 1>('SELECT 1 FROM crypto_assets LIMIT 1').pluck().get() !== undefined;
+}
+
 /** The dataset's end: the latest day any asset has a price. Staleness is measured from it. */
 export function dataEndOf(store: SqliteStore): string | null {
   return store.db.prepare<[], { d: string | null }>('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get()?.d ?? null;
