@@ -4,13 +4,12 @@
  * per-date table, each compared with the answer of ml.backtest (and the chart with the report's
  * own series). Training is kept small by adding the test-size options to the page's request.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BacktestReport } from '../../src/shared/contract/ml';
 import { formatPct, formatShare } from '../../src/renderer/src/lib/format';
-import { chartSummary, launchChromium, newPage, SCREENSHOTS, startApp, type RunningApp } from './harness';
+import { chartSummary, openSession, SCREENSHOTS, type RunningApp } from './harness';
 
 const SMALL_TRAINING = { folds: 2, trainStride: 10, gbmIterations: 15, rfTrees: 6, nnEpochs: 1 };
 const FORM = { from: '2022-05-01', to: '2022-07-30', every: 30, retrainEvery: 30 };
@@ -21,22 +20,15 @@ interface Summary {
 }
 
 let app: RunningApp;
-let browser: Browser;
+let close: () => Promise<void> = async () => undefined;
 let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  app = await startApp();
-  browser = await launchChromium();
-  page = await newPage(browser);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ app, page, close } = await openSession(pageErrors));
 }, 300_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
+afterAll(() => close());
 
 describe('Models view: point-in-time backtest', () => {
   it('runs from the form with progress, and shows the summary, chart and table of ml.backtest', async () => {

@@ -2,7 +2,7 @@
  * The e2e harness: real services on a data directory with the bundled dataset, the headless
  * server on a free loopback port serving the built renderer, and Debian's Chromium.
  */
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -76,6 +76,24 @@ export async function newPage(browser: Browser, opts: { theme?: 'dark' | 'light'
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   if (opts.theme) await context.addInitScript(`localStorage.setItem('defimon.theme', ${JSON.stringify(opts.theme)})`);
   return context.newPage();
+}
+
+/** The app on the bundled data, Chromium and one page whose uncaught errors go to `pageErrors`; `close` ends them. */
+export async function openSession(pageErrors: string[]): Promise<{ app: RunningApp; browser: Browser; page: Page; close: () => Promise<void> }> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const app = await startApp();
+  const browser = await launchChromium();
+  const page = await newPage(browser);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return {
+    app,
+    browser,
+    page,
+    close: async () => {
+      await browser.close();
+      await app.close();
+    },
+  };
 }
 
 /** Reads what a chart shows (its data-summary attribute) once it has rendered. */

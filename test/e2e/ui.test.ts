@@ -3,14 +3,14 @@
  * analyst sees is compared with the database, not just checked for presence. Screenshots of each
  * view go to test-results/screenshots/.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configFields, loadConfig } from '../../src/main/services/config/config';
 import { readFeature } from '../../src/shared/feature-labels';
 import { readPng } from '../helpers/png';
-import { chartSummary, launchChromium, newPage, SCREENSHOTS, startApp, type RunningApp } from './harness';
+import { chartSummary, openSession, SCREENSHOTS, type RunningApp } from './harness';
 
 interface Summary {
   total: number;
@@ -19,7 +19,7 @@ interface Summary {
 }
 
 let app: RunningApp;
-let browser: Browser;
+let close: () => Promise<void> = async () => undefined;
 let page: Page;
 const pageErrors: string[] = [];
 
@@ -44,11 +44,7 @@ const CURRENT = `(SELECT asset_id FROM financial_metrics WHERE close IS NOT NULL
 const rowCount = async (): Promise<number> => Number((await page.getByTestId('overview-table-count').textContent())?.replace(/\D/g, ''));
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  app = await startApp();
-  browser = await launchChromium();
-  page = await newPage(browser);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  ({ app, page, close } = await openSession(pageErrors));
 });
 
 // A failing step leaves a screenshot of what the page showed.
@@ -56,10 +52,7 @@ afterEach(async (ctx) => {
   if (ctx.task.result?.state === 'fail' && page) await page.screenshot({ path: path.join(SCREENSHOTS, `failed-${ctx.task.name.replace(/\W+/g, '-')}.png`) }).catch(() => undefined);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
+afterAll(() => close());
 
 describe('overview', () => {
   it('lists every current asset, stale ones behind a filter, with the attribution', async () => {
