@@ -4,6 +4,7 @@
  * and the expected daily aggregates computed from what the test sent, not by the collector.
  */
 import { execFile } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -20,6 +21,36 @@ import { deployToken, expectedAggregates, prng, startHardhatNode, TransferSimula
 const run = promisify(execFile);
 const DAY0 = Date.parse('2024-03-01T00:00:00Z') / 1000;
 const HOUR = 3600;
+
+/** A JSON-RPC relay to the node that, once told to hold, keeps log requests waiting until `gate` settles. */
+async function gatedNode(target: string, gate: Promise<void>): Promise<{ url: string; hold: () => void; close: () => Promise<void> }> {
+  let holding = false;
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const held = holding && body.includes('"eth_getLogs"') ? gate : Promise.resolve();
+      void held
+        .then(() => fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body }))
+        .then(async (r) => {
+          res.writeHead(r.status, { 'content-type': 'application/json' });
+          res.end(await r.text());
+        })
+        .catch(() => res.destroy());
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hold: () => void (holding = true),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
 
 function compare(actual: OnchainDay[], expected: ExpectedDay[], decimals: number): void {
   expect(actual.map((d) => d.day)).toEqual(expected.map((d) => d.day));
@@ -194,13 +225,19 @@ describe('chain collector against a local hardhat node', () => {
   });
 
   it('can be cancelled mid-walk; the next run resumes from the last commit and ends with the same aggregates', async () => {
-    const { services, cleanup } = await createTestServices({ collect, rpcUrl: node.url, chainId: 31337, autoImport: false });
+    // Once the walk has reported progress, the node answers no more log ranges until the cancel
+    // has been taken, so the cancel lands mid-walk however fast the machine is.
+    let released!: () => void;
+    const cancelTaken = new Promise<void>((r) => (released = r));
+    const gated = await gatedNode(node.url, cancelTaken);
+    const { services, cleanup } = await createTestServices({ collect, rpcUrl: gated.url, chainId: 31337, autoImport: false });
     try {
       let cancelled = false;
       const off = services.client.on('progress', (p) => {
         if (p.kind === 'collect:chain' && p.done > 0 && !cancelled) {
           cancelled = true;
-          void services.client.call('collect.cancel', { source: 'chain' });
+          gated.hold();
+          void services.client.call('collect.cancel', { source: 'chain' }).finally(released);
         }
       });
       await expect(services.client.call('collect.run', { source: 'chain', tokens: [token], fromBlock: 0, network: false })).rejects.toMatchObject({ code: 'CANCELLED' });
@@ -214,6 +251,7 @@ describe('chain collector against a local hardhat node', () => {
       compare((await services.client.call('collect.onchainMetrics', { token })).days, expectedAggregates(sim.sent), 18);
     } finally {
       await cleanup();
+      await gated.close();
     }
   }, 120_000);
 

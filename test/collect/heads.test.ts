@@ -28,7 +28,7 @@ interface WsServer {
   close(cb?: () => void): void;
   clients: Set<WsSocket>;
 }
-// The WebSocket library ethers itself connects with.
+// The WebSocket library the head subscription connects with.
 const { WebSocketServer } = createRequire(path.join(process.cwd(), 'package.json'))('ws') as { WebSocketServer: new (o: { host: string; port: number }) => WsServer };
 
 /** A provider's WebSocket: `drop` closes every connection at once; `serve` answers eth_subscribe and sends a head every 100 ms. */
@@ -137,6 +137,35 @@ describe('new-head WebSocket', () => {
     network.set(true);
     expect(await until(() => heads >= seen + 2, 10_000)).toBe(true);
     expect(ws.connections()).toBe(2);
+  }, 40_000);
+
+  it('closing at any moment of the handshake (refused, connecting, subscribing) raises no error in the process', async () => {
+    const faults: unknown[] = [];
+    const onFault = (err: unknown): void => void faults.push(err);
+    process.on('unhandledRejection', onFault);
+    process.on('uncaughtException', onFault);
+    cleanups.push(() => {
+      process.off('unhandledRejection', onFault);
+      process.off('uncaughtException', onFault);
+    });
+    const ws = await startWsProvider('serve');
+    cleanups.push(ws.close);
+    const refused = `ws://127.0.0.1:${await freePort()}`;
+    for (const url of [ws.url, refused]) {
+      for (const afterMs of [0, 1, 3, 10, 30]) {
+        const network = fakeNetwork(true);
+        const sub = watchHeads(core, { url, network, onHead: () => undefined, backoff: { baseMs: 5, maxMs: 20, jitter: 'equal' } });
+        await wait(afterMs);
+        network.set(false); // the monitor closes the socket wherever the handshake is
+        network.set(true); // and opens a new one at once
+        await wait(afterMs);
+        sub.stop();
+        expect(sub.connected).toBe(false);
+      }
+    }
+    await wait(300); // a late error or rejection would surface here
+    expect(faults).toEqual([]);
+    expect(ws.open()).toBe(0);
   }, 40_000);
 
   it('in the app: the chain schedule finding no network closes the head socket and opens none while offline', async () => {
