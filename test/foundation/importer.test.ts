@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBundledDataset } from '../../src/main/services';
-import { listAssets, priceHistory } from '../../src/main/services/assets/queries';
+import { getAsset, listAssets, priceHistory } from '../../src/main/services/assets/queries';
 import { importDataset } from '../../src/main/services/importer/importer';
 import { openSqlite, type SqliteStore } from '../../src/main/services/storage/sqlite';
 import { SHARED_DATA_DIR } from '../helpers/services';
@@ -84,6 +84,16 @@ describe('bundled dataset import', () => {
     const aave = assets.get('AAVE')!;
     expect(aave.polygonAddress).toBe('0xd6df932a45c0f255f85145f286ea0b292b21c90b');
     expect(aave.families).toEqual(expect.arrayContaining(['market', 'tvl', 'development']));
+  });
+
+  it('reads one asset (its own rows only) exactly as the list reads it among all', () => {
+    const all = listAssets(store, { includeUnpriced: true });
+    expect(all.some((a) => a.families.length > 1) && all.some((a) => a.lastDay === null)).toBe(true);
+    for (const listed of all) {
+      const one = getAsset(store, listed.assetId);
+      expect({ ...listed }).toEqual(Object.fromEntries(Object.keys(listed).map((k) => [k, one[k as keyof typeof one]])));
+    }
+    expect(() => getAsset(store, 'NO-SUCH-ASSET')).toThrow(/no asset "NO-SUCH-ASSET"/);
   });
 
   it('serves a price history that matches the CSV and downsamples long ranges', () => {

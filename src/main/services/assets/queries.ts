@@ -27,11 +27,13 @@ interface AssetRow {
   close_30: number | null;
 }
 
-function assetRows(store: SqliteStore, where: string, params: unknown[]): AssetRow[] {
+/** Asset rows with their latest market day; `assetId` reads one asset's rows only (no scan of every asset's history). */
+function assetRows(store: SqliteStore, where: string, params: unknown[], assetId?: string): AssetRow[] {
+  const one = assetId === undefined ? '' : 'AND asset_id = ?';
   return store.db
     .prepare<unknown[], AssetRow>(
       `WITH last AS (
-         SELECT asset_id, MAX(day) AS day FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id
+         SELECT asset_id, MAX(day) AS day FROM financial_metrics WHERE close IS NOT NULL ${one} GROUP BY asset_id
        )
        SELECT a.asset_id, a.symbol, a.name, a.category, a.address, a.chain_id, a.coingecko_id, a.defillama_slug,
               a.github_org, a.ethereum_address, a.decimals, a.notes, l.day AS last_day,
@@ -45,22 +47,30 @@ function assetRows(store: SqliteStore, where: string, params: unknown[]): AssetR
        ${where}
        ORDER BY a.symbol`,
     )
-    .all(...params);
+    .all(...(assetId === undefined ? params : [assetId, ...params]));
 }
 
-function familiesByAsset(store: SqliteStore): Map<string, DataFamily[]> {
+/** The data families each asset has; with `assetId`, that asset's only (each table read through its asset_id key). */
+function familiesByAsset(store: SqliteStore, assetId?: string): Map<string, DataFamily[]> {
   const map = new Map<string, DataFamily[]>();
   const add = (id: string, f: DataFamily): void => {
     const list = map.get(id) ?? [];
     list.push(f);
     map.set(id, list);
   };
-  const q = (sql: string): string[] => store.db.prepare<unknown[], { asset_id: string }>(sql).all().map((r) => r.asset_id);
-  for (const id of q('SELECT DISTINCT asset_id FROM financial_metrics WHERE close IS NOT NULL')) add(id, 'market');
-  for (const id of q('SELECT DISTINCT asset_id FROM onchain_metrics WHERE transfers IS NOT NULL OR active_addresses IS NOT NULL')) add(id, 'onchain');
-  for (const id of q('SELECT DISTINCT asset_id FROM onchain_metrics WHERE tvl IS NOT NULL OR revenue IS NOT NULL')) add(id, 'tvl');
-  for (const id of q('SELECT DISTINCT asset_id FROM github_metrics')) add(id, 'development');
-  for (const id of q('SELECT DISTINCT asset_id FROM smart_contracts WHERE asset_id IS NOT NULL')) add(id, 'contracts');
+  // One asset: the first matching row answers (LIMIT 1), not every row of the table.
+  const q = (table: string, where: string): string[] =>
+    store.db
+      .prepare<unknown[], { asset_id: string }>(
+        assetId === undefined ? `SELECT DISTINCT asset_id FROM ${table} WHERE ${where}` : `SELECT asset_id FROM ${table} WHERE asset_id = ? AND (${where}) LIMIT 1`,
+      )
+      .all(...(assetId === undefined ? [] : [assetId]))
+      .map((r) => r.asset_id);
+  for (const id of q('financial_metrics', 'close IS NOT NULL')) add(id, 'market');
+  for (const id of q('onchain_metrics', 'transfers IS NOT NULL OR active_addresses IS NOT NULL')) add(id, 'onchain');
+  for (const id of q('onchain_metrics', 'tvl IS NOT NULL OR revenue IS NOT NULL')) add(id, 'tvl');
+  for (const id of q('github_metrics', 'TRUE')) add(id, 'development');
+  for (const id of q('smart_contracts', 'asset_id IS NOT NULL')) add(id, 'contracts');
   return map;
 }
 
@@ -101,10 +111,10 @@ export function listAssets(store: SqliteStore, opts: { includeUnpriced?: boolean
 }
 
 export function getAsset(store: SqliteStore, assetId: string) {
-  const row = assetRows(store, 'WHERE a.asset_id = ?', [assetId])[0];
+  const row = assetRows(store, 'WHERE a.asset_id = ?', [assetId], assetId)[0];
   if (!row) throw new AppError('NOT_FOUND', `no asset "${assetId}"`);
   return {
-    ...toSummary(row, familiesByAsset(store), dataEnd(store)),
+    ...toSummary(row, familiesByAsset(store, assetId), dataEnd(store)),
     coingeckoId: row.coingecko_id,
     defillamaSlug: row.defillama_slug,
     githubOrg: row.github_org,
