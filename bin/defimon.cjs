@@ -8,9 +8,12 @@
 // except the few every command needs at start-up (BUNDLED_PACKAGES).
 // The bundle holds every main-process entry of electron.vite.config.ts (the CLI and the workers
 // it starts), under the same names as the build, so code finds its workers as it does in out/main.
+// The bundle starts from a V8 code cache kept beside it (code-cache.cjs), written by the first run
+// of each bundle, so later starts skip compiling it.
 // Without src/ (or without esbuild) the build's out/main/cli.js runs.
 const path = require('node:path');
 const fs = require('node:fs');
+const { loadWithCodeCache } = require('./code-cache.cjs');
 
 const root = path.join(__dirname, '..');
 const srcDir = path.join(root, 'src');
@@ -22,13 +25,14 @@ function fail(code, message) {
   process.exit(1);
 }
 
-/** Newest modification time (ms) of the files below dir. */
+/** Newest modification time (ms) of the files below dir (an absolute, normalised path). */
 function newestMtime(dir) {
   let newest = 0;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    // Joined by hand: every CLI start walks the sources, and path.join normalises each time.
+    const p = `${dir}${path.sep}${entry.name}`;
+    const t = entry.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs;
+    if (t > newest) newest = t;
   }
   return newest;
 }
@@ -49,7 +53,7 @@ function mainEntries() {
  * Packages bundled into the CLI instead of loaded from node_modules: small pure-JS libraries
  * every command loads at start-up, where one bundled file starts faster than a tree of modules.
  */
-const BUNDLED_PACKAGES = new Set(['zod']);
+const BUNDLED_PACKAGES = new Set(['zod', 'commander']);
 
 /** Every other package (and its subpaths) stays external and loads in the commands that use it. */
 function externalPackages() {
@@ -106,7 +110,15 @@ if (fs.existsSync(srcDir) && fs.existsSync(viteConfig)) {
 if (!entry) entry = built;
 if (!fs.existsSync(entry)) fail('NOT_FOUND', 'the CLI is not built; run `npm ci && npm run build` first');
 
-require(entry)
+let cli;
+if (entry === built) cli = require(entry);
+else {
+  const loaded = loadWithCodeCache(entry, `${entry}.v8-cache`);
+  cli = loaded.exports;
+  // Written once the command has run, so it holds the functions the command compiled too.
+  if (!loaded.cached) process.once('exit', loaded.save);
+}
+cli
   .main(process.argv)
   .catch((err) => {
     process.stderr.write(`defimon: ${err && typeof err.code === 'string' ? err.code : 'INTERNAL'}: ${err && err.message ? err.message : String(err)}\n`);

@@ -3,6 +3,8 @@
  * `rank_<name>` is the feature's rank among the day's assets; `has_<family>` says whether the
  * asset has that family of data. A name without a label reads as its words.
  */
+import { formatCompact } from './number-format';
+
 const LABELS: Record<string, string> = {
   ret_7: '7-day return',
   ret_14: '14-day return',
@@ -81,7 +83,6 @@ const INDICATOR: Record<string, string> = {
   has_development: 'Development activity known',
 };
 
-const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
 const pct = (f: number, digits = 1): string => `${f > 0 ? '+' : ''}${(f * 100).toFixed(digits)}%`;
 
 function formatKind(kind: Kind, v: number): string {
@@ -93,11 +94,11 @@ function formatKind(kind: Kind, v: number): string {
     case 'dailyVol':
       return `${(v * 100).toFixed(1)}% a day`;
     case 'logUsd':
-      return `$${compact.format(Math.exp(v))}`;
+      return `$${formatCompact(Math.exp(v))}`;
     case 'log1pUsd':
-      return `$${compact.format(Math.expm1(v))}`;
+      return `$${formatCompact(Math.expm1(v))}`;
     case 'log1pCount':
-      return compact.format(Math.round(Math.expm1(v)));
+      return formatCompact(Math.round(Math.expm1(v)));
     case 'log1pPerWeek':
       return `${Math.expm1(v).toFixed(1)} a week`;
     case 'logMultiple':

@@ -2,10 +2,10 @@
 import type { Command } from 'commander';
 import type { AsOfValue, AssetPage } from '../../../shared/contract/ui';
 import { sourceName } from '../../../shared/freshness';
+import { formatCompact } from '../../../shared/number-format';
 import { printJson, runWithServices } from '../runtime';
 
-const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
-const usd = (n: number | null): string => (n === null ? '-' : Math.abs(n) >= 1000 ? `$${compact.format(n)}` : `$${n >= 1 ? n.toFixed(2) : n.toPrecision(3)}`);
+const usd = (n: number | null): string => (n === null ? '-' : Math.abs(n) >= 1000 ? `$${formatCompact(n)}` : `$${n >= 1 ? n.toFixed(2) : n.toPrecision(3)}`);
 const pct = (n: number | null, digits = 1): string => (n === null ? '-' : `${n >= 0 ? '+' : ''}${(n * 100).toFixed(digits)}%`);
 
 function valueLine(label: string, v: AsOfValue, format: (n: number | null) => string): string {

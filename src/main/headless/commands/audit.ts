@@ -12,10 +12,6 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AuditReport, Finding } from '../../../shared/contract/audit';
 import { AppError, serializeError, type ErrorCode } from '../../../shared/errors';
-import { auditLimits } from '../../services/audit/limits';
-import { buildReport, cliDocument } from '../../services/audit/report';
-import { analyzeOffThread } from '../../services/audit/runner';
-import { readSourcePath } from '../../services/audit/sources';
 import { configFrom, printJson, runWithServices, withProgress } from '../runtime';
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -40,9 +36,11 @@ export function registerAuditCommands(program: Command): void {
     .option('--force', 'address: audit again even if source and detectors are unchanged')
     .option('--info', 'also list info-level notes')
     .action(async (target: string, opts: AuditOpts, cmd: Command) => {
-      if (ADDRESS.test(target)) await auditAddress(target, opts, cmd);
-      else if (ADDRESS_LIKE.test(target) && !existsSync(target)) output(failed(target, 'INVALID_INPUT', `invalid address: ${target} (an address is 0x followed by 40 hex digits)`), opts);
-      else await auditFiles(target, opts, cmd);
+      // The audit's modules load with the command, not at CLI start-up.
+      const { cliDocument } = await import('../../services/audit/report');
+      if (ADDRESS.test(target)) await auditAddress(target, opts, cmd, cliDocument);
+      else if (ADDRESS_LIKE.test(target) && !existsSync(target)) output(failed(target, 'INVALID_INPUT', `invalid address: ${target} (an address is 0x followed by 40 hex digits)`), opts, cliDocument);
+      else await auditFiles(target, opts, cmd, cliDocument);
     });
 }
 
@@ -50,10 +48,18 @@ function failed(file: string | null, code: ErrorCode, message: string): Printabl
   return { findings: [], tokenRisk: {}, score: 0, errors: [{ file, line: null, code, message }], incomplete: true };
 }
 
-async function auditFiles(target: string, opts: AuditOpts, cmd: Command): Promise<void> {
+type ToDocument = (report: Printable & { incomplete?: boolean }) => unknown;
+
+async function auditFiles(target: string, opts: AuditOpts, cmd: Command, cliDocument: ToDocument): Promise<void> {
   const started = performance.now();
   let report: Printable;
   try {
+    const [{ auditLimits }, { buildReport }, { analyzeOffThread }, { readSourcePath }] = await Promise.all([
+      import('../../services/audit/limits'),
+      import('../../services/audit/report'),
+      import('../../services/audit/runner'),
+      import('../../services/audit/sources'),
+    ]);
     const { files } = readSourcePath(target);
     const analysis = await analyzeOffThread(files, { limits: auditLimits((await configFrom(cmd)).audit) });
     report = buildReport(analysis, { target: { kind: 'source', address: null, chainId: null, name: target }, bytecode: null, sourceVerified: true, started });
@@ -61,10 +67,10 @@ async function auditFiles(target: string, opts: AuditOpts, cmd: Command): Promis
     // Only the product's own errors carry a message meant for people.
     report = err instanceof AppError ? failed(target, err.code, err.message) : failed(target, 'INTERNAL', 'the audit could not run (internal error)');
   }
-  output(report, opts);
+  output(report, opts, cliDocument);
 }
 
-async function auditAddress(address: string, opts: AuditOpts, cmd: Command): Promise<void> {
+async function auditAddress(address: string, opts: AuditOpts, cmd: Command, cliDocument: ToDocument): Promise<void> {
   let printed = false;
   await runWithServices(
     cmd,
@@ -73,11 +79,11 @@ async function auditAddress(address: string, opts: AuditOpts, cmd: Command): Pro
       try {
         const report = await services.client.call('audit.address', { address, force: opts.force ?? false });
         printed = true;
-        output(report, opts);
+        output(report, opts, cliDocument);
       } catch (err) {
         if (!opts.json) throw err;
         printed = true;
-        output(failed(null, serializeError(err).code, serializeError(err).message), opts);
+        output(failed(null, serializeError(err).code, serializeError(err).message), opts, cliDocument);
       } finally {
         stop();
       }
@@ -89,7 +95,7 @@ async function auditAddress(address: string, opts: AuditOpts, cmd: Command): Pro
   if (opts.json && !printed) printJson(cliDocument(failed(null, 'UNAVAILABLE', 'the services could not start (see stderr)')));
 }
 
-function output(report: Printable, opts: AuditOpts): void {
+function output(report: Printable, opts: AuditOpts, cliDocument: ToDocument): void {
   const incomplete = report.incomplete ?? report.errors.length > 0;
   if (report.errors.length > 0 || incomplete) process.exitCode = 1;
   // Each error in the CLI's one form on stderr, with --json too (reports stored before errors carried a code show INTERNAL).
