@@ -5,7 +5,7 @@
  * CLI run them in a worker with a time budget per file (runner.ts).
  */
 import type { AuditError, SourceFileInfo } from '../../../shared/contract/audit';
-import { endLine, line, type Node } from './ast';
+import { endLine, line } from './ast';
 import { collectFindings, detectors } from './detectors';
 import type { AuditLimits } from './limits';
 import { buildProject } from './model';
@@ -64,8 +64,8 @@ function fileInfo(f: ParsedFile): SourceFileInfo {
     lines: f.lines,
     content: f.content,
     pragma: f.version.text,
-    contracts: ((f.ast as unknown as Node).children ?? [])
-      .filter((c) => c.type === 'ContractDefinition')
+    contracts: (f.ast.children ?? [])
+      .flatMap((c) => (c.type === 'ContractDefinition' ? [c] : []))
       .map((c) => ({ name: c.name ?? '', kind: c.kind ?? 'contract', line: line(c), endLine: endLine(c) })),
   };
 }

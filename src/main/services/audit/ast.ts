@@ -1,4 +1,4 @@
-import type { ASTNode, ASTNodeTypeString, BaseASTNode, FunctionDefinition, ModifierDefinition, ModifierInvocation, VariableDeclaration } from '@solidity-parser/parser/dist/src/ast-types';
+import type { ASTNode, ASTNodeTypeString, BaseASTNode, Block, ContractDefinition, Expression, FunctionCall, FunctionDefinition, Identifier, ModifierDefinition, ModifierInvocation, TupleExpression, VariableDeclaration, VariableDeclarationStatement } from '@solidity-parser/parser/dist/src/ast-types';
 
 /** The parser's typed node of kind `T`. */
 export type NodeOf<T extends ASTNodeTypeString> = Extract<ASTNode, { type: T }>;
@@ -17,79 +17,39 @@ export const returnsOf = (fn: FunctionDefinition | ModifierDefinition): Variable
 /** The name of an elementary type (`address`, `uint256`), '' for any other type. */
 export const elementaryName = (t: BaseASTNode | null | undefined): string => (is(t, 'ElementaryTypeName') ? t.name : '');
 
+/** Any node of the parser's tree: narrow it by its `type` (`n.type === 'Kind'` or `is(n, 'Kind')`). */
+export type Node = ASTNode;
+
 /**
- * A loose view of @solidity-parser/parser's AST: the fields the detectors read, all optional,
- * so one walker covers every node kind without casting at each step. The parser's typed nodes
- * (all but inline assembly) are assignable to it: the model's declaration step reads the typed
- * tree, narrowed with `is`, and hands its nodes on as this view.
+ * The parser declares a few of its lists (block statements, contract members, tuple components)
+ * with its base node type; it fills them with its own nodes.
  */
-export interface Loc {
-  start: { line: number; column: number };
-  end: { line: number; column: number };
+export function asNode(n: BaseASTNode): Node;
+export function asNode(n: BaseASTNode | null | undefined): Node | null | undefined;
+export function asNode(n: BaseASTNode | null | undefined): Node | null | undefined {
+  return n as Node | null | undefined;
 }
 
-export interface Node {
-  type: string;
-  loc?: Loc;
-  range?: [number, number];
-  name?: string | null;
-  memberName?: string;
-  operator?: string;
-  namePath?: string;
-  number?: string;
-  value?: unknown;
-  kind?: string | null;
-  visibility?: string;
-  stateMutability?: string | null;
-  storageLocation?: string | null;
-  isConstructor?: boolean;
-  isFallback?: boolean;
-  isReceiveEther?: boolean;
-  isPrefix?: boolean;
-  isDeclaredConst?: boolean;
-  isStateVar?: boolean;
-  isImmutable?: boolean;
-  libraryName?: string | null;
-  expression?: Node | null;
-  left?: Node;
-  right?: Node;
-  subExpression?: Node;
-  base?: Node;
-  index?: Node | null;
-  arguments?: Node[] | Node | null;
-  names?: string[];
-  statements?: Node[];
-  body?: Node | null;
-  block?: Node;
-  condition?: Node;
-  trueBody?: Node;
-  falseBody?: Node | null;
-  trueExpression?: Node;
-  falseExpression?: Node;
-  initExpression?: Node | null;
-  conditionExpression?: Node | null;
-  loopExpression?: Node | null;
-  variables?: (Node | null)[];
-  initialValue?: Node | null;
-  typeName?: Node | null;
-  baseTypeName?: Node;
-  keyType?: Node;
-  valueType?: Node;
-  components?: (Node | null)[];
-  parameters?: Node[] | null;
-  returnParameters?: Node[] | null;
-  modifiers?: Node[];
-  subNodes?: Node[];
-  baseContracts?: Node[];
-  baseName?: Node;
-  members?: Node[];
-  eventCall?: Node;
-  children?: Node[];
-  identifier?: Node | null;
-}
+/** A block's statements. */
+export const statementsOf = (b: Block): Node[] => b.statements as Node[];
 
-export const line = (n: Node | null | undefined): number => n?.loc?.start.line ?? 0;
-export const endLine = (n: Node | null | undefined): number => n?.loc?.end.line ?? line(n);
+/** A contract's members (state, functions, modifiers, events, types). */
+export const subNodesOf = (c: ContractDefinition): Node[] => c.subNodes as Node[];
+
+/** A tuple's components (null for an omitted one: `(, x)`). */
+export const componentsOf = (t: TupleExpression): (Node | null)[] => t.components as (Node | null)[];
+
+/** The variables a declaration statement declares (null for a hole in `(a, , b) = ...`). */
+export const variablesOf = (s: VariableDeclarationStatement): (VariableDeclaration | null)[] => s.variables as (VariableDeclaration | null)[];
+
+/** The `expression` field of a node that has one (a member's object, a call's callee), else undefined. */
+export const expressionOf = (n: Node | null | undefined): Node | null | undefined => (n && 'expression' in n ? n.expression : undefined);
+
+/** The declared or referenced name of a node that has one (an identifier, a declaration), else undefined. */
+export const nameOf = (n: Node | null | undefined): string | null | undefined => (n && 'name' in n ? n.name : undefined);
+
+export const line = (n: BaseASTNode | null | undefined): number => n?.loc?.start.line ?? 0;
+export const endLine = (n: BaseASTNode | null | undefined): number => n?.loc?.end.line ?? line(n);
 
 /** Keys that hold no node of the tree (positions) or, unless asked for, parts of a declaration. */
 const POSITION_KEYS = new Set(['loc', 'range']);
@@ -99,17 +59,19 @@ const DECLARATION_PARTS = new Set(['identifier', 'typeName']);
  * Children in source order (good enough for ordering effects inside one statement). Type names
  * and the identifier node of a declaration are left out unless `declarationParts` is set.
  */
-export function childrenOf(node: Node, declarationParts = false): Node[] {
+export function childrenOf(node: BaseASTNode, declarationParts = false): Node[] {
   const out: Node[] = [];
-  for (const key in node) {
+  for (const [key, v] of Object.entries(node)) {
     if (POSITION_KEYS.has(key) || (!declarationParts && DECLARATION_PARTS.has(key))) continue;
-    const v = (node as unknown as Record<string, unknown>)[key];
     if (Array.isArray(v)) {
-      for (const item of v) if (item && typeof item === 'object' && 'type' in item) out.push(item as Node);
-    } else if (v && typeof v === 'object' && 'type' in v) out.push(v as Node);
+      for (const item of v) if (isTreeNode(item)) out.push(item);
+    } else if (isTreeNode(v)) out.push(v);
   }
   return out;
 }
+
+/** A field's value that is a node of the parser's tree (an object with a node kind). */
+const isTreeNode = (v: unknown): v is Node => !!v && typeof v === 'object' && 'type' in v;
 
 /**
  * `visit` sees each node with its parent and every enclosing node (outermost first). The
@@ -121,7 +83,7 @@ export type Visitor = (n: Node, parent: Node | null, ancestors: readonly Node[])
  * The one depth-first walk of the audit: nodes in source order; return false from `visit` to
  * skip a node's children. `declarationParts` also walks type names and declared identifiers.
  */
-export function walk(node: Node | null | undefined, visit: Visitor, options: { declarationParts?: boolean } = {}): void {
+export function walk(node: BaseASTNode | null | undefined, visit: Visitor, options: { declarationParts?: boolean } = {}): void {
   if (!node) return;
   const ancestors: Node[] = [];
   const go = (n: Node): void => {
@@ -130,10 +92,10 @@ export function walk(node: Node | null | undefined, visit: Visitor, options: { d
     for (const c of childrenOf(n, options.declarationParts)) go(c);
     ancestors.pop();
   };
-  go(node);
+  go(asNode(node));
 }
 
-export function some(node: Node | null | undefined, pred: (n: Node) => boolean): boolean {
+export function some(node: BaseASTNode | null | undefined, pred: (n: Node) => boolean): boolean {
   let found = false;
   walk(node, (n) => {
     if (found) return false;
@@ -143,8 +105,11 @@ export function some(node: Node | null | undefined, pred: (n: Node) => boolean):
   return found;
 }
 
+/** The arguments of a call (none for `{value: v}` options or a node that takes no arguments). */
+export function args(call: FunctionCall): Expression[];
+export function args(call: Node): Node[];
 export function args(call: Node): Node[] {
-  return Array.isArray(call.arguments) ? call.arguments : [];
+  return 'arguments' in call && Array.isArray(call.arguments) ? call.arguments : [];
 }
 
 export const isMember = (n: Node | null | undefined, obj: string, member: string): boolean =>
@@ -156,8 +121,8 @@ export const isMsgSender = (n: Node | null | undefined): boolean =>
 export const isTxOrigin = (n: Node | null | undefined): boolean => isMember(n, 'tx', 'origin');
 
 /** The called name of a call: `f` for f(), `m` for x.m(), with `.value()`/`{value:}` peeled. */
-export function calleeName(call: Node): string | null {
-  const e = call.expression;
+export function calleeName(call: FunctionCall): string | null {
+  const e: Node | undefined = call.expression;
   if (!e) return null;
   if (e.type === 'Identifier') return e.name ?? null;
   if (e.type === 'MemberAccess') return e.memberName ?? null;
@@ -166,20 +131,20 @@ export function calleeName(call: Node): string | null {
 }
 
 /** Root identifier of an lvalue such as `a.b[c].d` (`a`), or null. */
-export function rootIdentifier(n: Node | null | undefined): Node | null {
-  let cur = n;
+export function rootIdentifier(n: Node | null | undefined): Identifier | null {
+  let cur: Node | null | undefined = n;
   while (cur) {
     if (cur.type === 'Identifier') return cur;
     if (cur.type === 'IndexAccess' || cur.type === 'IndexRangeAccess') cur = cur.base ?? null;
     else if (cur.type === 'MemberAccess') cur = cur.expression ?? null;
-    else if (cur.type === 'TupleExpression' && cur.components?.length === 1) cur = cur.components[0] ?? null;
+    else if (cur.type === 'TupleExpression' && cur.components?.length === 1) cur = asNode(cur.components[0]) ?? null;
     else return null;
   }
   return null;
 }
 
 /** Source text of a node, whitespace-normalised, for comparing expressions. */
-export function textOf(src: string, n: Node | null | undefined): string {
+export function textOf(src: string, n: BaseASTNode | null | undefined): string {
   if (!n?.range) return '';
   return src.slice(n.range[0], n.range[1] + 1).replace(/\s+/g, '');
 }
@@ -208,6 +173,6 @@ export const shortName = (n: string): string => n.split('.').pop() ?? n;
 /** `((x))` -> `x`. */
 export function peel(n: Node | null | undefined): Node | null {
   let cur = n ?? null;
-  while (cur && cur.type === 'TupleExpression' && cur.components?.length === 1) cur = cur.components[0] ?? null;
+  while (cur && cur.type === 'TupleExpression' && cur.components?.length === 1) cur = asNode(cur.components[0]) ?? null;
   return cur;
 }

@@ -8,7 +8,7 @@
  * compares the amount with; each counts when a privileged function can set it.
  */
 import type { Evidence, TokenRisk, TokenRiskItem, Trigger } from '../../../shared/contract/audit';
-import { endLine, isMsgSender, line, rootIdentifier, some, typeText, walk, type Node } from './ast';
+import { asNode, endLine, is, isMsgSender, line, nameOf, rootIdentifier, some, typeText, walk, type Node } from './ast';
 import { orderedEffects, type ContractInfo, type FnInfo, type Project } from './model';
 import { withOverall } from './token-verdict';
 
@@ -55,13 +55,13 @@ function polarity(cond: Node | null | undefined, target: Node): number {
   if (!cond) return 0;
   if (cond === target) return 1;
   if (cond.type === 'UnaryOperation' && cond.operator === '!') return -polarity(cond.subExpression, target);
-  if (cond.type === 'TupleExpression') return polarity(cond.components?.[0], target);
+  if (cond.type === 'TupleExpression') return polarity(asNode(cond.components?.[0]), target);
   if (cond.type === 'BinaryOperation') {
     if (cond.operator === '&&' || cond.operator === '||') return polarity(cond.left, target) || polarity(cond.right, target);
     if ((cond.operator === '==' || cond.operator === '!=') && (cond.right?.type === 'BooleanLiteral' || cond.left?.type === 'BooleanLiteral')) {
       const lit = cond.right?.type === 'BooleanLiteral' ? cond.right : cond.left;
       const other = lit === cond.right ? cond.left : cond.right;
-      const flip = (lit?.value === false) !== (cond.operator === '!=');
+      const flip = (is(lit, 'BooleanLiteral') && lit.value === false) !== (cond.operator === '!=');
       return (flip ? -1 : 1) * polarity(other, target);
     }
   }
@@ -141,8 +141,8 @@ function feeSide(p: Project, ctx: ContractInfo, fee: string, fns: Set<FnInfo>): 
       if (x.type !== 'Identifier' || x.name !== fee) return;
       let side: 'buy' | 'sell' | 'both' = 'both';
       for (let i = ancestors.length - 1; i >= 0; i--) {
-        const a = ancestors[i] as Node;
-        if (a.type !== 'IfStatement' || ancestors[i + 1] !== a.trueBody && !(i === ancestors.length - 1 && a.trueBody === x)) continue;
+        const a = ancestors[i];
+        if (a?.type !== 'IfStatement' || ancestors[i + 1] !== a.trueBody) continue;
         const buy = names(a.condition, from) || (!from && some(a.condition, isMsgSender));
         const sell = names(a.condition, to);
         if (buy !== sell) {
@@ -267,7 +267,7 @@ export function assessTokenRisk(p: Project): TokenRisk {
           if (strict && some(amountSide, (y) => y.type === 'IndexAccess' && path.balances.has(rootIdentifier(y)?.name ?? ''))) found.sellAll.push(fn);
         });
         // Cooldown: per-account times compared with the block time.
-        if (some(c.expr, (n) => n.type === 'IndexAccess') && some(c.expr, (n) => (n.type === 'Identifier' && n.name === 'now') || (n.type === 'MemberAccess' && n.memberName === 'timestamp' && n.expression?.name === 'block'))) found.cooldown.push(fn);
+        if (some(c.expr, (n) => n.type === 'IndexAccess') && some(c.expr, (n) => (n.type === 'Identifier' && n.name === 'now') || (n.type === 'MemberAccess' && n.memberName === 'timestamp' && nameOf(n.expression) === 'block'))) found.cooldown.push(fn);
       }
       if (f.extCalls.some((c) => !c.readOnly && c.targetKind !== 'self')) found.external.push(fn);
     }

@@ -1,5 +1,6 @@
 /** Access control: tx.origin, unprotected selfdestruct / owner changes / initialisers, visibility, storage-length tricks, short addresses. */
-import { elementaryName, modifiersOf, args, calleeName, endLine, isMember, isMsgSender, isTxOrigin, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
+import type { VariableDeclaration } from '@solidity-parser/parser/dist/src/ast-types';
+import { elementaryName, modifiersOf, args, calleeName, endLine, isMember, isMsgSender, isTxOrigin, line, nameOf, rootIdentifier, some, textOf, variablesOf, walk, type Node } from '../ast';
 import { orderedEffects, type ContractInfo, type FnInfo, type Project } from '../model';
 import { versionBelow } from '../parse';
 import { pointerFlags } from './proxy';
@@ -139,7 +140,7 @@ export const unprotectedStateChange: Detector = ({ p, report }) => {
 
 /** The caller's own entry: some key on the way to the written slot is the caller's address. */
 function writesOwnKey(write: Node): boolean {
-  let target = write.type === 'BinaryOperation' ? write.left : write.subExpression;
+  let target: Node | undefined = write.type === 'BinaryOperation' ? write.left : write.type === 'UnaryOperation' ? write.subExpression : undefined;
   while (target) {
     if (target.type === 'IndexAccess' && isMsgSender(target.index)) return true;
     target = (target.type === 'IndexAccess' ? target.base : target.type === 'MemberAccess' ? target.expression : undefined) ?? undefined;
@@ -183,7 +184,7 @@ export const unprotectedEtherWithdrawal: Detector = ({ p, report }) => {
         if (!call.withValue || call.targetKind !== 'sender' || (call.kind !== 'transfer' && call.kind !== 'send' && call.kind !== 'call')) continue;
         const amount = call.kind === 'call' ? null : args(call.node)[0];
         if (!amount) continue;
-        const fixedOrAll = amount.type === 'NumberLiteral' || some(amount, (n) => n.type === 'MemberAccess' && n.memberName === 'balance' && (n.expression?.name === 'this' || (n.expression?.type === 'FunctionCall' && args(n.expression)[0]?.name === 'this')));
+        const fixedOrAll = amount.type === 'NumberLiteral' || some(amount, (n) => n.type === 'MemberAccess' && n.memberName === 'balance' && (nameOf(n.expression) === 'this' || (n.expression?.type === 'FunctionCall' && nameOf(args(n.expression)[0]) === 'this')));
         const ownBalance = amount.type === 'IndexAccess' && isMsgSender(amount.index) && !!rootIdentifier(amount)?.name;
         const undeducted = ownBalance && !written.has(rootIdentifier(amount)?.name ?? '');
         const gated = f.conditions.some((c) => c.gate);
@@ -247,7 +248,8 @@ export const arrayLengthWrite: Detector = ({ p, report }) => {
         const name = rootIdentifier(target.expression)?.name;
         if (!name || !ctx.state.has(name)) return;
         lengthWritten.add(name);
-        const shrinking = n.operator === '--' || n.operator === '-=' || (n.operator === '=' && some(n.right, (x) => x.type === 'Identifier' && !!x.name && fn.params.has(x.name)));
+        const op = n.type === 'BinaryOperation' || n.type === 'UnaryOperation' ? n.operator : undefined;
+        const shrinking = op === '--' || op === '-=' || (op === '=' && n.type === 'BinaryOperation' && some(n.right, (x) => x.type === 'Identifier' && !!x.name && fn.params.has(x.name)));
         report({
           detector: 'array-length-write',
           swc: 'SWC-124',
@@ -334,10 +336,10 @@ function typeTextOf(t: Node | null): string | null {
   return null;
 }
 
-function collectLocals(body: Node): Node[] {
-  const out: Node[] = [];
+function collectLocals(body: Node): VariableDeclaration[] {
+  const out: VariableDeclaration[] = [];
   walk(body, (n) => {
-    if (n.type === 'VariableDeclarationStatement') for (const v of n.variables ?? []) if (v) out.push(v);
+    if (n.type === 'VariableDeclarationStatement') for (const v of variablesOf(n) ?? []) if (v) out.push(v);
   });
   return out;
 }

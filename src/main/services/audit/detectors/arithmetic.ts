@@ -1,12 +1,13 @@
 /** SWC-101: integer overflow/underflow where the compiler does not check (before 0.8, or inside unchecked blocks). */
-import { isMember, rootIdentifier, some, textOf, walk, type Node } from '../ast';
+import type { BinaryOperation, UnaryOperation } from '@solidity-parser/parser/dist/src/ast-types';
+import { asNode, isMember, rootIdentifier, some, textOf, variablesOf, walk, type Node } from '../ast';
 import type { FnInfo, Project, ContractInfo } from '../model';
 import { arithmeticMode } from '../parse';
 import { lower, unitsOf, type Detector } from './types';
 
 const OPS = new Set(['+', '-', '*', '+=', '-=', '*=']);
 const isLiteral = (n: Node | null | undefined): boolean =>
-  !!n && (n.type === 'NumberLiteral' || n.type === 'HexNumber' || (n.type === 'TupleExpression' && (n.components ?? []).every((c) => isLiteral(c))) || (n.type === 'BinaryOperation' && isLiteral(n.left) && isLiteral(n.right)));
+  !!n && (n.type === 'NumberLiteral' || n.type === 'HexNumber' || (n.type === 'TupleExpression' && (n.components ?? []).every((c) => isLiteral(asNode(c)))) || (n.type === 'BinaryOperation' && isLiteral(n.left) && isLiteral(n.right)));
 
 export const arithmetic: Detector = ({ p, report }) => {
   for (const { ctx, fn } of unitsOf(p)) {
@@ -19,9 +20,9 @@ export const arithmetic: Detector = ({ p, report }) => {
     const constants = new Set([...ctx.state.values()].filter((v) => v.constant).map((v) => v.name));
     const isConst = (n: Node | null | undefined): boolean => isLiteral(n) || (n?.type === 'Identifier' && constants.has(n.name ?? ''));
     const loopCounters = new Set<Node>();
-    for (const loop of f.loops) if (loop.loopExpression) walk(loop.loopExpression, (n) => void loopCounters.add(n));
+    for (const loop of f.loops) if (loop.type === 'ForStatement' && loop.loopExpression) walk(loop.loopExpression, (n) => void loopCounters.add(n));
 
-    const consider = (n: Node, inUnchecked: boolean, parents: readonly Node[]): void => {
+    const consider = (n: BinaryOperation | UnaryOperation, inUnchecked: boolean, parents: readonly Node[]): void => {
       const op = n.operator ?? '';
       let left: Node | undefined;
       let right: Node | undefined;
@@ -49,7 +50,7 @@ export const arithmetic: Detector = ({ p, report }) => {
       const isEntryFn = fn.kind !== 'modifier' && fn.kind !== 'constructor' && fn.visibility !== 'internal' && fn.visibility !== 'private';
       const userInput = operands.some((o) => some(o, (x) => (isEntryFn && x.type === 'Identifier' && !!x.name && f.paramDerived.has(x.name)) || isMember(x, 'msg', 'value')));
       if (ternaryGuarded(src, parents, n, left, right, sub)) return;
-      const counterStep = n.type === 'UnaryOperation' || (right !== undefined && isLiteral(right) && Number(right.number) === 1);
+      const counterStep = n.type === 'UnaryOperation' || (right !== undefined && isLiteral(right) && right.type === 'NumberLiteral' && Number(right.number) === 1);
       const timeMath = operands.some((o) => some(o, (x) => (x.type === 'Identifier' && x.name === 'now') || isMember(x, 'block', 'timestamp') || isMember(x, 'block', 'number'))) && operands.some((o) => isConst(o));
       const lengthMinusOne = sub && some(left, (x) => x.type === 'MemberAccess' && x.memberName === 'length') && isLiteral(right);
       let severity: 'high' | 'medium' | 'low' = writesState ? (userInput ? 'high' : 'low') : userInput ? 'medium' : 'low';
@@ -178,7 +179,10 @@ function resultVariable(fn: FnInfo, n: Node): string | null {
   let found: string | null = null;
   walk(fn.node.body, (x) => {
     if (found) return false;
-    if (x.type === 'VariableDeclarationStatement' && x.initialValue === n && x.variables?.[0]?.name) found = x.variables[0].name;
+    if (x.type === 'VariableDeclarationStatement' && x.initialValue === n) {
+      const declared = variablesOf(x)?.[0]?.name;
+      if (declared) found = declared;
+    }
     if (x.type === 'BinaryOperation' && x.operator === '=' && x.right === n && x.left?.type === 'Identifier') found = x.left.name ?? null;
     return true;
   });

@@ -4,7 +4,8 @@
  * on to it) without what stops a signed message from being used again: a nonce or a record of use,
  * the chain id, a deadline; and ecrecover's zero address for a malformed signature.
  */
-import { args, calleeName, isMember, some, textOf, typeText, walk, type Node } from '../ast';
+import type { FunctionCall } from '@solidity-parser/parser/dist/src/ast-types';
+import { args, calleeName, componentsOf, isMember, nameOf, some, textOf, typeText, variablesOf, walk, type Node } from '../ast';
 import { orderedEffects, type ContractInfo, type FnInfo, type Project } from '../model';
 import { isEntry, isSelfAddress } from './defi';
 import { fnLabel, unitsOf, type Detector } from './types';
@@ -14,7 +15,7 @@ const isChainId = (n: Node): boolean => isMember(n, 'block', 'chainid');
 const isNow = (n: Node): boolean => (n.type === 'Identifier' && n.name === 'now') || isMember(n, 'block', 'timestamp');
 
 /** Arguments as the callee sees them: a library function bound with `using` gets its receiver first. */
-function calleeArgs(call: { fn: FnInfo; node: Node }): Node[] {
+function calleeArgs(call: { fn: FnInfo; node: FunctionCall }): Node[] {
   const e = call.node.expression;
   const receiver = e?.type === 'MemberAccess' ? e.expression : null;
   const bound = !!receiver && call.fn.contract.kind === 'library' && !(receiver.type === 'Identifier' && receiver.name === call.fn.contract.name);
@@ -29,10 +30,10 @@ export function definitions(fn: FnInfo): Map<string, Node[]> {
     defs.set(name, [...(defs.get(name) ?? []), e]);
   };
   walk(fn.node.body, (n) => {
-    if (n.type === 'VariableDeclarationStatement') for (const v of n.variables ?? []) add(v?.name, n.initialValue);
+    if (n.type === 'VariableDeclarationStatement') for (const v of variablesOf(n) ?? []) add(v?.name, n.initialValue);
     if (n.type === 'BinaryOperation' && n.operator === '=') {
       if (n.left?.type === 'Identifier') add(n.left.name, n.right);
-      else if (n.left?.type === 'TupleExpression') for (const c of n.left.components ?? []) if (c?.type === 'Identifier') add(c.name, n.right);
+      else if (n.left?.type === 'TupleExpression') for (const c of componentsOf(n.left) ?? []) if (c?.type === 'Identifier') add(c.name, n.right);
     }
   });
   return defs;
@@ -66,13 +67,17 @@ interface SigCheck {
 function signatureChecks(p: Project, ctx: ContractInfo, fn: FnInfo, memo: Map<number, Set<number>>): SigCheck[] {
   const out: SigCheck[] = [];
   walk(fn.node.body, (n) => {
-    if (isEcrecover(n) && args(n)[0]) out.push({ node: n, digest: args(n)[0] as Node, via: null });
+    const digest = isEcrecover(n) ? args(n)[0] : undefined;
+    if (digest) out.push({ node: n, digest, via: null });
   });
   for (const c of p.facts(ctx, fn).internalCalls) {
     const which = verifiedParams(p, ctx, c.fn, memo);
     const a = calleeArgs(c);
     // Only a digest passed whole: a helper that builds its own digest from its arguments is judged on its own.
-    for (const i of which) if (a[i] && typeText(c.fn.node.parameters?.[i]?.typeName) === 'bytes32') out.push({ node: c.node, digest: a[i] as Node, via: c.fn });
+    for (const i of which) {
+      const digest = a[i];
+      if (digest && typeText(c.fn.node.parameters?.[i]?.typeName) === 'bytes32') out.push({ node: c.node, digest, via: c.fn });
+    }
   }
   return out;
 }
@@ -139,7 +144,8 @@ function chainState(p: Project, ctx: ContractInfo): Set<string> {
       walk(fn.node.body, (n) => {
         if (n.type !== 'BinaryOperation' || n.operator !== '=') return;
         // x = ...; and (x, y) = (..., ...);
-        const pairs = n.left?.type === 'TupleExpression' && n.right?.type === 'TupleExpression' ? (n.left.components ?? []).map((c, i) => [c, n.right?.components?.[i]] as const) : [[n.left, n.right] as const];
+        const { left, right } = n;
+        const pairs = left?.type === 'TupleExpression' && right?.type === 'TupleExpression' ? (componentsOf(left) ?? []).map((c, i) => [c, componentsOf(right)?.[i]] as const) : [[left, right] as const];
         // A local the constructor filled from chainid in assembly (chainId := chainid()).
         const viaLocal = (r: Node | null | undefined): boolean => some(r, (x) => x.type === 'Identifier' && !!x.name && p.facts(ctx, fn).locals.has(x.name)) && some(fn.node.body, (x) => chainInAssembly(x, fn, p));
         const defs = definitions(fn);
@@ -288,7 +294,7 @@ export const arbitraryCall: Detector = ({ p, report }) => {
       if (call.kind !== 'call' || call.targetKind !== 'param') continue;
       const data = args(call.node)[0];
       if (!data || data.type === 'StringLiteral') continue;
-      const fixedSelector = data.type === 'FunctionCall' && /^(encodeWithSignature|encodeWithSelector|encodeCall)$/.test(calleeName(data) ?? '') && ['StringLiteral', 'MemberAccess', 'Identifier', 'NumberLiteral', 'HexLiteral'].includes(args(data)[0]?.type ?? '') && !(args(data)[0]?.type === 'Identifier' && f.paramDerived.has(args(data)[0]?.name ?? ''));
+      const fixedSelector = data.type === 'FunctionCall' && /^(encodeWithSignature|encodeWithSelector|encodeCall)$/.test(calleeName(data) ?? '') && ['StringLiteral', 'MemberAccess', 'Identifier', 'NumberLiteral', 'HexLiteral'].includes(args(data)[0]?.type ?? '') && !(args(data)[0]?.type === 'Identifier' && f.paramDerived.has(nameOf(args(data)[0]) ?? ''));
       const chosen = some(data, (n) => (n.type === 'Identifier' && !!n.name && f.paramDerived.has(n.name)) || isMember(n, 'msg', 'data'));
       if (fixedSelector || !chosen) continue;
       // Authorised by a signature instead of by the caller (a relayer executing a signed request).

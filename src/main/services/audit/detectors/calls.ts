@@ -1,5 +1,5 @@
 /** Reentrancy, unchecked low-level calls, delegatecall targets, and denial of service through calls and loops. */
-import { modifiersOf, args, calleeName, endLine, line, rootIdentifier, some, textOf, walk, type Node } from '../ast';
+import { modifiersOf, args, asNode, calleeName, endLine, expressionOf, is, line, nameOf, rootIdentifier, some, textOf, variablesOf, walk, type Node } from '../ast';
 import { orderedEffects, type ContractInfo, type ExtCall, type FnInfo } from '../model';
 import { fnLabel, unitsOf, type Detector } from './types';
 
@@ -167,6 +167,8 @@ export const uncheckedCalls: Detector = ({ p, report }) => {
   }
 };
 
+const isTrue = (n: Node | null | undefined): boolean => n?.type === 'BooleanLiteral' && n.value === true;
+
 /** Each node's parent, for reading what surrounds a call. */
 function parentMap(body: Node | null | undefined): Map<Node, Node> {
   const out = new Map<Node, Node>();
@@ -178,7 +180,7 @@ function parentMap(body: Node | null | undefined): Map<Node, Node> {
 
 const isEmptyBlock = (s: Node | null | undefined): boolean => !!s && s.type === 'Block' && (s.statements ?? []).length === 0;
 const leavesBlock = (s: Node | null | undefined): boolean =>
-  !!s && (s.type === 'RevertStatement' || s.type === 'ThrowStatement' || (s.type === 'ExpressionStatement' && s.expression?.type === 'FunctionCall' && calleeName(s.expression) === 'revert') || (s.type === 'Block' && leavesBlock(s.statements?.[s.statements.length - 1])));
+  !!s && (s.type === 'RevertStatement' || s.type === 'ThrowStatement' || (s.type === 'ExpressionStatement' && s.expression?.type === 'FunctionCall' && calleeName(s.expression) === 'revert') || (s.type === 'Block' && leavesBlock(asNode(s.statements?.[s.statements.length - 1]))));
 
 /**
  * A success flag that is looked at but changes nothing on failure: `x.send(v) || true`, an
@@ -198,12 +200,13 @@ function failureIgnored(call: Node, parents: Map<Node, Node>, body: Node | null 
         cur = up;
       } else if (up.type === 'BinaryOperation' && (up.operator === '==' || up.operator === '!=') && (up.left?.type === 'BooleanLiteral' || up.right?.type === 'BooleanLiteral')) {
         const lit = up.left?.type === 'BooleanLiteral' ? up.left : up.right;
-        if ((lit?.value === false) !== (up.operator === '!=')) negated = !negated;
+        if ((is(lit, 'BooleanLiteral') && lit.value === false) !== (up.operator === '!=')) negated = !negated;
         cur = up;
       } else break;
     }
-    const up = parents.get(cur) as Node;
-    if (up.type === 'BinaryOperation' && up.operator === '||' && (up.left?.type === 'BooleanLiteral' || up.right?.type === 'BooleanLiteral') && (up.left?.value === true || up.right?.value === true)) return { at: up, why: 'ORs it with true, so the result is always success' };
+    const up = parents.get(cur);
+    if (!up) return null;
+    if (up.type === 'BinaryOperation' && up.operator === '||' && (up.left?.type === 'BooleanLiteral' || up.right?.type === 'BooleanLiteral') && (isTrue(up.left) || isTrue(up.right))) return { at: up, why: 'ORs it with true, so the result is always success' };
     if (up.type === 'IfStatement' && up.condition === cur) {
       const onFailure = negated ? up.trueBody : up.falseBody;
       const onSuccess = negated ? up.falseBody : up.trueBody;
@@ -216,14 +219,15 @@ function failureIgnored(call: Node, parents: Map<Node, Node>, body: Node | null 
   if (direct) return direct;
   // bool ok = x.send(v); if (!ok) {} — every use of the flag ignores a failure.
   const decl = parents.get(call);
-  const name = decl?.type === 'VariableDeclarationStatement' && decl.initialValue === call ? decl.variables?.[0]?.name : null;
+  const name = decl?.type === 'VariableDeclarationStatement' && decl.initialValue === call ? variablesOf(decl)?.[0]?.name : null;
   if (!name) return null;
   const uses: Node[] = [];
   walk(body, (n) => {
     if (n.type === 'Identifier' && n.name === name) uses.push(n);
   });
   const verdicts = uses.map(judge);
-  return verdicts.length > 0 && verdicts.every((v) => v) ? (verdicts[0] as { at: Node; why: string }) : null;
+  const [first] = verdicts;
+  return verdicts.length > 0 && verdicts.every((v) => v) ? (first ?? null) : null;
 }
 
 /** SWC-112: delegatecall whose target or payload the caller controls. */
@@ -233,7 +237,7 @@ export const delegatecall: Detector = ({ p, report }) => {
     for (const call of f.extCalls) {
       if (call.kind !== 'delegatecall' && call.kind !== 'callcode') continue;
       const who = p.reach(ctx, fn).who;
-      const dataFromCaller = args(call.node).some((a) => some(a, (n) => (n.type === 'MemberAccess' && n.memberName === 'data' && n.expression?.name === 'msg') || (n.type === 'Identifier' && !!n.name && f.paramDerived.has(n.name))));
+      const dataFromCaller = args(call.node).some((a) => some(a, (n) => (n.type === 'MemberAccess' && n.memberName === 'data' && nameOf(n.expression) === 'msg') || (n.type === 'Identifier' && !!n.name && f.paramDerived.has(n.name))));
       const isEntry = fn.visibility === 'public' || fn.visibility === 'external' || fn.visibility === 'default';
       // An internal helper's parameter is whatever its callers pass; only an entry's parameter is the caller's choice.
       const targetControlled = call.targetKind === 'sender' || (call.targetKind === 'param' && isEntry && fn.kind === 'function');
@@ -278,7 +282,7 @@ export const denialOfService: Detector = ({ p, report }) => {
     const f = p.facts(ctx, fn);
     for (const e of f.effects) {
       if (e.kind !== 'write' || e.node.type !== 'FunctionCall' || calleeName(e.node) !== 'push') continue;
-      const recv = e.node.expression?.expression;
+      const recv = expressionOf(e.node.expression);
       if (recv?.type === 'Identifier' && recv.name) {
         const set = growable.get(ctx.name) ?? new Set();
         set.add(recv.name);
@@ -310,11 +314,11 @@ export const denialOfService: Detector = ({ p, report }) => {
       });
     }
     for (const loop of f.loops) {
-      const cond = loop.conditionExpression ?? loop.condition;
+      const cond = loop.type === 'ForStatement' ? loop.conditionExpression : loop.condition;
       const overState = [...(growable.get(ctx.name) ?? [])].find((name) => some(cond, (n) => n.type === 'MemberAccess' && n.memberName === 'length' && n.expression?.type === 'Identifier' && n.expression.name === name));
-      const bodyPushes = some(loop.body, (n) => n.type === 'FunctionCall' && calleeName(n) === 'push' && !!rootIdentifier(n.expression?.expression)?.name && ctx.state.has(rootIdentifier(n.expression?.expression)?.name ?? ''));
+      const bodyPushes = some(loop.body, (n) => n.type === 'FunctionCall' && calleeName(n) === 'push' && !!rootIdentifier(expressionOf(n.expression))?.name && ctx.state.has(rootIdentifier(expressionOf(n.expression))?.name ?? ''));
       const byParam = some(cond, (n) => n.type === 'Identifier' && !!n.name && fn.params.get(n.name)?.type === 'ElementaryTypeName');
-      const writesState = some(loop.body, (n) => (n.type === 'BinaryOperation' && (n.operator ?? '').endsWith('=') && n.operator !== '==' && !!rootIdentifier(n.left)?.name && ctx.state.has(rootIdentifier(n.left)?.name ?? '')) || (n.type === 'MemberAccess' && n.memberName === 'length' && !!n.expression?.name && ctx.state.has(n.expression.name)));
+      const writesState = some(loop.body, (n) => (n.type === 'BinaryOperation' && (n.operator ?? '').endsWith('=') && n.operator !== '==' && !!rootIdentifier(n.left)?.name && ctx.state.has(rootIdentifier(n.left)?.name ?? '')) || (n.type === 'MemberAccess' && n.memberName === 'length' && !!nameOf(n.expression) && ctx.state.has(nameOf(n.expression) ?? '')));
       let why: string | null = null;
       if (overState) why = `iterates over ${overState}, which any account can grow`;
       else if (bodyPushes && who === 'anyone') why = 'grows a storage array on every iteration';
@@ -324,7 +328,7 @@ export const denialOfService: Detector = ({ p, report }) => {
       const written = new Set<string>();
       walk(loop.body, (n) => {
         const grows = (n.type === 'FunctionCall' && calleeName(n) === 'push') || (n.type === 'BinaryOperation' && (n.operator ?? '').endsWith('=') && !['==', '<=', '>=', '!='].includes(n.operator ?? ''));
-        const name = rootIdentifier(n.type === 'FunctionCall' ? n.expression?.expression : n.left)?.name;
+        const name = rootIdentifier(n.type === 'FunctionCall' ? expressionOf(n.expression) : n.type === 'BinaryOperation' ? n.left : undefined)?.name;
         if (grows && name && ctx.state.has(name) && !f.locals.has(name)) written.add(name);
       });
       report({
@@ -401,6 +405,7 @@ function anyoneWrites(p: Parameters<Detector>[0]['p'], ctx: ContractInfo, name: 
   return p.entries(ctx).some((e) => p.reach(ctx, e).who === 'anyone' && orderedEffects(p, ctx, e).some((x) => x.effect.kind === 'write' && x.effect.name === name));
 }
 
-const isZeroAddress = (n: Node | undefined): boolean => !!n && ((n.type === 'NumberLiteral' && Number(n.number) === 0) || (n.type === 'FunctionCall' && calleeName(n) === 'address' && args(n)[0]?.type === 'NumberLiteral' && Number(args(n)[0]?.number) === 0));
+const isZeroNumber = (n: Node | undefined): boolean => n?.type === 'NumberLiteral' && Number(n.number) === 0;
+const isZeroAddress = (n: Node | undefined): boolean => !!n && (isZeroNumber(n) || (n.type === 'FunctionCall' && calleeName(n) === 'address' && isZeroNumber(args(n)[0])));
 
 export { endLine };

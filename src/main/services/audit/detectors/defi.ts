@@ -5,7 +5,7 @@
  * call (the declared function's parameters and returns, where its arguments come from), never from
  * a function's or a variable's name.
  */
-import { returnsOf, args, calleeName, some, textOf, typeText, walk, type Node } from '../ast';
+import { returnsOf, args, calleeName, componentsOf, nameOf, peel, some, textOf, typeText, variablesOf, walk, type Node } from '../ast';
 import type { ContractInfo, Effect, ExtCall, FnFacts, FnInfo, Project } from '../model';
 import { fnLabel, unitsOf, type Detector } from './types';
 
@@ -17,12 +17,6 @@ export const isEntry = (fn: FnInfo): boolean => fn.kind === 'function' && (fn.vi
 /** `address(this)` or `this`: the contract itself as an argument. */
 export const isSelfAddress = (n: Node | null | undefined): boolean =>
   !!n && ((n.type === 'Identifier' && n.name === 'this') || (n.type === 'FunctionCall' && args(n).length === 1 && (n.expression?.type === 'ElementaryTypeName' || n.expression?.type === 'Identifier') && n.expression.name === 'address' && isSelfAddress(args(n)[0])));
-
-const peel = (n: Node | null | undefined): Node | null => {
-  let cur = n ?? null;
-  while (cur?.type === 'TupleExpression' && cur.components?.length === 1) cur = cur.components[0] ?? null;
-  return cur;
-};
 
 const refsAny = (e: Node | null | undefined, names: ReadonlySet<string>): boolean => some(e, (n) => n.type === 'Identifier' && !!n.name && names.has(n.name));
 const start = (n: Node): number => n.range?.[0] ?? 0;
@@ -91,13 +85,15 @@ function pullsOf(p: Project, ctx: ContractInfo, fn: FnInfo): Pull[] {
   for (const call of f.extCalls) {
     if (call.kind !== 'high' || call.readOnly || isView(call.decl)) continue;
     const s = shape(call.node);
-    if (s) out.push({ node: call.node, token: call.target, amount: args(call.node)[s.self + 1] as Node });
+    const amount = s ? args(call.node)[s.self + 1] : undefined;
+    if (amount) out.push({ node: call.node, token: call.target, amount });
   }
   // A library helper given the token first: Lib.safePull(token, from, this, amount).
   for (const c of f.internalCalls) {
     if (c.fn.contract.kind !== 'library' || isView(c.fn) || c.node.expression?.type !== 'MemberAccess') continue;
     const s = shape(c.node);
-    if (s && s.self >= 2) out.push({ node: c.node, token: args(c.node)[0] ?? null, amount: args(c.node)[s.self + 1] as Node });
+    const amount = s && s.self >= 2 ? args(c.node)[s.self + 1] : undefined;
+    if (amount) out.push({ node: c.node, token: args(c.node)[0] ?? null, amount });
   }
   return out;
 }
@@ -161,19 +157,24 @@ export const spotPrice: Detector = ({ p, report }) => {
       let vars: (Node | null)[] = [];
       let init: Node | null = null;
       if (n.type === 'VariableDeclarationStatement' && (n.variables ?? []).length >= 2) {
-        vars = n.variables ?? [];
+        vars = variablesOf(n) ?? [];
         init = peel(n.initialValue);
       } else if (n.type === 'BinaryOperation' && n.operator === '=' && n.left?.type === 'TupleExpression' && (n.left.components ?? []).length >= 2) {
-        vars = n.left.components ?? [];
+        vars = componentsOf(n.left) ?? [];
         init = peel(n.right);
       }
-      if (init && reads.has(init)) for (const v of vars) if (v?.name) component.set(v.name, init);
+      if (init && reads.has(init))
+        for (const v of vars) {
+          const name = nameOf(v);
+          if (name) component.set(name, init);
+        }
     });
     if (component.size === 0) continue;
     const readsIn = (e: Node | undefined): Set<Node> => {
       const out = new Set<Node>();
       walk(e, (n) => {
-        if (n.type === 'Identifier' && n.name && component.has(n.name)) out.add(component.get(n.name) as Node);
+        const read = n.type === 'Identifier' && n.name ? component.get(n.name) : undefined;
+        if (read) out.add(read);
       });
       return out;
     };
@@ -206,7 +207,7 @@ export const spotPrice: Detector = ({ p, report }) => {
     const holds = (e: Node | null | undefined): boolean => !!e && (ratios.some((r) => some(e, (x) => x === r)) || refsAny(e, tainted));
     for (let round = 0; round < 3; round++) {
       walk(fn.node.body, (n) => {
-        if (n.type === 'VariableDeclarationStatement' && holds(n.initialValue)) for (const v of n.variables ?? []) if (v?.name) tainted.add(v.name);
+        if (n.type === 'VariableDeclarationStatement' && holds(n.initialValue)) for (const v of variablesOf(n) ?? []) if (v?.name) tainted.add(v.name);
         if (n.type === 'BinaryOperation' && n.operator && /^[-+*/]?=$/.test(n.operator) && n.left?.type === 'Identifier' && n.left.name && f.locals.has(n.left.name) && holds(n.right)) tainted.add(n.left.name);
       });
     }
@@ -215,7 +216,8 @@ export const spotPrice: Detector = ({ p, report }) => {
       f.extCalls.find((c) => !c.readOnly && !isView(c.decl) && args(c.node).some(holds))?.node ??
       f.internalCalls.find((c) => args(c.node).some(holds))?.node ??
       f.conditions.find((c) => c.gate && holds(c.expr))?.node;
-    const ratio = ratios[0] as Node;
+    const [ratio] = ratios;
+    if (!ratio) continue;
     const moves = !!sink && p.reach(ctx, fn).who === 'anyone' && !isView(fn);
     report({
       detector: 'spot-price',
@@ -244,7 +246,7 @@ function flatArgs(p: Project, call: ExtCall): { value: Node; type: string }[] {
     const name = a.type === 'FunctionCall' ? calleeName(a) : null;
     const struct = name && p.structs.has(name.split('.').pop() ?? name) ? structMembers(p, name.split('.').pop() ?? name) : null;
     if (struct) {
-      const names = a.names ?? [];
+      const names = a.type === 'FunctionCall' ? (a.names ?? []) : [];
       args(a).forEach((v, j) => out.push({ value: v, type: names.length > 0 ? (struct.get(names[j] ?? '') ?? '') : ([...struct.values()][j] ?? '') }));
     } else out.push({ value: a, type: t });
   });
@@ -257,7 +259,7 @@ function structMembers(p: Project, name: string): Map<string, string> | null {
   if (!all) {
     all = new Map();
     for (const file of p.files)
-      walk(file.ast as unknown as Node, (n) => {
+      walk(file.ast, (n) => {
         if (n.type === 'StructDefinition' && n.name && !all?.has(n.name)) all?.set(n.name, new Map((n.members ?? []).map((m) => [m.name ?? '', typeText(m.typeName)])));
       });
     structCache.set(p, all);

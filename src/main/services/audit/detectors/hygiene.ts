@@ -3,7 +3,7 @@
  * visibility in old code, dead code (unused locals, unused private functions, statements after
  * a return or revert), hard-coded gas, and `assert` on what a caller chooses.
  */
-import { args, calleeName, endLine, isMember, line, walk, type Node } from '../ast';
+import { args, calleeName, endLine, isMember, line, statementsOf, subNodesOf, variablesOf, walk, type Node } from '../ast';
 import type { ContractInfo, FnInfo } from '../model';
 import { pragmaFloats, versionBelow } from '../parse';
 import { fnLabel, type Detector } from './types';
@@ -19,13 +19,13 @@ function* ownFunctions(contracts: readonly ContractInfo[]): Generator<FnInfo> {
 /** SWC-103: a file without `pragma solidity`, and each pragma line that admits several compilers. */
 export const pragmas: Detector = ({ p, report }) => {
   for (const file of p.files) {
-    const top = (file.ast as unknown as Node).children ?? [];
-    const lines = top.filter((c) => c.type === 'PragmaDirective' && c.name === 'solidity');
+    const top = file.ast.children ?? [];
+    const lines = top.flatMap((c) => (c.type === 'PragmaDirective' && c.name === 'solidity' ? [c] : []));
     if (lines.length === 0) {
       const first = top.find((c) => c.type === 'ContractDefinition' || c.type === 'FunctionDefinition');
       if (!first) continue;
       // Code that runs (a contract or library with bodies) is compiled by whatever compiler is at hand.
-      const hasCode = top.some((c) => c.type === 'ContractDefinition' && c.kind !== 'interface' && (c.subNodes ?? []).some((s) => s.type === 'FunctionDefinition' && !!s.body));
+      const hasCode = top.some((c) => c.type === 'ContractDefinition' && c.kind !== 'interface' && (subNodesOf(c) ?? []).some((s) => s.type === 'FunctionDefinition' && !!s.body));
       report({
         detector: 'missing-pragma',
         swc: 'SWC-103',
@@ -109,7 +109,7 @@ export const deadCode: Detector = ({ p, report }) => {
     // Locals declared and never read or written again (assembly included: the text is searched).
     walk(body, (n) => {
       if (n.type !== 'VariableDeclarationStatement') return;
-      for (const v of n.variables ?? []) {
+      for (const v of variablesOf(n) ?? []) {
         if (!v?.name || !body?.range || !n.range) continue;
         const after = src.slice(n.range[1] + 1, body.range[1] + 1);
         if (mentions(after, v.name) > 0) continue;
@@ -118,11 +118,12 @@ export const deadCode: Detector = ({ p, report }) => {
     });
     // Statements after a return, revert or break in the same block never run.
     walk(body, (n) => {
-      const list = n.type === 'Block' ? (n.statements ?? []) : [];
+      const list = n.type === 'Block' ? (statementsOf(n) ?? []) : [];
       const stop = list.findIndex(ENDS_FLOW);
       if (stop < 0 || stop === list.length - 1) return;
-      const first = list[stop + 1] as Node;
-      const last = list[list.length - 1] as Node;
+      const first = list[stop + 1];
+      const last = list[list.length - 1];
+      if (!first || !last) return;
       report({ ...base, detector: 'unreachable-code', swc: 'SWC-135', severity: 'low', at: first, to: last, title: 'Unreachable code', description: `In ${fnLabel(fn)}, the statements from line ${line(first)} to ${endLine(last)} follow a statement that always leaves the block; they never run, so what they were meant to do does not happen.`, recommendation: 'Remove the dead statements, or move them before the return/revert if they are needed.' });
     });
   }
@@ -148,11 +149,11 @@ export const hardCodedGas: Detector = ({ p, report }) => {
     for (const ctx of [fn.contract]) for (const call of p.facts(ctx, fn).extCalls) if (call.kind === 'transfer' || call.kind === 'send') stipends.add(call.node);
     walk(fn.node.body, (n) => {
       let what: string | null = null;
-      if (stipends.has(n)) what = `${calleeName(n) ?? 'send'} forwards a fixed 2300 gas`;
+      if (n.type === 'FunctionCall' && stipends.has(n)) what = `${calleeName(n) ?? 'send'} forwards a fixed 2300 gas`;
       else if (n.type === 'NameValueExpression') {
-        const nv = n.arguments as Node | undefined;
+        const nv = n.arguments;
         const i = (nv?.names ?? []).indexOf('gas');
-        const amount = i >= 0 ? (nv?.arguments as Node[] | undefined)?.[i] : undefined;
+        const amount = i >= 0 ? nv?.arguments?.[i] : undefined;
         if (isLiteralNumber(amount)) what = 'the call is given a fixed amount of gas';
       } else if (n.type === 'FunctionCall' && n.expression?.type === 'MemberAccess' && n.expression.memberName === 'gas' && !isMember(n.expression, 'msg', 'gas') && isLiteralNumber(args(n)[0])) what = 'the call is given a fixed amount of gas';
       if (!what) return;

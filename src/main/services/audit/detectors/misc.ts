@@ -1,5 +1,6 @@
 /** Weak randomness, timestamp dependence, front-running, storage pointers, shadowing, deprecated constructs, pragma. */
-import { returnsOf, args, calleeName, isMember, line, rootIdentifier, some, textOf, typeText, walk, type Node } from '../ast';
+import type { BinaryOperation, FunctionCall, PragmaDirective } from '@solidity-parser/parser/dist/src/ast-types';
+import { returnsOf, args, asNode, calleeName, isMember, line, nameOf, rootIdentifier, some, textOf, typeText, variablesOf, walk, type Node } from '../ast';
 import { isBlockValue, isTimestamp, orderedEffects, type ContractInfo, type FnInfo } from '../model';
 import { mayBeBelow, versionBelow } from '../parse';
 import { fnLabel, unitsOf, type Detector, type DetectorContext } from './types';
@@ -80,8 +81,8 @@ export const blockValues: Detector = ({ p, report }) => {
         // A hash used as a number (uint(keccak256(...)), % n, a "seed") is randomness; as an id or key it is not.
         const hashAt = parents.findIndex((x) => x.type === 'FunctionCall' && HASHES.has(calleeName(x) ?? '') && x.expression?.type === 'Identifier');
         const returnsNumber = returnsOf(fn.node).some((r) => /^u?int\d*$/.test(typeText(r.typeName)));
-        const declaresEntropy = (x: Node): boolean => (x.type === 'VariableDeclarationStatement' && (x.variables ?? []).some((v) => !!v?.name && usedAsEntropy(fn.node.body, v.name))) || (x.type === 'BinaryOperation' && x.operator === '=' && !!rootIdentifier(x.left)?.name && usedAsEntropy(fn.node.body, rootIdentifier(x.left)?.name ?? ''));
-        const inHash = hashAt >= 0 && parents.slice(0, hashAt).some((x) => (x.type === 'FunctionCall' && /^u?int\d*$/.test(x.expression?.name ?? '')) || (x.type === 'BinaryOperation' && x.operator === '%') || declaresEntropy(x) || (x.type === 'ReturnStatement' && returnsNumber));
+        const declaresEntropy = (x: Node): boolean => (x.type === 'VariableDeclarationStatement' && (variablesOf(x) ?? []).some((v) => !!v?.name && usedAsEntropy(fn.node.body, v.name))) || (x.type === 'BinaryOperation' && x.operator === '=' && !!rootIdentifier(x.left)?.name && usedAsEntropy(fn.node.body, rootIdentifier(x.left)?.name ?? ''));
+        const inHash = hashAt >= 0 && parents.slice(0, hashAt).some((x) => (x.type === 'FunctionCall' && /^u?int\d*$/.test(nameOf(x.expression) ?? '')) || (x.type === 'BinaryOperation' && x.operator === '%') || declaresEntropy(x) || (x.type === 'ReturnStatement' && returnsNumber));
         // x % 2**32 truncates; it does not pick an outcome.
         const inMod = parents.some((x) => x.type === 'BinaryOperation' && x.operator === '%' && !isPowerOfTwoWidth(x.right) && !isCalendarMath(x));
         const blockhash = direct && (isMember(n, 'block', 'blockhash') || (n.type === 'FunctionCall' && calleeName(n) === 'blockhash' && n.expression?.type === 'Identifier'));
@@ -89,7 +90,7 @@ export const blockValues: Detector = ({ p, report }) => {
         const ts = direct ? isTimestamp(n) : false;
         // uint b = block.number; ... keccak256(blockhash(b), ...): the assignment is where the entropy comes from.
         const declParent = [...parents].reverse().find((x) => x.type === 'VariableDeclarationStatement');
-        const feedsHash = direct && !!declParent && (declParent.variables ?? []).some((v) => !!v?.name && usedAsEntropy(fn.node.body, v.name));
+        const feedsHash = direct && declParent?.type === 'VariableDeclarationStatement' && (variablesOf(declParent) ?? []).some((v) => !!v?.name && usedAsEntropy(fn.node.body, v.name));
         const storedBlock = direct && !ts && parents.some((x) => (x.type === 'BinaryOperation' && x.operator === '=' && !!rootIdentifier(x.left)?.name && ctx.state.has(rootIdentifier(x.left)?.name ?? '')) || (x.type === 'FunctionCall' && calleeName(x) === 'push'));
         if (inHash || inMod || blockhash || namedRandom || feedsHash || storedBlock) {
           report({
@@ -133,20 +134,20 @@ export const blockValues: Detector = ({ p, report }) => {
 };
 
 /** (now / 1 hours) % 24, now % 1 days: time-unit arithmetic, not a draw. */
-function isCalendarMath(mod: Node): boolean {
-  const l = mod.left?.type === 'TupleExpression' ? mod.left.components?.[0] : mod.left;
+function isCalendarMath(mod: BinaryOperation): boolean {
+  const l = mod.left?.type === 'TupleExpression' ? asNode(mod.left.components?.[0]) : mod.left;
   if (l?.type === 'BinaryOperation' && l.operator === '/') return true;
   const r = mod.right;
-  return r?.type === 'NumberLiteral' && /^(seconds|minutes|hours|days|weeks|years)$/.test(String((r as unknown as { subdenomination?: string }).subdenomination ?? ''));
+  return r?.type === 'NumberLiteral' && /^(seconds|minutes|hours|days|weeks|years)$/.test(String(r.subdenomination ?? ''));
 }
 
 function isPowerOfTwoWidth(n: Node | undefined): boolean {
   if (!n) return false;
-  if (n.type === 'TupleExpression' && n.components?.length === 1) return isPowerOfTwoWidth(n.components[0] ?? undefined);
+  if (n.type === 'TupleExpression' && n.components?.length === 1) return isPowerOfTwoWidth(asNode(n.components[0]) ?? undefined);
   if (n.type === 'BinaryOperation' && n.operator === '**' && n.left?.type === 'NumberLiteral' && n.left.number === '2') return true;
   if (n.type === 'NumberLiteral' || n.type === 'HexNumber') {
     try {
-      const v = BigInt(String(n.number ?? n.value ?? ''));
+      const v = BigInt(String((n.type === 'NumberLiteral' ? n.number : n.value) ?? ''));
       return v >= 256n && (v & (v - 1n)) === 0n;
     } catch {
       return false;
@@ -162,7 +163,7 @@ function usedAsEntropy(body: Node | null | undefined, name: string): boolean {
     if (x.type === 'BinaryOperation' && x.operator === '%') return mentions(x);
     if (x.type === 'FunctionCall' && calleeName(x) === 'blockhash') return mentions(x);
     // uint(keccak256(... name ...)): a hash turned into a number.
-    if (x.type === 'FunctionCall' && /^u?int\d*$/.test(x.expression?.name ?? '')) return some(x, (h) => h.type === 'FunctionCall' && HASHES.has(calleeName(h) ?? '') && mentions(h));
+    if (x.type === 'FunctionCall' && /^u?int\d*$/.test(nameOf(x.expression) ?? '')) return some(x, (h) => h.type === 'FunctionCall' && HASHES.has(calleeName(h) ?? '') && mentions(h));
     return false;
   });
 }
@@ -257,7 +258,7 @@ export const frontRunning: Detector = ({ p, report }) => {
         for (const { effect, fn } of orderedEffects(p, ctx, entry)) {
           if (effect.kind !== 'write' || fn !== entry || effect.node.type !== 'BinaryOperation') continue;
           const value = effect.node.right;
-          const storesParam = some(value, (x) => x.type === 'Identifier' && !!x.name && entry.params.has(x.name) && !/address/.test(String(entry.params.get(x.name)?.name ?? '')));
+          const storesParam = some(value, (x) => x.type === 'Identifier' && !!x.name && entry.params.has(x.name) && !/address/.test(String(nameOf(entry.params.get(x.name)) ?? '')));
           if (!storesParam || !some(value, (x) => isMember(x, 'msg', 'sender'))) continue;
           report({
             ...base,
@@ -275,16 +276,16 @@ export const frontRunning: Detector = ({ p, report }) => {
   }
 };
 
-function valueArg(call: Node): Node | null {
-  let e = call.expression;
+function valueArg(call: FunctionCall): Node | null {
+  let e: Node | null | undefined = call.expression;
   while (e?.type === 'FunctionCall') {
     if (e.expression?.type === 'MemberAccess' && e.expression.memberName === 'value') return args(e)[0] ?? null;
     e = e.expression?.type === 'MemberAccess' ? e.expression.expression : null;
   }
   if (e?.type === 'NameValueExpression') {
-    const nv = e.arguments as Node | undefined;
+    const nv = e.arguments;
     const i = (nv?.names ?? []).indexOf('value');
-    return i >= 0 ? ((nv?.arguments as Node[] | undefined)?.[i] ?? null) : null;
+    return i >= 0 ? (nv?.arguments?.[i] ?? null) : null;
   }
   return null;
 }
@@ -350,9 +351,9 @@ export const codeQuality: Detector = (dc: DetectorContext) => {
       let what: string | null = null;
       if (n.type === 'ThrowStatement') what = 'throw';
       else if (n.type === 'FunctionCall' && n.expression?.type === 'Identifier' && (n.expression.name === 'suicide' || n.expression.name === 'sha3')) what = n.expression.name;
-      else if (n.type === 'MemberAccess' && ((n.memberName === 'blockhash' && n.expression?.name === 'block') || (n.memberName === 'gas' && n.expression?.name === 'msg') || n.memberName === 'callcode')) what = `${n.expression?.name ?? ''}.${n.memberName}`;
+      else if (n.type === 'MemberAccess' && ((n.memberName === 'blockhash' && nameOf(n.expression) === 'block') || (n.memberName === 'gas' && nameOf(n.expression) === 'msg') || n.memberName === 'callcode')) what = `${nameOf(n.expression) ?? ''}.${n.memberName}`;
       else if (n.type === 'FunctionDefinition' && n.stateMutability === 'constant') what = 'constant functions';
-      else if (n.type === 'VariableDeclarationStatement' && (n.variables ?? []).some((v) => v?.typeName?.name === 'var')) what = 'var';
+      else if (n.type === 'VariableDeclarationStatement' && (variablesOf(n) ?? []).some((v) => nameOf(v?.typeName) === 'var')) what = 'var';
       if (!what) return;
       report({
         detector: 'deprecated',
@@ -372,7 +373,7 @@ export const codeQuality: Detector = (dc: DetectorContext) => {
   }
   for (const file of p.files) {
     const v = file.version;
-    const pragma = (file.ast as unknown as Node).children?.find((c) => c.type === 'PragmaDirective' && c.name === 'solidity');
+    const pragma = file.ast.children?.find((c): c is PragmaDirective => c.type === 'PragmaDirective' && c.name === 'solidity');
     if (!pragma) continue;
     if (versionBelow(v, [0, 8, 0])) {
       report({

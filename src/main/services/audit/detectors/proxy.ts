@@ -4,7 +4,7 @@
  * can initialise (its initialiser is not used up in the constructor), and proxies that keep their
  * own variables in the low storage slots the implementation uses as well.
  */
-import { modifiersOf, args, line, rootIdentifier, some, walk, type Node } from '../ast';
+import { modifiersOf, args, line, nameOf, rootIdentifier, some, walk, type Node } from '../ast';
 import { orderedEffects, type ContractInfo, type FnInfo, type Project } from '../model';
 import { closure, definitions } from './authority';
 import { fnLabel, type Detector } from './types';
@@ -30,7 +30,7 @@ function callees(p: Project, ctx: ContractInfo, fn: FnInfo): FnInfo[] {
   if (fn.contract.kind === 'library')
     walk(fn.node.body, (n) => {
       if (n.type !== 'FunctionCall' || n.expression?.type !== 'Identifier') return;
-      const g = fn.contract.functions.find((x) => x.name === n.expression?.name && (x.node.parameters ?? []).length === args(n).length);
+      const g = fn.contract.functions.find((x) => x.name === nameOf(n.expression) && (x.node.parameters ?? []).length === args(n).length);
       if (g && !out.includes(g)) out.push(g);
     });
   return out;
@@ -91,7 +91,7 @@ function slotWrite(p: Project, ctx: ContractInfo, fn: FnInfo, slots: Set<string>
   return res;
 }
 
-const isZero = (n: Node | null | undefined): boolean => !!n && ((n.type === 'NumberLiteral' && /^0+$/.test(String(n.number ?? ''))) || (n.type === 'FunctionCall' && n.expression?.name === 'address' && isZero((n.arguments as Node[] | undefined)?.[0])));
+const isZero = (n: Node | null | undefined): boolean => !!n && ((n.type === 'NumberLiteral' && /^0+$/.test(String(n.number ?? ''))) || (n.type === 'FunctionCall' && nameOf(n.expression) === 'address' && isZero(n.arguments?.[0])));
 const mentionsSelf = (n: Node): boolean => n.type === 'Identifier' && n.name === 'this';
 
 /** The functions run by an entry: itself, its modifiers and what they call. */

@@ -3,8 +3,8 @@
  * state, functions and modifiers; free functions; structs and enums), then resolve inheritance
  * (each contract's linearised bases and the state it sees).
  */
-import type { ASTNode, BaseASTNode, FunctionDefinition, ModifierDefinition } from '@solidity-parser/parser/dist/src/ast-types';
-import { is, shortName, typeText, type Node } from '../ast';
+import type { ASTNode, BaseASTNode, FunctionDefinition, ModifierDefinition, TypeName } from '@solidity-parser/parser/dist/src/ast-types';
+import { is, shortName, typeText } from '../ast';
 import type { ParsedFile } from '../parse';
 import type { ContractInfo, Declarations, FnInfo } from './types';
 
@@ -22,8 +22,8 @@ export function collectDeclarations(files: ParsedFile[]): Declarations {
 function collectFreeFunctions(d: Declarations, file: ParsedFile): void {
   const top = file.ast.children.filter((c): c is FunctionDefinition => c.type === 'FunctionDefinition' && !!c.name);
   if (top.length === 0) return;
-  // The file's tree stands for the holder (its assembly nodes are outside the loose view's promise).
-  const holder: ContractInfo = { name: `${file.path}#free`, kind: 'library', node: file.ast as unknown as Node, file, baseNames: [], linear: [], ownState: new Map(), state: new Map(), functions: [], modifiers: [], usingLibraries: new Set(), isLeaf: false };
+  // The file's tree stands for the holder.
+  const holder: ContractInfo = { name: `${file.path}#free`, kind: 'library', node: file.ast, file, baseNames: [], linear: [], ownState: new Map(), state: new Map(), functions: [], modifiers: [], usingLibraries: new Set(), isLeaf: false };
   holder.linear = [holder];
   for (const sub of top) {
     const fn: FnInfo = { name: sub.name ?? '', node: sub, contract: holder, kind: 'function', visibility: 'internal', mutability: sub.stateMutability ?? null, params: paramsOf(sub), id: nextId++ };
@@ -32,8 +32,8 @@ function collectFreeFunctions(d: Declarations, file: ParsedFile): void {
   }
 }
 
-function paramsOf(fn: FunctionDefinition | ModifierDefinition): Map<string, Node | null> {
-  const params = new Map<string, Node | null>();
+function paramsOf(fn: FunctionDefinition | ModifierDefinition): Map<string, TypeName | null> {
+  const params = new Map<string, TypeName | null>();
   for (const p of fn.parameters ?? []) if (p.name) params.set(p.name, p.typeName ?? null);
   return params;
 }

@@ -4,7 +4,8 @@
  * external and internal calls, the modifier placeholder), conditions, loops, selfdestructs,
  * locals with what they derive from, and storage references.
  */
-import { modifiersOf, returnsOf, ASSIGN_OPS, args, calleeName, childrenOf, isMember, isMsgSender, isTxOrigin, peel, rootIdentifier, shortName, some, typeText, type Node } from '../ast';
+import type { FunctionCall } from '@solidity-parser/parser/dist/src/ast-types';
+import { modifiersOf, returnsOf, ASSIGN_OPS, args, asNode, calleeName, childrenOf, expressionOf, isMember, isMsgSender, isTxOrigin, nameOf, peel, rootIdentifier, shortName, some, typeText, variablesOf, type Node } from '../ast';
 import { conditionParam, libraryFunction, resolveFunction, srcOf } from './resolve';
 import type { ContractInfo, Declarations, ExtCall, FnFacts, FnInfo, TargetKind } from './types';
 
@@ -119,7 +120,7 @@ class FactsBuilder {
   private recordWrite(target: Node | null | undefined, node: Node): void {
     if (!target) return;
     if (target.type === 'TupleExpression') {
-      for (const c of target.components ?? []) this.recordWrite(c, node);
+      for (const c of target.components ?? []) this.recordWrite(asNode(c), node);
       return;
     }
     const name = this.stateNameOf(target);
@@ -128,20 +129,20 @@ class FactsBuilder {
 
   // A helper whose code is not in the sources, handed a comparison (_require(a >= b, CODE)
   // from a dependency): it exists to check that comparison.
-  private checksComparison(n: Node): void {
+  private checksComparison(n: FunctionCall): void {
     const first = args(n)[0];
     if (first?.type === 'BinaryOperation' && ['<', '>', '<=', '>=', '==', '!=', '&&', '||'].includes(first.operator ?? '')) this.f.conditions.push({ node: n, expr: first, gate: true });
   }
 
-  private visitCall(n: Node): void {
+  private visitCall(n: FunctionCall): void {
     const e = n.expression;
     const name = calleeName(n);
     // Arguments and receiver evaluate first.
     if (e?.type === 'MemberAccess') this.expr(e.expression);
     else if (e?.type === 'NameValueExpression') {
-      this.expr(e.expression?.expression);
-      const nv = e.arguments as Node | undefined;
-      for (const a of (nv?.arguments as Node[] | undefined) ?? []) this.expr(a);
+      this.expr(expressionOf(e.expression));
+      const nv = e.arguments;
+      for (const a of nv?.arguments ?? []) this.expr(a);
     } else if (e?.type === 'FunctionCall') this.visitCall(e);
     for (const a of args(n)) this.expr(a);
 
@@ -167,14 +168,14 @@ class FactsBuilder {
       return;
     }
     // x.call.value(v)(...) / x.call.gas(g).value(v)(...): the outer call carries the payload.
-    let inner = e;
+    let inner: Node | undefined = e;
     let withValue = false;
     while (inner?.type === 'FunctionCall' && inner.expression?.type === 'MemberAccess' && (inner.expression.memberName === 'value' || inner.expression.memberName === 'gas')) {
       if (inner.expression.memberName === 'value') withValue = true;
       inner = inner.expression.expression;
     }
     if (inner?.type === 'NameValueExpression') {
-      const nv = inner.arguments as Node | undefined;
+      const nv = inner.arguments;
       if ((nv?.names ?? []).includes('value')) withValue = true;
       inner = inner.expression;
     }
@@ -192,7 +193,7 @@ class FactsBuilder {
     if (receiver?.type === 'Identifier' && receiver.name && this.d.byName.has(receiver.name) && !this.f.locals.has(receiver.name) && !this.isState(receiver.name)) {
       const lib = this.d.byName.get(receiver.name);
       const target = lib?.functions.find((x) => x.name === member) ?? null;
-      if (target && (lib?.kind === 'library' || this.ctx.linear.includes(lib as ContractInfo))) {
+      if (target && lib && (lib.kind === 'library' || this.ctx.linear.includes(lib))) {
         this.f.internalCalls.push({ fn: target, node: n });
         this.f.effects.push({ kind: 'internal', fn: target, node: n });
         // A library call taking a storage reference writes through it.
@@ -232,7 +233,8 @@ class FactsBuilder {
       this.f.effects.push({ kind: 'ext', call });
       return;
     }
-    const kind = member as ExtCall['kind'];
+    const kind = lowLevelKind(member);
+    if (!kind) return;
     const call: ExtCall = {
       node: n,
       kind,
@@ -279,7 +281,10 @@ class FactsBuilder {
         return;
       case 'Identifier':
         if (n.name && this.isState(n.name)) this.f.effects.push({ kind: 'read', name: n.name, node: n });
-        else if (n.name && this.f.storageAliases.has(n.name)) this.f.effects.push({ kind: 'read', name: this.f.storageAliases.get(n.name) as string, node: n });
+        else {
+          const alias = n.name ? this.f.storageAliases.get(n.name) : undefined;
+          if (alias !== undefined) this.f.effects.push({ kind: 'read', name: alias, node: n });
+        }
         return;
       default:
         for (const c of childrenOf(n)) this.expr(c);
@@ -302,7 +307,7 @@ class FactsBuilder {
     if (!s) return false;
     if (s.type === 'ThrowStatement' || s.type === 'RevertStatement' || s.type === 'ReturnStatement') return true;
     if (s.type === 'ExpressionStatement' && s.expression?.type === 'FunctionCall' && calleeName(s.expression) === 'revert') return true;
-    if (s.type === 'Block' && (s.statements ?? []).length >= 1) return this.isRevert(s.statements?.[s.statements.length - 1]);
+    if (s.type === 'Block' && (s.statements ?? []).length >= 1) return this.isRevert(asNode(s.statements?.[s.statements.length - 1]));
     return false;
   }
 
@@ -311,11 +316,11 @@ class FactsBuilder {
     switch (s.type) {
       case 'Block':
       case 'UncheckedStatement':
-        for (const x of s.type === 'Block' ? (s.statements ?? []) : (s.block?.statements ?? [])) this.stmt(x);
+        for (const x of s.type === 'Block' ? (s.statements ?? []) : (s.block?.statements ?? [])) this.stmt(asNode(x));
         return;
       case 'VariableDeclarationStatement': {
         if (s.initialValue) this.expr(s.initialValue);
-        const vars = s.variables ?? [];
+        const vars = variablesOf(s) ?? [];
         for (const v of vars) {
           if (!v?.name) continue;
           this.f.locals.set(v.name, { decl: v, type: v.typeName ?? null, init: vars.length === 1 ? (s.initialValue ?? null) : null, storage: v.storageLocation ?? null });
@@ -340,8 +345,9 @@ class FactsBuilder {
           this.expr(e);
           const call = this.f.extCalls[before];
           if (call && call.node === peel(e.right)) {
-            const root = e.left?.type === 'TupleExpression' ? (e.left.components?.[0] ?? null) : rootIdentifier(e.left);
-            call.checked = root?.name ? this.usedLater(s, root.name) || this.isState(root.name) : false;
+            const root = e.left?.type === 'TupleExpression' ? (asNode(e.left.components?.[0]) ?? null) : rootIdentifier(e.left);
+            const rootName = nameOf(root);
+            call.checked = rootName ? this.usedLater(s, rootName) || this.isState(rootName) : false;
           }
           return;
         }
@@ -349,8 +355,8 @@ class FactsBuilder {
           const before = this.f.extCalls.length;
           this.expr(e);
           const call = this.f.extCalls[before];
-          const first = e.type === 'BinaryOperation' ? e.left?.components?.[0] : null;
-          if (call && e.type === 'BinaryOperation' && call.node === peel(e.right)) call.checked = first?.name ? this.usedLater(s, first.name) : false;
+          const firstName = e.type === 'BinaryOperation' && e.left?.type === 'TupleExpression' ? nameOf(asNode(e.left.components?.[0])) : null;
+          if (call && e.type === 'BinaryOperation' && call.node === peel(e.right)) call.checked = firstName ? this.usedLater(s, firstName) : false;
           return;
         }
         if (e?.type === 'Identifier' && e.name === '_') {
@@ -376,11 +382,12 @@ class FactsBuilder {
       case 'DoWhileStatement': {
         this.f.loops.push(s);
         this.loopDepth++;
-        this.stmt(s.initExpression);
-        this.expr(s.conditionExpression ?? s.condition);
-        if (s.conditionExpression ?? s.condition) this.f.conditions.push({ node: s, expr: (s.conditionExpression ?? s.condition) as Node, gate: false });
+        const cond = s.type === 'ForStatement' ? s.conditionExpression : s.condition;
+        if (s.type === 'ForStatement') this.stmt(s.initExpression);
+        this.expr(cond);
+        if (cond) this.f.conditions.push({ node: s, expr: cond, gate: false });
         this.stmt(s.body);
-        if (s.loopExpression) this.stmt(s.loopExpression);
+        if (s.type === 'ForStatement' && s.loopExpression) this.stmt(s.loopExpression);
         this.loopDepth--;
         return;
       }
@@ -391,12 +398,12 @@ class FactsBuilder {
         this.expr(s.eventCall);
         return;
       case 'RevertStatement':
-        this.expr((s as unknown as { revertCall?: Node }).revertCall);
+        this.expr(s.revertCall);
         return;
       case 'TryStatement':
         this.expr(s.expression);
         this.stmt(s.body);
-        for (const c of (s as unknown as { catchClauses?: Node[] }).catchClauses ?? []) this.stmt(c.body);
+        for (const c of s.catchClauses ?? []) this.stmt(c.body);
         return;
       case 'InlineAssemblyStatement':
         return;
@@ -415,3 +422,10 @@ class FactsBuilder {
     return new RegExp(`\\b${name.replace(/[$]/g, '\\$')}\\b`).test(srcOf(this.fn).slice(end, stop));
   }
 }
+
+const LOW_LEVEL_KINDS = new Set(['call', 'delegatecall', 'callcode', 'staticcall', 'send', 'transfer'] as const);
+/** The kind of a low-level member of an address (`call`, `send`...), or null. */
+const lowLevelKind = (member: string): Exclude<ExtCall['kind'], 'high'> | null => {
+  for (const k of LOW_LEVEL_KINDS) if (k === member) return k;
+  return null;
+};

@@ -4,7 +4,8 @@
  * stored state or looks the caller up in a table, in the function, its modifiers, or a helper it
  * calls. From the guards comes the privileged state: what guards compare the caller with.
  */
-import { is, modifiersOf, args, calleeName, isMsgSender, isTxOrigin, rootIdentifier, some, textOf, walk, type Node } from '../ast';
+import type { FunctionCall } from '@solidity-parser/parser/dist/src/ast-types';
+import { is, modifiersOf, args, asNode, calleeName, isMsgSender, isTxOrigin, rootIdentifier, some, textOf, walk, type Node } from '../ast';
 import { resolveFunction, resolveModifier, srcOf } from './resolve';
 import type { ContractInfo, FnInfo, Guard, ModelCore } from './types';
 
@@ -66,7 +67,7 @@ function accessCheck(m: ModelCore, ctx: ContractInfo, fn: FnInfo, e: Node | null
       if (e.operator === '!' && e.subExpression?.type === 'FunctionCall') return accessCheck(m, ctx, fn, e.subExpression, depth, senderParams);
       return null;
     case 'TupleExpression':
-      return accessCheck(m, ctx, fn, e.components?.[0], depth, senderParams);
+      return accessCheck(m, ctx, fn, asNode(e.components?.[0]), depth, senderParams);
     case 'IndexAccess':
       if (some(e.index, (n) => senderLike(n))) return guard(e, 'role', e, true);
       return null;
@@ -95,7 +96,7 @@ function accessCheck(m: ModelCore, ctx: ContractInfo, fn: FnInfo, e: Node | null
 }
 
 /** The parameters of `callee` that receive the caller's address at this call. */
-function callerParams(callee: FnInfo, call: Node, senderLike: (n: Node | null | undefined) => boolean): Set<string> {
+function callerParams(callee: FnInfo, call: FunctionCall, senderLike: (n: Node | null | undefined) => boolean): Set<string> {
   const out = new Set<string>();
   const params = callee.node.parameters ?? [];
   // Library functions bound with `using`: x.f(a) passes x as the first parameter.
@@ -134,8 +135,8 @@ export function guardsInBody(m: ModelCore, ctx: ContractInfo, fn: FnInfo, depth 
       // _checkOwner(); _checkRole(role); _check(role, msg.sender); LibAccess.enforceIsOwner();
       if (!isStatementCall(fn, call.node)) continue;
       // super.grantRole(...) carries its onlyRole modifier with it.
-      const inner = [...guardsInBody(m, ctx, call.fn, depth + 1, callerParams(call.fn, call.node, senderLike)), ...modifierGuards(m, ctx, call.fn)];
-      if (inner.length > 0) out.push({ ...inner[0], node: call.node } as Guard);
+      const [first] = [...guardsInBody(m, ctx, call.fn, depth + 1, callerParams(call.fn, call.node, senderLike)), ...modifierGuards(m, ctx, call.fn)];
+      if (first) out.push({ ...first, node: call.node });
     }
   }
   return out;
@@ -160,8 +161,8 @@ function modifierGuards(m: ModelCore, ctx: ContractInfo, fn: FnInfo): Guard[] {
   for (const inv of modifiersOf(fn.node)) {
     const mod = inv.name ? resolveModifier(ctx, inv.name) : null;
     if (mod) {
-      const inner = guardsInBody(m, ctx, mod);
-      if (inner.length > 0) out.push({ ...(inner[0] as Guard), node: inv });
+      const [first] = guardsInBody(m, ctx, mod);
+      if (first) out.push({ ...first, node: inv });
     } else if (inv.name && UNSEEN_GUARD.test(inv.name) && !/initiali[sz]/i.test(inv.name)) {
       // Its code is not in the audited sources: the naming convention is all there is to go on.
       out.push({ who: 'role', node: inv, text: inv.name });

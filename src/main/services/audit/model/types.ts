@@ -1,6 +1,6 @@
 /** The shapes of the project model: declarations, per-function facts, guards, the project. */
 import type { Trigger } from '../../../../shared/contract/audit';
-import type { FunctionDefinition, ModifierDefinition, StateVariableDeclarationVariable, TypeName } from '@solidity-parser/parser/dist/src/ast-types';
+import type { ContractDefinition, DoWhileStatement, Expression, ForStatement, WhileStatement, FunctionCall, FunctionDefinition, ModifierDefinition, SourceUnit, StateVariableDeclarationVariable, TypeName, VariableDeclaration } from '@solidity-parser/parser/dist/src/ast-types';
 import type { Node } from '../ast';
 import type { ParsedFile } from '../parse';
 
@@ -20,14 +20,15 @@ export interface FnInfo {
   kind: 'function' | 'constructor' | 'fallback' | 'receive' | 'modifier';
   visibility: string;
   mutability: string | null;
-  params: Map<string, Node | null>;
+  params: Map<string, TypeName | null>;
   id: number;
 }
 
 export interface ContractInfo {
   name: string;
   kind: string;
-  node: Node;
+  /** The contract's definition; the file's tree for the holder of its free functions. */
+  node: ContractDefinition | SourceUnit;
   file: ParsedFile;
   baseNames: string[];
   linear: ContractInfo[];
@@ -42,12 +43,12 @@ export interface ContractInfo {
 export type TargetKind = 'sender' | 'param' | 'state' | 'self' | 'other';
 
 export interface ExtCall {
-  node: Node;
+  node: FunctionCall;
   /** call/delegatecall/callcode/staticcall/send/transfer (address), or `high` (contract method). */
   kind: 'call' | 'delegatecall' | 'callcode' | 'staticcall' | 'send' | 'transfer' | 'high';
   method: string | null;
   withValue: boolean;
-  target: Node | null;
+  target: Expression | null;
   targetKind: TargetKind;
   checked: boolean;
   inLoop: boolean;
@@ -61,7 +62,7 @@ export type Effect =
   | { kind: 'read'; name: string; node: Node }
   | { kind: 'write'; name: string; node: Node }
   | { kind: 'ext'; call: ExtCall }
-  | { kind: 'internal'; fn: FnInfo; node: Node }
+  | { kind: 'internal'; fn: FnInfo; node: FunctionCall }
   | { kind: 'placeholder'; node: Node };
 
 export interface Condition {
@@ -75,12 +76,12 @@ export interface FnFacts {
   fn: FnInfo;
   effects: Effect[];
   extCalls: ExtCall[];
-  internalCalls: { fn: FnInfo; node: Node }[];
+  internalCalls: { fn: FnInfo; node: FunctionCall }[];
   conditions: Condition[];
-  loops: Node[];
-  selfdestructs: Node[];
+  loops: (ForStatement | WhileStatement | DoWhileStatement)[];
+  selfdestructs: FunctionCall[];
   /** Locals and params with their declared types; locals with their initialiser. */
-  locals: Map<string, { decl: Node; type: Node | null; init: Node | null; storage: string | null }>;
+  locals: Map<string, { decl: VariableDeclaration; type: TypeName | null; init: Expression | null; storage: string | null }>;
   /** Locals that hold a storage reference to a state variable: local -> state variable. */
   storageAliases: Map<string, string>;
   /** Locals (transitively) derived from msg.sender, params, or block values. */
