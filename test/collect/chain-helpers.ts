@@ -50,6 +50,8 @@ export interface Node {
   rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
   batch(calls: { method: string; params: unknown[] }[]): Promise<unknown[]>;
   accounts: string[];
+  /** The node's process id (benches read its CPU time). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -106,6 +108,7 @@ export async function startHardhatNode(): Promise<Node> {
     rpc,
     batch,
     accounts: accounts.map((a) => a.toLowerCase()),
+    pid: child.pid,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
