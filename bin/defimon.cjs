@@ -8,8 +8,8 @@
 // except the few every command needs at start-up (BUNDLED_PACKAGES).
 // The bundle holds every main-process entry of electron.vite.config.ts (the CLI and the workers
 // it starts), under the same names as the build, so code finds its workers as it does in out/main.
-// The bundle starts from a V8 code cache kept beside it (code-cache.cjs), written by the first run
-// of each bundle, so later starts skip compiling it.
+// The bundle starts from a V8 code cache kept beside it (code-cache.cjs), one per command, written
+// by the command's first successful run on each bundle, so later starts skip compiling it.
 // Without src/ (or without esbuild) the build's out/main/cli.js runs.
 const path = require('node:path');
 const fs = require('node:fs');
@@ -110,13 +110,24 @@ if (fs.existsSync(srcDir) && fs.existsSync(viteConfig)) {
 if (!entry) entry = built;
 if (!fs.existsSync(entry)) fail('NOT_FOUND', 'the CLI is not built; run `npm ci && npm run build` first');
 
+/**
+ * The name of the code cache a run uses. Each command compiles different code (`--help` none of the
+ * configuration, `info` none of the services), so each has its own cache: named by the first
+ * argument that reads as a command, else the first option (`--help`), else `main`. A name only
+ * picks a cache file; any name runs the same program.
+ */
+function cacheName(args) {
+  return args.find((a) => /^[a-z][a-z0-9-]*$/.test(a)) ?? args.find((a) => /^--?[A-Za-z][\w-]*$/.test(a)) ?? 'main';
+}
+
 let cli;
 if (entry === built) cli = require(entry);
 else {
-  const loaded = loadWithCodeCache(entry, `${entry}.v8-cache`);
+  const loaded = loadWithCodeCache(entry, `${entry}.${cacheName(process.argv.slice(2))}.v8-cache`);
   cli = loaded.exports;
-  // Written once the command has run, so it holds the functions the command compiled too.
-  if (!loaded.cached) process.once('exit', loaded.save);
+  // Written once the command has run, so it holds the functions the command compiled too; only
+  // after a successful run, so mistyped commands leave no caches behind.
+  if (!loaded.cached) process.once('exit', (code) => code === 0 && loaded.save());
 }
 cli
   .main(process.argv)
