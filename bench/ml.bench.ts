@@ -15,7 +15,7 @@ import { computeFeatures } from '../src/main/services/ml/features';
 import { trainInWorker } from '../src/main/services/ml/jobs';
 import { parallelExecutor, trainingThreads } from '../src/main/services/ml/parallel';
 import { loadPanel } from '../src/main/services/ml/panel';
-import { DEFAULT_GBM, DEFAULT_NN, DEFAULT_RF, MODEL_NAMES, runPipeline, type FitData, type FoldExecutor, type FoldJob, type TrainParams } from '../src/main/services/ml/pipeline';
+import { DEFAULT_GBM, DEFAULT_NN, DEFAULT_RF, MODEL_NAMES, runPipeline, type FitData, type FoldExecutor, type FoldJob, type ModelName, type TrainParams } from '../src/main/services/ml/pipeline';
 import { newVersionId, saveTrainedModel, setSetting } from '../src/main/services/ml/registry';
 import { evaluate } from '../src/main/services/ml/validation';
 import { withBundledServices, machineLine, median, ms, ratioLine } from './util';
@@ -38,7 +38,7 @@ interface Captured {
 }
 
 /** Hands the captured fits to scikit-learn; returns its times and out-of-sample predictions per model over all rows. */
-function runSklearn(c: Captured, threads: number, work: string): { times: Record<string, number>; total: number; version: string; oos: Record<string, Float64Array> } {
+function runSklearn(c: Captured, threads: number, work: string): { times: Record<string, number>; cpu: Record<string, number>; total: number; version: string; oos: Record<string, Float64Array> } {
   mkdirSync(work, { recursive: true });
   const F = c.cols.length;
   const n = c.data.target.length;
@@ -53,7 +53,7 @@ function runSklearn(c: Captured, threads: number, work: string): { times: Record
   const params = { ...c.params, gbm: { ...DEFAULT_GBM, ...c.params.gbm }, rf: { ...DEFAULT_RF, ...c.params.rf }, nn: { ...DEFAULT_NN, ...c.params.nn } };
   writeFileSync(path.join(work, 'meta.json'), JSON.stringify({ features: F, params, threads, jobs: c.jobs.map((j) => ({ id: j.id })) }));
   execFileSync(PYTHON, [path.join(__dirname, 'sklearn-anchor.py'), work], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' } });
-  const res = JSON.parse(readFileSync(path.join(work, 'result.json'), 'utf8')) as { times: Record<string, number>; total: number; sklearn: string };
+  const res = JSON.parse(readFileSync(path.join(work, 'result.json'), 'utf8')) as { times: Record<string, number>; cpu: Record<string, number>; total: number; sklearn: string };
   const oos: Record<string, Float64Array> = {};
   for (const m of MODEL_NAMES) {
     const all = new Float64Array(n).fill(Number.NaN);
@@ -65,7 +65,7 @@ function runSklearn(c: Captured, threads: number, work: string): { times: Record
     }
     oos[m] = all;
   }
-  return { times: res.times, total: res.total, version: res.sklearn, oos };
+  return { times: res.times, cpu: res.cpu, total: res.total, version: res.sklearn, oos };
 }
 
 export async function run(): Promise<void> {
@@ -82,9 +82,22 @@ export async function run(): Promise<void> {
     const threads = trainingThreads();
     const inner = parallelExecutor(threads);
     let captured: Captured | null = null;
-    const executor: FoldExecutor = (data, cols, p, jobs, step, signal) => {
+    // Each model's fit times (wall; CPU of the thread that ran it, where known) summed over the fits.
+    const zero = (): Record<ModelName, number> => Object.fromEntries(MODEL_NAMES.map((m) => [m, 0])) as Record<ModelName, number>;
+    const oursWall = zero();
+    let oursCpu: Record<ModelName, number> | null = zero();
+    const executor: FoldExecutor = async (data, cols, p, jobs, step, signal) => {
       captured = { data, cols, params: p, jobs };
-      return inner(data, cols, p, jobs, step, signal);
+      const outputs = await inner(data, cols, p, jobs, step, signal);
+      for (const o of outputs) {
+        const cpu = o.times.cpuMs;
+        for (const m of MODEL_NAMES) {
+          oursWall[m] += o.times.wallMs[m];
+          if (oursCpu && cpu) oursCpu[m] += cpu[m];
+        }
+        if (!cpu) oursCpu = null;
+      }
+      return outputs;
     };
     const cpu0 = process.cpuUsage();
     const result = await runPipeline(panel, {}, { executor, onStage: (stage, msv, rss) => console.log(`stage ${stage}: ${ms(msv)}, peak RSS ${rss} MB`) });
@@ -98,7 +111,13 @@ export async function run(): Promise<void> {
     if (skip) console.log(`SKIP scikit-learn training anchor: ${skip}`);
     else if (captured) {
       sk = runSklearn(captured, threads, path.join(dir, 'sklearn'));
-      console.log(`scikit-learn ${sk.version} on the same ${(captured as Captured).jobs.length} fits (same features, winsorised targets, folds; ${threads} threads): ${ms(sk.total * 1000)} (ridge ${ms(sk.times.ridge! * 1000)}, gbm ${ms(sk.times.gbm! * 1000)}, rf ${ms(sk.times.rf! * 1000)}, nn ${ms(sk.times.nn! * 1000)})`);
+      console.log(`scikit-learn ${sk.version} on the same ${(captured as Captured).jobs.length} fits (same features, winsorised targets, folds; ${threads} threads): ${ms(sk.total * 1000)}`);
+      console.log(`  per model, summed over the fits (ours on ${threads} thread(s) side by side, scikit-learn one fit after another); CPU: ours the fitting thread's, scikit-learn its process's:`);
+      for (const m of MODEL_NAMES) {
+        const wall = `wall ours ${ms(oursWall[m]).padStart(8)} vs ${ms(sk.times[m]! * 1000).padStart(8)} = ${(oursWall[m] / (sk.times[m]! * 1000)).toFixed(2)}x`;
+        const cpu = oursCpu ? `;  CPU ours ${ms(oursCpu[m]).padStart(8)} vs ${ms(sk.cpu[m]! * 1000).padStart(8)} = ${(oursCpu[m] / (sk.cpu[m]! * 1000)).toFixed(2)}x` : '';
+        console.log(`  ${m.padEnd(6)} ${wall}${cpu}`);
+      }
       ratioLine('training, model fits vs scikit-learn', [fitsMs], [sk.total * 1000], 'scikit-learn', 1.2);
     }
 

@@ -60,17 +60,46 @@ export function fitRidge(X: Float32Array, n: number, F: number, y: Float64Array,
   let ym = 0;
   for (let i = 0; i < n; i++) ym += y[i]!;
   ym /= n;
+  // Column-major copy: each entry of Z'Z and Z'y is then a dot product of two contiguous
+  // columns, four entries per pass over the rows.
+  const C = new Float64Array(n * F);
+  for (let i = 0; i < n; i++) for (let f = 0; f < F; f++) C[f * n + i] = Z[i * F + f]!;
+  const yc = new Float64Array(n);
+  for (let i = 0; i < n; i++) yc[i] = y[i]! - ym;
   const A = new Float64Array(F * F);
   const b = new Float64Array(F);
-  for (let i = 0; i < n; i++) {
-    const o = i * F;
-    const yi = y[i]! - ym;
-    for (let p = 0; p < F; p++) {
-      const zp = Z[o + p]!;
-      if (zp === 0) continue;
-      b[p] = b[p]! + zp * yi;
-      for (let q = p; q < F; q++) A[p * F + q] = A[p * F + q]! + zp * Z[o + q]!;
+  for (let p = 0; p < F; p++) {
+    const cp = p * n;
+    let q = p;
+    for (; q + 4 <= F; q += 4) {
+      const c0 = q * n;
+      const c1 = c0 + n;
+      const c2 = c1 + n;
+      const c3 = c2 + n;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let i = 0; i < n; i++) {
+        const z = C[cp + i]!;
+        s0 += z * C[c0 + i]!;
+        s1 += z * C[c1 + i]!;
+        s2 += z * C[c2 + i]!;
+        s3 += z * C[c3 + i]!;
+      }
+      A[p * F + q] = s0;
+      A[p * F + q + 1] = s1;
+      A[p * F + q + 2] = s2;
+      A[p * F + q + 3] = s3;
     }
+    for (; q < F; q++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += C[cp + i]! * C[q * n + i]!;
+      A[p * F + q] = s;
+    }
+    let s = 0;
+    for (let i = 0; i < n; i++) s += C[cp + i]! * yc[i]!;
+    b[p] = s;
   }
   for (let p = 0; p < F; p++) {
     for (let q = 0; q < p; q++) A[p * F + q] = A[q * F + p]!;

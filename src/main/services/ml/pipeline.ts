@@ -3,6 +3,7 @@
  * bench and the tests: features -> walk-forward validation of every model (with the ensemble,
  * a momentum baseline and chance) -> final fit on all labelled rows -> scores for a day.
  */
+import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { AppError } from '../../../shared/errors';
 import { BASE_FEATURES, computeFeatures, FEATURE_LOOKBACK_DAYS, MOMENTUM_FEATURE, rowsByDay, type FeatureSet } from './features';
@@ -189,27 +190,52 @@ export function stepsInOrder(expected: readonly string[], emit: (msg: string) =>
   };
 }
 
-async function fitAll(fs: FitData, rows: number[], cols: number[], p: TrainParams, step: (msg: string) => void, signal?: AbortSignal): Promise<FittedSet> {
+/**
+ * CPU time the calling thread has used, in ms, where the system tells it per thread (Linux's
+ * /proc/thread-self/schedstat, in ns); null elsewhere. On a busy machine a fit's wall time
+ * includes waiting for a core; this does not.
+ */
+export function threadCpuMs(): number | null {
+  try {
+    const ns = Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+    return Number.isFinite(ns) ? ns / 1e6 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** How long each model's fit took on the thread that ran it: wall time, and CPU time where known. */
+export interface FitTimes {
+  wallMs: Record<ModelName, number>;
+  cpuMs: Record<ModelName, number> | null;
+}
+
+function fitAll(fs: FitData, rows: number[], cols: number[], p: TrainParams, step: (msg: string) => void, signal?: AbortSignal): { models: FittedSet; times: FitTimes } {
   const F = cols.length;
   const X = gather(fs, rows, cols);
   const y = winsorised(Float64Array.from(rows, (r) => fs.target[r]!));
   const n = rows.length;
-  const check = (): void => {
+  const wallMs = {} as Record<ModelName, number>;
+  let cpuMs: Record<ModelName, number> | null = {} as Record<ModelName, number>;
+  // Each model is timed, reported, and a cancel honoured between models.
+  const fit = <T>(name: ModelName, run: () => T): T => {
+    const t0 = performance.now();
+    const c0 = threadCpuMs();
+    const model = run();
+    const c1 = threadCpuMs();
+    wallMs[name] = performance.now() - t0;
+    if (cpuMs && c0 !== null && c1 !== null) cpuMs[name] = c1 - c0;
+    else cpuMs = null;
+    step(name);
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('cancelled');
+    return model;
   };
-  const ridge = fitRidge(X, n, F, y, p.ridgeAlpha);
-  step(FIT_STEPS[0]);
-  check();
+  const ridge = fit('ridge', () => fitRidge(X, n, F, y, p.ridgeAlpha));
   const binned = binFeatures(X, n, F, 1);
-  const gbm = fitGbm(X, n, F, y, p.gbm, { binned });
-  step(FIT_STEPS[1]);
-  check();
-  const rf = fitRandomForest(X, n, F, y, p.rf, { binned });
-  step(FIT_STEPS[2]);
-  check();
-  const nn = await fitNn(X, n, F, y, p.nn);
-  step(FIT_STEPS[3]);
-  return { ridge, gbm, rf, nn };
+  const gbm = fit('gbm', () => fitGbm(X, n, F, y, p.gbm, { binned }));
+  const rf = fit('rf', () => fitRandomForest(X, n, F, y, p.rf, { binned }));
+  const nn = fit('nn', () => fitNn(X, n, F, y, p.nn));
+  return { models: { ridge, gbm, rf, nn }, times: { wallMs, cpuMs } };
 }
 
 function predictAll(m: FittedSet, X: Float32Array, n: number, F: number): Preds {
@@ -232,28 +258,28 @@ export interface FoldJob {
 export interface FoldOutput {
   id: number;
   preds: Preds;
-  backend: string;
+  times: FitTimes;
   models: { ridge: RidgeModel; gbm: ReturnType<typeof treesToJson>; rf: ReturnType<typeof treesToJson>; nn: NnModel } | null;
 }
 
 /** Runs fold jobs; the worker supplies one that spreads them over threads. */
 export type FoldExecutor = (data: FitData, cols: number[], p: TrainParams, jobs: FoldJob[], step: (msg: string) => void, signal?: AbortSignal) => Promise<FoldOutput[]>;
 
-export async function runFoldJob(data: FitData, cols: number[], p: TrainParams, job: FoldJob, step: (msg: string) => void, signal?: AbortSignal): Promise<FoldOutput> {
-  const models = await fitAll(data, Array.from(job.trainRows), cols, p, (m) => step(`${job.label}: ${m}`), signal);
+export function runFoldJob(data: FitData, cols: number[], p: TrainParams, job: FoldJob, step: (msg: string) => void, signal?: AbortSignal): FoldOutput {
+  const { models, times } = fitAll(data, Array.from(job.trainRows), cols, p, (m) => step(`${job.label}: ${m}`), signal);
   const X = gather(data, job.predictRows, cols);
   const preds = predictAll(models, X, job.predictRows.length, cols.length);
   return {
     id: job.id,
     preds,
-    backend: models.nn.backend,
+    times,
     models: job.keepModels ? { ridge: models.ridge, gbm: treesToJson(models.gbm), rf: treesToJson(models.rf), nn: models.nn } : null,
   };
 }
 
 export const sequentialExecutor: FoldExecutor = async (data, cols, p, jobs, step, signal) => {
   const out: FoldOutput[] = [];
-  for (const job of jobs) out.push(await runFoldJob(data, cols, p, job, step, signal));
+  for (const job of jobs) out.push(runFoldJob(data, cols, p, job, step, signal));
   return out;
 };
 
@@ -361,7 +387,6 @@ export async function runPipeline(panel: RawPanel, params: Partial<TrainParams> 
   const valRowsAll: number[] = [];
   const foldInfo: TrainMetrics['folds'] = [];
   const priorDaily: Record<ModelName | 'ensemble', DailyIc[]> = { ridge: [], gbm: [], rf: [], nn: [], ensemble: [] };
-  let backend = 'cpu';
 
   // Every fit (each fold, and the final fit on all labelled rows) is independent: they run
   // through the executor, possibly side by side; the ensemble is then built fold by fold.
@@ -389,7 +414,6 @@ export async function runPipeline(panel: RawPanel, params: Partial<TrainParams> 
     check();
     const out = byId.get(split.fold);
     if (!out) throw new AppError('INTERNAL', `fold ${split.fold} produced no predictions`);
-    backend = out.backend;
     valRows.forEach((r, k) => MODEL_NAMES.forEach((m) => (oos[m][r] = out.preds[m][k]!)));
 
     // Ensemble weights and skill from what was known before this block: validation days of
@@ -525,7 +549,7 @@ export async function runPipeline(panel: RawPanel, params: Partial<TrainParams> 
     trainRows: allTrain.length,
     features: names,
     params: p,
-    metrics: { models, chance, folds: foldInfo, icSeries, reliability, importance, weights, dropped, backend, stages },
+    metrics: { models, chance, folds: foldInfo, icSeries, reliability, importance, weights, dropped, backend: final.nn.backend, stages },
     artefacts,
     history,
     scores,
