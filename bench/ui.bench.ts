@@ -49,34 +49,50 @@ const PRICE_CHART_DRAWN = `new Promise((resolve) => {
  * Milliseconds from navigation to the asset page's drawn price chart: loading the page's URL
  * (cold: the app, the data and the chart library all load) and clicking through from the overview.
  */
-async function priceChartFigures(page: Page, url: string, assets: readonly string[]): Promise<{ cold: number[]; inApp: number[]; waterfall: Record<string, number[]> }> {
+type Waterfall = Record<string, number[]>;
+
+/** When each step of a load starts or ends (ms after `t0`, from the resource timings of what was fetched after it): the order shows what waits on what. */
+async function noteWaterfall(page: Page, waterfall: Waterfall, t0: number, drawn: number): Promise<void> {
+  const entries = (await page.evaluate(`performance.getEntriesByType('resource').map((e) => ({ name: e.name, start: e.startTime, end: e.responseEnd }))`)) as { name: string; start: number; end: number }[];
+  const first = (re: RegExp) => entries.find((e) => e.start >= t0 && re.test(e.name));
+  const note = (key: string, v: number | undefined) => {
+    waterfall[key] ??= [];
+    if (v !== undefined) waterfall[key].push(v - t0);
+  };
+  const nav = (await page.evaluate(`(() => { const n = performance.getEntriesByType('navigation')[0]; return n ? { html: n.responseEnd, dcl: n.domContentLoadedEventEnd } : null; })()`)) as { html: number; dcl: number } | null;
+  if (t0 === 0 && nav) note('page HTML answered', nav.html);
+  note('app code loaded', first(/\/assets\/index-[^/]*\.js/)?.end);
+  note('page code asked', first(/AssetDetail-[^/]*\.js/)?.start);
+  note('price series asked', first(/\/api\/ui\.series/)?.start);
+  note('chart library asked', first(/EChart-[^/]*\.js/)?.start);
+  note('chart library loaded', first(/EChart-[^/]*\.js/)?.end);
+  note('asset facts answered', first(/\/api\/assets\.get/)?.end);
+  note('price series answered', first(/\/api\/ui\.series/)?.end);
+  if (t0 === 0 && nav) note('DOM content loaded', nav.dcl);
+  note('price chart drawn', drawn);
+}
+
+async function priceChartFigures(page: Page, url: string, assets: readonly string[]): Promise<{ cold: number[]; inApp: number[]; waterfall: Waterfall; inAppWaterfall: Waterfall }> {
   const cold: number[] = [];
   const inApp: number[] = [];
-  // When each step of the cold load starts or ends (ms after navigation): the order shows what waits on what.
-  const waterfall: Record<string, number[]> = { 'asset facts answered': [], 'price series asked': [], 'price series answered': [], 'chart library asked': [], 'chart library loaded': [], 'page code asked': [] };
+  const waterfall: Waterfall = {};
+  const inAppWaterfall: Waterfall = {};
   for (const asset of assets) {
     // A new document each time: nothing of the renderer is cached but what the browser's HTTP cache keeps.
     await page.goto('about:blank');
     await page.goto(`${url}/#/asset/${asset}`, { waitUntil: 'commit' });
-    cold.push((await page.evaluate(PRICE_CHART_DRAWN)) as number);
-    const entries = (await page.evaluate(`performance.getEntriesByType('resource').map((e) => ({ name: e.name, start: e.startTime, end: e.responseEnd }))`)) as { name: string; start: number; end: number }[];
-    const first = (re: RegExp) => entries.find((e) => re.test(e.name));
-    const note = (key: string, v: number | undefined) => v !== undefined && waterfall[key]!.push(v);
-    note('asset facts answered', first(/\/api\/assets\.get/)?.end);
-    note('price series asked', first(/\/api\/ui\.series/)?.start);
-    note('price series answered', first(/\/api\/ui\.series/)?.end);
-    note('chart library asked', first(/EChart-[^/]*\.js/)?.start);
-    note('chart library loaded', first(/EChart-[^/]*\.js/)?.end);
-    note('page code asked', first(/AssetDetail-[^/]*\.js/)?.start);
+    const drawn = (await page.evaluate(PRICE_CHART_DRAWN)) as number;
+    cold.push(drawn);
+    await noteWaterfall(page, waterfall, 0, drawn);
   }
   for (const asset of [...assets].reverse()) {
     await page.goto('about:blank');
     await overviewInteractive(page, url);
-    inApp.push(
-      (await page.evaluate(`(async () => { const t0 = performance.now(); location.hash = '#/asset/${asset}'; return (await ${PRICE_CHART_DRAWN}) - t0; })()`)) as number,
-    );
+    const [t0, drawn] = (await page.evaluate(`(async () => { const t0 = performance.now(); location.hash = '#/asset/${asset}'; return [t0, await ${PRICE_CHART_DRAWN}]; })()`)) as [number, number];
+    inApp.push(drawn - t0);
+    await noteWaterfall(page, inAppWaterfall, t0, drawn);
   }
-  return { cold, inApp, waterfall };
+  return { cold, inApp, waterfall, inAppWaterfall };
 }
 
 /** Milliseconds for a header click to re-sort the whole table and paint. */
@@ -145,7 +161,9 @@ export async function run(): Promise<void> {
 
     const chart = await priceChartFigures(page, app.url, ['AAVE', 'UNI', 'CRV', 'SUSHI', 'COMP']);
     console.log(`asset page, navigation to the drawn price chart: loading its URL ${fmt(chart.cold)}; from the overview ${fmt(chart.inApp)}  [target < 1 s]`);
-    console.log(`  loading its URL, medians after navigation: ${Object.entries(chart.waterfall).map(([k, v]) => `${k} ${v.length ? median(v).toFixed(0) : '-'} ms`).join(', ')}`);
+    const steps = (w: Waterfall): string => Object.entries(w).map(([k, v]) => `${k} ${v.length ? median(v).toFixed(0) : '-'} ms`).join(', ');
+    console.log(`  loading its URL, medians after navigation: ${steps(chart.waterfall)}`);
+    console.log(`  from the overview, medians after navigation (a step not fetched again is absent): ${steps(chart.inAppWaterfall)}`);
     // DEFIMON_BENCH_UI=asset-chart: only the figures above.
     if (process.env.DEFIMON_BENCH_UI === 'asset-chart') return;
 

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from '../../src/main/headless/server';
 import { createTestServices } from '../helpers/app';
@@ -115,5 +117,39 @@ describe('server beyond loopback', () => {
       await app.close();
       await ctx2.cleanup();
     }
+  });
+});
+
+describe('web app files', () => {
+  let ctx: Awaited<ReturnType<typeof createTestServices>>;
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    ctx = await createTestServices({ autoImport: false, autoCollect: false });
+    const webRoot = path.join(ctx.dataDir, 'web');
+    mkdirSync(path.join(webRoot, 'assets'), { recursive: true });
+    writeFileSync(path.join(webRoot, 'index.html'), '<!doctype html><title>DEFIMON</title><script type="module" src="./assets/index-Ab12Cd34.js"></script>');
+    writeFileSync(path.join(webRoot, 'assets', 'index-Ab12Cd34.js'), 'export {};');
+    writeFileSync(path.join(webRoot, 'favicon.ico'), 'icon');
+    app = await createServer({ services: ctx.services, host: '127.0.0.1', port: 0, webRoot });
+  });
+  afterAll(async () => {
+    await app.close();
+    await ctx.cleanup();
+  });
+
+  it('lets browsers keep the content-hashed build files and revalidate the page and other files', async () => {
+    const code = await app.inject({ method: 'GET', url: '/assets/index-Ab12Cd34.js' });
+    expect(code.statusCode).toBe(200);
+    expect(code.body).toBe('export {};');
+    expect(code.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    for (const url of ['/', '/index.html', '/favicon.ico', '/asset/AAVE']) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.headers['cache-control'], url).toBe('no-cache');
+    }
+    // Revalidation answers 304 when the page has not changed.
+    const page = await app.inject({ method: 'GET', url: '/' });
+    const again = await app.inject({ method: 'GET', url: '/', headers: { 'if-none-match': String(page.headers.etag) } });
+    expect(again.statusCode).toBe(304);
   });
 });

@@ -29,6 +29,8 @@ import type { Services } from '../services';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const SESSION_COOKIE = 'defimon_session';
+/** Where the renderer's build writes its code, styles and images, each named by its content hash (Vite's `assets/[name]-[hash]`). */
+const HASHED_ASSETS_DIR = 'assets';
 
 export interface ServerOptions {
   services: Services;
@@ -350,7 +352,18 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   const notFound = (req: FastifyRequest, reply: FastifyReply): FastifyReply => reply.code(404).send(envelope('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`));
   const webRoot = opts.webRoot === undefined ? (cfg.webRoot ?? null) : opts.webRoot;
   if (webRoot && existsSync(path.join(webRoot, 'index.html'))) {
-    await app.register(fastifyStatic, { root: path.resolve(webRoot), wildcard: false });
+    const root = path.resolve(webRoot);
+    const hashedDir = path.join(root, HASHED_ASSETS_DIR) + path.sep;
+    await app.register(fastifyStatic, {
+      root,
+      wildcard: false,
+      // A content-hashed file never changes under its name: browsers keep it without asking
+      // again. Everything else (the page naming those files) is revalidated on every load, so a
+      // new build is picked up at once.
+      setHeaders: (reply, file) => {
+        reply.header('cache-control', path.resolve(file).startsWith(hashedDir) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
     app.setNotFoundHandler((req, reply) => {
       // The web app's client-side routes; anything API-shaped is a 404 in the envelope.
       if (req.method === 'GET' && !/^\/+api(\/|$)/i.test(decodedPath(req.url))) return reply.sendFile('index.html');

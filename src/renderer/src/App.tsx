@@ -7,16 +7,15 @@ import { ThemeContext, ThemeSetterContext } from './lib/theme-context';
 import { Loading } from './components/States';
 import { Overview } from './views/Overview';
 import { useQueryClient } from '@tanstack/react-query';
-import { preloadCharts } from './components/Chart';
 import { prefetchCall, useCall, useLiveInvalidation } from './lib/calls';
-import { DEFAULT_RANGE, seriesInput } from './lib/range';
+import { firstCalls, preloadView, views } from './lib/first-sight';
 
 // The overview ships in the first bundle; other views load when first opened.
-const AssetDetail = lazy(() => import('./views/AssetDetail').then((m) => ({ default: m.AssetDetail })));
-const AuditView = lazy(() => import('./views/Audit').then((m) => ({ default: m.AuditView })));
-const DataView = lazy(() => import('./views/Data').then((m) => ({ default: m.DataView })));
-const ModelsView = lazy(() => import('./views/Models').then((m) => ({ default: m.ModelsView })));
-const SettingsView = lazy(() => import('./views/Settings').then((m) => ({ default: m.SettingsView })));
+const AssetDetail = lazy(() => views.asset.code().then((m) => ({ default: m.AssetDetail })));
+const AuditView = lazy(() => views.audit.code().then((m) => ({ default: m.AuditView })));
+const DataView = lazy(() => views.data.code().then((m) => ({ default: m.DataView })));
+const ModelsView = lazy(() => views.models.code().then((m) => ({ default: m.ModelsView })));
+const SettingsView = lazy(() => views.settings.code().then((m) => ({ default: m.SettingsView })));
 
 const NAV: { view: Route['view']; label: string; key: string }[] = [
   { view: 'overview', label: 'Overview', key: '1' },
@@ -38,14 +37,11 @@ export function App() {
   useLiveInvalidation();
 
   const qc = useQueryClient();
-  const assetId = route.view === 'asset' ? route.assetId : null;
   useEffect(() => {
-    // An asset page's price chart is its first sight: ask for its data and the chart library while the page's code loads.
-    if (assetId === null) return;
-    preloadCharts();
-    prefetchCall(qc, 'ui.series', seriesInput(assetId, 'market', DEFAULT_RANGE));
-    prefetchCall(qc, 'assets.get', { assetId });
-  }, [assetId, qc]);
+    // What the route shows first (an asset page's price chart): its data and the chart library load while the view's code does.
+    for (const [method, input] of firstCalls(route)) prefetchCall(qc, method, input as never);
+    preloadView(route.view);
+  }, [route, qc]);
 
   useEffect(() => {
     // 1-5 switch views, "/" searches the overview, Escape leaves a field; never while typing.

@@ -1,17 +1,18 @@
 /** Charts load ECharts on first use, so the overview's first paint does not wait for it. */
 import type { EChartsCoreOption } from 'echarts/core';
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { useEffect, useState, type ComponentType } from 'react';
 import type { ChartCaption } from '../lib/chart-options';
 
-const load = () => import('./EChart');
-const EChart = lazy(load);
-
 let preloading: Promise<boolean> | null = null;
-let loaded = false;
+/** The chart component once the library has loaded. */
+let EChart: ComponentType<ChartProps> | null = null;
 /** Starts loading the chart library (once), e.g. while a page's data loads; true once it is there. */
 export function preloadCharts(): Promise<boolean> {
-  preloading ??= load().then(
-    () => (loaded = true),
+  preloading ??= import('./EChart').then(
+    (m) => {
+      EChart = m.default;
+      return true;
+    },
     () => {
       preloading = null;
       return false;
@@ -20,18 +21,25 @@ export function preloadCharts(): Promise<boolean> {
   return preloading;
 }
 
-/** Whether the chart library has loaded (it starts loading on first use). */
-export function useChartsLoaded(): boolean {
-  const [ok, setOk] = useState(loaded);
+type LibraryState = 'loading' | 'loaded' | 'failed';
+
+/** The chart library's state; it starts loading on first use, and again on `retry` after a failure. */
+function useChartLibrary(): [LibraryState, () => void] {
+  const [state, setState] = useState<LibraryState>(EChart !== null ? 'loaded' : 'loading');
   useEffect(() => {
-    if (ok) return;
+    if (state !== 'loading') return;
     let live = true;
-    void preloadCharts().then((v) => live && setOk(v));
+    void preloadCharts().then((ok) => live && setState(ok ? 'loaded' : 'failed'));
     return () => {
       live = false;
     };
-  }, [ok]);
-  return ok;
+  }, [state]);
+  return [state, () => setState('loading')];
+}
+
+/** Whether the chart library has loaded (it starts loading on first use). */
+export function useChartsLoaded(): boolean {
+  return useChartLibrary()[0] === 'loaded';
 }
 
 export interface ChartProps {
@@ -44,10 +52,20 @@ export interface ChartProps {
   caption?: ChartCaption;
 }
 
+/** A chart; while the library loads, an empty box of its size. Once loaded, every chart draws in its first render. */
 export function Chart(props: ChartProps) {
-  return (
-    <Suspense fallback={<div className="chart" style={{ height: props.height ?? 300 }} aria-busy="true" />}>
-      <EChart {...props} />
-    </Suspense>
-  );
+  const [state, retry] = useChartLibrary();
+  const height = props.height ?? 300;
+  if (state === 'failed') {
+    return (
+      <div className="chart state" style={{ height }} role="alert">
+        The chart library could not be loaded.{' '}
+        <button type="button" onClick={retry}>
+          Retry
+        </button>
+      </div>
+    );
+  }
+  if (EChart === null) return <div className="chart" style={{ height }} aria-busy="true" />;
+  return <EChart {...props} />;
 }

@@ -6,16 +6,13 @@
 import { createClient, type Client, type Transport } from '../../../shared/client';
 import type { DefimonBridge } from '../../../shared/bridge';
 import { eventNames } from '../../../shared/contract';
+import { bridgeInvoke, httpInvoke, invokeTakingStarted, storedApiKey } from './invoke';
 
-declare global {
-  interface Window {
-    defimon?: DefimonBridge;
-  }
-}
+export { storedApiKey, storeApiKey } from './invoke';
 
 export function bridgeTransport(bridge: DefimonBridge): Transport {
   return {
-    invoke: (method, input) => bridge.invoke(method, input),
+    invoke: bridgeInvoke(bridge),
     subscribe: (listener) => bridge.onEvent(listener),
   };
 }
@@ -43,22 +40,7 @@ export function httpTransport(baseUrl = '', apiKey: () => string | null = () => 
     for (const name of eventNames) source.addEventListener(name, handle as EventListener);
   };
   return {
-    async invoke(method, input, signal) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      const key = apiKey();
-      if (key) headers.authorization = `Bearer ${key}`;
-      let res: Response;
-      try {
-        res = await fetch(`${baseUrl}/api/${method}`, { method: 'POST', headers, body: JSON.stringify(input ?? {}), signal: signal ?? null });
-      } catch (err) {
-        return { ok: false, error: { code: 'UNAVAILABLE', message: `the DEFIMON server cannot be reached (${(err as Error).message}); is \`defimon serve\` running?`, retryable: true } };
-      }
-      try {
-        return await res.json();
-      } catch {
-        return { ok: false, error: { code: 'INVALID_OUTPUT', message: `the server answered HTTP ${res.status} without a JSON body`, retryable: false } };
-      }
-    },
+    invoke: httpInvoke(baseUrl, apiKey),
     subscribe(listener) {
       listeners.add(listener);
       open();
@@ -73,25 +55,7 @@ export function httpTransport(baseUrl = '', apiKey: () => string | null = () => 
   };
 }
 
-const API_KEY = 'defimon.apiKey';
-
-/** A team server beyond loopback asks for an API key; the web app keeps it in this browser only. */
-export function storedApiKey(): string | null {
-  try {
-    return localStorage.getItem(API_KEY);
-  } catch {
-    return null;
-  }
-}
-
-export function storeApiKey(key: string | null): void {
-  try {
-    if (key) localStorage.setItem(API_KEY, key);
-    else localStorage.removeItem(API_KEY);
-  } catch {
-    /* storage disabled: the key lasts until the page reloads */
-  }
-}
-
-export const client: Client = createClient(window.defimon ? bridgeTransport(window.defimon) : httpTransport('', storedApiKey));
+const transport = window.defimon ? bridgeTransport(window.defimon) : httpTransport('', storedApiKey);
+/** The typed client; a call the page started early (`startCall`) is taken over, not sent twice. */
+export const client: Client = createClient({ ...transport, invoke: invokeTakingStarted });
 export const isDesktop = window.defimon !== undefined;

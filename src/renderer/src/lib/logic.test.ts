@@ -7,7 +7,8 @@ import { readPng } from '../../../../test/helpers/png';
 import { toCsv } from './csv';
 import { formatCount, formatPct, formatRate, formatShare, formatUsd, formatUtc, serviceState } from './format';
 import { filterOverview, NO_FILTERS, parseUsdAmount, staleSpan, topMovers } from './overview-filter';
-import { rangeBounds } from './range';
+import { firstCalls } from './first-sight';
+import { CHART_POINTS, DEFAULT_RANGE, RANGES, rangeBounds, seriesInput } from './range';
 import { parseRoute, routeHash } from './route';
 import { valuesPatch, type Values, collectPatch, boundsText, issuesByKey } from './settings-patch';
 
@@ -206,6 +207,14 @@ describe('ranges, routes and settings', () => {
     }
     expect(parseRoute('#/nowhere')).toEqual({ view: 'overview' });
     expect(parseRoute('')).toEqual({ view: 'overview' });
+  });
+
+  it('starts an asset page’s first calls with exactly the inputs its price chart and facts ask for', () => {
+    // A call started ahead is taken over only by an identical call: same method, same JSON body.
+    const calls = firstCalls(parseRoute('#/asset/137%3A0xabc')).map(([m, input]) => `${m} ${JSON.stringify(input)}`);
+    const lastDays = RANGES.find((r) => r.id === DEFAULT_RANGE)?.days ?? undefined;
+    expect(calls).toEqual([`ui.series ${JSON.stringify(seriesInput('137:0xabc', 'market', lastDays, CHART_POINTS))}`, `assets.get ${JSON.stringify({ assetId: '137:0xabc' })}`]);
+    expect(firstCalls(parseRoute('#/overview'))).toEqual([]);
   });
 
   it('sends only what changed, and null to restore a default', () => {

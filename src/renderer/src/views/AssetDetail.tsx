@@ -99,9 +99,9 @@ export function AssetDetail({ assetId }: { assetId: string }) {
       </div>
       <div className="chart-grid">
         <SeriesChart {...common} family="market" keys={['close']} title="Price (USD, daily close)" testId="chart-price" emptyText="No price history in this range." />
-        <SeriesChart {...common} family="market" keys={['volume', 'marketCap']} bars={['volume']} title="Volume and market cap" testId="chart-volume" emptyText="No volume or market cap in this range." />
         {rest ? (
           <>
+        <SeriesChart {...common} family="market" keys={['volume', 'marketCap']} bars={['volume']} title="Volume and market cap" testId="chart-volume" emptyText="No volume or market cap in this range." />
         <SeriesChart {...common} family="tvl" keys={['tvl', 'tvlDefillama', 'chainTvl']} title="TVL by source (never spliced: sources define TVL differently)" testId="chart-tvl" emptyText={emptyBecause('TVL', row?.tvlDay, row?.tvlSource, rangeLabel)} />
         <SeriesChart
           {...common}

@@ -1,5 +1,5 @@
 /** The ranked universe: filters, search, a virtualised table, top movers and the score distribution. */
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { OverviewRow } from '../../../shared/contract/ui';
 import { AsOf } from '../components/AsOf';
 import { Chart } from '../components/Chart';
@@ -13,6 +13,7 @@ import { useWatchlist } from '../lib/queries';
 import { navigate } from '../lib/route';
 import { useThemeValue } from '../lib/theme-context';
 import { useCall } from '../lib/calls';
+import { preloadView } from '../lib/first-sight';
 
 const signed = (n: number | null) => <span className={n === null ? '' : n >= 0 ? 'up' : 'down'}>{formatPct(n)}</span>;
 
@@ -43,6 +44,14 @@ export function Overview() {
   const staleScoreDay = useMemo(() => (rows.some((r) => r.score !== null && !r.scoreStale) ? null : (rows.find((r) => r.score !== null)?.scoreDay ?? null)), [rows]);
   const set = (patch: Partial<OverviewFilters>): void => setFilters((f) => ({ ...f, ...patch }));
   const mcapInvalid = parseUsdAmount(mcapText) === null;
+  const listed = rows.length > 0;
+  useEffect(() => {
+    // The overview leads to asset pages: once it is listed and the browser is idle, their code and
+    // the chart library load, so opening one waits only for its data.
+    if (!listed) return;
+    const id = requestIdleCallback(() => preloadView('asset'));
+    return () => cancelIdleCallback(id);
+  }, [listed]);
 
   const columns = useMemo<Column<OverviewRow>[]>(
     () => [

@@ -1,0 +1,64 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createStartedCalls, type Invoke } from './started-calls';
+
+/** A transport that records what it sent and answers each call with a fresh envelope. */
+function recorder() {
+  const sent: { method: string; input: unknown }[] = [];
+  const send: Invoke = (method, input) => {
+    sent.push({ method, input });
+    return Promise.resolve({ ok: true, data: { n: sent.length } });
+  };
+  return { sent, send };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('calls started ahead of their caller', () => {
+  it('sends a started call once; the first identical call takes its answer, later ones send again', async () => {
+    const { sent, send } = recorder();
+    const calls = createStartedCalls(send);
+    calls.start('ui.series', { assetId: 'AAVE', family: 'market', maxPoints: 2000, lastDays: 1461 });
+    calls.start('ui.series', { assetId: 'AAVE', family: 'market', maxPoints: 2000, lastDays: 1461 });
+    expect(sent).toHaveLength(1);
+    await expect(calls.invoke('ui.series', { assetId: 'AAVE', family: 'market', maxPoints: 2000, lastDays: 1461 })).resolves.toEqual({ ok: true, data: { n: 1 } });
+    expect(sent).toHaveLength(1);
+    await expect(calls.invoke('ui.series', { assetId: 'AAVE', family: 'market', maxPoints: 2000, lastDays: 1461 })).resolves.toEqual({ ok: true, data: { n: 2 } });
+    expect(sent).toHaveLength(2);
+  });
+
+  it('takes over only the identical method and input', async () => {
+    const { sent, send } = recorder();
+    const calls = createStartedCalls(send);
+    calls.start('assets.get', { assetId: 'AAVE' });
+    await calls.invoke('assets.get', { assetId: 'UNI' });
+    await calls.invoke('ui.asset', { assetId: 'AAVE' });
+    expect(sent.map((s) => s.method)).toEqual(['assets.get', 'assets.get', 'ui.asset']);
+    await expect(calls.invoke('assets.get', { assetId: 'AAVE' })).resolves.toEqual({ ok: true, data: { n: 1 } });
+    expect(sent).toHaveLength(3);
+  });
+
+  it('forgets a call nobody took over, so a late caller gets a fresh answer', async () => {
+    vi.useFakeTimers();
+    const { sent, send } = recorder();
+    const calls = createStartedCalls(send, 1000);
+    calls.start('system.info', {});
+    vi.advanceTimersByTime(999);
+    calls.start('system.info', {});
+    expect(sent).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    await expect(calls.invoke('system.info', {})).resolves.toEqual({ ok: true, data: { n: 2 } });
+  });
+
+  it('passes the caller’s abort signal on when it sends itself', async () => {
+    const seen: (AbortSignal | undefined)[] = [];
+    const calls = createStartedCalls((_m, _i, signal) => {
+      seen.push(signal);
+      return Promise.resolve({ ok: true, data: null });
+    });
+    const signal = new AbortController().signal;
+    await calls.invoke('system.info', {}, signal);
+    expect(seen).toEqual([signal]);
+  });
+});
