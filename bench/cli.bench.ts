@@ -51,12 +51,16 @@ export async function run(): Promise<void> {
       { label: `defimon audit ${path.relative(root, AUDIT_FILE)} --json`, args: [bin, 'audit', AUDIT_FILE, '--json'], budget: 1000 },
       { label: `defimon audit ${path.relative(root, AUDIT_DIR)} --json (${readdirSync(AUDIT_DIR).length} files)`, args: [bin, 'audit', AUDIT_DIR, '--json'], budget: null },
     ];
+    let node: Sample | null = null;
     for (const c of cases) {
       const samples = Array.from({ length: RUNS }, () => once(c.args));
       const wall = median(samples.map((s) => s.wall));
       const cpu = median(samples.map((s) => s.cpu));
+      // Node's own start-up in the same run: the ratio to it holds across machine loads better than absolute times.
+      const ratio = node ? `; ${(wall / node.wall).toFixed(2)}x node's wall, ${(cpu / node.cpu).toFixed(2)}x its cpu` : '';
+      node ??= { wall, cpu };
       const verdict = c.budget === null ? '' : ` [budget ${c.budget} ms: wall ${wall <= c.budget ? 'met' : 'NOT met'}, cpu ${cpu <= c.budget ? 'met' : 'NOT met'}]`;
-      console.log(`START ${c.label}: wall ${ms(wall)}, cpu ${ms(cpu)} (median of ${RUNS}; load ${loadAverage()})${verdict}`);
+      console.log(`START ${c.label}: wall ${ms(wall)}, cpu ${ms(cpu)} (median of ${RUNS}${ratio}; load ${loadAverage()})${verdict}`);
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

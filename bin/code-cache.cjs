@@ -33,18 +33,33 @@ function readCache(cacheFile, sourceCrc, sourceLength) {
   return zlib.crc32(data) === buf.readUInt32LE(MAGIC.length + 8) ? data : undefined;
 }
 
-/** Writes the cache beside, then renames: concurrent writers each write whole files, one wins. A cache that cannot be written is skipped. */
-function writeCache(cacheFile, sourceCrc, sourceLength, data) {
-  const header = Buffer.alloc(HEADER_BYTES);
-  MAGIC.copy(header);
-  header.writeUInt32LE(sourceCrc, MAGIC.length);
-  header.writeUInt32LE(sourceLength, MAGIC.length + 4);
-  header.writeUInt32LE(zlib.crc32(data), MAGIC.length + 8);
+/**
+ * Writes the cache beside, then renames: concurrent writers each write whole files, one wins. A
+ * cache that cannot be written is skipped, and then not even made (serialising takes milliseconds,
+ * which a read-only install would pay on every run).
+ */
+function writeCache(cacheFile, sourceCrc, sourceLength, makeData) {
   const tmp = `${cacheFile}.tmp-${process.pid}`;
+  let fd;
   try {
-    fs.writeFileSync(tmp, Buffer.concat([header, data]));
+    fd = fs.openSync(tmp, 'w');
+  } catch {
+    return;
+  }
+  try {
+    const data = makeData();
+    const header = Buffer.alloc(HEADER_BYTES);
+    MAGIC.copy(header);
+    header.writeUInt32LE(sourceCrc, MAGIC.length);
+    header.writeUInt32LE(sourceLength, MAGIC.length + 4);
+    header.writeUInt32LE(zlib.crc32(data), MAGIC.length + 8);
+    fs.writeSync(fd, header);
+    fs.writeSync(fd, data);
+    fs.closeSync(fd);
+    fd = undefined;
     fs.renameSync(tmp, cacheFile);
   } catch {
+    if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
   }
 }
@@ -79,7 +94,7 @@ function loadWithCodeCache(file, cacheFile) {
     save() {
       if (saved) return;
       saved = true;
-      writeCache(cacheFile, sourceCrc, bytes.length, script.createCachedData());
+      writeCache(cacheFile, sourceCrc, bytes.length, () => script.createCachedData());
     },
   };
 }
