@@ -77,7 +77,7 @@ function parseSll(fast: ParseFn, content: string): SourceUnit {
     marks.set(offset + kw.length + ws.length, { kind: kw, start: offset });
     return ' '.repeat(m.length);
   });
-  const ast = fast(blanked, STRICT) as SourceUnit;
+  const ast = fast(blanked, STRICT);
   if (marks.size === 0) return ast;
   const fix = (node: unknown): void => {
     if (Array.isArray(node)) {
@@ -158,13 +158,13 @@ function parseOne(content: string): { ast: SourceUnit | null; issues: SyntaxIssu
     }
   }
   try {
-    return { ast: parse(content, STRICT) as SourceUnit, issues: [], failure: null };
+    return { ast: parse(content, STRICT), issues: [], failure: null };
   } catch (strictErr) {
     // Pre-0.4 forms the grammar no longer accepts, rewritten only when parsing failed.
     const legacy = legacyFixups(content);
     if (legacy !== content) {
       try {
-        return { ast: parse(legacy, STRICT) as SourceUnit, issues: [], failure: null };
+        return { ast: parse(legacy, STRICT), issues: [], failure: null };
       } catch {
         /* report the original error below */
       }

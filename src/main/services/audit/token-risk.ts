@@ -153,7 +153,7 @@ function feeSide(p: Project, ctx: ContractInfo, fee: string, fns: Set<FnInfo>): 
       sides.add(side);
     });
   }
-  return sides.size === 1 ? ([...sides][0] as 'buy' | 'sell' | 'both') : 'both';
+  return sides.size === 1 ? ([...sides][0] ?? 'both') : 'both';
 }
 
 export function assessTokenRisk(p: Project): TokenRisk {
@@ -163,25 +163,26 @@ export function assessTokenRisk(p: Project): TokenRisk {
   const scope = tokens.length > 0 ? tokens : leaves;
 
   type Hit = { fn: FnInfo; who: Trigger };
+  const list = <T>(): T[] => [];
   const found = {
-    mint: [] as Hit[],
-    pause: [] as Hit[],
-    blacklist: [] as Hit[],
-    whitelist: [] as Hit[],
-    buyFee: [] as (Hit & { name: string })[],
-    sellFee: [] as (Hit & { name: string })[],
-    maxTx: [] as Hit[],
-    selfdestruct: [] as Hit[],
-    ownerChange: [] as Hit[],
-    takeBack: [] as Hit[],
-    hidden: [] as Hit[],
-    proxy: [] as FnInfo[],
-    cooldown: [] as FnInfo[],
-    sellAll: [] as FnInfo[],
-    external: [] as FnInfo[],
-    antiWhale: [] as FnInfo[],
-    balanceEdit: [] as Hit[],
-    personalFee: [] as Hit[],
+    mint: list<Hit>(),
+    pause: list<Hit>(),
+    blacklist: list<Hit>(),
+    whitelist: list<Hit>(),
+    buyFee: list<Hit & { name: string }>(),
+    sellFee: list<Hit & { name: string }>(),
+    maxTx: list<Hit>(),
+    selfdestruct: list<Hit>(),
+    ownerChange: list<Hit>(),
+    takeBack: list<Hit>(),
+    hidden: list<Hit>(),
+    proxy: list<FnInfo>(),
+    cooldown: list<FnInfo>(),
+    sellAll: list<FnInfo>(),
+    external: list<FnInfo>(),
+    antiWhale: list<FnInfo>(),
+    balanceEdit: list<Hit>(),
+    personalFee: list<Hit>(),
   };
   let ownerVar: string | null = null;
 
@@ -325,7 +326,7 @@ export function assessTokenRisk(p: Project): TokenRisk {
     owner_change_balance: item(found.balanceEdit.length > 0, who(found.balanceEdit), fns(found.balanceEdit)),
     can_take_back_ownership: item(found.takeBack.length > 0, who(found.takeBack), fns(found.takeBack), renounce ? 'ownership can be renounced' : undefined),
     hidden_owner: item(found.hidden.length > 0, who(found.hidden), fns(found.hidden)),
-    is_proxy: item(found.proxy.length > 0, who(found.proxy.map((f) => ({ who: p.reach(f.contract, f).who === 'anyone' && f.kind === 'fallback' ? ('owner' as Trigger) : p.reach(f.contract, f).who, fn: f }))), found.proxy),
+    is_proxy: item(found.proxy.length > 0, who(found.proxy.map((f): Hit => ({ who: p.reach(f.contract, f).who === 'anyone' && f.kind === 'fallback' ? 'owner' : p.reach(f.contract, f).who, fn: f }))), found.proxy),
     transfer_pausable: item(found.pause.length > 0, who(found.pause), fns(found.pause)),
     is_blacklisted: item(found.blacklist.length > 0, who(found.blacklist), fns(found.blacklist)),
     is_whitelisted: item(found.whitelist.length > 0, who(found.whitelist), fns(found.whitelist)),

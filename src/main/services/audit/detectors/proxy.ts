@@ -244,8 +244,9 @@ export const proxyStorageCollision: Detector = ({ p, report }) => {
         break;
       }
     }
-    const first = mine[0] as (typeof mine)[number];
-    const last = mine[mine.length - 1] as (typeof mine)[number];
+    const first = mine[0];
+    const last = mine[mine.length - 1];
+    if (!first || !last) continue;
     const sameFile = first.owner.file === ctx.file && last.owner.file === ctx.file;
     const severity = clash ? 'medium' : 'low';
     report({

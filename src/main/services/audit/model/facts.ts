@@ -4,7 +4,7 @@
  * external and internal calls, the modifier placeholder), conditions, loops, selfdestructs,
  * locals with what they derive from, and storage references.
  */
-import type { FunctionCall } from '@solidity-parser/parser/dist/src/ast-types';
+import type { BinaryOperation, FunctionCall, UnaryOperation } from '@solidity-parser/parser/dist/src/ast-types';
 import { modifiersOf, returnsOf, ASSIGN_OPS, args, asNode, calleeName, childrenOf, expressionOf, isMember, isMsgSender, isTxOrigin, nameOf, peel, rootIdentifier, shortName, some, typeText, variablesOf, type Node } from '../ast';
 import { conditionParam, libraryFunction, resolveFunction, srcOf } from './resolve';
 import type { ContractInfo, Declarations, ExtCall, FnFacts, FnInfo, TargetKind } from './types';
@@ -117,7 +117,7 @@ class FactsBuilder {
     if (this.refs(value, this.f.paramDerived) || some(value, (n) => isMember(n, 'msg', 'value') || isMember(n, 'msg', 'data'))) this.f.paramDerived.add(name);
   }
 
-  private recordWrite(target: Node | null | undefined, node: Node): void {
+  private recordWrite(target: Node | null | undefined, node: BinaryOperation | UnaryOperation | FunctionCall): void {
     if (!target) return;
     if (target.type === 'TupleExpression') {
       for (const c of target.components ?? []) this.recordWrite(asNode(c), node);

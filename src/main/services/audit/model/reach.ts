@@ -35,7 +35,8 @@ function reachMap(m: ModelCore, ctx: ContractInfo): ReachMap {
     const stack: FnInfo[] = [entry];
     const seen = new Set<number>();
     while (stack.length > 0) {
-      const fn = stack.pop() as FnInfo;
+      const fn = stack.pop();
+      if (!fn) break;
       if (seen.has(fn.id)) continue;
       seen.add(fn.id);
       let r = map.get(fn.id);

@@ -1,6 +1,6 @@
 /** The shapes of the project model: declarations, per-function facts, guards, the project. */
 import type { Trigger } from '../../../../shared/contract/audit';
-import type { ContractDefinition, DoWhileStatement, Expression, ForStatement, WhileStatement, FunctionCall, FunctionDefinition, ModifierDefinition, SourceUnit, StateVariableDeclarationVariable, TypeName, VariableDeclaration } from '@solidity-parser/parser/dist/src/ast-types';
+import type { BinaryOperation, ContractDefinition, DoWhileStatement, Expression, ExpressionStatement, ForStatement, Identifier, IfStatement, UnaryOperation, WhileStatement, FunctionCall, FunctionDefinition, ModifierDefinition, SourceUnit, StateVariableDeclarationVariable, TypeName, VariableDeclaration } from '@solidity-parser/parser/dist/src/ast-types';
 import type { Node } from '../ast';
 import type { ParsedFile } from '../parse';
 
@@ -59,15 +59,17 @@ export interface ExtCall {
 }
 
 export type Effect =
-  | { kind: 'read'; name: string; node: Node }
-  | { kind: 'write'; name: string; node: Node }
+  | { kind: 'read'; name: string; node: Identifier }
+  /** An assignment, `++`/`--`/`delete`, or a call that writes through a storage reference (`push`, a library taking `storage`). */
+  | { kind: 'write'; name: string; node: BinaryOperation | UnaryOperation | FunctionCall }
   | { kind: 'ext'; call: ExtCall }
   | { kind: 'internal'; fn: FnInfo; node: FunctionCall }
-  | { kind: 'placeholder'; node: Node };
+  | { kind: 'placeholder'; node: ExpressionStatement };
 
 export interface Condition {
-  node: Node;
-  expr: Node;
+  /** The require/assert or helper call, the if statement or the loop. */
+  node: FunctionCall | IfStatement | ForStatement | WhileStatement | DoWhileStatement;
+  expr: Expression;
   /** require/assert/if-revert (blocks the rest) vs a plain if/loop test. */
   gate: boolean;
 }
