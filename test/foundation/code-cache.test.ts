@@ -5,10 +5,11 @@
  * in-memory compilation and never read the file).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execCli } from '../helpers/cli';
 import { REPO_ROOT } from '../helpers/services';
 
 const LOADER = path.join(REPO_ROOT, 'bin', 'code-cache.cjs');
@@ -105,5 +106,25 @@ describe('CLI code cache', () => {
     mkdirSync(`${file}.v8-cache`);
     expect(load(file)).toEqual({ cached: false, exports: { word: 'BETA!' } });
     expect(load(file)).toEqual({ cached: false, exports: { word: 'BETA!' } });
+  });
+});
+
+describe('the CLI with its code caches', () => {
+  it('answers the same after every cache beside its bundle is damaged', async () => {
+    const before = await execCli(['--help'], { timeoutMs: 120_000 });
+    const version = await execCli(['--version'], { timeoutMs: 120_000 });
+    expect(before.code).toBe(0);
+    expect(version.code).toBe(0);
+    // The development checkout's bundles (one directory per state of the sources), when this checkout runs from src/.
+    const root = path.join(REPO_ROOT, 'node_modules', '.cache', 'defimon-cli');
+    const caches = existsSync(root) ? readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.v8-cache')) : [];
+    expect(caches.length).toBeGreaterThan(0);
+    for (const f of caches) {
+      const data = readFileSync(path.join(root, f));
+      data[Math.floor(data.length / 2)] = data[Math.floor(data.length / 2)]! ^ 0xff;
+      writeFileSync(path.join(root, f), data);
+    }
+    expect(await execCli(['--help'], { timeoutMs: 120_000 })).toEqual(before);
+    expect(await execCli(['--version'], { timeoutMs: 120_000 })).toEqual(version);
   });
 });
