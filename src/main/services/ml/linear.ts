@@ -12,20 +12,24 @@ export interface Scaler {
 export function fitScaler(X: Float32Array, n: number, F: number): Scaler {
   const mean = new Array<number>(F).fill(0);
   const scale = new Array<number>(F).fill(1);
-  for (let f = 0; f < F; f++) {
-    let s = 0;
-    let s2 = 0;
-    let c = 0;
-    for (let i = 0; i < n; i++) {
-      const v = X[i * F + f]!;
+  // One pass over the rows in memory order; per feature the sums still run over rows in order.
+  const s = new Float64Array(F);
+  const s2 = new Float64Array(F);
+  const c = new Float64Array(F);
+  for (let i = 0; i < n; i++) {
+    const o = i * F;
+    for (let f = 0; f < F; f++) {
+      const v = X[o + f]!;
       if (Number.isNaN(v)) continue;
-      s += v;
-      s2 += v * v;
-      c++;
+      s[f] = s[f]! + v;
+      s2[f] = s2[f]! + v * v;
+      c[f] = c[f]! + 1;
     }
-    if (c === 0) continue;
-    const m = s / c;
-    const sd = Math.sqrt(Math.max(0, s2 / c - m * m));
+  }
+  for (let f = 0; f < F; f++) {
+    if (c[f] === 0) continue;
+    const m = s[f]! / c[f]!;
+    const sd = Math.sqrt(Math.max(0, s2[f]! / c[f]! - m * m));
     mean[f] = m;
     // A constant (or absent) column contributes nothing instead of dividing by zero.
     scale[f] = sd > 1e-12 ? sd : 0;
