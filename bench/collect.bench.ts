@@ -215,8 +215,8 @@ export interface HardhatFigures {
  * a user would give a local node (the walker's defaults, a short confirmation depth, no rate
  * limit). `around` wraps the collection alone (e.g. a CPU profiler).
  */
-export async function collectHardhat(chain: HardhatChain, around: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn()): Promise<HardhatFigures> {
-  const collect = { chain: { confirmations: chain.confirmations }, rates: { rpc: 10_000 } };
+export async function collectHardhat(chain: HardhatChain, around: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn(), walker: Record<string, number> = {}): Promise<HardhatFigures> {
+  const collect = { chain: { confirmations: chain.confirmations, ...walker }, rates: { rpc: 10_000 } };
   return withServices('hardhat', { rpcUrl: chain.node.url, chainId: 31337, collect }, async (services) => {
     const n0 = processCpuMs(chain.node.pid);
     const c0 = process.cpuUsage();

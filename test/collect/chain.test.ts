@@ -52,6 +52,39 @@ async function gatedNode(target: string, gate: Promise<void>): Promise<{ url: st
   };
 }
 
+/** A JSON-RPC relay to the node that passes each eth_getLogs answer holding logs through `alter` (the first log of the answer). */
+async function alteringNode(target: string, alter: (log: Record<string, unknown>) => void): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      void fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+        .then(async (r) => {
+          let text = await r.text();
+          if (body.includes('"eth_getLogs"')) {
+            const answer = JSON.parse(text) as { result?: Record<string, unknown>[] };
+            const first = answer.result?.[0];
+            if (first) alter(first);
+            text = JSON.stringify(answer);
+          }
+          res.writeHead(r.status, { 'content-type': 'application/json' });
+          res.end(text);
+        })
+        .catch(() => res.destroy());
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
 function compare(actual: OnchainDay[], expected: ExpectedDay[], decimals: number): void {
   expect(actual.map((d) => d.day)).toEqual(expected.map((d) => d.day));
   for (const [i, e] of expected.entries()) {
@@ -297,6 +330,28 @@ describe('chain collector against a local hardhat node', () => {
       await stop();
     } finally {
       await cleanup();
+    }
+  }, 120_000);
+
+  it('refuses a malformed log in an answer with an error naming the log or the field, and stores nothing of that range', async () => {
+    const cases: { alter: (log: Record<string, unknown>) => void; message: RegExp }[] = [
+      // A value word with a character that is not a hex digit, one with trailing space, one with an upper-case prefix.
+      { alter: (l) => void (l.data = `${String(l.data).slice(0, 65)}g`), message: /Transfer log 0x[0-9a-f]{64}:\d+ is not \(address, address, uint256\)/ },
+      { alter: (l) => void (l.data = `${String(l.data).slice(0, 65)} `), message: /is not \(address, address, uint256\)/ },
+      { alter: (l) => void (l.data = `0X${String(l.data).slice(2)}`), message: /is not \(address, address, uint256\)/ },
+      { alter: (l) => void (l.logIndex = 0), message: /0\.logIndex: expected a string/ },
+      { alter: (l) => void (l.blockNumber = '0xzz'), message: /blockNumber "0xzz" is not a hex quantity/ },
+    ];
+    for (const c of cases) {
+      const relay = await alteringNode(node.url, c.alter);
+      const { services, cleanup } = await createTestServices({ collect, rpcUrl: relay.url, chainId: 31337, autoImport: false });
+      try {
+        await expect(services.client.call('collect.run', { source: 'chain', tokens: [token], fromBlock: 0, network: false })).rejects.toMatchObject({ code: 'MALFORMED_DATA', message: expect.stringMatching(c.message) });
+        expect((services.core.store.db.prepare(`SELECT count(*) AS n FROM onchain_metrics`).get() as { n: number }).n).toBe(0);
+      } finally {
+        await cleanup();
+        await relay.close();
+      }
     }
   }, 120_000);
 

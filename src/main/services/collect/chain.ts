@@ -222,65 +222,144 @@ function quantity(hex: string, what: string): number {
   return n;
 }
 
-/** Applies Transfer logs in chain order to the aggregator; malformed values fail the whole range. */
-function applyLogs(raw: RpcLog[], agg: TokenAggregator, cache: BlockCache): void {
-  let logs = raw;
-  let pb = -1;
-  let pi = -1;
-  for (const l of raw) {
-    const b = hexToNumber(l.blockNumber);
-    const i = hexToNumber(l.logIndex);
-    if (b < pb || (b === pb && i < pi)) {
-      // Providers return logs in order, but a merged answer need not be; order is what makes days right.
-      logs = [...raw].sort((x, y) => hexToNumber(x.blockNumber) - hexToNumber(y.blockNumber) || hexToNumber(x.logIndex) - hexToNumber(y.logIndex));
-      break;
-    }
-    pb = b;
-    pi = i;
-  }
-  let dayBlock = -1;
-  let day = '';
-  for (const l of logs) {
-    if (l.removed === true || l.topics.length !== 3 || (l.topics[0] !== TRANSFER_TOPIC() && l.topics[0]?.toLowerCase() !== TRANSFER_TOPIC())) continue;
-    const t1 = l.topics[1] as string;
-    const t2 = l.topics[2] as string;
-    if (t1.length !== 66 || t2.length !== 66 || (l.data !== '0x' && !HEX32.test(l.data))) throw new AppError('MALFORMED_DATA', `rpc: Transfer log ${l.transactionHash}:${hexToNumber(l.logIndex)} is not (address, address, uint256)`);
-    const block = hexToNumber(l.blockNumber);
-    if (block !== dayBlock) {
-      const ts = cache.get(block);
-      if (ts === undefined) throw new AppError('INTERNAL', `no timestamp for block ${block}`);
-      day = utcDay(ts.t);
-      dayBlock = block;
-    }
-    agg.apply(t1.slice(26).toLowerCase(), t2.slice(26).toLowerCase(), l.data === '0x' ? 0n : BigInt(l.data), day);
+const isHexDigit = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+
+/**
+ * A Transfer's data word: "0x" and 64 hex digits (an empty "0x" is zero), else null. As strict
+ * as /^0x[0-9a-fA-F]{64}$/ for a fraction of its cost: BigInt rejects any other character while
+ * it parses, and the checks here refuse what it would accept (a "0X" prefix, trailing space).
+ */
+function uint256(data: string): bigint | null {
+  if (data === '0x') return 0n;
+  if (data.length !== 66 || data.charCodeAt(0) !== 48 || data.charCodeAt(1) !== 120 || !isHexDigit(data.charCodeAt(65))) return null;
+  try {
+    return BigInt(data);
+  } catch {
+    return null;
   }
 }
 
+/** Whether logs are in chain order (block, then log index); their quantities were checked when they arrived. */
+function inChainOrder(logs: readonly RpcLog[]): boolean {
+  let pb = -1;
+  let pi = -1;
+  for (const l of logs) {
+    const b = Number.parseInt(l.blockNumber, 16);
+    const i = Number.parseInt(l.logIndex, 16);
+    if (b < pb || (b === pb && i < pi)) return false;
+    pb = b;
+    pi = i;
+  }
+  return true;
+}
+
+/** Applies Transfer logs in chain order to the aggregator; malformed values fail the whole range. */
+function applyLogs(raw: RpcLog[], agg: TokenAggregator, cache: BlockCache): void {
+  // Providers return logs in order, but a merged answer need not be; order is what makes days right.
+  const logs = inChainOrder(raw) ? raw : [...raw].sort((x, y) => hexToNumber(x.blockNumber) - hexToNumber(y.blockNumber) || hexToNumber(x.logIndex) - hexToNumber(y.logIndex));
+  const topic = TRANSFER_TOPIC();
+  let dayBlock = '';
+  let day = '';
+  for (const l of logs) {
+    const topics = l.topics;
+    if (l.removed === true || topics.length !== 3) continue;
+    const t0 = topics[0] as string;
+    if (t0 !== topic && t0.toLowerCase() !== topic) continue;
+    const t1 = topics[1] as string;
+    const t2 = topics[2] as string;
+    const value = uint256(l.data);
+    if (t1.length !== 66 || t2.length !== 66 || value === null) throw new AppError('MALFORMED_DATA', `rpc: Transfer log ${l.transactionHash}:${hexToNumber(l.logIndex)} is not (address, address, uint256)`);
+    // Logs of one block come together: its day is looked up once.
+    if (l.blockNumber !== dayBlock) {
+      const block = hexToNumber(l.blockNumber);
+      const ts = cache.get(block);
+      if (ts === undefined) throw new AppError('INTERNAL', `no timestamp for block ${block}`);
+      day = utcDay(ts.t);
+      dayBlock = l.blockNumber;
+    }
+    agg.apply(t1.slice(26).toLowerCase(), t2.slice(26).toLowerCase(), value, day);
+  }
+}
+
+/**
+ * What the walk knows of one address: its balance, the day it first held the token, whether its
+ * balance changed since the last commit and the last day it was active. One entry per address
+ * seen, so a log costs one map lookup per side; an address only ever sent zero-value transfers
+ * has an entry with no balance and no first day, which is never stored.
+ */
 interface Holder {
+  readonly addr: string;
+  bal: bigint;
+  /** Day of its first balance change (null: none yet). */
+  first: string | null;
+  dirty: boolean;
+  /** Sequence number of the last day it sent or received on. */
+  active: number;
+}
+
+/** A stored balance row, the address as 40 lower-case hex digits. */
+interface StoredBalance {
+  addr: string;
   bal: bigint;
   first: string;
 }
 
 /** One token's in-memory aggregation state between commits. */
 class TokenAggregator {
-  readonly balances = new Map<string, Holder>();
-  readonly dirty = new Set<string>();
+  private readonly balances = new Map<string, Holder>();
+  /** Entries whose balance changed since the last commit. */
+  private dirty: Holder[] = [];
   readonly closed: ClosedDay[] = [];
-  /** Distinct senders and receivers of the open day. */
-  private actives = new Set<string>();
+  /** Distinct senders and receivers of the open day, and that day's sequence number. */
+  private actives: string[] = [];
+  private daySeq = 0;
   private volume = 0n;
   supply: bigint;
   holders: number;
   open: OpenDay | null;
 
-  constructor(state: TokenState) {
+  constructor(state: TokenState, stored: Iterable<StoredBalance>) {
     this.supply = BigInt(state.supply);
     this.holders = state.holders;
     this.open = state.open;
+    for (const b of stored) this.balances.set(b.addr, { addr: b.addr, bal: b.bal, first: b.first, dirty: false, active: 0 });
     if (state.open) {
-      this.actives = new Set(state.open.actives);
+      this.daySeq = 1;
+      for (const a of state.open.actives) this.markActive(this.entry(a));
       this.volume = BigInt(state.open.volume);
     }
+  }
+
+  private entry(addr: string): Holder {
+    let h = this.balances.get(addr);
+    if (h === undefined) {
+      h = { addr, bal: 0n, first: null, dirty: false, active: 0 };
+      this.balances.set(addr, h);
+    }
+    return h;
+  }
+
+  private markActive(h: Holder): void {
+    if (h.active === this.daySeq) return;
+    h.active = this.daySeq;
+    this.actives.push(h.addr);
+  }
+
+  private markDirty(h: Holder): void {
+    if (h.dirty) return;
+    h.dirty = true;
+    this.dirty.push(h);
+  }
+
+  /** The entries whose balance changed since the last commit (a changed balance has a first day). */
+  changed(): readonly Holder[] {
+    return this.dirty;
+  }
+
+  /** After a commit: the changed balances are stored. */
+  clearDirty(): void {
+    for (const h of this.dirty) h.dirty = false;
+    this.dirty = [];
   }
 
   /** Snapshot of the open day for the checkpoint or a row. */
@@ -289,57 +368,60 @@ class TokenAggregator {
     return { ...this.open, volume: this.volume.toString(), actives: [...this.actives] };
   }
 
-  private credit(addr: string, value: bigint, day: string): void {
-    const h = this.balances.get(addr);
-    if (h === undefined) {
-      if (value <= 0n) return;
-      this.balances.set(addr, { bal: value, first: day });
+  private credit(h: Holder, value: bigint, day: string): void {
+    if (h.first === null) {
+      // First balance: a new holder.
+      h.first = day;
       this.holders++;
       (this.open as OpenDay).newHolders++;
+      h.bal = value;
     } else {
-      if (h.bal <= 0n && h.bal + value > 0n) this.holders++;
-      h.bal += value;
+      const bal = h.bal + value;
+      if (h.bal <= 0n && bal > 0n) this.holders++;
+      h.bal = bal;
     }
-    this.dirty.add(addr);
+    this.markDirty(h);
   }
 
-  private debit(addr: string, value: bigint, day: string): void {
-    const h = this.balances.get(addr);
-    if (h === undefined) {
-      // Only possible without full history: keep the (negative) balance so later credits net out.
-      this.balances.set(addr, { bal: -value, first: day });
-    } else {
-      if (h.bal > 0n && h.bal - value <= 0n) this.holders--;
-      h.bal -= value;
-    }
-    this.dirty.add(addr);
+  private debit(h: Holder, value: bigint, day: string): void {
+    // A debit before any credit is only possible without full history: the (negative) balance is
+    // kept so later credits net out, and that address never counts as a new holder.
+    const bal = h.bal - value;
+    if (h.first === null) h.first = day;
+    else if (h.bal > 0n && bal <= 0n) this.holders--;
+    h.bal = bal;
+    this.markDirty(h);
   }
 
   apply(from: string, to: string, value: bigint, day: string): void {
-    if (this.open === null || this.open.day !== day) {
+    let open = this.open;
+    if (open === null || open.day !== day) {
       // Balances right now are the previous day's closing balances.
-      const o = this.open;
-      if (o) this.closed.push({ day: o.day, transfers: o.transfers, volume: this.volume.toString(), newHolders: o.newHolders, activeCount: this.actives.size, holders: this.holders, top10: this.top10Share() });
-      this.open = { day, transfers: 0, volume: '0', actives: [], newHolders: 0 };
-      this.actives = new Set();
+      if (open) this.closed.push({ day: open.day, transfers: open.transfers, volume: this.volume.toString(), newHolders: open.newHolders, activeCount: this.actives.length, holders: this.holders, top10: this.top10Share() });
+      open = { day, transfers: 0, volume: '0', actives: [], newHolders: 0 };
+      this.open = open;
+      this.actives = [];
+      this.daySeq++;
       this.volume = 0n;
     }
-    this.open.transfers++;
+    open.transfers++;
     this.volume += value;
     if (from === ZERO) this.supply += value;
     else {
-      this.actives.add(from);
-      if (value > 0n) this.debit(from, value, day);
+      const h = this.entry(from);
+      this.markActive(h);
+      if (value > 0n) this.debit(h, value, day);
     }
     if (to === ZERO) this.supply -= value;
     else {
-      this.actives.add(to);
-      if (value > 0n) this.credit(to, value, day);
+      const h = this.entry(to);
+      this.markActive(h);
+      if (value > 0n) this.credit(h, value, day);
     }
   }
 
   activeCount(): number {
-    return this.actives.size;
+    return this.actives.length;
   }
 
   top10Share(): number | null {
@@ -461,10 +543,12 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
     const start = prior ? prior.nextBlock : (args.fromBlock ?? token.startBlock ?? Math.max(0, to - settings.tokenLookback + 1));
     const state: TokenState = prior ?? { nextBlock: start, fromGenesis: start === 0 || (token.startBlock !== null && start <= token.startBlock), supply: '0', holders: 0, rangeHint: settings.initialRange, lastHash: null, open: null };
     await checkContinuity(scope, state.nextBlock, state.lastHash);
-    const agg = new TokenAggregator(state);
-    for (const r of core.store.db.prepare<[number, string], { holder: string; balance: string; first_day: string }>('SELECT holder, balance, first_day FROM token_balances WHERE chain_id = ? AND token = ?').iterate(chainId, token.address)) {
-      agg.balances.set(r.holder.slice(2), { bal: BigInt(r.balance), first: r.first_day });
-    }
+    const stored = function* (): Generator<StoredBalance> {
+      for (const r of core.store.db.prepare<[number, string], { holder: string; balance: string; first_day: string }>('SELECT holder, balance, first_day FROM token_balances WHERE chain_id = ? AND token = ?').iterate(chainId, token.address)) {
+        yield { addr: r.holder.slice(2), bal: BigInt(r.balance), first: r.first_day };
+      }
+    };
+    const agg = new TokenAggregator(state, stored());
     const upsertBalance = core.store.db.prepare(
       'INSERT INTO token_balances (chain_id, token, holder, balance, first_day) VALUES (?, ?, ?, ?, ?) ON CONFLICT (chain_id, token, holder) DO UPDATE SET balance = excluded.balance',
     );
@@ -506,14 +590,11 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
       state.lastHash = lastHash;
       state.open = open;
       core.store.transaction(() => {
-        for (const addr of agg.dirty) {
-          const h = agg.balances.get(addr) as Holder;
-          upsertBalance.run(chainId, token.address, `0x${addr}`, h.bal.toString(), h.first);
-        }
+        for (const h of agg.changed()) upsertBalance.run(chainId, token.address, `0x${h.addr}`, h.bal.toString(), h.first as string);
         core.store.write('onchain_metrics', rows);
         writeCheckpoint(core, 'chain', scope, state);
       });
-      agg.dirty.clear();
+      agg.clearDirty();
       days += agg.closed.length;
       agg.closed.length = 0;
       acc.storeMs += performance.now() - tsStore;
