@@ -33,6 +33,8 @@ const LABELS: Record<string, string> = {
   prs_12w: 'pull requests, 12 weeks',
   issues_12w: 'issues, 12 weeks',
   stars_12w: 'new stars, 12 weeks',
+  dl_tvl_change_30: '30-day TVL change (DefiLlama)',
+  dl_borrowed_change_30: '30-day borrowed change (DefiLlama)',
 };
 
 export function featureLabel(name: string): string {
@@ -75,12 +77,15 @@ const BASE: Record<string, { label: string; kind: Kind }> = {
   prs_12w: { label: 'Pull requests, last 12 weeks', kind: 'log1pCount' },
   issues_12w: { label: 'Issues opened, last 12 weeks', kind: 'log1pCount' },
   stars_12w: { label: 'New GitHub stars, last 12 weeks', kind: 'log1pCount' },
+  dl_tvl_change_30: { label: 'TVL change, 30 days (DefiLlama)', kind: 'logReturn' },
+  dl_borrowed_change_30: { label: 'Amount borrowed change, 30 days (DefiLlama)', kind: 'logReturn' },
 };
 
 const INDICATOR: Record<string, string> = {
   has_tvl: 'TVL / revenue data known',
   has_chain: 'On-chain activity known',
   has_development: 'Development activity known',
+  has_defillama: 'DefiLlama TVL data known',
 };
 
 const pct = (f: number, digits = 1): string => `${f > 0 ? '+' : ''}${(f * 100).toFixed(digits)}%`;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BASE_FEATURES, computeFeatures, FEATURE_LOOKBACK_DAYS } from '../../src/main/services/ml/features';
+import { BASE_FEATURES, computeFeatures, DEFILLAMA_STALE_DAYS, FEATURE_LOOKBACK_DAYS, INDICATORS, type FeatureSet } from '../../src/main/services/ml/features';
+import { featureLabel, isKnownFeature } from '../../src/shared/feature-labels';
 import { addDays, createRng } from '../../src/main/services/ml/math';
 import { loadPanel, loadWarmPanel, windowOf } from '../../src/main/services/ml/panel';
 import { openSqlite, type SqliteStore } from '../../src/main/services/storage/sqlite';
@@ -80,7 +81,7 @@ describe('features', () => {
     }
     // No target in the last `horizon` days: those returns are not known yet.
     for (let r = 0; r < fs.nRows; r++) if (fs.rowDay[r]! + 20 >= fs.days.length) expect(Number.isNaN(fs.target[r]!)).toBe(true);
-    expect(BASE_FEATURES.length * 2 + 3).toBe(fs.nFeat);
+    expect(BASE_FEATURES.length * 2 + INDICATORS.length).toBe(fs.nFeat);
   });
 });
 
@@ -136,21 +137,26 @@ describe('loadPanel', () => {
     const fin: Record<string, unknown>[] = [];
     const onchain: Record<string, unknown>[] = [];
     const dev: Record<string, unknown>[] = [];
+    const llama: Record<string, unknown>[] = [];
     panel.assets.forEach((id, a) => {
       panel.days.forEach((day, t) => {
         const v = (name: keyof typeof panel.series): number | null => (Number.isNaN(panel.series[name][a]![t]!) ? null : panel.series[name][a]![t]!);
         if (v('close') !== null || v('volume') !== null) fin.push({ asset_id: id, day, source: 'bundled', close: v('close'), volume_usd: v('volume'), market_cap: v('mcap'), circulating_supply: v('supply'), updated_at: now });
         if (v('tvl') !== null) onchain.push({ asset_id: id, day, source: 'tokenterminal', tvl: v('tvl'), updated_at: now });
         if (v('commits') !== null) dev.push({ asset_id: id, repo: '*', week_start: addDays(day, -6), source: 'bundled', commits: v('commits'), distinct_authors: v('authors'), updated_at: now });
+        // DefiLlama: a protocol series with gaps whose scope changes on day 200.
+        if (v('tvl') !== null && t % 11 !== 0) llama.push({ asset_id: id, day, scope: t < 200 ? 'v1' : 'v1+v2', tvl: v('tvl')! * 0.8, tvl_borrowed: v('mcap')! * 0.1, source: 'defillama:test', updated_at: now });
       });
     });
     store.write('crypto_assets', panel.assets.map((id) => ({ asset_id: id, symbol: id, name: id, source: 'test', updated_at: now })), { origin: 'import' });
     store.write('financial_metrics', fin, { origin: 'import' });
     store.write('onchain_metrics', onchain, { origin: 'import' });
     store.write('github_metrics', dev, { origin: 'import' });
+    store.write('defillama_protocol_daily', llama, { origin: 'import' });
 
     const warm = loadWarmPanel(store.db);
     let compared = 0;
+    let llamaCompared = 0;
     for (const t of [20, 40, 126, 160, 200, 331, 345, 360, 419]) {
       const day = panel.days[t]!;
       const full = computeFeatures(loadPanel(store.db, { until: day }), { horizon: 30 });
@@ -173,7 +179,136 @@ describe('loadPanel', () => {
       // NaN equals NaN here: missing must stay missing in both.
       for (const [asset, x] of a) expect(b.get(asset)).toEqual(x);
       compared += a.size;
+      for (const name of ['dl_tvl_change_30', 'dl_borrowed_change_30']) {
+        const j = full.names.indexOf(name);
+        for (const x of a.values()) if (Number.isFinite(x[j]!)) llamaCompared++;
+      }
     }
     expect(compared).toBeGreaterThan(50);
+    // The DefiLlama features were known on compared days, so the comparison covers them.
+    expect(llamaCompared).toBeGreaterThan(20);
+  });
+});
+
+describe('DefiLlama features', () => {
+  let store: SqliteStore | undefined;
+  let remove: (() => void) | undefined;
+  afterEach(() => {
+    store?.close();
+    remove?.();
+  });
+
+  const DAYS = 240;
+  const START = '2021-01-01';
+  const END = 180; // the protocol series' last day, as the bundled series end in 2023-07
+  const tvl = (t: number): number => 5e7 * Math.exp(0.01 * t + 0.1 * Math.cos(t / 5));
+  const borrowedAll = (t: number): number => 3e7 * Math.exp(0.002 * t);
+  const borrowedV3 = (t: number): number => 1e3 * Math.exp(0.05 * t);
+
+  /** P is a protocol with two scopes of its amount borrowed, Q one whose scope label changes. */
+  function build(): SqliteStore {
+    const tmp = tempDataDir('ml-llama');
+    remove = tmp.remove;
+    const s = openSqlite({ file: `${tmp.dir}/t.sqlite` });
+    const now = new Date().toISOString();
+    const ids = ['P', 'Q', 'X', 'Y', 'Z'];
+    s.write('crypto_assets', ids.map((id) => ({ asset_id: id, symbol: id, name: id, source: 'test', updated_at: now })), { origin: 'import' });
+    const fin: Record<string, unknown>[] = [];
+    const llama: Record<string, unknown>[] = [];
+    for (let t = 0; t < DAYS; t++) {
+      const day = addDays(START, t);
+      ids.forEach((id, k) => fin.push({ asset_id: id, day, source: 'bundled', close: 1 + k + Math.sin(t / 9 + k) * 0.3, volume_usd: 1e6, market_cap: 1e8 * (k + 1), updated_at: now }));
+      if (t <= END) {
+        const row = (scope: string, v: { tvl?: number; tvl_borrowed?: number }): Record<string, unknown> => ({ asset_id: 'P', day, scope, tvl: null, tvl_borrowed: null, ...v, source: 'defillama:test', updated_at: now });
+        // TVL under one scope; the amount borrowed over all versions, and from day 50 also V3 alone (smaller).
+        llama.push(row('all versions', { tvl: tvl(t), tvl_borrowed: borrowedAll(t) }));
+        if (t >= 50) llama.push(row('v3 only', { tvl_borrowed: borrowedV3(t) }));
+        // Q: the same quantity under a new scope label from day 100 on.
+        llama.push({ asset_id: 'Q', day, scope: t < 100 ? 'label A' : 'label B', tvl: tvl(t) / 2, source: 'defillama:test', updated_at: now });
+      }
+    }
+    s.write('financial_metrics', fin, { origin: 'import' });
+    s.write('defillama_protocol_daily', llama, { origin: 'import' });
+    return s;
+  }
+
+  const value = (fs: FeatureSet, asset: string, t: number, name: string): number => {
+    const a = fs.assets.indexOf(asset);
+    const j = fs.names.indexOf(name);
+    for (let r = 0; r < fs.nRows; r++) if (fs.rowAsset[r] === a && fs.rowDay[r] === t) return fs.X[r * fs.nFeat + j]!;
+    throw new Error(`no row for ${asset} on day ${t}`);
+  };
+  const close = (x: number, y: number): void => expect(Math.abs(x - y)).toBeLessThan(1e-5);
+
+  it('are 30-day changes of the numbers known that day, of one scope at both ends', () => {
+    store = build();
+    const fs = computeFeatures(loadPanel(store.db), { horizon: 30 });
+    close(value(fs, 'P', 120, 'dl_tvl_change_30'), Math.log(tvl(120) / tvl(90)));
+    // Two scopes on one day: the broadest (largest) number, compared with the same scope 30 days back.
+    close(value(fs, 'P', 60, 'dl_borrowed_change_30'), Math.log(borrowedAll(60) / borrowedAll(30)));
+    // A new scope label is not spliced onto the old one: missing until both ends share it.
+    for (const t of [100, 115, 129]) expect(value(fs, 'Q', t, 'dl_tvl_change_30')).toBeNaN();
+    close(value(fs, 'Q', 99, 'dl_tvl_change_30'), Math.log(tvl(99) / tvl(69)));
+    close(value(fs, 'Q', 130, 'dl_tvl_change_30'), Math.log(tvl(130) / tvl(100)));
+    // Assets without DefiLlama data: missing, with the family indicator saying so.
+    expect(value(fs, 'X', 120, 'dl_tvl_change_30')).toBeNaN();
+    expect(value(fs, 'X', 120, 'dl_borrowed_change_30')).toBeNaN();
+    expect(value(fs, 'X', 120, 'has_defillama')).toBe(0);
+    expect(value(fs, 'P', 120, 'has_defillama')).toBe(1);
+    expect(Number.isFinite(value(fs, 'P', 120, 'rank_dl_tvl_change_30'))).toBe(true);
+  });
+
+  it('turn missing once the series has ended longer than the staleness limit, never carried forward', () => {
+    store = build();
+    const fs = computeFeatures(loadPanel(store.db), { horizon: 30 });
+    for (let k = 0; k <= DEFILLAMA_STALE_DAYS; k++) {
+      // Within the limit the last number stands, against the number 30 days before the day.
+      close(value(fs, 'P', END + k, 'dl_tvl_change_30'), Math.log(tvl(END) / tvl(END + k - 30)));
+      expect(Number.isFinite(value(fs, 'P', END + k, 'dl_borrowed_change_30'))).toBe(true);
+    }
+    for (let t = END + DEFILLAMA_STALE_DAYS + 1; t < DAYS; t++) {
+      expect(value(fs, 'P', t, 'dl_tvl_change_30')).toBeNaN();
+      expect(value(fs, 'P', t, 'dl_borrowed_change_30')).toBeNaN();
+      expect(value(fs, 'Q', t, 'dl_tvl_change_30')).toBeNaN();
+    }
+    for (let t = END + DEFILLAMA_STALE_DAYS + 1; t < DAYS; t++) expect(value(fs, 'P', t, 'has_defillama')).toBe(0);
+  });
+
+  it('never look ahead: changing DefiLlama rows after a day changes no feature at or before it', () => {
+    store = build();
+    const cutoff = 150;
+    const before = computeFeatures(loadPanel(store.db), { horizon: 30 });
+    const day = addDays(START, cutoff);
+    const now = new Date().toISOString();
+    store.db.prepare("UPDATE defillama_protocol_daily SET tvl = tvl * 3, tvl_borrowed = tvl_borrowed / 2 WHERE day > ?").run(day);
+    // A broader scope appears the very next day.
+    store.write('defillama_protocol_daily', [{ asset_id: 'P', day: addDays(day, 1), scope: 'everything', tvl: 1e12, tvl_borrowed: 1e12, source: 'defillama:test', updated_at: now }], { origin: 'import' });
+    const after = computeFeatures(loadPanel(store.db), { horizon: 30 });
+    expect(after.nRows).toBe(before.nRows);
+    let compared = 0;
+    let changedLater = 0;
+    for (let r = 0; r < before.nRows; r++) {
+      expect(after.rowAsset[r]).toBe(before.rowAsset[r]);
+      expect(after.rowDay[r]).toBe(before.rowDay[r]);
+      for (let j = 0; j < before.nFeat; j++) {
+        const x = before.X[r * before.nFeat + j]!;
+        const y = after.X[r * after.nFeat + j]!;
+        if (before.rowDay[r]! <= cutoff) {
+          if (!same(x, y)) throw new Error(`feature ${before.names[j]} of ${before.assets[before.rowAsset[r]!]} on day ${before.rowDay[r]} changed`);
+          if (before.names[j]!.includes('dl_')) compared++;
+        } else if (!same(x, y)) changedLater++;
+      }
+    }
+    expect(compared).toBeGreaterThan(500);
+    // The change did reach the days after the cutoff, so the comparison could have failed.
+    expect(changedLater).toBeGreaterThan(50);
+  });
+
+  it('every feature has a plain label, never its key', () => {
+    const fs = computeFeatures(syntheticPanel({ assets: 4, days: 60 }), { horizon: 30 });
+    for (const name of fs.names) {
+      expect(isKnownFeature(name), name).toBe(true);
+      expect(featureLabel(name)).not.toMatch(/_/);
+    }
   });
 });

@@ -3,6 +3,10 @@
  * forward-return target. Every window looks backwards from t; the only forward look is the
  * target, which is never a feature. A family an asset lacks stays NaN (with an indicator), never
  * zero: the models handle missing values explicitly.
+ *
+ * The DefiLlama family is kept apart from the Token Terminal `tvl` family (the two define TVL
+ * differently). Its changes compare two numbers of the same scope only, and a number older than `DEFILLAMA_STALE_DAYS` is not known: a series that ended (the
+ * bundled one ends in 2023-07) turns missing a week later instead of being carried forward.
  */
 import { median, percentileRanks } from './math';
 import type { RawPanel } from './panel';
@@ -12,11 +16,14 @@ export const FEATURE_FAMILIES = {
   tvl: ['log_tvl', 'tvl_change_30', 'log_revenue_30', 'revenue_to_mcap', 'mcap_to_tvl'],
   chain: ['log_transfers_7', 'log_active_7', 'active_growth_30', 'top10_share'],
   development: ['commits_4w', 'commits_12w', 'authors_4w', 'authors_12w', 'commit_trend', 'prs_12w', 'issues_12w', 'stars_12w'],
+  defillama: ['dl_tvl_change_30', 'dl_borrowed_change_30'],
 } as const;
 export type FeatureFamily = keyof typeof FEATURE_FAMILIES;
 
 export const BASE_FEATURES: string[] = Object.values(FEATURE_FAMILIES).flat();
-export const INDICATORS = ['has_tvl', 'has_chain', 'has_development'];
+/** One indicator per family that an asset may lack (every asset has market data). */
+const INDICATOR_FAMILIES = (Object.keys(FEATURE_FAMILIES) as FeatureFamily[]).filter((f) => f !== 'market');
+export const INDICATORS = INDICATOR_FAMILIES.map((f) => `has_${f}`);
 const FEATURE_INDEX = new Map(BASE_FEATURES.map((name, j) => [name, j]));
 export const MOMENTUM_FEATURE = 'ret_30';
 
@@ -67,6 +74,29 @@ function lastKnown(xs: Float64Array, t: number, tol: number): number {
 }
 
 const logRatio = (a: number, b: number): number => (a > 0 && b > 0 ? Math.log(a / b) : NaN);
+
+/**
+ * How old a DefiLlama number may be and still count as known on a day. The bundled series are
+ * daily with gaps of at most a week; a series that stopped is missing once this has passed.
+ */
+export const DEFILLAMA_STALE_DAYS = 7;
+
+/** Index of the last value within `tol` days at or before t, or -1. */
+function lastKnownIndex(xs: Float64Array, t: number, tol: number): number {
+  for (let k = Math.min(t, xs.length - 1); k >= Math.max(0, t - tol); k--) if (!Number.isNaN(xs[k]!)) return k;
+  return -1;
+}
+
+/**
+ * Log change over `w` days of a series whose every value carries the key of what it measures:
+ * both ends known within `tol` days and measuring the same thing, else NaN (never a splice).
+ */
+function keyedChange(xs: Float64Array, key: Float64Array, t: number, w: number, tol: number): number {
+  const now = lastKnownIndex(xs, t, tol);
+  const before = lastKnownIndex(xs, t - w, tol);
+  if (now < 0 || before < 0 || key[now] !== key[before]) return NaN;
+  return logRatio(xs[now]!, xs[before]!);
+}
 
 /**
  * How many days before t the features of day t read: the longest is supply_growth_90 (the
@@ -171,6 +201,10 @@ export function computeFeatures(panel: RawPanel, opts: FeatureOptions): FeatureS
       set('active_growth_30', t, ac7 >= 0 && ac7Before >= 0 ? Math.log1p(ac7) - Math.log1p(ac7Before) : NaN);
       set('top10_share', t, lastKnown(S.top10[a]!, t, 7));
 
+      const stale = DEFILLAMA_STALE_DAYS;
+      set('dl_tvl_change_30', t, keyedChange(S.dl_tvl[a]!, S.dl_tvl_scope[a]!, t, 30, stale));
+      set('dl_borrowed_change_30', t, keyedChange(S.dl_borrowed[a]!, S.dl_borrowed_scope[a]!, t, 30, stale));
+
       const c4 = sum(pCommits, t, 28);
       const c12 = sum(pCommits, t, 84);
       set('commits_4w', t, Math.log1p(c4));
@@ -199,9 +233,7 @@ export function computeFeatures(panel: RawPanel, opts: FeatureOptions): FeatureS
   const target = new Float64Array(nRows).fill(NaN);
   const completeness = new Float32Array(nRows);
   const famIdx = (fam: FeatureFamily): number[] => (FEATURE_FAMILIES[fam] as readonly string[]).map((n) => BASE_FEATURES.indexOf(n));
-  const tvlCols = famIdx('tvl');
-  const chainCols = famIdx('chain');
-  const devCols = famIdx('development');
+  const indicatorCols = INDICATOR_FAMILIES.map(famIdx);
   let r = 0;
   for (let t = 0; t < nDays; t++) {
     const start = r;
@@ -219,9 +251,7 @@ export function computeFeatures(panel: RawPanel, opts: FeatureOptions): FeatureS
       }
       completeness[r] = present / nBase;
       const any = (cols: number[]): number => (cols.some((j) => !Number.isNaN(X[off + j]!)) ? 1 : 0);
-      X[off + 2 * nBase] = any(tvlCols);
-      X[off + 2 * nBase + 1] = any(chainCols);
-      X[off + 2 * nBase + 2] = any(devCols);
+      indicatorCols.forEach((cols, k) => (X[off + 2 * nBase + k] = any(cols)));
       const y = fwd[a]![t]!;
       target[r] = y;
       if (Number.isFinite(y)) dayFwd.push(y);

@@ -2,6 +2,11 @@
  * The raw panel: every asset's daily series on one calendar of days, as typed arrays with NaN
  * for "not known". Read straight from SQLite (the worker opens its own read-only connection).
  * Where a live source and the bundled snapshot both have a value for a day, the live one wins.
+ *
+ * DefiLlama's bundled protocol series are separate series, never spliced onto the Token Terminal
+ * `tvl`: the two define TVL differently. Each comes with a key series naming what the day's
+ * number covers (a hash of the DefiLlama scope), so a change is only ever taken between two
+ * numbers that measure the same thing.
  */
 import type Database from 'better-sqlite3';
 import { addDays, dayDiff } from './math';
@@ -21,6 +26,11 @@ export const SERIES = [
   'prs',
   'issues',
   'stars',
+  // DefiLlama protocol TVL and borrowed amount, with the hash of the scope each number covers.
+  'dl_tvl',
+  'dl_tvl_scope',
+  'dl_borrowed',
+  'dl_borrowed_scope',
 ] as const;
 export type SeriesName = (typeof SERIES)[number];
 
@@ -54,6 +64,16 @@ export function dayRange(from: string, to: string): string[] {
 
 /** Live sources first in priority; anything not listed ranks after these. */
 const LIVE_LAST = `CASE source WHEN 'bundled' THEN 0 WHEN 'tokenterminal' THEN 0 ELSE 1 END`;
+
+/** FNV-1a of a string as an unsigned 32-bit integer: a key that is equal only for equal strings, in practice. */
+export function keyOf(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
 
 function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : NaN;
@@ -123,6 +143,28 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
     put('transfers', a, d, transfers);
     put('active', a, d, active);
     put('top10', a, d, top10);
+  }
+
+  // DefiLlama protocol series: a day may carry several scopes of one quantity (Aave V3 alone and
+  // Aave over all versions); the broadest, i.e. the largest number, is the day's value.
+  const llama = db
+    .prepare<[string, string], [string, string, string, unknown, unknown]>('SELECT asset_id, day, scope, tvl, tvl_borrowed FROM defillama_protocol_daily WHERE day <= ? AND day >= ? ORDER BY asset_id, day, scope')
+    .raw()
+    .iterate(until, from);
+  const putScoped = (name: 'dl_tvl' | 'dl_borrowed', a: number, d: number, v: unknown, scope: string): void => {
+    const x = num(v);
+    if (Number.isNaN(x) || x < 0 || d < 0 || d >= days.length) return;
+    const prev = panel.series[name][a]![d]!;
+    if (!Number.isNaN(prev) && (prev > x || (prev === x && panel.series[`${name}_scope`][a]![d]! <= keyOf(scope)))) return;
+    panel.series[name][a]![d] = x;
+    panel.series[`${name}_scope`][a]![d] = keyOf(scope);
+  };
+  for (const [id, day, scope, tvl, borrowed] of llama) {
+    const a = aIndex.get(id);
+    if (a === undefined) continue;
+    const d = dIndex(day);
+    putScoped('dl_tvl', a, d, tvl, scope);
+    putScoped('dl_borrowed', a, d, borrowed, scope);
   }
 
   // A week (Monday start) is known once its Sunday has closed: its values land on that Sunday,
