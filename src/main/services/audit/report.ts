@@ -45,7 +45,8 @@ export function mergeAnalyses(inputs: readonly SourceInput[], prepared: Prepared
 }
 
 function mergeRisks(list: TokenRisk[]): TokenRisk {
-  if (list.length === 1) return list[0] as TokenRisk;
+  const [only] = list;
+  if (only && list.length === 1) return only;
   const out: TokenRisk = {};
   for (const r of list) {
     for (const [k, v] of Object.entries(r)) {

@@ -147,7 +147,8 @@ export async function analyzeOffThread(inputs: readonly SourceInput[], opts: Run
   try {
     while (queue.length > 0) {
       opts.signal?.throwIfAborted();
-      const group = queue.shift() as SourceInput[];
+      const group = queue.shift();
+      if (!group) break;
       worker ??= new AuditWorker();
       const outcome = await worker.analyse(group, limits, opts.signal);
       if (outcome.kind === 'done') {

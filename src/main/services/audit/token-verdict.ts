@@ -22,7 +22,12 @@ export function overallVerdict(risk: TokenRisk): TokenRiskItem {
   const evidence = keys.flatMap((k) => risk[k]?.evidence ?? []).filter((e) => !seen.has(`${e.file}:${e.line}`) && !!seen.add(`${e.file}:${e.line}`)).slice(0, 10);
   return {
     value: severe.length > 0 ? 'high' : concerning.length > 0 ? 'medium' : 'low',
-    who: widest(keys.flatMap((k) => (risk[k]?.who ? [risk[k]?.who as Trigger] : []))),
+    who: widest(
+      keys.flatMap((k) => {
+        const who = risk[k]?.who;
+        return who ? [who] : [];
+      }),
+    ),
     evidence,
     note: keys.length === 0 ? 'no owner power over holders found' : keys.map((k) => k.replace(/_/g, ' ')).join(', '),
   };
