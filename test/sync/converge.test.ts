@@ -124,6 +124,33 @@ describe.runIf(pgOk)('two clients converge through one Postgres', () => {
     }
   });
 
+  it('a new client pulling several versions of one fact in one batch ends with the newest', async () => {
+    // Three pushes of the same keys with changing values, each its own change entry; a hand
+    // written entry that leaves columns out comes last. A new client pulls them all in one batch.
+    const key = { asset_id: 'versions', source: 'test' };
+    const days = ['2024-02-01', '2024-02-02'];
+    for (const [i, close] of [10, 20, 30].entries()) {
+      a.services.core.store.write('financial_metrics', days.map((day) => ({ ...key, day, close: close + i, volume_usd: i, market_cap: null, updated_at: `v${i}` })));
+      await a.services.client.call('sync.now', {});
+    }
+    const handRow = { ...key, day: days[0], close: 99, updated_at: 'v3' };
+    await admin.query(`INSERT INTO sync_changes (tbl, origin, row_count, rows_json) VALUES ('financial_metrics', 'elsewhere', 1, $1)`, [JSON.stringify([handRow])]);
+    const c = await createSyncClient({ pgUrl: db.url });
+    try {
+      const r = await c.sync.worker.syncOnce();
+      expect(r.pulled).toBeGreaterThan(0);
+      expect(c.services.core.store.db.prepare("SELECT count(*) AS n FROM sync_rejects WHERE tbl = 'financial_metrics'").get()).toEqual({ n: 0 });
+      const got = c.services.core.store.db.prepare("SELECT day, close, volume_usd, updated_at FROM financial_metrics WHERE asset_id = 'versions' ORDER BY day").all();
+      // The hand-written last version of the first day carries no volume (a NULL).
+      expect(got).toEqual([
+        { day: days[0], close: 99, volume_usd: null, updated_at: 'v3' },
+        { day: days[1], close: 32, volume_usd: 2, updated_at: 'v2' },
+      ]);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('re-pushing identical facts logs no new changes', async () => {
     const before = Number((await admin.query('SELECT max(seq) AS m FROM sync_changes')).rows[0].m);
     const rows = sqliteContent(a.services, 'financial_metrics', 'asset_id, day, source').slice(0, 20);

@@ -137,12 +137,15 @@ export function createMlDomain(core: Core, opts: MlDomainOptions = {}): MlDomain
   const dataVersion = store.db.prepare('PRAGMA data_version').pluck();
   // Local writes to a table the panel reads bump this; other connections' commits bump data_version.
   let localWrites = 0;
-  const offHook = store.addWriteHook((table) => {
-    if (PANEL_TABLES.has(table)) {
-      localWrites++;
-      scoreCache.clear();
-    }
-  });
+  const offHook = store.addWriteHook(
+    (table) => {
+      if (PANEL_TABLES.has(table)) {
+        localWrites++;
+        scoreCache.clear();
+      }
+    },
+    { rows: false },
+  );
   core.onShutdown(offHook);
   core.onShutdown(() => {
     warm = null;

@@ -90,6 +90,11 @@ export type WriteHook = (table: string, rows: readonly Row[], origin: WriteOrigi
 export interface WriteHookOptions {
   /** Only writes of these origins reach the hook (bulk writes then skip building row objects for it). @default every origin */
   origins?: readonly WriteOrigin[];
+  /**
+   * `false`: the hook needs only the table and origin of a write, never its rows; it receives an
+   * empty list, and bulk writes build no row objects for it. @default true
+   */
+  rows?: boolean;
 }
 
 export interface BulkWriteOptions {
@@ -184,7 +189,7 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
 
   const tables = new Map<string, TableInfo>();
   const statements = new Map<string, Database.Statement>();
-  const hooks: { fn: WriteHook; origins: readonly WriteOrigin[] | null }[] = [];
+  const hooks: { fn: WriteHook; origins: readonly WriteOrigin[] | null; rows: boolean }[] = [];
 
   function table(name: string): TableInfo {
     let info = tables.get(name);
@@ -220,6 +225,10 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
     let materialised: readonly Row[] | null = null;
     for (const h of hooks) {
       if (h.origins !== null && !h.origins.includes(origin)) continue;
+      if (!h.rows) {
+        h.fn(name, [], origin, store);
+        continue;
+      }
       materialised ??= rows();
       h.fn(name, materialised, origin, store);
     }
@@ -326,7 +335,7 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
       return guard(() => db.transaction(fn).immediate());
     },
     addWriteHook(hook, hopts) {
-      const entry = { fn: hook, origins: hopts?.origins ?? null };
+      const entry = { fn: hook, origins: hopts?.origins ?? null, rows: hopts?.rows ?? true };
       hooks.push(entry);
       return () => {
         const i = hooks.indexOf(entry);

@@ -24,7 +24,7 @@ import type { Hlc } from '../kernel/hlc';
 import { migratePostgres } from '../storage/migrator';
 import { openPostgres, type PostgresStore } from '../storage/postgres';
 import type { Row, SqliteStore, TableInfo } from '../storage/sqlite';
-import { isSyncedTable, isUserDataTable, keyOf, openOutbox, openSyncState, recordReject, rowReader, type OutboxEntry } from './local';
+import { isSyncedTable, isUserDataTable, openOutbox, openSyncState, recordReject, rowReader, type OutboxEntry } from './local';
 import { createRowValidators } from './validate';
 
 /** Serialises writers of the change log; the capture trigger takes the same lock. */
@@ -525,33 +525,36 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
   }
 
   /**
-   * Pulled rows of one table through the bulk path: one positional prepared statement per column
-   * list (a validated row leaves out only columns SQLite fills with their default), no per-row
-   * generic write.
+   * Pulled rows of one table, in order, through the bulk path: one positional prepared statement
+   * per column list, no per-row generic write. A row that leaves columns to their SQLite default
+   * is written with the columns it has; consecutive rows of one column list go in one call, so
+   * the order of the rows (a later version of a key after an earlier one) is kept.
    */
-  function writeBulk(tbl: string, rows: readonly Row[]): void {
-    const byShape = new Map<string, { columns: string[]; values: unknown[][] }>();
-    let last: { columns: string[]; values: unknown[][] } | undefined;
-    for (const row of rows) {
-      const columns = Object.keys(row);
-      let shape = last;
-      if (!shape || shape.columns.length !== columns.length || shape.columns.some((c, i) => c !== columns[i])) {
-        const id = columns.join('\u0000');
-        shape = byShape.get(id);
-        if (!shape) byShape.set(id, (shape = { columns, values: [] }));
-        last = shape;
+  function writeBulk(tbl: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): void {
+    let runCols: readonly string[] = columns;
+    let runMask = '';
+    let run: (readonly unknown[])[] = [];
+    const flush = (): void => {
+      if (run.length > 0) o.store.writeRows(tbl, runCols, run, { origin: 'remote', deferIndexes: false });
+      run = [];
+    };
+    for (const values of rows) {
+      let mask = '';
+      if (values.includes(undefined)) for (let i = 0; i < values.length; i++) mask += values[i] === undefined ? '0' : '1';
+      if (mask !== runMask) {
+        flush();
+        runMask = mask;
+        runCols = mask === '' ? columns : columns.filter((_, i) => mask[i] === '1');
       }
-      const values = new Array<unknown>(columns.length);
-      for (let i = 0; i < columns.length; i++) values[i] = row[columns[i]!];
-      shape.values.push(values);
+      run.push(mask === '' ? values : values.filter((v) => v !== undefined));
     }
-    for (const { columns, values } of byShape.values()) o.store.writeRows(tbl, columns, values, { origin: 'remote', deferIndexes: false });
+    flush();
   }
 
-  /** Validates, de-duplicates and applies one pulled batch with its watermark, atomically. */
+  /** Validates and applies one pulled batch with its watermark, atomically. */
   function applyPulled(changes: ChangeRow[], heldAtQuery: ReadonlySet<string>): { applied: number; rejected: number; watermark: number } {
-    // Last version of each key wins within the batch; tables in first-seen order.
-    const latest = new Map<string, Map<string, { seq: number; row: Row }>>();
+    // Valid rows per table (tables in first-seen order), each row's values in the table's column order.
+    const byTable = new Map<string, { columns: readonly string[]; rows: unknown[][] }>();
     const rejects: { seq: number; tbl: string; row: unknown; error: string }[] = [];
     let watermark = 0;
     // The imports held when the batch was asked for (their rows did not come) and those held now.
@@ -562,8 +565,8 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       // Another client's push of a dataset import this client holds too (same source and
       // fingerprint): the same rows are already here.
       if (ch.origin !== null && held.has(ch.origin.slice(ch.origin.indexOf(' ') + 1))) continue;
-      const validate = isSyncedTable(ch.tbl) ? validators(ch.tbl) : null;
-      if (!validate) {
+      const validator = isSyncedTable(ch.tbl) ? validators(ch.tbl) : null;
+      if (!validator) {
         rejects.push({ seq, tbl: ch.tbl, row: ch.rows_json ?? ch.row_data, error: `table "${ch.tbl}" is not known to this version of DEFIMON` });
         continue;
       }
@@ -582,42 +585,50 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         }
         rows = batch;
       } else rows = [ch.row_data];
-      const info = o.store.table(ch.tbl);
-      let perTable = latest.get(ch.tbl);
-      if (!perTable) latest.set(ch.tbl, (perTable = new Map()));
+      let group = byTable.get(ch.tbl);
+      if (!group) byTable.set(ch.tbl, (group = { columns: validator.columns, rows: [] }));
+      const width = validator.columns.length;
       for (const raw of rows) {
-        const check = validate(raw);
-        if (!check.ok) {
-          rejects.push({ seq, tbl: ch.tbl, row: raw, error: check.error });
-          continue;
-        }
-        const key = keyOf(info, check.row);
-        perTable.delete(key); // re-insert so iteration order follows the last write
-        perTable.set(key, { seq, row: check.row });
+        const values = new Array<unknown>(width);
+        const error = validator.check(raw, values);
+        if (error !== null) rejects.push({ seq, tbl: ch.tbl, row: raw, error });
+        else group.rows.push(values);
       }
     }
     let applied = 0;
     o.store.transaction(() => {
       const outboxBusy = outbox.pending() > 0;
-      for (const [tbl, byKey] of latest) {
+      for (const [tbl, { columns, rows }] of byTable) {
         const info = o.store.table(tbl);
-        const userData = isUserDataTable(info);
-        const localHlc = userData ? db.prepare<unknown[], string>(`SELECT hlc FROM "${tbl}" WHERE ${info.key.map((k) => `"${k}" = ?`).join(' AND ')}`).pluck() : null;
-        const rows: Row[] = [];
-        for (const [key, { row }] of byKey) {
-          if (userData && localHlc) {
-            const incoming = row.hlc as string;
-            o.clock.observe(incoming);
-            const mine = localHlc.get(...info.key.map((k) => row[k]));
-            if (mine !== undefined && mine >= incoming) continue;
-          } else if (outboxBusy && outbox.hasKey(tbl, key)) {
-            // A newer local write of this fact is waiting to be pushed; it will win on the server.
-            continue;
+        const keyAt = info.key.map((k) => columns.indexOf(k));
+        const keyOfValues = (values: readonly unknown[]): string => JSON.stringify(keyAt.map((i) => values[i]));
+        let keep: unknown[][];
+        if (isUserDataTable(info)) {
+          // Last-writer-wins by HLC: the newest version of each key in the batch, applied only
+          // when it is newer than the local one.
+          const hlcAt = columns.indexOf('hlc');
+          const latest = new Map<string, unknown[]>();
+          for (const values of rows) {
+            const key = keyOfValues(values);
+            latest.delete(key); // re-insert so iteration order follows the last write
+            latest.set(key, values);
           }
-          rows.push(row);
+          const localHlc = db.prepare<unknown[], string>(`SELECT hlc FROM ${quoteIdent(tbl)} WHERE ${info.key.map((k) => `${quoteIdent(k)} = ?`).join(' AND ')}`).pluck();
+          keep = [];
+          for (const values of latest.values()) {
+            const incoming = values[hlcAt] as string;
+            o.clock.observe(incoming);
+            const mine = localHlc.get(...keyAt.map((i) => values[i]));
+            if (mine !== undefined && mine >= incoming) continue;
+            keep.push(values);
+          }
+        } else {
+          // Facts: every version in seq order (a later one of a key overwrites an earlier one),
+          // except keys with a newer local write waiting to be pushed; it will win on the server.
+          keep = outboxBusy ? rows.filter((values) => !outbox.hasKey(tbl, keyOfValues(values))) : rows;
         }
-        writeBulk(tbl, rows);
-        applied += rows.length;
+        writeBulk(tbl, columns, keep);
+        applied += keep.length;
       }
       for (const r of rejects) recordReject(db, { direction: 'pull', tbl: r.tbl, seq: r.seq, row: r.row, error: r.error });
       state.set('watermark', watermark);

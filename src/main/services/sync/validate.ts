@@ -7,10 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { parseHlc } from '../kernel/hlc';
-import type { Row } from '../storage/sqlite';
 import { isSyncedTable } from './local';
-
-export type RowCheck = { ok: true; row: Row } | { ok: false; error: string };
 
 type ColumnRule = (value: unknown) => string | null;
 
@@ -63,11 +60,20 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-export type RowValidator = (raw: unknown) => RowCheck;
+/**
+ * The validator of one local table. `check` reads a pulled row straight into `out` (one slot per
+ * column of `columns`, in that order) without building a row object: `undefined` where the row
+ * leaves a column to its SQLite default. It returns null for a valid row, else what is wrong.
+ * Columns this version does not know (a newer client's migration) are dropped, not fatal.
+ */
+export interface TableValidator {
+  readonly columns: readonly string[];
+  check(raw: unknown, out: unknown[]): string | null;
+}
 
-/** Builds (and caches) one validator per local table. */
-export function createRowValidators(db: Database.Database): (table: string) => RowValidator | null {
-  const cache = new Map<string, RowValidator | null>();
+/** Builds (and caches) one validator per local table; null for a table this client does not sync or have. */
+export function createRowValidators(db: Database.Database): (table: string) => TableValidator | null {
+  const cache = new Map<string, TableValidator | null>();
   return (table) => {
     if (cache.has(table)) return cache.get(table) ?? null;
     const decls = isSyncedTable(table) ? (db.prepare<unknown[], ColumnDecl>('SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)').all(table)) : [];
@@ -81,26 +87,31 @@ export function createRowValidators(db: Database.Database): (table: string) => R
       hasDefault: d.dflt_value !== null,
       rules: [typeRule(d), semanticRule(d.name)].filter((r): r is ColumnRule => r !== null),
     }));
-    const validator: RowValidator = (raw) => {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, error: `row is ${describe(raw)}, not an object` };
-      const src = raw as Record<string, unknown>;
-      const row: Row = {};
-      for (const c of cols) {
-        const v = src[c.name];
-        if (v === undefined && c.hasDefault) continue; // SQLite fills in the default
-        if (v === undefined || v === null) {
-          if (c.notNull) return { ok: false, error: `${c.name} is missing` };
-          row[c.name] = null;
-          continue;
+    const validator: TableValidator = {
+      columns: cols.map((c) => c.name),
+      check(raw, out) {
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return `row is ${describe(raw)}, not an object`;
+        const src = raw as Record<string, unknown>;
+        for (let i = 0; i < cols.length; i++) {
+          const c = cols[i]!;
+          const v = src[c.name];
+          if (v === undefined && c.hasDefault) {
+            out[i] = undefined; // SQLite fills in the default
+            continue;
+          }
+          if (v === undefined || v === null) {
+            if (c.notNull) return `${c.name} is missing`;
+            out[i] = null;
+            continue;
+          }
+          for (const rule of c.rules) {
+            const problem = rule(v);
+            if (problem !== null) return `${c.name}: ${problem}`;
+          }
+          out[i] = v;
         }
-        for (const rule of c.rules) {
-          const problem = rule(v);
-          if (problem !== null) return { ok: false, error: `${c.name}: ${problem}` };
-        }
-        row[c.name] = v;
-      }
-      // Columns this version does not know (a newer client's migration) are dropped, not fatal.
-      return { ok: true, row };
+        return null;
+      },
     };
     cache.set(table, validator);
     return validator;
