@@ -1,21 +1,21 @@
 /** The shell of the renderer: navigation, keyboard shortcuts, theme, alerts and the data attribution. */
-import { lazy, Suspense, useEffect } from 'react';
+import { Suspense, useCallback, useEffect } from 'react';
 import { AlertCenter } from './components/AlertCenter';
 import { navigate, useRoute, type Route } from './lib/route';
 import { useTheme } from './lib/theme';
 import { ThemeContext, ThemeSetterContext } from './lib/theme-context';
 import { Loading } from './components/States';
 import { Overview } from './views/Overview';
-import { useQueryClient } from '@tanstack/react-query';
 import { prefetchCall, useCall, useLiveInvalidation } from './lib/calls';
-import { firstCalls, preloadView, views } from './lib/first-sight';
+import { useQueryClient } from '@tanstack/react-query';
+import { firstCalls, lazyView, preloadView, views } from './lib/first-sight';
 
 // The overview ships in the first bundle; other views load when first opened.
-const AssetDetail = lazy(() => views.asset.code().then((m) => ({ default: m.AssetDetail })));
-const AuditView = lazy(() => views.audit.code().then((m) => ({ default: m.AuditView })));
-const DataView = lazy(() => views.data.code().then((m) => ({ default: m.DataView })));
-const ModelsView = lazy(() => views.models.code().then((m) => ({ default: m.ModelsView })));
-const SettingsView = lazy(() => views.settings.code().then((m) => ({ default: m.SettingsView })));
+const AssetDetail = lazyView(views.asset.code, (m) => m.AssetDetail);
+const AuditView = lazyView(views.audit.code, (m) => m.AuditView);
+const DataView = lazyView(views.data.code, (m) => m.DataView);
+const ModelsView = lazyView(views.models.code, (m) => m.ModelsView);
+const SettingsView = lazyView(views.settings.code, (m) => m.SettingsView);
 
 const NAV: { view: Route['view']; label: string; key: string }[] = [
   { view: 'overview', label: 'Overview', key: '1' },
@@ -31,17 +31,20 @@ function isTyping(target: EventTarget | null): boolean {
 }
 
 export function App() {
-  const route = useRoute();
+  const qc = useQueryClient();
+  // A view shows once its code is there (no suspended fallback); what it shows first is asked for
+  // meanwhile (nothing that is cached and fresh).
+  const prepare = useCallback(
+    (r: Route): Promise<void> => {
+      for (const [method, input] of firstCalls(r)) prefetchCall(qc, method, input as never);
+      return preloadView(r.view);
+    },
+    [qc],
+  );
+  const route = useRoute(prepare);
   const [theme, setTheme] = useTheme();
   const info = useCall('system.info');
   useLiveInvalidation();
-
-  const qc = useQueryClient();
-  useEffect(() => {
-    // What the route shows first (an asset page's price chart): its data and the chart library load while the view's code does.
-    for (const [method, input] of firstCalls(route)) prefetchCall(qc, method, input as never);
-    preloadView(route.view);
-  }, [route, qc]);
 
   useEffect(() => {
     // 1-5 switch views, "/" searches the overview, Escape leaves a field; never while typing.

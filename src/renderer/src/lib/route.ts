@@ -40,12 +40,20 @@ export function navigate(r: Route): void {
   window.location.hash = routeHash(r);
 }
 
-export function useRoute(): Route {
+/**
+ * The current route. With `prepare`, a new route is shown once `prepare(route)` settles (e.g. its
+ * view's code has loaded), the current one staying until then; the latest URL wins.
+ */
+export function useRoute(prepare?: (route: Route) => Promise<unknown>): Route {
   const [route, setRoute] = useState(() => parseRoute(window.location.hash));
   useEffect(() => {
-    const on = (): void => setRoute(parseRoute(window.location.hash));
+    const current = (): void => setRoute(parseRoute(window.location.hash));
+    const on = (): void => {
+      if (prepare) void prepare(parseRoute(window.location.hash)).finally(current);
+      else current();
+    };
     window.addEventListener('hashchange', on);
     return () => window.removeEventListener('hashchange', on);
-  }, []);
+  }, [prepare]);
   return route;
 }

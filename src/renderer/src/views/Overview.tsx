@@ -49,7 +49,7 @@ export function Overview() {
     // The overview leads to asset pages: once it is listed and the browser is idle, their code and
     // the chart library load, so opening one waits only for its data.
     if (!listed) return;
-    const id = requestIdleCallback(() => preloadView('asset'));
+    const id = requestIdleCallback(() => void preloadView('asset'));
     return () => cancelIdleCallback(id);
   }, [listed]);
 
