@@ -2,15 +2,15 @@
  * Push and pull between this client's SQLite and the team Postgres.
  *
  * Push: outbox entries in seq order, in batches; each batch is one Postgres transaction of
- * multi-row upserts (`json_populate_recordset`, one statement per table that also writes the
- * batch's change-log entry from the same parameter) plus the client's
+ * multi-row inserts or upserts (`json_populate_recordset`, one statement per table that also
+ * writes the batch's change-log entry from the same parameter) plus the client's
  * acknowledged seq, and only after COMMIT are the entries removed locally. A crash between the
  * two re-pushes nothing: on connect the client reads its acknowledged seq back from Postgres.
  * Facts upsert only when something differs (so re-pushing the same rows logs no change); user
  * data (columns `hlc`, `deleted`) upserts only when the incoming stamp is newer.
  *
  * Pull: `sync_changes` after the watermark (from the read replica when configured), validated,
- * de-duplicated per key, applied with origin 'remote' (never re-queued) in one SQLite
+ * applied in seq order with origin 'remote' (never re-queued) in one SQLite
  * transaction together with the new watermark. Rows that fail validation are logged in
  * `sync_rejects` and skipped, so one bad row never blocks the rows after it.
  */
