@@ -79,9 +79,11 @@ export interface ChainRunStats {
   fromBlock: number | null;
   toBlock: number;
   /**
-   * Where the time went (ms). `networkMs` is time requests were in flight (it overlaps our work,
-   * since the next range is fetched while this one is aggregated); `waitMs` is time the walk sat
-   * idle waiting for the node; JSON parse, schema checks, decode+aggregate and store are ours.
+   * Where the time went (ms of wall clock, so a busy machine stretches each). `networkMs` is time
+   * requests were in flight (it overlaps our work, since the next range is fetched while this one
+   * is aggregated; it includes reading the body); `waitMs` is time the walk sat waiting for the
+   * next range; JSON parse, schema checks, decode+aggregate and store are ours. Our whole cost is
+   * the process's CPU time (the collect bench measures it), which these sections do not all cover.
    */
   timings: { networkMs: number; waitMs: number; jsonMs: number; schemaMs: number; aggregateMs: number; storeMs: number; totalMs: number };
 }
