@@ -7,7 +7,6 @@
 import type { Input, MethodName } from '../../../shared/contract';
 import { lazy, type ComponentType } from 'react';
 import { preloadCharts } from '../components/Chart';
-import { startCall } from './invoke';
 import { DEFAULT_RANGE, seriesInput } from './range';
 import type { Route } from './route';
 
@@ -86,11 +85,3 @@ export function firstCalls(route: Route): StartedCall[] {
   }
 }
 
-/**
- * Starts what a route shows first: its calls (taken over by the client when the view makes them)
- * and its view's code; settles when that code is there, so the view can render without suspending.
- */
-export function startFirstSight(route: Route): Promise<void> {
-  for (const [method, input] of firstCalls(route)) startCall(method, input);
-  return preloadView(route.view);
-}
