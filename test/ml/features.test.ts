@@ -105,6 +105,8 @@ describe('loadPanel', () => {
       { asset_id: 'AAA', day: '2021-01-05', source: 'tokenterminal', tvl: 100, updated_at: now },
       { asset_id: 'AAA', day: '2021-01-05', source: 'defillama', tvl: 120, updated_at: now },
     ]);
+    const llama = (day: string, tvl: number) => ({ asset_id: 'AAA', day, scope: 'v3 only', tvl, source: 'defillama:test', updated_at: now });
+    store.write('defillama_protocol_daily', [llama('2021-01-05', 500), llama('2021-01-06', 130)], { origin: 'import' });
     store.write('github_metrics', [
       { asset_id: 'AAA', repo: '*', week_start: '2021-01-04', source: 'bundled', commits: 7, distinct_authors: 2, updated_at: now },
       { asset_id: 'AAA', repo: 'org/x', week_start: '2021-01-04', source: 'bundled', commits: 5, distinct_authors: 2, stars: 3, updated_at: now },
@@ -115,7 +117,13 @@ describe('loadPanel', () => {
     expect(p.days[p.days.length - 1]).toBe('2021-01-12');
     const at = (day: string): number => p.days.indexOf(day);
     expect(p.series.close[0]![at('2021-01-05')]).toBe(2.5);
-    expect(p.series.tvl[0]![at('2021-01-05')]).toBe(120);
+    // DefiLlama's TVL, live or bundled, never lands in Token Terminal's series; the live number
+    // beats the bundled one of its day, under a scope of its own.
+    expect(p.series.tvl[0]![at('2021-01-05')]).toBe(100);
+    expect(p.series.dl_tvl[0]![at('2021-01-05')]).toBe(120);
+    expect(p.series.dl_tvl[0]![at('2021-01-06')]).toBe(130);
+    expect(p.series.dl_tvl_scope[0]![at('2021-01-05')]).not.toBe(p.series.dl_tvl_scope[0]![at('2021-01-06')]);
+    expect(Number.isNaN(p.series.tvl[0]![at('2021-01-06')]!)).toBe(true);
     // The week of Monday 2021-01-04 is known on its Sunday, 2021-01-10; the roll-up wins over repos.
     expect(p.series.commits[0]![at('2021-01-10')]).toBe(7);
     expect(p.series.stars[0]![at('2021-01-10')]).toBe(3);

@@ -62,6 +62,9 @@ export function dayRange(from: string, to: string): string[] {
   return out;
 }
 
+/** The live collector's source of DefiLlama protocol TVL in `onchain_metrics`. */
+const LIVE_DEFILLAMA_SOURCE = 'defillama';
+
 /** Live sources first in priority; anything not listed ranks after these. */
 const LIVE_LAST = `CASE source WHEN 'bundled' THEN 0 WHEN 'tokenterminal' THEN 0 ELSE 1 END`;
 
@@ -130,21 +133,6 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
     if (num(supply) > 0) put('supply', a, d, supply);
   }
 
-  const onchain = db
-    .prepare<[string, string], [string, string, unknown, unknown, unknown, unknown, unknown]>(`SELECT asset_id, day, tvl, revenue, transfers, active_addresses, top10_share FROM onchain_metrics WHERE day <= ? AND day >= ? ORDER BY ${LIVE_LAST}`)
-    .raw()
-    .iterate(until, from);
-  for (const [id, day, tvl, revenue, transfers, active, top10] of onchain) {
-    const a = aIndex.get(id);
-    if (a === undefined) continue;
-    const d = dIndex(day);
-    put('tvl', a, d, tvl);
-    put('revenue', a, d, revenue);
-    put('transfers', a, d, transfers);
-    put('active', a, d, active);
-    put('top10', a, d, top10);
-  }
-
   // DefiLlama protocol series: a day may carry several scopes of one quantity (Aave V3 alone and
   // Aave over all versions); the broadest, i.e. the largest number, is the day's value.
   const llama = db
@@ -165,6 +153,31 @@ export function loadPanel(db: Database.Database, opts: { until?: string | undefi
     const d = dIndex(day);
     putScoped('dl_tvl', a, d, tvl, scope);
     putScoped('dl_borrowed', a, d, borrowed, scope);
+  }
+
+  // A live DefiLlama TVL (the collector's `onchain_metrics` rows of source 'defillama': the
+  // protocol's total over all its chains) is DefiLlama's, not Token Terminal's: it goes to the
+  // DefiLlama series under its own scope, and beats a bundled DefiLlama number of the same day.
+  const onchain = db
+    .prepare<[string, string], [string, string, string, unknown, unknown, unknown, unknown, unknown]>(`SELECT asset_id, day, source, tvl, revenue, transfers, active_addresses, top10_share FROM onchain_metrics WHERE day <= ? AND day >= ? ORDER BY ${LIVE_LAST}`)
+    .raw()
+    .iterate(until, from);
+  const liveLlama = keyOf(`${LIVE_DEFILLAMA_SOURCE}: protocol total`);
+  for (const [id, day, source, tvl, revenue, transfers, active, top10] of onchain) {
+    const a = aIndex.get(id);
+    if (a === undefined) continue;
+    const d = dIndex(day);
+    if (source === LIVE_DEFILLAMA_SOURCE) {
+      const x = num(tvl);
+      if (x >= 0 && d >= 0 && d < days.length) {
+        panel.series.dl_tvl[a]![d] = x;
+        panel.series.dl_tvl_scope[a]![d] = liveLlama;
+      }
+    } else put('tvl', a, d, tvl);
+    put('revenue', a, d, revenue);
+    put('transfers', a, d, transfers);
+    put('active', a, d, active);
+    put('top10', a, d, top10);
   }
 
   // A week (Monday start) is known once its Sunday has closed: its values land on that Sunday,
