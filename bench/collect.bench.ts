@@ -1,8 +1,8 @@
 /**
  * Chain collector figures:
- * 1. our pipeline alone: Transfer logs per second from a local replay server (a worker thread
+ * 1. our pipeline alone: Transfer logs per second from a local replay server (a separate process
  *    answering recorded-style eth_getLogs / eth_getBlockByNumber instantly) to stored daily
- *    aggregates, with where the time goes; 1,000,000 transfers with RSS sampled throughout;
+ *    aggregates, with where the time goes and our CPU per log; 1,000,000 transfers with RSS sampled;
  * 2. end to end against a local hardhat node holding 24,001 Transfer logs (checked on the node
  *    before and in the collector's count after): logs per second and our code's share of wall
  *    time, as the CPU time of our whole process (HTTP client, JSON parse, checks, aggregation,
@@ -109,7 +109,9 @@ export async function replayBench(transfers: number, perBlock: number, holders: 
         rss.push(r);
       }, 50);
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const [summary] = await services.client.call('collect.run', { source: 'chain', tokens: [TOKEN], fromBlock: 0, toBlock: blocks, network: false });
+      const cpu = process.cpuUsage(c0);
       const wall = performance.now() - t0;
       clearInterval(sampler);
       const d = summary?.details as { logs: number; days: number; timings: Record<string, number> };
@@ -117,7 +119,9 @@ export async function replayBench(transfers: number, perBlock: number, holders: 
       const t = d.timings;
       const ours = (t.jsonMs ?? 0) + (t.schemaMs ?? 0) + (t.aggregateMs ?? 0) + (t.storeMs ?? 0);
       console.log(`replay pipeline: ${d.logs.toLocaleString('en')} Transfer logs over ${blocks} blocks (${d.days} days, ${holders.toLocaleString('en')} holders) in ${(wall / 1000).toFixed(2)} s = ${Math.round(d.logs / (wall / 1000)).toLocaleString('en')} logs/s (target >= 50,000)`);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
       console.log(`  our pipeline alone (JSON parse -> schema -> decode/aggregate -> store, without HTTP): ${Math.round(d.logs / (ours / 1000)).toLocaleString('en')} logs/s`);
+      console.log(`  our process's CPU (the server is another process): ${Math.round(cpuMs)} ms = ${((cpuMs * 1000) / d.logs).toFixed(1)} us per log, ${Math.round(d.logs / (cpuMs / 1000)).toLocaleString('en')} logs per CPU second; load ${loadAverage()}`);
       console.log(`  time: ours ${Math.round(ours)} ms = JSON parse ${t.jsonMs} + schema check ${t.schemaMs} + decode/aggregate ${t.aggregateMs} + store ${t.storeMs} ms; the other ${Math.round(wall - ours)} ms is HTTP (server answer and transfer; the next range is fetched while one is aggregated)`);
       const q = (f: number) => rss[Math.min(rss.length - 1, Math.floor(rss.length * f))] ?? 0;
       console.log(`  memory: RSS at start ${mb(startRss)}, at 25/50/75/100% ${mb(q(0.25))} / ${mb(q(0.5))} / ${mb(q(0.75))} / ${mb(q(0.999))}, peak ${mb(peak)}`);
