@@ -151,6 +151,13 @@ describe.runIf(pgOk)('two clients converge through one Postgres', () => {
     }
   });
 
+  it('pushes an infinite number as null, the rest of its row intact', async () => {
+    a.services.core.store.write('financial_metrics', [{ asset_id: 'inf', day: '2024-03-01', source: 'test', close: 5, volume_usd: Infinity, market_cap: -Infinity, updated_at: 't' }]);
+    const r = await a.services.client.call('sync.now', {});
+    expect(r.rejected).toBe(0);
+    expect((await admin.query("SELECT close, volume_usd, market_cap FROM financial_metrics WHERE asset_id = 'inf'")).rows).toEqual([{ close: 5, volume_usd: null, market_cap: null }]);
+  });
+
   it('re-pushing identical facts logs no new changes', async () => {
     const before = Number((await admin.query('SELECT max(seq) AS m FROM sync_changes')).rows[0].m);
     const rows = sqliteContent(a.services, 'financial_metrics', 'asset_id, day, source').slice(0, 20);

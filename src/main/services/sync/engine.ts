@@ -120,7 +120,10 @@ interface RowBatch {
  * the same double, so values are the ones a JSON.stringify of the rows would carry.
  */
 function batchJsonSql(info: TableInfo, from: string, extra = ''): string {
-  const fields = info.columns.map((c) => `'${c.replace(/'/g, "''")}', t.${quoteIdent(c)}`).join(', ');
+  // An infinite float goes as null, as JSON.stringify gives it (SQLite would write 9e999, which
+  // no JSON reader takes as a finite number and Postgres refuses as out of range).
+  const value = (c: string): string => `CASE WHEN typeof(t.${c}) = 'real' AND abs(t.${c}) > 1.7976931348623157e308 THEN NULL ELSE t.${c} END`;
+  const fields = info.columns.map((c) => `'${c.replace(/'/g, "''")}', ${value(quoteIdent(c))}`).join(', ');
   return `SELECT json_group_array(json_object(${fields})) AS json, count(*) AS rows${extra} FROM ${from}`;
 }
 
