@@ -298,3 +298,25 @@ describe('user data', () => {
     expect((await services.client.call('ui.alerts', {})).some((a) => a.ruleId === off.ruleId)).toBe(true);
   });
 });
+
+describe('one asset’s rows and every asset’s', () => {
+  it('reads an asset’s row as the overview does, and again after a write', async () => {
+    const { overview, overviewRowsFor } = await import('../../src/main/services/ui/overview');
+    const store = services.core.store;
+    const listed = overview(store, { includeUnpriced: false, limit: 1000, offset: 0 }).rows;
+    const ids = listed.slice(0, 5).map((r) => r.assetId);
+    const some = overviewRowsFor(store, ids);
+    expect([...some.values()]).toEqual(listed.filter((r) => ids.includes(r.assetId)));
+    // A later TVL day written for one of them shows at once, in its row and the overview's.
+    const id = ids[0]!;
+    const day = '2099-01-01';
+    store.write('onchain_metrics', [{ asset_id: id, day, source: 'test', tvl: 123_456_789, updated_at: new Date().toISOString() }], { origin: 'import' });
+    try {
+      expect(overviewRowsFor(store, [id]).get(id)).toMatchObject({ tvl: 123_456_789, tvlDay: day, tvlSource: 'test' });
+      expect(overview(store, { includeUnpriced: false, limit: 1000, offset: 0 }).rows.find((r) => r.assetId === id)).toMatchObject({ tvl: 123_456_789, tvlDay: day });
+    } finally {
+      store.db.prepare(`DELETE FROM onchain_metrics WHERE source = 'test'`).run();
+    }
+    expect(overviewRowsFor(store, [id]).get(id)?.tvlDay).not.toBe(day);
+  });
+});

@@ -5,6 +5,7 @@ import { componentScore, headlineScores, latestPredictionPerVersion } from '../m
 import { DEFAULT_STALE_AFTER_DAYS, isStale, weekEnd } from '../../../shared/freshness';
 import type { CryptoAssetsTable } from '../storage/db-types';
 import type { SqliteStore } from '../storage/sqlite';
+import { dataVersionOf } from './read-cache';
 
 type PriceRow = Pick<CryptoAssetsTable, 'asset_id' | 'symbol' | 'name' | 'category' | 'chain_id' | 'address' | 'ethereum_address'> & {
   last_day: string | null;
@@ -232,8 +233,21 @@ function toRow(r: PriceRow, x: Extra, fresh: Freshness): OverviewRow {
   };
 }
 
+const extrasAt = new WeakMap<SqliteStore, { version: string; value: Extra }>();
+
+/**
+ * Every asset's latest TVL, revenue, commits, score and audits. Reading them scans every asset's
+ * history, so they are kept per data version: the asset page's own row and its peers' rows reuse
+ * them instead of scanning again for each.
+ */
 function extras(store: SqliteStore): Extra {
-  return { tvl: latestTvl(store), revenue: latestRevenue(store), dev: recentCommits(store), scores: headlineScores(store), audits: contractStats(store) };
+  const version = dataVersionOf(store);
+  const kept = extrasAt.get(store);
+  if (kept?.version === version) return kept.value;
+  const value = { tvl: latestTvl(store), revenue: latestRevenue(store), dev: recentCommits(store), scores: headlineScores(store), audits: contractStats(store) };
+  // Kept only if nothing was written meanwhile.
+  if (dataVersionOf(store) === version) extrasAt.set(store, { version, value });
+  return value;
 }
 
 export function overview(

@@ -24,6 +24,19 @@ export interface ReadCache {
   readonly stats: { hits: number; misses: number };
 }
 
+const versionStatements = new WeakMap<Database.Database, Database.Statement<[], { c: number; v: number }>>();
+
+/** The data version of a store's connection (see above): equal strings, equal data. */
+export function dataVersionOf(store: SqliteStore): string {
+  let stmt = versionStatements.get(store.db);
+  if (!stmt) {
+    stmt = store.db.prepare<[], { c: number; v: number }>('SELECT total_changes() AS c, (SELECT data_version FROM pragma_data_version) AS v');
+    versionStatements.set(store.db, stmt);
+  }
+  const r = stmt.get();
+  return `${r?.c ?? 0}:${r?.v ?? 0}`;
+}
+
 export interface ReadCacheOptions {
   /** Entries kept (least recently used go first). @default 256 */
   max?: number;
@@ -78,12 +91,7 @@ export function createReadCache(store: SqliteStore, opts: ReadCacheOptions = {})
       );
     });
   };
-  let versionStmt: Database.Statement<[], { c: number; v: number }> | null = null;
-  const dataVersion = (): string => {
-    versionStmt ??= store.db.prepare<[], { c: number; v: number }>('SELECT total_changes() AS c, (SELECT data_version FROM pragma_data_version) AS v');
-    const r = versionStmt.get();
-    return `${r?.c ?? 0}:${r?.v ?? 0}`;
-  };
+  const dataVersion = (): string => dataVersionOf(store);
   return {
     stats,
     async get<T>(method: string, input: unknown, compute: (signal: AbortSignal) => T | Promise<T>, signal?: AbortSignal): Promise<T> {
