@@ -208,13 +208,14 @@ describe.runIf(pgOk)('sync under faults', () => {
       const imported = async (): Promise<number> => Number((await admin.query(`SELECT count(*) AS n FROM financial_metrics WHERE asset_id LIKE 'imp%'`)).rows[0].n);
 
       // Cut the connection once some chunks have landed; with one attempt allowed, the run fails.
-      const run = a.sync.worker.syncOnce({ maxAttempts: 1 });
-      await waitFor(async () => (await imported()) >= 1000, 'the first chunks of the import');
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'defimon-sync'`, [db.name]);
-      const first = await run.then(
+      // The outcome is taken at once: the run may fail while the test is still cutting the connection.
+      const run = a.sync.worker.syncOnce({ maxAttempts: 1 }).then(
         () => 'finished',
         (err: unknown) => (err as { code?: string }).code,
       );
+      await waitFor(async () => (await imported()) >= 1000, 'the first chunks of the import');
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'defimon-sync'`, [db.name]);
+      const first = await run;
       const landed = await imported();
       if (first === 'finished') expect(landed).toBe(6000); // the kill came too late to interrupt
       else {
