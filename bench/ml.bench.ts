@@ -15,7 +15,7 @@ import { computeFeatures } from '../src/main/services/ml/features';
 import { trainInWorker } from '../src/main/services/ml/jobs';
 import { parallelExecutor, trainingThreads } from '../src/main/services/ml/parallel';
 import { loadPanel } from '../src/main/services/ml/panel';
-import { DEFAULT_GBM, DEFAULT_NN, DEFAULT_RF, MODEL_NAMES, runPipeline, type FitData, type FoldExecutor, type FoldJob, type ModelName, type TrainParams } from '../src/main/services/ml/pipeline';
+import { DEFAULT_GBM, DEFAULT_NN, DEFAULT_RF, MODEL_NAMES, runPipeline, type FitData, type FoldExecutor, type FoldJob, type JobSpan, type ModelName, type TrainParams } from '../src/main/services/ml/pipeline';
 import { newVersionId, saveTrainedModel, setSetting } from '../src/main/services/ml/registry';
 import { evaluate } from '../src/main/services/ml/validation';
 import { withBundledServices, machineLine, median, ms, ratioLine } from './util';
@@ -28,6 +28,31 @@ function sklearnAvailable(): string | null {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
   const r = spawnSync(PYTHON, ['-c', 'import sklearn, numpy'], { encoding: 'utf8' });
   return r.status === 0 ? null : 'scikit-learn is not installed for it (python3-sklearn)';
+}
+
+/**
+ * How much of the time any fit ran were fits running on two or more threads at once (threads
+ * really side by side, not taking turns), with each thread's busy time.
+ */
+function sideBySide(spans: JobSpan[]): string {
+  const events = spans.flatMap((s) => [
+    { t: s.from, d: 1 },
+    { t: s.to, d: -1 },
+  ]);
+  events.sort((a, b) => a.t - b.t || a.d - b.d);
+  let running = 0;
+  let any = 0;
+  let several = 0;
+  for (let k = 0; k < events.length; k++) {
+    running += events[k]!.d;
+    const next = events[k + 1]?.t ?? events[k]!.t;
+    if (running >= 1) any += next - events[k]!.t;
+    if (running >= 2) several += next - events[k]!.t;
+  }
+  const busy = new Map<number, number>();
+  for (const s of spans) busy.set(s.thread, (busy.get(s.thread) ?? 0) + (s.to - s.from));
+  const perThread = [...busy.entries()].map(([thread, t]) => `thread ${thread} ${ms(t)}`).join(', ');
+  return `${any > 0 ? ((100 * several) / any).toFixed(0) : '-'}% of the ${ms(any)} during which any fit ran had two or more threads fitting (${perThread})`;
 }
 
 interface Captured {
@@ -86,10 +111,12 @@ export async function run(): Promise<void> {
     const zero = (): Record<ModelName, number> => Object.fromEntries(MODEL_NAMES.map((m) => [m, 0])) as Record<ModelName, number>;
     const oursWall = zero();
     let oursCpu: Record<ModelName, number> | null = zero();
+    const spans: JobSpan[] = [];
     const executor: FoldExecutor = async (data, cols, p, jobs, step, signal) => {
       captured = { data, cols, params: p, jobs };
       const outputs = await inner(data, cols, p, jobs, step, signal);
       for (const o of outputs) {
+        spans.push(o.span);
         const cpu = o.times.cpuMs;
         for (const m of MODEL_NAMES) {
           oursWall[m] += o.times.wallMs[m];
@@ -124,6 +151,7 @@ export async function run(): Promise<void> {
         const cpu = oursCpu;
         const sum = (r: Record<string, number>): number => MODEL_NAMES.reduce((acc, m) => acc + r[m]!, 0);
         ratioLine('training, CPU time of the model fits vs scikit-learn', [sum(cpu)], [sum(sk.cpu) * 1000], 'scikit-learn', 1.2);
+        console.log(`fits running side by side: ${sideBySide(spans)}`);
         console.log(`cores busy on average during the fits: ours ${(sum(cpu) / fitsMs).toFixed(2)} of ${threads} thread(s), scikit-learn ${(sum(sk.cpu) / sk.total).toFixed(2)}`);
       }
     }

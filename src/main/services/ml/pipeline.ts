@@ -4,6 +4,7 @@
  * a momentum baseline and chance) -> final fit on all labelled rows -> scores for a day.
  */
 import { readFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { AppError } from '../../../shared/errors';
 import { BASE_FEATURES, computeFeatures, FEATURE_LOOKBACK_DAYS, MOMENTUM_FEATURE, rowsByDay, type FeatureSet } from './features';
@@ -210,6 +211,13 @@ export interface FitTimes {
   cpuMs: Record<ModelName, number> | null;
 }
 
+/** When and where a fold job ran: the thread's id and its start and end (ms since the epoch). */
+export interface JobSpan {
+  thread: number;
+  from: number;
+  to: number;
+}
+
 function fitAll(fs: FitData, rows: number[], cols: number[], p: TrainParams, step: (msg: string) => void, signal?: AbortSignal): { models: FittedSet; times: FitTimes } {
   const F = cols.length;
   const X = gather(fs, rows, cols);
@@ -259,6 +267,7 @@ export interface FoldOutput {
   id: number;
   preds: Preds;
   times: FitTimes;
+  span: JobSpan;
   models: { ridge: RidgeModel; gbm: ReturnType<typeof treesToJson>; rf: ReturnType<typeof treesToJson>; nn: NnModel } | null;
 }
 
@@ -266,6 +275,7 @@ export interface FoldOutput {
 export type FoldExecutor = (data: FitData, cols: number[], p: TrainParams, jobs: FoldJob[], step: (msg: string) => void, signal?: AbortSignal) => Promise<FoldOutput[]>;
 
 export function runFoldJob(data: FitData, cols: number[], p: TrainParams, job: FoldJob, step: (msg: string) => void, signal?: AbortSignal): FoldOutput {
+  const from = performance.timeOrigin + performance.now();
   const { models, times } = fitAll(data, Array.from(job.trainRows), cols, p, (m) => step(`${job.label}: ${m}`), signal);
   const X = gather(data, job.predictRows, cols);
   const preds = predictAll(models, X, job.predictRows.length, cols.length);
@@ -273,6 +283,7 @@ export function runFoldJob(data: FitData, cols: number[], p: TrainParams, job: F
     id: job.id,
     preds,
     times,
+    span: { thread: threadId, from, to: performance.timeOrigin + performance.now() },
     models: job.keepModels ? { ridge: models.ridge, gbm: treesToJson(models.gbm), rf: treesToJson(models.rf), nn: models.nn } : null,
   };
 }
