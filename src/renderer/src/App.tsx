@@ -5,12 +5,12 @@ import { navigate, useRoute, type Route } from './lib/route';
 import { useTheme } from './lib/theme';
 import { ThemeContext, ThemeSetterContext } from './lib/theme-context';
 import { Loading } from './components/States';
-import { Overview } from './views/Overview';
 import { prefetchCall, useCall, useLiveInvalidation } from './lib/calls';
 import { useQueryClient } from '@tanstack/react-query';
 import { firstCalls, lazyView, preloadView, views } from './lib/first-sight';
 
-// The overview ships in the first bundle; other views load when first opened.
+// Each view's code loads when its route is first opened (or ahead of it: lib/first-sight.ts).
+const Overview = lazyView(views.overview.code, (m) => m.Overview);
 const AssetDetail = lazyView(views.asset.code, (m) => m.AssetDetail);
 const AuditView = lazyView(views.audit.code, (m) => m.AuditView);
 const DataView = lazyView(views.data.code, (m) => m.DataView);

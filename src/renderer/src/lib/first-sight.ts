@@ -35,14 +35,15 @@ export function loadOnce<M>(importer: () => Promise<M>): LoadedOnce<M> {
   };
 }
 
-/** Each lazily loaded view's code, and whether it opens on a chart (the overview ships in the first bundle). */
+/** Each view's code, loaded when its route first shows, and whether the view opens on a chart. */
 export const views = {
+  overview: { code: loadOnce(() => import('../views/Overview')), opensOnChart: false },
   asset: { code: loadOnce(() => import('../views/AssetDetail')), opensOnChart: true },
   audit: { code: loadOnce(() => import('../views/Audit')), opensOnChart: false },
   data: { code: loadOnce(() => import('../views/Data')), opensOnChart: false },
   models: { code: loadOnce(() => import('../views/Models')), opensOnChart: false },
   settings: { code: loadOnce(() => import('../views/Settings')), opensOnChart: false },
-} satisfies Partial<Record<Route['view'], { code: LoadedOnce<unknown>; opensOnChart: boolean }>>;
+} satisfies Record<Route['view'], { code: LoadedOnce<unknown>; opensOnChart: boolean }>;
 
 /**
  * A view's component, loaded on first render. If its code is already there (started by
@@ -61,8 +62,7 @@ export function lazyView<M, P extends object>(code: LoadedOnce<M>, pick: (m: M) 
 
 /** Starts loading a view's code and, if it opens on a chart, the chart library; resolves when the code is there (or failed to load). */
 export function preloadView(view: Route['view']): Promise<void> {
-  if (!(view in views)) return Promise.resolve();
-  const v = views[view as keyof typeof views];
+  const v = views[view];
   if (v.opensOnChart) void preloadCharts();
   // A failure here is met again, and shown, when the view itself loads its code.
   return v.code.load().then(
