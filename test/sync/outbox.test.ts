@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/shared/errors';
 import { parseHlc } from '../../src/main/services/kernel/hlc';
 import { createTestServices } from '../helpers/app';
+import { openOutbox } from '../../src/main/services/sync/local';
 import { createSyncClient, marketRows, type SyncClient } from './helpers';
 
 const outbox = (c: SyncClient): { tbl: string; key: string }[] => c.services.core.store.db.prepare('SELECT tbl, key FROM sync_outbox ORDER BY seq').all() as { tbl: string; key: string }[];
@@ -25,6 +26,27 @@ describe('sync outbox', () => {
     expect(keys).toHaveLength(4);
     expect(keys.at(-1)).toBe('["a","2023-01-01","test"]');
     expect((await client.services.client.call('sync.status', {})).pending).toBe(4);
+  });
+
+  it('forgets acknowledged entries only, whether some are left or the outbox is drained, and never reuses a seq', async () => {
+    client = await createSyncClient({});
+    const store = client.services.core.store;
+    const box = openOutbox(store.db);
+    store.write('financial_metrics', marketRows({ assets: ['a'], days: 4 }));
+    const seqs = box.read(10).map((e) => e.seq);
+    expect(seqs).toHaveLength(4);
+    // Acknowledging part of it keeps the later entries.
+    expect(box.ackThrough(seqs[1] as number)).toBe(2);
+    expect(box.read(10).map((e) => e.seq)).toEqual(seqs.slice(2));
+    // Acknowledging past the last entry empties it, with the count of entries removed.
+    expect(box.ackThrough((seqs[3] as number) + 100)).toBe(2);
+    expect(box.pending()).toBe(0);
+    expect(box.ackThrough(seqs[3] as number)).toBe(0);
+    // A drained outbox hands out later seqs only (a team acknowledgement names them).
+    store.write('financial_metrics', marketRows({ assets: ['b'], days: 1 }));
+    const [next] = box.read(10);
+    expect(next?.seq).toBeGreaterThan(seqs[3] as number);
+    expect(next?.key).toBe('["b","2023-01-01","test"]');
   });
 
   it('does not queue rows pulled from the team or imported from the dataset', async () => {
