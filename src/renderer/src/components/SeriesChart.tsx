@@ -40,8 +40,9 @@ export function SeriesChart({
   const theme = useThemeValue();
   const input = seriesInput(assetId, family, lastDays, maxPoints);
   const q = useCall('ui.series', input);
-  const shown = useMemo(() => (q.data ? q.data.series.filter((s) => !keys || keys.includes(s.key)) : []), [q.data, keys]);
-  const hasValues = shown.some((s) => s.values.some((v) => v !== null));
+  // Series without a value in the range are left out of the chart and its summary table alike.
+  const shown = useMemo(() => (q.data ? q.data.series.filter((s) => (!keys || keys.includes(s.key)) && s.values.some((v) => v !== null)) : []), [q.data, keys]);
+  const hasValues = shown.length > 0;
   const option = useMemo(
     () => (q.data ? timeSeriesOption(q.data, { ...(keys ? { keys } : {}), ...(bars ? { bars } : {}), log, dark: theme === 'dark', from: q.data.from ?? undefined, to: q.data.to ?? undefined }) : null),
     [q.data, keys, bars, log, theme],

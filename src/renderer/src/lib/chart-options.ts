@@ -44,7 +44,8 @@ export function timeSeriesOption(
   result: Pick<SeriesResult, 'days' | 'series'>,
   opts: { keys?: readonly string[]; log?: boolean; bars?: readonly string[]; dark?: boolean; from?: string | undefined; to?: string | undefined } = {},
 ): EChartsCoreOption {
-  const shown = result.series.filter((s) => !opts.keys || opts.keys.includes(s.key));
+  // A series with no value in the range draws nothing: it gets no legend entry or axis either.
+  const shown = result.series.filter((s) => (!opts.keys || opts.keys.includes(s.key)) && s.values.some((v) => v !== null));
   const units = [...new Set(shown.map((s) => s.unit))];
   const axisColor = opts.dark === false ? '#57606a' : '#8b93a1';
   return {
@@ -52,7 +53,8 @@ export function timeSeriesOption(
     backgroundColor: 'transparent',
     color: PALETTE,
     grid: { left: 64, right: units.length > 1 ? 64 : 20, top: 32, bottom: 64 },
-    legend: { top: 0, textStyle: { color: axisColor } },
+    // One line above the plot: series that do not fit page with arrows instead of wrapping onto the axis.
+    legend: { type: 'scroll', top: 0, textStyle: { color: axisColor } },
     tooltip: {
       trigger: 'axis',
       axisPointer: { type: 'cross' },
@@ -177,11 +179,36 @@ export function chartCaption(c: { title: string; symbol: string; rangeLabel: str
 /** Room the export's title, subtitle and attribution take above the chart, in pixels. */
 export const EXPORT_HEADER_PX = 64;
 
+/** Height of one legend line, in pixels (12 px text, the icon and ECharts' item gap). */
+export const LEGEND_LINE_PX = 22;
+
+/**
+ * Lines a plain legend of these names takes at this width: items (icon, gap, about 7 px per
+ * character of 12 px text) placed left to right and wrapped as ECharts does.
+ */
+export function legendLines(names: readonly string[], width: number): number {
+  const room = Math.max(1, width - 20);
+  let lines = names.length > 0 ? 1 : 0;
+  let used = 0;
+  for (const name of names) {
+    const item = 25 + 5 + 7 * name.length + 10;
+    if (used > 0 && used + item > room) {
+      lines++;
+      used = 0;
+    }
+    used += item;
+  }
+  return lines;
+}
+
 /** The chart's option for a PNG export: the same chart below a title (asset and title), the range and the attribution. */
 export function exportOption(option: EChartsCoreOption, caption: ChartCaption, width: number, dark: boolean): EChartsCoreOption {
   const grid = (option.grid ?? {}) as { top?: number };
   const legend = (option.legend ?? {}) as { top?: number };
   const color = dark ? '#c8d0dc' : '#24292f';
+  // An image cannot page its legend: every series is named, on as many lines as it takes, above the plot.
+  const names = ((option.series ?? []) as { name?: unknown }[]).map((s) => (typeof s.name === 'string' ? s.name : '')).filter((n) => n !== '');
+  const extraLines = Math.max(0, legendLines(names, width) - 1);
   return {
     ...option,
     title: {
@@ -193,7 +220,7 @@ export function exportOption(option: EChartsCoreOption, caption: ChartCaption, w
       itemGap: 6,
       subtextStyle: { fontSize: 11, lineHeight: 15, color, width: Math.max(200, width - 24), overflow: 'truncate' },
     },
-    legend: { ...legend, top: (legend.top ?? 0) + EXPORT_HEADER_PX },
-    grid: { ...grid, top: (grid.top ?? 32) + EXPORT_HEADER_PX },
+    legend: { ...legend, type: 'plain', top: (legend.top ?? 0) + EXPORT_HEADER_PX },
+    grid: { ...grid, top: (grid.top ?? 32) + EXPORT_HEADER_PX + extraLines * LEGEND_LINE_PX },
   };
 }

@@ -1,7 +1,7 @@
 /** The renderer's logic without a browser: formats, CSV, chart options from data, table filters, ranges, routes. */
 import { describe, expect, it } from 'vitest';
 import type { OverviewRow } from '../../../shared/contract/ui';
-import { chartCaption, contributionsOption, EXPORT_HEADER_PX, exportOption, forLogAxis, scoreHistogram, summarizeSeries, timeSeriesOption } from './chart-options';
+import { chartCaption, contributionsOption, EXPORT_HEADER_PX, exportOption, forLogAxis, LEGEND_LINE_PX, legendLines, scoreHistogram, summarizeSeries, timeSeriesOption } from './chart-options';
 import { withPngText } from './png-text';
 import { readPng } from '../../../../test/helpers/png';
 import { toCsv } from './csv';
@@ -249,6 +249,27 @@ describe('chart exports', () => {
     expect(out.title.subtext).toBe(`${caption.range}\n${caption.attribution}`);
     expect(out.grid.top).toBe((base.grid as { top: number }).top + EXPORT_HEADER_PX);
     expect(out.series).toBe(base.series);
+  });
+
+  it('keeps a legend on one paging line on screen, and gives an export the lines its legend needs', () => {
+    const labels = ['Revenue (Token Terminal / live)', 'Supply-side revenue (Token Terminal)', 'Revenue (DefiLlama)', 'Fees (DefiLlama)'];
+    const option = timeSeriesOption({ days: ['2024-06-30'], series: labels.map((label, i) => ({ key: `k${i}`, label, unit: 'usd', values: [i] })) });
+    expect((option.legend as { type: string }).type).toBe('scroll');
+    // A series with no value in the range (a chain TVL for a protocol token) gets no legend entry.
+    const withEmpty = timeSeriesOption({ days: ['2024-06-29', '2024-06-30'], series: [{ key: 'tvl', label: 'TVL', unit: 'usd', values: [1, null] }, { key: 'chainTvl', label: 'Chain TVL', unit: 'usd', values: [null, null] }] });
+    expect((withEmpty.series as { name: string }[]).map((s) => s.name)).toEqual(['TVL']);
+    // Wide enough for all four on one line; narrower, they wrap; one short name never does.
+    expect(legendLines(labels, 1600)).toBe(1);
+    expect(legendLines(labels, 560)).toBeGreaterThanOrEqual(2);
+    expect(legendLines(labels, 300)).toBe(4);
+    expect(legendLines(['Price'], 300)).toBe(1);
+    expect(legendLines([], 300)).toBe(0);
+    const caption = chartCaption({ title: 'Revenue and fees', symbol: 'AAVE', rangeLabel: 'All', from: null, to: null, family: 'tvl' });
+    const wide = exportOption(option, caption, 1600, true) as { legend: { type: string }; grid: { top: number } };
+    const narrow = exportOption(option, caption, 300, true) as { legend: { type: string }; grid: { top: number } };
+    expect(wide.legend.type).toBe('plain');
+    expect(wide.grid.top).toBe((option.grid as { top: number }).top + EXPORT_HEADER_PX);
+    expect(narrow.grid.top).toBe(wide.grid.top + 3 * LEGEND_LINE_PX);
   });
 
   it('embeds the caption as PNG text chunks after the header, keeping the image valid', () => {
