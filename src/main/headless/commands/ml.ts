@@ -4,6 +4,7 @@ import type { BacktestReport, ModelSummary, ValidationMetrics } from '../../../s
 import { AppError } from '../../../shared/errors';
 import { featureLabel } from '../../../shared/feature-labels';
 import { isStale } from '../../../shared/freshness';
+import { modelName } from '../../../shared/model-names';
 import { printJson, runWithServices, withProgress } from '../runtime';
 
 function intOption(name: string, raw: string | undefined): number | undefined {
@@ -21,9 +22,9 @@ const f = (v: number | null, digits = 3): string => (v === null ? '-' : v.toFixe
 const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
 
 function metricsTable(m: ModelSummary): string {
-  const head = `${'MODEL'.padEnd(10)}${'IC'.padStart(8)}${'IC t'.padStart(8)}${'IC>0'.padStart(8)}${'Q5-Q1'.padStart(9)}${'HIT'.padStart(8)}${'RMSE'.padStart(8)}${'WEIGHT'.padStart(8)}`;
+  const head = `${'MODEL'.padEnd(28)}${'IC'.padStart(8)}${'IC t'.padStart(8)}${'IC>0'.padStart(8)}${'Q5-Q1'.padStart(9)}${'HIT'.padStart(8)}${'RMSE'.padStart(8)}${'WEIGHT'.padStart(8)}`;
   const line = (name: string, x: ValidationMetrics, weight: number | null): string =>
-    `${name.padEnd(10)}${f(x.meanIc).padStart(8)}${f(x.icT, 2).padStart(8)}${pct(x.positiveShare).padStart(8)}${pct(x.quintileSpread).padStart(9)}${pct(x.hitRate).padStart(8)}${f(x.rmse).padStart(8)}${(weight === null ? '' : weight.toFixed(2)).padStart(8)}`;
+    `${modelName(name).padEnd(28)}${f(x.meanIc).padStart(8)}${f(x.icT, 2).padStart(8)}${pct(x.positiveShare).padStart(8)}${pct(x.quintileSpread).padStart(9)}${pct(x.hitRate).padStart(8)}${f(x.rmse).padStart(8)}${(weight === null ? '' : weight.toFixed(2)).padStart(8)}`;
   return [
     head,
     line('ridge', m.metrics.ridge, m.weights.ridge),

@@ -8,6 +8,7 @@ import { toCsv } from './csv';
 import { formatCount, formatPct, formatRate, formatShare, formatUsd, formatUtc, serviceState } from './format';
 import { filterOverview, NO_FILTERS, parseUsdAmount, staleSpan, topMovers } from './overview-filter';
 import { firstCalls } from './first-sight';
+import { modelName } from '../../../shared/model-names';
 import { CHART_POINTS, DEFAULT_RANGE, RANGES, rangeBounds, seriesInput } from './range';
 import { parseRoute, routeHash } from './route';
 import { valuesPatch, type Values, collectPatch, boundsText, issuesByKey } from './settings-patch';
@@ -279,5 +280,16 @@ describe('chart exports', () => {
     expect(out.chunks).toEqual(['IHDR', 'iTXt', 'iTXt', 'IDAT', 'IEND']);
     expect(out.text).toEqual({ Title: 'AAVE: Price', Attribution: 'Data: CoinGecko · DefiLlama — ü' });
     expect([out.width, out.height]).toEqual([1, 1]);
+  });
+});
+
+describe('model names', () => {
+  it('names every member and baseline of a model summary in words, and passes an unknown key through', () => {
+    for (const key of ['ridge', 'rf', 'gbm', 'nn', 'ensemble', 'momentum', 'chance']) {
+      expect(modelName(key)).not.toBe(key);
+      expect(modelName(key)).toMatch(/^[A-Z][a-z]+( [a-z()]+)*/);
+    }
+    expect(new Set(['ridge', 'rf', 'gbm', 'nn'].map(modelName)).size).toBe(4);
+    expect(modelName('svm')).toBe('svm');
   });
 });

@@ -11,6 +11,7 @@ import { SeriesChart } from '../components/SeriesChart';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { contributionsOption, outcomesOption } from '../lib/chart-options';
 import { readFeature } from '../../../shared/feature-labels';
+import { modelName } from '../../../shared/model-names';
 import { client } from '../lib/client';
 import { formatPct, formatScore, formatShare, formatUsd, formatUtc } from '../lib/format';
 import { useWatchlist } from '../lib/queries';
@@ -218,12 +219,10 @@ function AssetFacts({ a, row }: { a: Output<'assets.get'>; row: OverviewRow | nu
   );
 }
 
-const MODEL_NAMES: Record<string, string> = { ridge: 'Ridge regression', rf: 'Random forest', gbm: 'Gradient boosting', nn: 'Neural network' };
-
 /** "m2024…:gbm" → "Gradient boosting"; a version without a component is the ensemble. */
-function modelName(version: string): string {
+function versionModelName(version: string): string {
   const i = version.indexOf(':');
-  return i < 0 ? 'Ensemble' : (MODEL_NAMES[version.slice(i + 1)] ?? version.slice(i + 1));
+  return modelName(i < 0 ? 'ensemble' : version.slice(i + 1));
 }
 
 function ModelsPanel({ assetId }: { assetId: string }) {
@@ -240,7 +239,7 @@ function ModelsPanel({ assetId }: { assetId: string }) {
     return out;
   }, [headline]);
   const columns: Column<ModelView>[] = [
-    { id: 'model', header: 'Model', align: 'left', value: (m) => modelName(m.modelVersion), render: (m) => <span title={m.modelVersion}>{modelName(m.modelVersion)}</span> },
+    { id: 'model', header: 'Model', align: 'left', value: (m) => versionModelName(m.modelVersion), render: (m) => <span title={m.modelVersion}>{versionModelName(m.modelVersion)}</span> },
     { id: 'day', header: 'As of', value: (m) => m.day },
     { id: 'score', header: 'Score', value: (m) => m.score, render: (m) => formatScore(m.score), title: 'Each model’s own score: its prediction’s percentile in the universe that day' },
     { id: 'confidence', header: 'Conf.', value: (m) => m.confidence, render: (m) => formatShare(m.confidence) },

@@ -12,6 +12,8 @@ import { DataTable, type Column } from '../components/DataTable';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { TaskList } from '../components/Tasks';
 import { contributionsOption, summarizeSeries, timeSeriesOption } from '../lib/chart-options';
+import { featureLabel } from '../../../shared/feature-labels';
+import { modelName } from '../../../shared/model-names';
 import { client } from '../lib/client';
 import { formatPct, formatShare, formatUtc } from '../lib/format';
 import { useThemeValue } from '../lib/theme-context';
@@ -38,7 +40,7 @@ function MetricsTable({ model }: { model: ModelSummary }) {
   type Row = { name: string; m: ValidationMetrics & { icSd?: number | null } };
   const rows: Row[] = [...MODELS.map((name) => ({ name, m: model.metrics[name] })), { name: 'chance', m: model.chance }];
   const cols: Column<Row>[] = [
-    { id: 'name', header: 'Model', align: 'left', value: (r) => r.name, render: (r) => (r.name === 'ensemble' ? <strong>ensemble</strong> : r.name) },
+    { id: 'name', header: 'Model', align: 'left', value: (r) => r.name, render: (r) => (r.name === 'ensemble' ? <strong>{modelName(r.name)}</strong> : modelName(r.name)) },
     { id: 'meanIc', header: 'Mean rank IC', value: (r) => r.m.meanIc, render: (r) => num(r.m.meanIc) },
     { id: 'icT', header: 'IC t-stat', value: (r) => r.m.icT, render: (r) => num(r.m.icT, 2) },
     { id: 'positiveShare', header: 'IC > 0', value: (r) => r.m.positiveShare, render: (r) => formatShare(r.m.positiveShare) },
@@ -60,12 +62,13 @@ function VersionDetail({ version }: { version: string }) {
   if (q.isError) return <ErrorState what={`model ${version}`} error={q.error} />;
   const d = q.data;
   if (!d || !ic || !spread) return null;
-  const importance = Object.fromEntries(d.importance.ensemble.map((x) => [x.feature, x.importance]));
+  // Named as the asset page names them, not by their keys.
+  const importance = Object.fromEntries(d.importance.ensemble.map((x) => [featureLabel(x.feature), x.importance]));
   return (
     <div data-testid="model-detail">
       <p className="small muted">
         {d.version} · trained {formatUtc(d.createdAt)} on {d.trainFrom} to {d.trainTo} ({d.trainRows.toLocaleString('en-US')} rows, {d.features.length} features, horizon {d.horizonDays} days, {d.backend}, {(d.durationMs / 1000).toFixed(0)} s)
-        {d.dropped.length ? ` · dropped for missing data: ${d.dropped.join(', ')}` : ''}
+        {d.dropped.length ? ` · dropped for missing data: ${d.dropped.map(featureLabel).join(', ')}` : ''}
       </p>
       <MetricsTable model={d} />
       <div className="chart-grid">
@@ -316,7 +319,9 @@ export function ModelsView() {
     { id: 'version', header: 'Version', align: 'left', value: (m) => m.version, render: (m) => <span className="mono">{m.version}</span> },
     { id: 'role', header: 'Role', align: 'left', value: (m) => m.role },
     { id: 'createdAt', header: 'Trained', value: (m) => m.createdAt, render: (m) => formatUtc(m.createdAt) },
-    { id: 'trainTo', header: 'Data to', value: (m) => m.trainTo },
+    // The data a version saw ends at dataUntil; its training rows end one horizon earlier (their returns had to be known).
+    { id: 'dataUntil', header: 'Data to', value: (m) => m.dataUntil },
+    { id: 'trainTo', header: 'Training rows to', value: (m) => m.trainTo },
     { id: 'horizon', header: 'Horizon', value: (m) => m.horizonDays },
     { id: 'ensembleIc', header: 'Ensemble IC', value: (m) => m.metrics.ensemble.meanIc, render: (m) => num(m.metrics.ensemble.meanIc) },
     { id: 'momentumIc', header: 'Momentum IC', value: (m) => m.metrics.momentum.meanIc, render: (m) => num(m.metrics.momentum.meanIc) },
