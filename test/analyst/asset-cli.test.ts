@@ -68,6 +68,23 @@ describe('defimon asset', () => {
     for (const v of Object.values(sushi.values)) if (v.value !== null) expect(v.stale).toBe(v.asOf! < minus(sushi.dataEnd, 30));
   });
 
+  it('gives the latest known market cap and volume with their own days, even where they end before the price', () => {
+    for (const [key, column] of [
+      ['marketCap', 'market_cap'],
+      ['volume24h', 'volume_usd'],
+    ] as const) {
+      const known = db.prepare(`SELECT day, ${column} AS v FROM financial_metrics WHERE asset_id = 'SUSHI' AND ${column} IS NOT NULL ORDER BY day DESC LIMIT 1`).get() as { day: string; v: number } | undefined;
+      if (!known) {
+        expect(sushi.values[key]).toEqual({ value: null, asOf: null, stale: false, source: null });
+        continue;
+      }
+      expect(sushi.values[key].value).toBe(known.v);
+      expect(sushi.values[key].asOf).toBe(known.day);
+      expect(sushi.values[key].stale).toBe(known.day < minus(sushi.dataEnd, 30));
+      expect(sushi.values[key].source).not.toBeNull();
+    }
+  });
+
   it('gives the score in words with labelled drivers and the model’s out-of-sample skill', () => {
     expect(sushi.score.value).not.toBeNull();
     expect(sushi.score.asOf).toBe(sushi.dataEnd);

@@ -68,9 +68,9 @@ describe('overview', () => {
     expect(await rowCount()).toBe(priced);
     await staleFilter.uncheck();
     expect(await rowCount()).toBe(current);
-    // Default order without scores: market cap, largest first.
+    // Default order without scores: market cap (each asset's latest known), largest first.
     const top = all<{ asset_id: string }>(
-      `SELECT f.asset_id FROM financial_metrics f JOIN (SELECT asset_id, MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id) l
+      `SELECT f.asset_id FROM financial_metrics f JOIN (SELECT asset_id, MAX(day) AS d FROM financial_metrics WHERE market_cap IS NOT NULL GROUP BY asset_id) l
          ON l.asset_id = f.asset_id AND l.d = f.day WHERE f.market_cap IS NOT NULL AND f.asset_id IN ${CURRENT} ORDER BY f.market_cap DESC LIMIT 5`,
     ).map((r) => r.asset_id);
     expect((await visibleRowIds()).slice(0, 5)).toEqual(top);
@@ -115,7 +115,7 @@ describe('overview', () => {
 
     await page.getByLabel('Minimum market cap').fill('10B');
     const big = one<{ n: number }>(
-      `SELECT count(*) AS n FROM financial_metrics f JOIN (SELECT asset_id, MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL GROUP BY asset_id) l
+      `SELECT count(*) AS n FROM financial_metrics f JOIN (SELECT asset_id, MAX(day) AS d FROM financial_metrics WHERE market_cap IS NOT NULL GROUP BY asset_id) l
          ON l.asset_id = f.asset_id AND l.d = f.day WHERE f.market_cap >= 1e10 AND f.asset_id IN ${CURRENT}`,
     ).n;
     expect(await rowCount()).toBe(big);

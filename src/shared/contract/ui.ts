@@ -27,8 +27,15 @@ export const OverviewRow = z.object({
   price: z.number().nullable(),
   return7d: z.number().nullable(),
   return30d: z.number().nullable(),
+  /** Latest known market cap and volume, each with its own day and source (they may end before the price does). */
   marketCap: z.number().nullable(),
+  marketCapDay: z.string().nullable(),
+  marketCapSource: z.string().nullable(),
+  marketCapStale: z.boolean(),
   volume: z.number().nullable(),
+  volumeDay: z.string().nullable(),
+  volumeSource: z.string().nullable(),
+  volumeStale: z.boolean(),
   /** Latest total value locked and its day (it may be older than the price). */
   tvl: z.number().nullable(),
   tvlDay: z.string().nullable(),

@@ -135,8 +135,8 @@ export function assetPage(store: SqliteStore, asset: string, staleAfterDays = DE
   const devEnd = row?.devWeek ? weekEnd(row.devWeek) : null;
   const values: AssetPage['values'] = {
     price: v(row?.price, row?.lastDay, marketStale, row?.marketSource),
-    marketCap: v(row?.marketCap, row?.lastDay, marketStale, row?.marketSource),
-    volume24h: v(row?.volume, row?.lastDay, marketStale, row?.marketSource),
+    marketCap: v(row?.marketCap, row?.marketCapDay, row?.marketCapStale ?? false, row?.marketCapSource),
+    volume24h: v(row?.volume, row?.volumeDay, row?.volumeStale ?? false, row?.volumeSource),
     tvl: v(row?.tvl, row?.tvlDay, row?.tvlStale ?? false, row?.tvlSource),
     revenue30d: v(row?.revenue30d, row?.revenueDay, row?.revenueStale ?? false, row?.revenueSource),
     commits12w: v(row?.commits12w, devEnd, isStale(devEnd, dataEnd, staleAfterDays), row?.commits12w === null || row?.commits12w === undefined ? null : 'github'),

@@ -165,15 +165,15 @@ function AssetFacts({ a, row }: { a: Output<'assets.get'>; row: OverviewRow | nu
       </div>
       {(
         [
-          ['Market cap', a.marketCap],
-          ['Volume 24h', a.volume],
+          ['Market cap', row?.marketCap, row?.marketCapDay, row?.marketCapStale, row?.marketCapSource],
+          ['Volume 24h', row?.volume, row?.volumeDay, row?.volumeStale, row?.volumeSource],
         ] as const
-      ).map(([label, value]) => (
+      ).map(([label, value, asOf, stale, source]) => (
         <div key={label}>
           <dt>{label}</dt>
           <dd>
-            <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
-              {formatUsd(value)}
+            <AsOf asOf={asOf ?? null} stale={stale ?? false} source={source ?? null}>
+              {formatUsd(value ?? null)}
             </AsOf>
           </dd>
         </div>
@@ -343,7 +343,7 @@ function CompetitorsPanel({ assetId }: { assetId: string }) {
     { id: 'chains', header: 'Chains', align: 'left', value: (c) => c.chains.join(', '), render: (c) => <span className="small" title={c.chains.join(', ')}>{c.chains.length > 3 ? `${c.chains.slice(0, 3).join(', ')} +${c.chains.length - 3}` : c.chains.join(', ') || '—'}</span> },
     { id: 'price', header: 'Price', value: (c) => c.row.price, asOf: (c) => c.row.lastDay, render: (c) => <AsOf asOf={c.row.lastDay} stale={c.row.staleSince !== null} source={c.row.marketSource}>{formatUsd(c.row.price)}</AsOf> },
     { id: 'return30d', header: '30d', value: (c) => c.row.return30d, asOf: (c) => c.row.lastDay, render: (c) => <AsOf asOf={c.row.lastDay} stale={c.row.staleSince !== null}>{formatPct(c.row.return30d)}</AsOf> },
-    { id: 'marketCap', header: 'Market cap', value: (c) => c.row.marketCap, asOf: (c) => c.row.lastDay, render: (c) => <AsOf asOf={c.row.lastDay} stale={c.row.staleSince !== null} source={c.row.marketSource}>{formatUsd(c.row.marketCap)}</AsOf> },
+    { id: 'marketCap', header: 'Market cap', value: (c) => c.row.marketCap, asOf: (c) => c.row.marketCapDay, render: (c) => <AsOf asOf={c.row.marketCapDay} stale={c.row.marketCapStale} source={c.row.marketCapSource}>{formatUsd(c.row.marketCap)}</AsOf> },
     { id: 'tvl', header: 'TVL', value: (c) => c.row.tvl, asOf: (c) => c.row.tvlDay, render: (c) => <AsOf asOf={c.row.tvlDay} stale={c.row.tvlStale} source={c.row.tvlSource} scope={c.row.tvlScope}>{formatUsd(c.row.tvl)}</AsOf> },
     { id: 'revenue', header: 'Rev./fees 30d', value: (c) => c.row.revenue30d, asOf: (c) => c.row.revenueDay, render: (c) => <AsOf asOf={c.row.revenueDay} stale={c.row.revenueStale} source={c.row.revenueSource}>{formatUsd(c.row.revenue30d)}{c.row.revenueKind === 'fees' ? ' (fees)' : ''}</AsOf> },
     { id: 'ratio', header: 'P/S or P/F', value: (c) => c.ratio?.value ?? null, asOf: (c) => c.ratio?.asOf ?? null, render: (c) => (c.ratio ? <AsOf asOf={c.ratio.asOf} stale={c.ratio.stale}>{`${c.ratio.kind} ${c.ratio.value.toFixed(1)}`}</AsOf> : '—'), title: 'Market cap over annualised 30-day revenue (P/S) or fees (P/F), both of the revenue’s day' },
