@@ -96,6 +96,15 @@ describe('offline: no network is detected once and probed slowly', () => {
       const st = await services.client.call('collect.status', {});
       expect(st.network.online).toBe(false);
       expect(st.network.probes).toBeGreaterThanOrEqual(1);
+      // Peers computed on this machine (no Hugging Face key: TF-IDF) succeed offline; that says
+      // nothing about the network, so the collectors stay offline and ask nothing more.
+      const before = calls;
+      const peers = await services.client.call('collect.run', { source: 'hf' });
+      expect(peers[0]?.source).toBe('hf');
+      const after = await services.client.call('collect.status', {});
+      expect(after.network).toMatchObject({ online: false, since: st.network.since });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(calls - before).toBeLessThanOrEqual(1);
     } finally {
       await stop?.();
       await cleanup();

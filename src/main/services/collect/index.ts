@@ -91,7 +91,8 @@ export function createCollectDomain(core: Core): CollectDomain {
           };
           try {
             const out = await runners[source](input, { signal: taskSignal, progress: report });
-            network.noteSuccess();
+            // Only a run that reached its host shows the network is there (peers computed here do not).
+            if (!out.local) network.noteSuccess();
             const ms = Math.round(performance.now() - t0);
             status.succeed(source, out.items, ms);
             return { source, items: out.items, ms, details: out.details };

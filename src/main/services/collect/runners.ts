@@ -35,7 +35,14 @@ export interface RunContext {
   progress: (done: number, total: number | null, message?: string) => void;
 }
 
-export type Runner = (input: RunInput, ctx: RunContext) => Promise<{ items: number; details: Record<string, unknown> }>;
+/** What a run did. `local`: computed from what is stored here without asking any host, so its success says nothing about the network. */
+export interface RunOutput {
+  items: number;
+  details: Record<string, unknown>;
+  local?: boolean;
+}
+
+export type Runner = (input: RunInput, ctx: RunContext) => Promise<RunOutput>;
 
 export type Runners = Record<CollectSource, Runner> & {
   configured(source: CollectSource): boolean;

@@ -115,11 +115,11 @@ async function embed(core: Core, client: InferenceClient, texts: AssetText[], si
  *   import runs it so every described asset has peers before any network call). @default false
  * @param args.topK Most similar assets kept per asset. @default 8
  */
-export async function collectSimilarity(args: { core: Core; topK?: number; offline?: boolean; signal: AbortSignal; progress: (done: number, total: number | null, message?: string) => void }): Promise<{ items: number; details: Record<string, unknown> }> {
+export async function collectSimilarity(args: { core: Core; topK?: number; offline?: boolean; signal: AbortSignal; progress: (done: number, total: number | null, message?: string) => void }): Promise<{ items: number; details: Record<string, unknown>; local: boolean }> {
   const { core, signal } = args;
   const topK = args.topK ?? 8;
   const texts = projectTexts(core).filter((t) => t.text.length > 0);
-  if (texts.length < 2) return { items: 0, details: { method: 'none', reason: 'fewer than two assets with a description' } };
+  if (texts.length < 2) return { items: 0, details: { method: 'none', reason: 'fewer than two assets with a description' }, local: true };
   let method = 'tfidf';
   let sim: (i: number, j: number) => number = () => 0;
   let fallbackReason: string | null = null;
@@ -158,5 +158,6 @@ export async function collectSimilarity(args: { core: Core; topK?: number; offli
     core.store.write('competitor_analysis', rows);
   });
   args.progress(texts.length, texts.length, 'done');
-  return { items: rows.length, details: { method, assets: texts.length, ...(fallbackReason ? { fallbackReason } : {}) } };
+  // TF-IDF is computed here: only embeddings fetched from the endpoint show that the network answered.
+  return { items: rows.length, details: { method, assets: texts.length, ...(fallbackReason ? { fallbackReason } : {}) }, local: method === 'tfidf' };
 }
