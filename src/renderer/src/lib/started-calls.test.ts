@@ -61,4 +61,54 @@ describe('calls started ahead of their caller', () => {
     await calls.invoke('system.info', {}, signal);
     expect(seen).toEqual([signal]);
   });
+
+  it('lets the caller that takes a started call over cancel its request', async () => {
+    const signals: (AbortSignal | undefined)[] = [];
+    const calls = createStartedCalls((_m, _i, signal) => {
+      signals.push(signal);
+      return new Promise((resolve) => signal?.addEventListener('abort', () => resolve({ ok: false, error: { code: 'CANCELLED' } })));
+    });
+    calls.start('ui.series', { assetId: 'AAVE' });
+    calls.start('system.info', {});
+    expect(signals.map((s) => s?.aborted)).toEqual([false, false]);
+    const mine = new AbortController();
+    const answer = calls.invoke('ui.series', { assetId: 'AAVE' }, mine.signal);
+    mine.abort();
+    await expect(answer).resolves.toEqual({ ok: false, error: { code: 'CANCELLED' } });
+    expect(signals.map((s) => s?.aborted)).toEqual([true, false]);
+    // A signal already aborted when the call is taken over cancels it at once.
+    const gone = new AbortController();
+    gone.abort();
+    await expect(calls.invoke('system.info', {}, gone.signal)).resolves.toEqual({ ok: false, error: { code: 'CANCELLED' } });
+    expect(signals.map((s) => s?.aborted)).toEqual([true, true]);
+  });
+
+  it('cancels a started call nobody took over in time', () => {
+    vi.useFakeTimers();
+    const signals: (AbortSignal | undefined)[] = [];
+    const calls = createStartedCalls((_m, _i, signal) => {
+      signals.push(signal);
+      return new Promise(() => undefined);
+    }, 1000);
+    calls.start('system.info', {});
+    vi.advanceTimersByTime(999);
+    expect(signals[0]?.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(signals[0]?.aborted).toBe(true);
+  });
+
+  it('does not leave a failed started call unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const calls = createStartedCalls(() => Promise.reject(new Error('transport down')));
+      calls.start('system.info', {});
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+      await expect(calls.invoke('system.info', {})).rejects.toThrow('transport down');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });

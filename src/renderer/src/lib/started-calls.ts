@@ -14,26 +14,39 @@ const callKey = (method: MethodName, input: unknown): string => `${method} ${JSO
  * `JSON.stringify(input ?? {})`, so an identical body means an identical call.
  */
 export function createStartedCalls(send: Invoke, unclaimedMs = UNCLAIMED_MS) {
-  const started = new Map<string, Promise<unknown>>();
+  /** Each started call with the controller of its request: the caller that takes it over can still cancel it. */
+  const started = new Map<string, { answer: Promise<unknown>; abort: AbortController }>();
   return {
     /** Sends the call now; the first identical `invoke` takes its answer instead of sending again. */
     start(method: MethodName, input: unknown): void {
       const key = callKey(method, input);
       if (started.has(key)) return;
-      const answer = send(method, input);
-      started.set(key, answer);
+      const abort = new AbortController();
+      const entry = { answer: send(method, input, abort.signal), abort };
+      // Nobody may ever take it over: a failure must not go unhandled meanwhile.
+      entry.answer.catch(() => undefined);
+      started.set(key, entry);
       setTimeout(() => {
-        if (started.get(key) === answer) started.delete(key);
+        if (started.get(key) !== entry) return;
+        // Nobody took it over: its answer would be old by the time anyone asks.
+        started.delete(key);
+        entry.abort.abort();
       }, unclaimedMs);
     },
-    /** `send`, except that a started identical call is taken over (once) instead of sent again. */
+    /**
+     * `send`, except that a started identical call is taken over (once) instead of sent again;
+     * the taker's signal then cancels that request as it would its own.
+     */
     invoke: ((method, input, signal) => {
       const key = callKey(method, input);
-      const answer = started.get(key);
-      if (answer === undefined) return send(method, input, signal);
+      const entry = started.get(key);
+      if (entry === undefined) return send(method, input, signal);
       started.delete(key);
-      return answer;
+      if (signal) {
+        if (signal.aborted) entry.abort.abort(signal.reason);
+        else signal.addEventListener('abort', () => entry.abort.abort(signal.reason), { once: true });
+      }
+      return entry.answer;
     }) as Invoke,
   };
 }
-
