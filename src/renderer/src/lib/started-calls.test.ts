@@ -100,7 +100,9 @@ describe('calls started ahead of their caller', () => {
   it('does not leave a failed started call unhandled', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
+    // The test runs in Node; the renderer's types do not know its process object.
+    const proc = (globalThis as unknown as { process: { on(e: string, f: (r: unknown) => void): void; off(e: string, f: (r: unknown) => void): void } }).process;
+    proc.on('unhandledRejection', onUnhandled);
     try {
       const calls = createStartedCalls(() => Promise.reject(new Error('transport down')));
       calls.start('system.info', {});
@@ -108,7 +110,7 @@ describe('calls started ahead of their caller', () => {
       expect(unhandled).toEqual([]);
       await expect(calls.invoke('system.info', {})).rejects.toThrow('transport down');
     } finally {
-      process.off('unhandledRejection', onUnhandled);
+      proc.off('unhandledRejection', onUnhandled);
     }
   });
 });
