@@ -43,9 +43,22 @@ const SOURCE_NAMES: Record<string, string> = {
   model: 'DEFIMON models',
 };
 
-/** A source id as an analyst reads it ("tokenterminal" → "Token Terminal"); unknown ids pass through. */
-export function sourceName(source: string | null | undefined): string | null {
+/**
+ * Names that depend on what the rows hold: the bundle's weekly development counts were counted
+ * from the projects' public git history (data README), not taken from a provider.
+ */
+const FAMILY_SOURCE_NAMES: Record<string, Record<string, string>> = {
+  development: { bundled: 'public git history (bundled)' },
+};
+
+/**
+ * A source id as an analyst reads it ("tokenterminal" → "Token Terminal"); unknown ids pass
+ * through. `family` names what the rows hold where that decides the name.
+ */
+export function sourceName(source: string | null | undefined, family?: string): string | null {
   if (!source) return null;
+  const byFamily = family === undefined ? undefined : FAMILY_SOURCE_NAMES[family]?.[source.toLowerCase()];
+  if (byFamily) return byFamily;
   const exact = SOURCE_NAMES[source.toLowerCase()];
   if (exact) return exact;
   const head = source.toLowerCase().split(/[:_]/)[0] ?? '';

@@ -49,6 +49,8 @@ describe('ui.coverage of one asset', () => {
     }
     // Weekly development counts cover their week to the Sunday.
     for (const r of runsOf(c, 'development')) expect(new Date(`${r.to}T00:00:00Z`).getUTCDay()).toBe(0);
+    // The bundle's development counts are named by where they were counted, not by the bundle.
+    expect(runsOf(c, 'development').map((r) => r.source)).toContain('public git history (bundled)');
   });
 
   it('reports chain TVL for a chain’s token and nothing for families it lacks', async () => {

@@ -84,7 +84,7 @@ export function coverage(store: SqliteStore, q: { assetId?: string | undefined; 
     const params = assetId === undefined ? [] : Array.from(sql.matchAll(/asset_id = \?/g), () => assetId);
     const byKey = new Map<string, CoverageRun & { lastByAsset: Map<string, string> }>();
     for (const s of store.db.prepare<string[], Span>(sql).all(...params)) {
-      const name = sourceName(s.source) ?? s.source;
+      const name = sourceName(s.source, spec.family) ?? s.source;
       const key = q.assetId === undefined ? name : `${s.source}\u0000${s.scope ?? ''}`;
       const last = spec.lastDay ? spec.lastDay(s.last) : s.last;
       const run = byKey.get(key) ?? {
