@@ -40,6 +40,8 @@ const SOURCE_NAMES: Record<string, string> = {
   github: 'GitHub',
   chain: 'Polygon chain',
   bundled: 'bundled dataset',
+  // Close times the latest monthly circulating supply CoinMarketCap knew that day.
+  'derived:close_x_cmc_monthly_circ_supply': 'close × CoinMarketCap circulating supply',
   model: 'DEFIMON models',
 };
 

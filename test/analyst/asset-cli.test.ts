@@ -69,11 +69,13 @@ describe('defimon asset', () => {
   });
 
   it('gives the latest known market cap and volume with their own days, even where they end before the price', () => {
-    for (const [key, column] of [
-      ['marketCap', 'market_cap'],
-      ['volume24h', 'volume_usd'],
+    for (const [key, column, source] of [
+      ['marketCap', 'market_cap', 'market_cap_source'],
+      ['volume24h', 'volume_usd', 'volume_source'],
     ] as const) {
-      const known = db.prepare(`SELECT day, ${column} AS v FROM financial_metrics WHERE asset_id = 'SUSHI' AND ${column} IS NOT NULL ORDER BY day DESC LIMIT 1`).get() as { day: string; v: number } | undefined;
+      const known = db
+        .prepare(`SELECT day, ${column} AS v, coalesce(${source}, source) AS source FROM financial_metrics WHERE asset_id = 'SUSHI' AND ${column} IS NOT NULL ORDER BY day DESC LIMIT 1`)
+        .get() as { day: string; v: number; source: string } | undefined;
       if (!known) {
         expect(sushi.values[key]).toEqual({ value: null, asOf: null, stale: false, source: null });
         continue;
@@ -81,7 +83,8 @@ describe('defimon asset', () => {
       expect(sushi.values[key].value).toBe(known.v);
       expect(sushi.values[key].asOf).toBe(known.day);
       expect(sushi.values[key].stale).toBe(known.day < minus(sushi.dataEnd, 30));
-      expect(sushi.values[key].source).not.toBeNull();
+      // The value's own source (SUSHI's market cap is derived from CoinMarketCap's supply, not Binance's close).
+      expect(sushi.values[key].source).toBe(known.source);
     }
   });
 
@@ -137,6 +140,49 @@ describe('stale flags in `defimon assets` and `defimon score`', () => {
     expect(lines.find((l) => l.startsWith('MPL '))).toMatch(new RegExp(`^MPL\\s+${mpl.d}\\s+STALE\\s`));
     expect(lines.find((l) => l.startsWith('SUSHI '))).toMatch(/^SUSHI\s+\d{4}-\d{2}-\d{2}\s+-\s/);
     expect(table.stdout).toContain(`${stale.length} STALE`);
+  });
+
+  it('gives market cap and volume as the latest known value with its own day, source and stale flag, as `defimon asset` does', async () => {
+    const res = await defimon(['assets', '--json']);
+    expect(res.code).toBe(0);
+    type Listed = { symbol: string; lastDay: string } & Record<'marketCap' | 'volume', number | null> &
+      Record<'marketCapDay' | 'volumeDay' | 'marketCapSource' | 'volumeSource', string | null> & Record<'marketCapStale' | 'volumeStale', boolean>;
+    const assets = JSON.parse(res.stdout) as Listed[];
+    const end = (db.prepare('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get() as { d: string }).d;
+    const facts = [
+      ['marketCap', 'market_cap', 'market_cap_source'],
+      ['volume', 'volume_usd', 'volume_source'],
+    ] as const;
+    for (const a of assets)
+      for (const [fact, column, source] of facts) {
+        const known = db
+          .prepare(
+            `SELECT day, ${column} AS value, coalesce(${source}, source) AS source FROM financial_metrics WHERE asset_id = ? AND ${column} IS NOT NULL AND day <= ?
+             ORDER BY day DESC, CASE source WHEN 'bundled' THEN 1 ELSE 0 END LIMIT 1`,
+          )
+          .get(a.symbol, a.lastDay) as { day: string; value: number; source: string } | undefined;
+        expect({ symbol: a.symbol, value: a[fact], day: a[`${fact}Day`], source: a[`${fact}Source`], stale: a[`${fact}Stale`] }).toEqual({
+          symbol: a.symbol,
+          ...(known ? { ...known, stale: known.day < minus(end, 30) } : { value: null, day: null, source: null, stale: false }),
+        });
+      }
+    // SUSHI: the market cap ends before the price, the page and the list agree on it.
+    const listed = assets.find((a) => a.symbol === 'SUSHI')!;
+    expect(listed.marketCapDay! < listed.lastDay).toBe(true);
+    const page = { marketCap: sushi.values.marketCap, volume: sushi.values.volume24h };
+    for (const [fact] of facts) expect({ value: listed[fact], asOf: listed[`${fact}Day`], stale: listed[`${fact}Stale`], source: listed[`${fact}Source`] }).toEqual(page[fact]);
+
+    // The table prints each with its day, STALE after a stale one, and counts them.
+    const table = await defimon(['assets', '--search', 'SUSHI']);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.split('\n');
+    expect(lines[0]).toMatch(/^SYMBOL\s+LAST DAY\s+STALE\s+PRICE\s+RET30D\s+MCAP\s+MCAP AS OF\s+VOLUME\s+VOLUME AS OF\s+FAMILIES$/);
+    const day = (d: string | null, stale: boolean): string => (d === null ? '-' : `${d}${stale ? ' STALE' : ''}`);
+    expect(lines.find((l) => l.startsWith('SUSHI '))).toMatch(
+      new RegExp(`^SUSHI\\s+${listed.lastDay}\\s+-\\s+\\S+\\s+\\S+\\s+[\\d.]+[KMB]? ${day(listed.marketCapDay, listed.marketCapStale)}\\s+[\\d.]+[KMB]? ${day(listed.volumeDay, listed.volumeStale)}\\s+market`),
+    );
+    const all = await defimon(['assets']);
+    expect(all.stdout).toContain(`(${assets.filter((a) => a.marketCapStale).length} market caps, ${assets.filter((a) => a.volumeStale).length} volumes)`);
   });
 
   it('gives every score row its as-of day and stale flag', async () => {

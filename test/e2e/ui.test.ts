@@ -236,6 +236,26 @@ describe('asset detail', () => {
     await page.locator('main').evaluate((m) => m.scrollTo(0, m.scrollHeight));
     await shot('asset-detail-notes-alerts');
   });
+
+  it('shows market cap and volume as the latest known, each with its own day and stale mark (SUSHI’s market cap ends before its price)', async () => {
+    await page.goto(`${app.url}/#/asset/SUSHI`);
+    const end = one<{ d: string }>(`SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL`).d;
+    const staleBefore = new Date(Date.parse(`${end}T00:00:00Z`) - 30 * 86_400_000).toISOString().slice(0, 10);
+    const lastPrice = one<{ d: string }>(`SELECT MAX(day) AS d FROM financial_metrics WHERE asset_id = 'SUSHI' AND close IS NOT NULL`).d;
+    for (const [testId, column] of [
+      ['fact-market-cap', 'market_cap'],
+      ['fact-volume', 'volume_usd'],
+    ] as const) {
+      const known = one<{ day: string }>(`SELECT MAX(day) AS day FROM financial_metrics WHERE asset_id = 'SUSHI' AND ${column} IS NOT NULL AND day <= ?`, lastPrice);
+      const value = page.getByTestId(testId).locator('[data-as-of]');
+      await value.waitFor();
+      expect(await value.getAttribute('data-as-of')).toBe(known.day);
+      expect(await value.getAttribute('data-stale')).toBe(known.day < staleBefore ? 'true' : null);
+    }
+    const mcap = one<{ day: string }>(`SELECT MAX(day) AS day FROM financial_metrics WHERE asset_id = 'SUSHI' AND market_cap IS NOT NULL`).day;
+    expect(mcap < lastPrice).toBe(true);
+    expect(await page.getByTestId('fact-market-cap').textContent()).toMatch(/^\$[\d.]+[KMB]/);
+  });
 });
 
 describe('errors, settings and other views', () => {

@@ -67,20 +67,38 @@ describe('bundled dataset import', () => {
   it('gives the latest values the CSV holds (spot checks)', () => {
     const market = readCsv('market_daily.csv');
     const assets = new Map(listAssets(store).map((a) => [a.symbol, a]));
-    for (const symbol of ['AAVE', 'MATIC', 'UNI', 'QUICK', 'LUNA', 'CRV']) {
-      const rows = market.filter((r) => r.symbol === symbol && r.close !== '').sort((a, b) => a.date!.localeCompare(b.date!));
+    const dataEnd = market.reduce((end, r) => (r.close !== '' && r.date! > end ? r.date! : end), '');
+    const staleBefore = new Date(Date.parse(`${dataEnd}T00:00:00Z`) - 30 * 86400_000).toISOString().slice(0, 10);
+    for (const symbol of ['AAVE', 'MATIC', 'UNI', 'QUICK', 'LUNA', 'CRV', 'SUSHI']) {
+      const all = market.filter((r) => r.symbol === symbol).sort((a, b) => a.date!.localeCompare(b.date!));
+      const rows = all.filter((r) => r.close !== '');
       const last = rows[rows.length - 1]!;
       const a = assets.get(symbol)!;
       expect(a.lastDay).toBe(last.date);
       expect(a.price).toBeCloseTo(Number(last.close), 10);
-      expect(a.marketCap).toBe(last.market_cap === '' ? null : Number(last.market_cap));
-      expect(a.volume).toBe(last.volume_usd_aggregate === '' ? null : Number(last.volume_usd_aggregate));
+      // Market cap and volume: the latest the CSV knows up to the last price, with that row's day and source.
+      for (const [value, source, fact] of [
+        ['market_cap', 'market_cap_source', 'marketCap'],
+        ['volume_usd_aggregate', 'volume_aggregate_source', 'volume'],
+      ] as const) {
+        const known = all.filter((r) => r[value] !== '' && r.date! <= last.date!).pop();
+        expect({ value: a[fact], day: a[`${fact}Day`], source: a[`${fact}Source`], stale: a[`${fact}Stale`] }).toEqual(
+          known ? { value: Number(known[value]), day: known.date, source: known[source] || 'bundled', stale: known.date! < staleBefore } : { value: null, day: null, source: null, stale: false },
+        );
+      }
       const target = new Date(Date.parse(`${last.date}T00:00:00Z`) - 30 * 86400_000).toISOString().slice(0, 10);
       const prior = rows.filter((r) => r.date! <= target).pop();
       if (prior && prior.date! >= new Date(Date.parse(`${target}T00:00:00Z`) - 7 * 86400_000).toISOString().slice(0, 10)) {
         expect(a.return30d).toBeCloseTo(Number(last.close) / Number(prior.close) - 1, 10);
       } else expect(a.return30d).toBeNull();
     }
+    // SUSHI's market cap ends before its price goes on (from another source): shown with its own
+    // day, current within the month; its volume ended long before and is marked stale.
+    const sushi = assets.get('SUSHI')!;
+    expect(sushi.marketCapDay! < sushi.lastDay! && sushi.marketCapDay! >= staleBefore).toBe(true);
+    expect(sushi.marketCap).not.toBeNull();
+    expect(sushi.marketCapStale).toBe(false);
+    expect(sushi.volumeDay! < staleBefore && sushi.volumeStale).toBe(true);
     const aave = assets.get('AAVE')!;
     expect(aave.polygonAddress).toBe('0xd6df932a45c0f255f85145f286ea0b292b21c90b');
     expect(aave.families).toEqual(expect.arrayContaining(['market', 'tvl', 'development']));

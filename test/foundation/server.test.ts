@@ -27,6 +27,19 @@ describe('headless HTTP server', () => {
     expect(body.data).toHaveLength(148);
   });
 
+  it('gives an asset its latest known market cap and volume with day, source and stale flag, as the overview does', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/assets.get', payload: { assetId: 'SUSHI' } });
+    expect(res.statusCode).toBe(200);
+    const sushi = (res.json() as { data: Record<string, unknown> }).data;
+    expect(sushi).toEqual(await ctx.services.client.call('assets.get', { assetId: 'SUSHI' }));
+    const keys = ['marketCap', 'marketCapDay', 'marketCapSource', 'marketCapStale', 'volume', 'volumeDay', 'volumeSource', 'volumeStale'] as const;
+    const row = (await ctx.services.client.call('ui.overview', {})).rows.find((r) => r.assetId === 'SUSHI')!;
+    expect(Object.fromEntries(keys.map((k) => [k, sushi[k]]))).toEqual(Object.fromEntries(keys.map((k) => [k, row[k]])));
+    // Its market cap ends before its price: known, with its own (earlier) day.
+    expect(sushi.marketCap).toEqual(expect.any(Number));
+    expect((sushi.marketCapDay as string) < (sushi.lastDay as string)).toBe(true);
+  });
+
   it('rejects an invalid payload naming the field, and unknown methods', async () => {
     const bad = await app.inject({ method: 'POST', url: '/api/assets.prices', payload: { assetId: 'AAVE', maxPoints: 'many' } });
     expect(bad.statusCode).toBe(400);

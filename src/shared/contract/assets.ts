@@ -2,6 +2,25 @@ import { z } from 'zod';
 import { method } from './define';
 import { AssetId, Day, DataFamily } from '../schemas';
 
+/**
+ * Market cap and volume as the latest known value, each with its own day, source and staleness:
+ * they may end before the price does (a source that stopped reporting them while prices go on
+ * from another), and are then shown with their older day, never as missing nor as of the price's day.
+ */
+export const LatestMarketFacts = z.object({
+  marketCap: z.number().nullable(),
+  marketCapDay: Day.nullable(),
+  /** Who reported that market cap (a source id, e.g. "coingecko"; `sourceName` reads it). */
+  marketCapSource: z.string().nullable(),
+  /** The day lies more than the staleness threshold before the dataset's end. */
+  marketCapStale: z.boolean(),
+  volume: z.number().nullable(),
+  volumeDay: Day.nullable(),
+  volumeSource: z.string().nullable(),
+  volumeStale: z.boolean(),
+});
+export type LatestMarketFacts = z.infer<typeof LatestMarketFacts>;
+
 export const AssetSummary = z.object({
   assetId: AssetId,
   symbol: z.string(),
@@ -13,8 +32,7 @@ export const AssetSummary = z.object({
   staleSince: Day.nullable(),
   price: z.number().nullable(),
   return30d: z.number().nullable(),
-  marketCap: z.number().nullable(),
-  volume: z.number().nullable(),
+  ...LatestMarketFacts.shape,
   families: z.array(DataFamily),
 });
 export type AssetSummary = z.infer<typeof AssetSummary>;
@@ -42,7 +60,7 @@ export type ImportSummary = z.infer<typeof ImportSummary>;
 
 export const assetMethods = {
   'assets.list': method({
-    description: 'Each asset with its latest price, 30-day return, market cap, volume and data families.',
+    description: 'Each asset with its latest price, 30-day return, latest known market cap and volume (each with its day, source and staleness) and data families.',
     input: z
       .object({
         includeUnpriced: z.boolean().default(false),

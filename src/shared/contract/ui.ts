@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { method, type MethodMap } from './define';
 import { AssetId, Day, Empty, nullableFields } from '../schemas';
+import { LatestMarketFacts } from './assets';
 
 export const OverviewRow = z.object({
   assetId: AssetId,
@@ -14,7 +15,7 @@ export const OverviewRow = z.object({
   category: z.string().nullable(),
   /** Chains the asset has a known token address on ('polygon', 'ethereum'). */
   chains: z.array(z.string()),
-  /** The asset's latest market day: the as-of of price, returns, market cap and volume. */
+  /** The asset's latest market day: the as-of of price and returns (market cap and volume carry their own). */
   lastDay: z.string().nullable(),
   /** Where the latest close comes from (e.g. "coingecko", "binance_hourly_close"). */
   marketSource: z.string().nullable(),
@@ -28,14 +29,7 @@ export const OverviewRow = z.object({
   return7d: z.number().nullable(),
   return30d: z.number().nullable(),
   /** Latest known market cap and volume, each with its own day and source (they may end before the price does). */
-  marketCap: z.number().nullable(),
-  marketCapDay: z.string().nullable(),
-  marketCapSource: z.string().nullable(),
-  marketCapStale: z.boolean(),
-  volume: z.number().nullable(),
-  volumeDay: z.string().nullable(),
-  volumeSource: z.string().nullable(),
-  volumeStale: z.boolean(),
+  ...LatestMarketFacts.shape,
   /** Latest total value locked and its day (it may be older than the price). */
   tvl: z.number().nullable(),
   tvlDay: z.string().nullable(),

@@ -19,6 +19,11 @@ function fmt(n: number | null, digits = 2): string {
   return abs >= 1 ? n.toFixed(digits) : n.toPrecision(4);
 }
 
+/** A value's as-of day for a table cell, STALE after it when the day is out of the current window (as `defimon asset` marks it). */
+function asOf(day: string | null, stale: boolean): string {
+  return (day === null ? '-' : stale ? `${day} STALE` : day).padEnd(16);
+}
+
 export function registerCoreCommands(program: Command): void {
   program
     .command('import')
@@ -50,7 +55,7 @@ export function registerCoreCommands(program: Command): void {
 
   program
     .command('assets')
-    .description('list assets with latest price, 30-day return, market cap, volume and data families')
+    .description('list assets with latest price, 30-day return, latest known market cap and volume (each with its as-of day) and data families')
     .option('--json', 'print JSON')
     .option('--all', 'include assets without market data')
     .option('--search <text>', 'filter by symbol, name or address')
@@ -74,12 +79,26 @@ export function registerCoreCommands(program: Command): void {
           const assets = await services.client.call('assets.list', input);
           if (opts.json) return printJson(assets);
           const lines = assets.map((a) =>
-            [a.symbol.padEnd(8), (a.lastDay ?? '-').padEnd(11), (a.staleSince ? 'STALE' : '-').padEnd(5), fmt(a.price).padStart(10), (a.return30d === null ? '-' : `${(a.return30d * 100).toFixed(1)}%`).padStart(8), fmt(a.marketCap).padStart(9), fmt(a.volume).padStart(9), a.families.join(',')].join(' '),
+            [
+              a.symbol.padEnd(8),
+              (a.lastDay ?? '-').padEnd(11),
+              (a.staleSince ? 'STALE' : '-').padEnd(5),
+              fmt(a.price).padStart(10),
+              (a.return30d === null ? '-' : `${(a.return30d * 100).toFixed(1)}%`).padStart(8),
+              fmt(a.marketCap).padStart(9),
+              asOf(a.marketCapDay, a.marketCapStale),
+              fmt(a.volume).padStart(9),
+              asOf(a.volumeDay, a.volumeStale),
+              a.families.join(','),
+            ].join(' '),
           );
           const stale = assets.filter((a) => a.staleSince !== null).length;
+          const staleCaps = assets.filter((a) => a.marketCapStale).length;
+          const staleVolumes = assets.filter((a) => a.volumeStale).length;
           process.stdout.write(
-            `${['SYMBOL  ', 'LAST DAY   ', 'STALE', '     PRICE', '  RET30D', '     MCAP', '   VOLUME', 'FAMILIES'].join(' ')}\n${lines.join('\n')}\n${assets.length} assets` +
-              `${stale > 0 ? `; ${stale} STALE: their market data ended more than ${DEFAULT_STALE_AFTER_DAYS} days before the dataset's end, so their values are as of LAST DAY` : ''}\n`,
+            `${['SYMBOL  ', 'LAST DAY   ', 'STALE', '     PRICE', '  RET30D', '     MCAP', 'MCAP AS OF      ', '   VOLUME', 'VOLUME AS OF    ', 'FAMILIES'].join(' ')}\n${lines.join('\n')}\n${assets.length} assets` +
+              `${stale > 0 ? `; ${stale} STALE: their market data ended more than ${DEFAULT_STALE_AFTER_DAYS} days before the dataset's end, so their prices are as of LAST DAY` : ''}\n` +
+              `MCAP and VOLUME are the latest known, each as of its own day (it may be before LAST DAY); STALE after the day: more than ${DEFAULT_STALE_AFTER_DAYS} days before the dataset's end (${staleCaps} market caps, ${staleVolumes} volumes)\n`,
           );
         },
         { json: opts.json ?? false },

@@ -5,9 +5,9 @@ import { downsampleMinMax } from '../../../shared/downsample';
 import { AppError } from '../../../shared/errors';
 import { isStale } from '../../../shared/freshness';
 import type { SqliteStore } from '../storage/sqlite';
-import { dataEndOf as dataEnd, MARKET_SOURCE_RANK as SOURCE_RANK, requireAsset } from './api';
+import { dataEndOf as dataEnd, latestMarketFacts, latestMarketSql, MARKET_SOURCE_RANK as SOURCE_RANK, requireAsset, type LatestMarketRow } from './api';
 
-interface AssetRow {
+interface AssetRow extends LatestMarketRow {
   asset_id: string;
   symbol: string;
   name: string;
@@ -22,28 +22,31 @@ interface AssetRow {
   notes: string | null;
   last_day: string | null;
   close: number | null;
-  market_cap: number | null;
-  volume_usd: number | null;
   close_30: number | null;
 }
 
-/** Asset rows with their latest market day; `assetId` reads one asset's rows only (no scan of every asset's history). */
+/**
+ * Asset rows with their latest market day, and market cap and volume each as the latest known
+ * value with its own day and source (`latestMarketSql`); `assetId` reads one asset's rows only
+ * (no scan of every asset's history).
+ */
 function assetRows(store: SqliteStore, where: string, params: unknown[], assetId?: string): AssetRow[] {
   const one = assetId === undefined ? '' : 'AND asset_id = ?';
+  const known = latestMarketSql('last');
   return store.db
     .prepare<unknown[], AssetRow>(
       `WITH last AS (
          SELECT asset_id, MAX(day) AS day FROM financial_metrics WHERE close IS NOT NULL ${one} GROUP BY asset_id
-       )
+       ), ${known.ctes}
        SELECT a.asset_id, a.symbol, a.name, a.category, a.address, a.chain_id, a.coingecko_id, a.defillama_slug,
               a.github_org, a.ethereum_address, a.decimals, a.notes, l.day AS last_day,
               (SELECT close FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.day = l.day AND f.close IS NOT NULL ORDER BY ${SOURCE_RANK} LIMIT 1) AS close,
-              (SELECT market_cap FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.day = l.day AND f.close IS NOT NULL ORDER BY ${SOURCE_RANK} LIMIT 1) AS market_cap,
-              (SELECT volume_usd FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.day = l.day AND f.close IS NOT NULL ORDER BY ${SOURCE_RANK} LIMIT 1) AS volume_usd,
+              ${known.columns},
               (SELECT close FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.close IS NOT NULL
                   AND f.day <= date(l.day, '-30 day') AND f.day >= date(l.day, '-37 day')
                 ORDER BY f.day DESC, ${SOURCE_RANK} LIMIT 1) AS close_30
        FROM crypto_assets a LEFT JOIN last l ON l.asset_id = a.asset_id
+       ${known.joins}
        ${where}
        ORDER BY a.symbol`,
     )
@@ -75,6 +78,7 @@ function familiesByAsset(store: SqliteStore, assetId?: string): Map<string, Data
 }
 
 function toSummary(r: AssetRow, families: Map<string, DataFamily[]>, dataEnd: string | null): AssetSummary {
+  const stale = (day: string | null): boolean => isStale(day, dataEnd);
   const ret = r.close !== null && r.close_30 !== null && r.close_30 > 0 ? r.close / r.close_30 - 1 : null;
   return {
     assetId: r.asset_id,
@@ -83,11 +87,10 @@ function toSummary(r: AssetRow, families: Map<string, DataFamily[]>, dataEnd: st
     category: r.category,
     polygonAddress: r.chain_id === 137 ? r.address : null,
     lastDay: r.last_day,
-    staleSince: isStale(r.last_day, dataEnd) ? r.last_day : null,
+    staleSince: stale(r.last_day) ? r.last_day : null,
     price: r.close,
     return30d: ret,
-    marketCap: r.market_cap,
-    volume: r.volume_usd,
+    ...latestMarketFacts(r, stale),
     families: families.get(r.asset_id) ?? [],
   };
 }

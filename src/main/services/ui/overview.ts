@@ -1,48 +1,33 @@
 /** Read models of the overview: one row per asset joining prices, TVL, development, scores, audits. */
 import type { ContractRow, ModelView, OverviewRow } from '../../../shared/contract/ui';
-import { dataEndOf, MARKET_SOURCE_RANK, ONCHAIN_SOURCE_RANK, PROTOCOL_MATCH, requireAsset } from '../assets/api';
+import { dataEndOf, latestMarketFacts, latestMarketSql, MARKET_SOURCE_RANK, ONCHAIN_SOURCE_RANK, PROTOCOL_MATCH, requireAsset, type LatestMarketRow } from '../assets/api';
 import { componentScore, headlineScores, latestPredictionPerVersion } from '../ml/api';
 import { DEFAULT_STALE_AFTER_DAYS, isStale, weekEnd } from '../../../shared/freshness';
 import type { CryptoAssetsTable } from '../storage/db-types';
 import type { SqliteStore } from '../storage/sqlite';
 import { dataVersionOf } from './read-cache';
 
-type PriceRow = Pick<CryptoAssetsTable, 'asset_id' | 'symbol' | 'name' | 'category' | 'chain_id' | 'address' | 'ethereum_address'> & {
-  last_day: string | null;
-  close: number | null;
-  close_source: string | null;
-  market_cap: number | null;
-  market_cap_day: string | null;
-  market_cap_source: string | null;
-  volume_usd: number | null;
-  volume_day: string | null;
-  volume_source: string | null;
-  close_7: number | null;
-  close_30: number | null;
-};
+type PriceRow = Pick<CryptoAssetsTable, 'asset_id' | 'symbol' | 'name' | 'category' | 'chain_id' | 'address' | 'ethereum_address'> &
+  LatestMarketRow & {
+    last_day: string | null;
+    close: number | null;
+    close_source: string | null;
+    close_7: number | null;
+    close_30: number | null;
+  };
 
 /** The close on the latest day at or before `offset` days back, within a week's tolerance. */
 const closeBack = (offset: number): string => `(SELECT close FROM financial_metrics f WHERE f.asset_id = a.asset_id AND f.close IS NOT NULL
    AND f.day <= date(l.day, '-${offset} day') AND f.day >= date(l.day, '-${offset + 7} day')
    ORDER BY f.day DESC, ${MARKET_SOURCE_RANK} LIMIT 1)`;
 
-/** Each asset's latest day (up to its last priced day) that has `column`, and that day's preferred source for it. */
-const latestOf = (name: string, column: string): string => `${name}_day AS (
-         SELECT l.asset_id, (SELECT f.day FROM financial_metrics f WHERE f.asset_id = l.asset_id AND f.${column} IS NOT NULL AND f.day <= l.day ORDER BY f.day DESC LIMIT 1) AS day
-         FROM l WHERE l.day IS NOT NULL
-       ), ${name}_pick AS (
-         SELECT d.asset_id, d.day,
-                (SELECT f.source FROM financial_metrics f WHERE f.asset_id = d.asset_id AND f.day = d.day AND f.${column} IS NOT NULL ORDER BY ${MARKET_SOURCE_RANK} LIMIT 1) AS source
-         FROM ${name}_day d WHERE d.day IS NOT NULL
-       )`;
-
 /**
  * Per asset, index lookups only: the latest priced day by walking the (asset_id, day, source)
  * key backwards, then that day's preferred source. A GROUP BY over the whole table is ~10x slower.
- * Market cap and volume are each the latest known value with its own day and source: a source
- * that stopped reporting them (prices go on from another) leaves an older value, marked as such.
+ * Market cap and volume are each the latest known value with its own day and source (`latestMarketSql`).
  */
 function priceRows(store: SqliteStore, where: string, params: string[]): PriceRow[] {
+  const known = latestMarketSql('l');
   return store.db
     .prepare<string[], PriceRow>(
       `WITH l AS (
@@ -52,20 +37,16 @@ function priceRows(store: SqliteStore, where: string, params: string[]): PriceRo
          SELECT l.asset_id, l.day,
                 (SELECT f.source FROM financial_metrics f WHERE f.asset_id = l.asset_id AND f.day = l.day AND f.close IS NOT NULL ORDER BY ${MARKET_SOURCE_RANK} LIMIT 1) AS source
          FROM l WHERE l.day IS NOT NULL
-       ), ${latestOf('mcap', 'market_cap')}, ${latestOf('vol', 'volume_usd')}
+       ), ${known.ctes}
        SELECT a.asset_id, a.symbol, a.name, a.category, a.chain_id, a.address, a.ethereum_address,
               l.day AS last_day, p.close, coalesce(p.close_source, p.source) AS close_source,
-              m.market_cap, mk.day AS market_cap_day, coalesce(m.close_source, m.source) AS market_cap_source,
-              v.volume_usd, vk.day AS volume_day, coalesce(v.close_source, v.source) AS volume_source,
+              ${known.columns},
               ${closeBack(7)} AS close_7, ${closeBack(30)} AS close_30
        FROM crypto_assets a
        JOIN l ON l.asset_id = a.asset_id
        LEFT JOIN pick k ON k.asset_id = a.asset_id
        LEFT JOIN financial_metrics p ON p.asset_id = k.asset_id AND p.day = k.day AND p.source = k.source
-       LEFT JOIN mcap_pick mk ON mk.asset_id = a.asset_id
-       LEFT JOIN financial_metrics m ON m.asset_id = mk.asset_id AND m.day = mk.day AND m.source = mk.source
-       LEFT JOIN vol_pick vk ON vk.asset_id = a.asset_id
-       LEFT JOIN financial_metrics v ON v.asset_id = vk.asset_id AND v.day = vk.day AND v.source = vk.source
+       ${known.joins}
        ${where}
        ORDER BY a.symbol`,
     )
@@ -232,14 +213,7 @@ function toRow(r: PriceRow, x: Extra, fresh: Freshness): OverviewRow {
     price: r.close,
     return7d: ret(r.close_7),
     return30d: ret(r.close_30),
-    marketCap: r.market_cap,
-    marketCapDay: r.market_cap_day,
-    marketCapSource: r.market_cap_source,
-    marketCapStale: stale(r.market_cap_day),
-    volume: r.volume_usd,
-    volumeDay: r.volume_day,
-    volumeSource: r.volume_source,
-    volumeStale: stale(r.volume_day),
+    ...latestMarketFacts(r, stale),
     tvl: tvl?.tvl ?? null,
     tvlDay: tvl?.day ?? null,
     tvlSource: tvl?.source ?? null,

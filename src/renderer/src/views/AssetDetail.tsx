@@ -150,7 +150,7 @@ function AssetFacts({ a, row }: { a: Output<'assets.get'>; row: OverviewRow | nu
       <div>
         <dt>Price</dt>
         <dd data-testid="fact-price">
-          <AsOf asOf={a.lastDay} stale={row?.staleSince != null} source={row?.marketSource}>
+          <AsOf asOf={a.lastDay} stale={a.staleSince !== null} source={row?.marketSource}>
             {formatUsd(a.price)}
           </AsOf>
         </dd>
@@ -158,22 +158,22 @@ function AssetFacts({ a, row }: { a: Output<'assets.get'>; row: OverviewRow | nu
       <div>
         <dt>7d / 30d</dt>
         <dd>
-          <AsOf asOf={a.lastDay} stale={row?.staleSince != null}>
+          <AsOf asOf={a.lastDay} stale={a.staleSince !== null}>
             {formatPct(row?.return7d)} / {formatPct(a.return30d)}
           </AsOf>
         </dd>
       </div>
       {(
         [
-          ['Market cap', row?.marketCap, row?.marketCapDay, row?.marketCapStale, row?.marketCapSource],
-          ['Volume 24h', row?.volume, row?.volumeDay, row?.volumeStale, row?.volumeSource],
+          ['Market cap', 'fact-market-cap', a.marketCap, a.marketCapDay, a.marketCapStale, a.marketCapSource],
+          ['Volume 24h', 'fact-volume', a.volume, a.volumeDay, a.volumeStale, a.volumeSource],
         ] as const
-      ).map(([label, value, asOf, stale, source]) => (
+      ).map(([label, testId, value, asOf, stale, source]) => (
         <div key={label}>
           <dt>{label}</dt>
-          <dd>
-            <AsOf asOf={asOf ?? null} stale={stale ?? false} source={source ?? null}>
-              {formatUsd(value ?? null)}
+          <dd data-testid={testId}>
+            <AsOf asOf={asOf} stale={stale} source={source}>
+              {formatUsd(value)}
             </AsOf>
           </dd>
         </div>
@@ -207,7 +207,7 @@ function AssetFacts({ a, row }: { a: Output<'assets.get'>; row: OverviewRow | nu
       </div>
       <div>
         <dt>As of (UTC)</dt>
-        <dd>{row?.staleSince ? <span className="badge-stale">stale since {row.staleSince}</span> : (a.lastDay ?? '—')}</dd>
+        <dd>{a.staleSince ? <span className="badge-stale">stale since {a.staleSince}</span> : (a.lastDay ?? '—')}</dd>
       </div>
       {a.polygonAddress ? (
         <div>
