@@ -60,6 +60,9 @@ const PULL_SQL = `SELECT seq, tbl, origin, CASE WHEN held THEN NULL ELSE row_dat
     ) w WHERE before < $2)
   ORDER BY seq`;
 
+/** Most rows per pull transaction unless configured. */
+export const PULL_BATCH_ROWS = 50_000;
+
 export interface EngineOptions {
   store: SqliteStore;
   log: Logger;
@@ -68,8 +71,15 @@ export interface EngineOptions {
   pgUrl: string;
   /** Pulls read here when set (a read-only replica). */
   pgReplicaUrl?: string | undefined;
-  /** Rows per push or pull transaction. @default 5000 */
+  /** Rows per push transaction (and the first pull transaction). @default 5000 */
   batchSize?: number;
+  /**
+   * Most rows per pull transaction. A pull starts at `batchSize` rows and doubles each batch up
+   * to this: every SQLite commit rewrites the index pages its rows touched, so a large pull in
+   * few transactions writes each page about once, while its first batch still arrives quickly
+   * (the next batch is fetched while the current one is applied). @default 50000
+   */
+  pullBatchSize?: number;
   /** Called after each batch (for progress and status events). */
   onBatch?: (kind: 'push' | 'pull', rows: number) => void;
 }
@@ -140,6 +150,7 @@ export interface SyncEngine {
 
 export function createSyncEngine(o: EngineOptions): SyncEngine {
   const batchSize = o.batchSize ?? 5000;
+  const pullBatchSize = Math.max(1, o.pullBatchSize ?? PULL_BATCH_ROWS);
   const primary = openPostgres(o.pgUrl, { max: 2, application_name: 'defimon-sync' });
   const replica = o.pgReplicaUrl ? openPostgres(o.pgReplicaUrl, { max: 1, application_name: 'defimon-sync-pull' }) : null;
   const db = o.store.db;
@@ -534,9 +545,13 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       let rejected = 0;
       let watermark = state.num('watermark');
       await withClient(pool, async (c) => {
+        // Batches grow from the push batch size to the pull batch size (see pullBatchSize).
+        let size = Math.min(batchSize, pullBatchSize);
         const fetchAfter = (after: number): Promise<{ res: pg.QueryResult<ChangeRow>; held: Set<string> }> => {
           const held = heldImports();
-          return c.query<ChangeRow>(PULL_SQL, [after, batchSize, [...held]]).then((res) => ({ res, held }));
+          const limit = size;
+          size = Math.min(pullBatchSize, size * 2);
+          return c.query<ChangeRow>(PULL_SQL, [after, limit, [...held]]).then((res) => ({ res, held }));
         };
         let fetching = fetchAfter(watermark);
         for (;;) {

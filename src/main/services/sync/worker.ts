@@ -24,7 +24,7 @@ export interface WorkerOptions {
   minBackoffMs?: number;
   /** Longest retry delay. @default 30000 */
   maxBackoffMs?: number;
-  /** Rows per transaction. @default 5000 */
+  /** Rows per transaction. @default 5000 for a push; a pull grows its transactions from 5000 to 50000 rows */
   batchSize?: number;
   /** Delay between a local write and the push it triggers (writes close together share one). @default 250 */
   debounceMs?: number;
@@ -151,6 +151,8 @@ export function createSyncWorker(o: { core: Core; clientId: string; redis: Redis
       pgUrl: config.pgUrl,
       pgReplicaUrl: config.pgReplicaUrl,
       batchSize: opts.batchSize ?? 5000,
+      // A batch size chosen by the caller holds for pulls too.
+      pullBatchSize: opts.batchSize,
       onBatch: () => emitStatus(),
     });
     return engine;
