@@ -107,6 +107,17 @@ export interface BulkWriteOptions {
   deferIndexes?: boolean;
 }
 
+/** Rows written one at a time into one table (see `SqliteStore.bulkWriter`). */
+export interface BulkWriter {
+  /**
+   * Upserts one row: its values in the writer's column order, `undefined` for a column left out
+   * (kept as it is, or its default for a new row). The array may be reused for the next row.
+   */
+  write(row: readonly unknown[]): void;
+  /** Runs the write hooks for the rows written; returns how many were written. */
+  end(): number;
+}
+
 export interface TableInfo {
   name: string;
   columns: string[];
@@ -126,6 +137,12 @@ export interface SqliteStore {
    * same hooks), bound positionally to one prepared statement, with no per-row objects.
    */
   writeRows(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts?: BulkWriteOptions): number;
+  /**
+   * The streaming form of `writeRows` inside a `transaction()`: rows upserted as they are
+   * produced (same statements, same hooks at `end()`), so a caller never holds them all, nor an
+   * array per row.
+   */
+  bulkWriter(table: string, columns: readonly string[], opts?: { origin?: WriteOrigin }): BulkWriter;
   transaction<T>(fn: () => T): T;
   addWriteHook(hook: WriteHook, opts?: WriteHookOptions): () => void;
   sizeBytes(): number;
@@ -326,6 +343,44 @@ export function openSqlite(opts: { file: string; readonly?: boolean }): SqliteSt
         );
         return n;
       }).immediate());
+    },
+    bulkWriter(name, columns, wopts) {
+      if (readOnly) throw readOnlyError(path.dirname(opts.file));
+      if (!db.inTransaction) throw new AppError('INTERNAL', `${name}: a bulk writer works only inside a transaction`);
+      const info = table(name);
+      checkColumns(info, columns);
+      for (const k of info.key) if (!columns.includes(k)) throw new AppError('INVALID_INPUT', `${name}: key column ${k} is missing`);
+      const origin = wopts?.origin ?? 'local';
+      const keyAt = info.key.map((k) => columns.indexOf(k));
+      const stmt = upsertStatement(info, columns);
+      // Row objects only when a hook wants the rows of this origin.
+      const kept: Row[] | null = hooks.some((h) => h.rows && (h.origins === null || h.origins.includes(origin))) ? [] : null;
+      let n = 0;
+      return {
+        write(row) {
+          if (row.length !== columns.length) throw new AppError('INVALID_INPUT', `${name}: a row has ${row.length} values for ${columns.length} columns`);
+          for (const k of keyAt) if (row[k] === undefined || row[k] === null) throw new AppError('INVALID_INPUT', `${name}: key column ${columns[k]} is missing`);
+          let full = true;
+          for (let i = 0; full && i < row.length; i++) full = row[i] !== undefined;
+          // SQLite's errors are explained by the enclosing transaction().
+          if (full) stmt.run(row);
+          else {
+            // A row leaving columns out: written with the columns it has.
+            const own = columns.filter((_, i) => row[i] !== undefined);
+            upsertStatement(info, own).run(row.filter((v) => v !== undefined));
+          }
+          n++;
+          if (kept) {
+            const o: Row = {};
+            for (let i = 0; i < columns.length; i++) if (row[i] !== undefined) o[columns[i]!] = row[i];
+            kept.push(o);
+          }
+        },
+        end() {
+          if (n > 0) runHooks(name, origin, () => kept ?? []);
+          return n;
+        },
+      };
     },
     transaction(fn) {
       if (readOnly) throw readOnlyError(path.dirname(opts.file));

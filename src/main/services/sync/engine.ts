@@ -23,7 +23,7 @@ import type { Logger } from '../log/logger';
 import type { Hlc } from '../kernel/hlc';
 import { migratePostgres } from '../storage/migrator';
 import { openPostgres, type PostgresStore } from '../storage/postgres';
-import type { Row, SqliteStore, TableInfo } from '../storage/sqlite';
+import type { BulkWriter, Row, SqliteStore, TableInfo } from '../storage/sqlite';
 import { isSyncedTable, isUserDataTable, openOutbox, openSyncState, recordReject, rowReader, type OutboxEntry } from './local';
 import { createRowValidators } from './validate';
 
@@ -592,110 +592,102 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
   }
 
   /**
-   * Pulled rows of one table, in order, through the bulk path: one positional prepared statement
-   * per column list, no per-row generic write. A row that leaves columns to their SQLite default
-   * is written with the columns it has; consecutive rows of one column list go in one call, so
-   * the order of the rows (a later version of a key after an earlier one) is kept.
+   * Validates and applies one pulled batch with its watermark, atomically, in one SQLite
+   * transaction. Facts stream: each change entry is parsed, and each of its rows validated into
+   * one reused array and upserted at once, in seq order (a later version of a key overwrites an
+   * earlier one), so the batch is never held as rows; keys with a newer local write waiting to be
+   * pushed are skipped (that write will win on the server). User data resolves last-writer-wins by
+   * HLC after the whole batch is read: the newest version of each key in the batch, applied only
+   * when it is newer than the local one.
    */
-  function writeBulk(tbl: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): void {
-    let runCols: readonly string[] = columns;
-    let runMask = '';
-    let run: (readonly unknown[])[] = [];
-    const flush = (): void => {
-      if (run.length > 0) o.store.writeRows(tbl, runCols, run, { origin: 'remote', deferIndexes: false });
-      run = [];
-    };
-    for (const values of rows) {
-      let mask = '';
-      if (values.includes(undefined)) for (let i = 0; i < values.length; i++) mask += values[i] === undefined ? '0' : '1';
-      if (mask !== runMask) {
-        flush();
-        runMask = mask;
-        runCols = mask === '' ? columns : columns.filter((_, i) => mask[i] === '1');
-      }
-      run.push(mask === '' ? values : values.filter((v) => v !== undefined));
-    }
-    flush();
-  }
-
-  /** Validates and applies one pulled batch with its watermark, atomically. */
   function applyPulled(changes: ChangeRow[], heldAtQuery: ReadonlySet<string>): { applied: number; rejected: number; watermark: number } {
-    // Valid rows per table (tables in first-seen order), each row's values in the table's column order.
-    const byTable = new Map<string, { columns: readonly string[]; rows: unknown[][] }>();
     const rejects: { seq: number; tbl: string; row: unknown; error: string }[] = [];
     let watermark = 0;
+    let applied = 0;
     // The imports held when the batch was asked for (their rows did not come) and those held now.
     const held = new Set([...heldAtQuery, ...heldImports()]);
-    for (const ch of changes) {
-      const seq = Number(ch.seq);
-      watermark = seq;
-      // Another client's push of a dataset import this client holds too (same source and
-      // fingerprint): the same rows are already here.
-      if (ch.origin !== null && held.has(ch.origin.slice(ch.origin.indexOf(' ') + 1))) continue;
-      const validator = isSyncedTable(ch.tbl) ? validators(ch.tbl) : null;
-      if (!validator) {
-        rejects.push({ seq, tbl: ch.tbl, row: ch.rows_json ?? ch.row_data, error: `table "${ch.tbl}" is not known to this version of DEFIMON` });
-        continue;
-      }
-      let rows: unknown[];
-      if (ch.rows_json !== null && ch.rows_json !== undefined) {
-        let batch: unknown;
-        try {
-          batch = typeof ch.rows_json === 'string' ? JSON.parse(ch.rows_json) : ch.rows_json;
-        } catch (err) {
-          rejects.push({ seq, tbl: ch.tbl, row: String(ch.rows_json).slice(0, 200), error: `a batch change is not valid JSON: ${(err as Error).message}` });
-          continue;
-        }
-        if (!Array.isArray(batch)) {
-          rejects.push({ seq, tbl: ch.tbl, row: batch, error: 'a batch change must hold an array of rows' });
-          continue;
-        }
-        rows = batch;
-      } else rows = [ch.row_data];
-      let group = byTable.get(ch.tbl);
-      if (!group) byTable.set(ch.tbl, (group = { columns: validator.columns, rows: [] }));
-      const width = validator.columns.length;
-      for (const raw of rows) {
-        const values = new Array<unknown>(width);
-        const error = validator.check(raw, values);
-        if (error !== null) rejects.push({ seq, tbl: ch.tbl, row: raw, error });
-        else group.rows.push(values);
-      }
-    }
-    let applied = 0;
     o.store.transaction(() => {
       const outboxBusy = outbox.pending() > 0;
-      for (const [tbl, { columns, rows }] of byTable) {
+      const facts = new Map<string, { writer: BulkWriter; values: unknown[]; keyOf: (values: readonly unknown[]) => string }>();
+      // User-data rows per table (tables in first-seen order), each row's values in the table's column order.
+      const userData = new Map<string, { columns: readonly string[]; rows: unknown[][] }>();
+      for (const ch of changes) {
+        const seq = Number(ch.seq);
+        watermark = seq;
+        // Another client's push of a dataset import this client holds too (same source and
+        // fingerprint): the same rows are already here.
+        if (ch.origin !== null && held.has(ch.origin.slice(ch.origin.indexOf(' ') + 1))) continue;
+        const validator = isSyncedTable(ch.tbl) ? validators(ch.tbl) : null;
+        if (!validator) {
+          rejects.push({ seq, tbl: ch.tbl, row: ch.rows_json ?? ch.row_data, error: `table "${ch.tbl}" is not known to this version of DEFIMON` });
+          continue;
+        }
+        let rows: unknown[];
+        if (ch.rows_json !== null && ch.rows_json !== undefined) {
+          let batch: unknown;
+          try {
+            batch = typeof ch.rows_json === 'string' ? JSON.parse(ch.rows_json) : ch.rows_json;
+          } catch (err) {
+            rejects.push({ seq, tbl: ch.tbl, row: String(ch.rows_json).slice(0, 200), error: `a batch change is not valid JSON: ${(err as Error).message}` });
+            continue;
+          }
+          if (!Array.isArray(batch)) {
+            rejects.push({ seq, tbl: ch.tbl, row: batch, error: 'a batch change must hold an array of rows' });
+            continue;
+          }
+          rows = batch;
+        } else rows = [ch.row_data];
+        const info = o.store.table(ch.tbl);
+        if (isUserDataTable(info)) {
+          let group = userData.get(ch.tbl);
+          if (!group) userData.set(ch.tbl, (group = { columns: validator.columns, rows: [] }));
+          for (const raw of rows) {
+            const values = new Array<unknown>(validator.columns.length);
+            const error = validator.check(raw, values);
+            if (error !== null) rejects.push({ seq, tbl: ch.tbl, row: raw, error });
+            else group.rows.push(values);
+          }
+          continue;
+        }
+        let fact = facts.get(ch.tbl);
+        if (!fact) {
+          const columns = validator.columns;
+          const keyAt = info.key.map((k) => columns.indexOf(k));
+          fact = {
+            writer: o.store.bulkWriter(ch.tbl, columns, { origin: 'remote' }),
+            values: new Array<unknown>(columns.length),
+            keyOf: (values) => JSON.stringify(keyAt.map((i) => values[i])),
+          };
+          facts.set(ch.tbl, fact);
+        }
+        const { writer, values, keyOf } = fact;
+        for (const raw of rows) {
+          const error = validator.check(raw, values);
+          if (error !== null) rejects.push({ seq, tbl: ch.tbl, row: raw, error });
+          else if (!outboxBusy || !outbox.hasKey(ch.tbl, keyOf(values))) writer.write(values);
+        }
+      }
+      for (const { writer } of facts.values()) applied += writer.end();
+      for (const [tbl, { columns, rows }] of userData) {
         const info = o.store.table(tbl);
         const keyAt = info.key.map((k) => columns.indexOf(k));
-        const keyOfValues = (values: readonly unknown[]): string => JSON.stringify(keyAt.map((i) => values[i]));
-        let keep: unknown[][];
-        if (isUserDataTable(info)) {
-          // Last-writer-wins by HLC: the newest version of each key in the batch, applied only
-          // when it is newer than the local one.
-          const hlcAt = columns.indexOf('hlc');
-          const latest = new Map<string, unknown[]>();
-          for (const values of rows) {
-            const key = keyOfValues(values);
-            latest.delete(key); // re-insert so iteration order follows the last write
-            latest.set(key, values);
-          }
-          const localHlc = db.prepare<unknown[], string>(`SELECT hlc FROM ${quoteIdent(tbl)} WHERE ${info.key.map((k) => `${quoteIdent(k)} = ?`).join(' AND ')}`).pluck();
-          keep = [];
-          for (const values of latest.values()) {
-            const incoming = values[hlcAt] as string;
-            o.clock.observe(incoming);
-            const mine = localHlc.get(...keyAt.map((i) => values[i]));
-            if (mine !== undefined && mine >= incoming) continue;
-            keep.push(values);
-          }
-        } else {
-          // Facts: every version in seq order (a later one of a key overwrites an earlier one),
-          // except keys with a newer local write waiting to be pushed; it will win on the server.
-          keep = outboxBusy ? rows.filter((values) => !outbox.hasKey(tbl, keyOfValues(values))) : rows;
+        const hlcAt = columns.indexOf('hlc');
+        const latest = new Map<string, unknown[]>();
+        for (const values of rows) {
+          const key = JSON.stringify(keyAt.map((i) => values[i]));
+          latest.delete(key); // re-insert so iteration order follows the last write
+          latest.set(key, values);
         }
-        writeBulk(tbl, columns, keep);
-        applied += keep.length;
+        const localHlc = db.prepare<unknown[], string>(`SELECT hlc FROM ${quoteIdent(tbl)} WHERE ${info.key.map((k) => `${quoteIdent(k)} = ?`).join(' AND ')}`).pluck();
+        const writer = o.store.bulkWriter(tbl, columns, { origin: 'remote' });
+        for (const values of latest.values()) {
+          const incoming = values[hlcAt] as string;
+          o.clock.observe(incoming);
+          const mine = localHlc.get(...keyAt.map((i) => values[i]));
+          if (mine !== undefined && mine >= incoming) continue;
+          writer.write(values);
+        }
+        applied += writer.end();
       }
       for (const r of rejects) recordReject(db, { direction: 'pull', tbl: r.tbl, seq: r.seq, row: r.row, error: r.error });
       state.set('watermark', watermark);
