@@ -23,7 +23,7 @@ export function registerSyncCommands(program: Command): void {
     .command('sync')
     .description('share with the team: push local writes to the team Postgres and pull what others wrote (--pg, --redis or settings)')
     .option('--once', 'one push and pull, then exit')
-    .option('--batch <rows>', 'rows per transaction (default 5000)')
+    .option('--batch <rows>', 'rows per transaction (default 5000; a pull grows its transactions from 5000 up to 50000 rows)')
     .option('--interval <seconds>', 'polling interval when running continuously (default 30 with Redis, 5 without)')
     .option('--json', 'print the result (with --once) as JSON')
     .action(async (opts: { once?: boolean; batch?: string; interval?: string; json?: boolean }, cmd: Command) => {
