@@ -176,6 +176,63 @@ describe.runIf(pgOk)('two clients converge through one Postgres', () => {
     expect(b.services.core.store.db.prepare("SELECT name, notes FROM crypto_assets WHERE asset_id = 'odd'").get()).toEqual({ name, notes: '\r\n' });
   });
 
+  it('carries every double exactly through the bulk push, to the team database and on to another client', async () => {
+    // Doubles whose short forms do not read back (0.1 + 0.2, 1/3), the extremes, and nulls between.
+    const awkward = [0.1 + 0.2, 1 / 3, 2 / 3, 5e-324, 1.7976931348623157e308, -1e-300, 123456789.12345679, 1e21, 2 ** 53 * 3, 4.35, 2.675, -0.5];
+    const rows = Array.from({ length: 600 }, (_, i) => ({
+      asset_id: `float${i % 3}`,
+      day: new Date(Date.UTC(2020, 0, 1) + Math.floor(i / 3) * 86_400_000).toISOString().slice(0, 10),
+      source: 'test',
+      close: (i % 2 === 0 ? 1 : -1) * (awkward[i % awkward.length] as number),
+      volume_usd: i % 5 === 0 ? null : (awkward[(i + 3) % awkward.length] as number),
+      market_cap: (awkward[(i + 5) % awkward.length] as number) / 3,
+      updated_at: 't',
+    }));
+    a.services.core.store.write('financial_metrics', rows);
+    expect(await a.services.client.call('sync.now', {})).toMatchObject({ pushed: 600, rejected: 0 });
+    await b.services.client.call('sync.now', {});
+    const select = "SELECT asset_id, day, close, volume_usd, market_cap FROM financial_metrics WHERE asset_id LIKE 'float%' ORDER BY asset_id, day";
+    const team = (await admin.query(select)).rows;
+    expect(team).toEqual(rows.map(({ asset_id, day, close, volume_usd, market_cap }) => ({ asset_id, day, close, volume_usd, market_cap })).sort((x, y) => (x.asset_id + x.day).localeCompare(y.asset_id + y.day)));
+    expect(b.services.core.store.db.prepare(select).all()).toEqual(team);
+  });
+
+  it('a push whose middle batch meets keys the team holds goes on through the upsert: every row lands, one change entry per batch, an identical re-push logs none', async () => {
+    const rowsOf = (asset: string, days: number, close: number, closeSource = 'test'): Record<string, unknown>[] =>
+      Array.from({ length: days }, (_, d) => ({ asset_id: asset, day: `2021-01-${String(d + 1).padStart(2, '0')}`, source: 'test', close: close + d, close_source: closeSource, volume_usd: null, updated_at: 't' }));
+    a.services.core.store.write('financial_metrics', rowsOf('held', 5, 1));
+    await a.services.client.call('sync.now', {});
+    const c = await createSyncClient({ pgUrl: db.url });
+    try {
+      c.sync.worker.configure({ batchSize: 10 });
+      await c.sync.worker.syncOnce();
+      const before = Number((await admin.query('SELECT max(seq) AS m FROM sync_changes')).rows[0].m);
+      // Outbox order: 10 new keys; 5 keys the team holds (new values) and 5 new; 10 new, one
+      // with a tab in its text (that batch goes as JSON only).
+      const store = c.services.core.store;
+      store.write('financial_metrics', rowsOf('first', 10, 100));
+      store.write('financial_metrics', [...rowsOf('held', 5, 200), ...rowsOf('second', 5, 300)]);
+      store.write('financial_metrics', [...rowsOf('third', 9, 400), ...rowsOf('tabbed', 1, 500, 'a\tb')]);
+      expect(await c.sync.worker.syncOnce()).toMatchObject({ pushed: 30, rejected: 0, pending: 0 });
+      const entries = (await admin.query('SELECT row_count FROM sync_changes WHERE seq > $1 ORDER BY seq', [before])).rows;
+      expect(entries).toEqual([{ row_count: '10' }, { row_count: '10' }, { row_count: '10' }]);
+      const select = "SELECT * FROM financial_metrics WHERE asset_id IN ('first', 'held', 'second', 'third', 'tabbed') ORDER BY asset_id, day";
+      const team = (await admin.query(select)).rows;
+      expect(team).toHaveLength(30);
+      expect(team).toEqual(store.db.prepare(select).all());
+      expect(team.filter((r: { asset_id: string }) => r.asset_id === 'held').map((r: { close: number }) => r.close)).toEqual([200, 201, 202, 203, 204]);
+      await b.services.client.call('sync.now', {});
+      expect(b.services.core.store.db.prepare(select).all()).toEqual(team);
+
+      // The same rows again: every batch meets rows the team holds unchanged, so nothing is logged.
+      store.write('financial_metrics', store.db.prepare(select).all() as Record<string, unknown>[]);
+      expect(await c.sync.worker.syncOnce()).toMatchObject({ pushed: 30, rejected: 0 });
+      expect(Number((await admin.query('SELECT max(seq) AS m FROM sync_changes')).rows[0].m)).toBe(before + 3);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('a client holding the same dataset import does not pull another client\'s push of it; one without it does', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'defimon-sync-import-'));
     const header = 'date,symbol,close,close_source,volume_usd_aggregate,volume_aggregate_source,volume_usdt_binance,market_cap,market_cap_source,circ_supply_cmc';

@@ -2,9 +2,10 @@
  * Push and pull between this client's SQLite and the team Postgres.
  *
  * Push: outbox entries in seq order, in batches; each batch is one Postgres transaction of
- * multi-row inserts or upserts (`json_populate_recordset`, one statement per table that also
- * writes the batch's change-log entry from the same parameter) plus the client's
- * acknowledged seq, and only after COMMIT are the entries removed locally. A crash between the
+ * multi-row inserts (a COPY of rows the team does not hold yet, then the batch's change-log
+ * entry) or upserts (`json_populate_recordset`, one statement per table that also writes the
+ * batch's change-log entry from the same parameter) plus the client's acknowledged seq, and
+ * only after COMMIT are the entries removed locally. A crash between the
  * two re-pushes nothing: on connect the client reads its acknowledged seq back from Postgres.
  * Facts upsert only when something differs (so re-pushing the same rows logs no change); user
  * data (columns `hlc`, `deleted`) upserts only when the incoming stamp is newer.
@@ -14,6 +15,7 @@
  * transaction together with the new watermark. Rows that fail validation are logged in
  * `sync_rejects` and skipped, so one bad row never blocks the rows after it.
  */
+import { from as copyFrom } from 'pg-copy-streams';
 import { isConnectionError } from '../kernel/retry';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
@@ -116,25 +118,80 @@ function importKey(imp: { source: string; fingerprint: string }): string {
   return `import ${imp.source} ${imp.fingerprint}`;
 }
 
-/** One table's rows of a push batch: their JSON array text (the change-log entry as pushed) and count. */
+/**
+ * One table's rows of a push batch: their JSON array text (the change-log entry as pushed), their
+ * count, and, when the table's columns allow it, the same rows as COPY text (see copyColumns).
+ */
 interface RowBatch {
   json: string;
   rows: number;
+  copy?: string | null;
+  /** The null values in `copy`. */
+  copyNulls?: number | null;
 }
+
+/**
+ * Team column types whose text input reads a value the same way from a JSON scalar and from a
+ * COPY text field (numbers, text, booleans); a table with any other type pushes through JSON only.
+ */
+const COPY_TYPES = new Set(['text', 'character varying', 'character', 'bigint', 'integer', 'smallint', 'double precision', 'real', 'numeric', 'boolean']);
+
+/**
+ * A column's value as SQLite writes it in the batch: an infinite float goes as null, as
+ * JSON.stringify gives it (SQLite would write 9e999, which no JSON reader takes as a finite
+ * number and Postgres refuses as out of range).
+ */
+const finite = (c: string): string => `CASE WHEN typeof(t.${c}) = 'real' AND abs(t.${c}) > 1.7976931348623157e308 THEN NULL ELSE t.${c} END`;
 
 /**
  * A table's rows as one JSON array built by SQLite (`from`: the table's rows as `t`), with their
  * count: no row objects on this side, and the text goes to the team database as it is. A batch
  * holds each key once (the outbox has one entry per key; an import chunk is a rowid range), so
  * the order of its rows carries no meaning. SQLite writes every float with enough digits to read back
- * the same double, so values are the ones a JSON.stringify of the rows would carry.
+ * the same double, so values are the ones a JSON.stringify of the rows would carry. With
+ * `copyColumns`, the same rows also come as lines of those columns' values (`copy`): tab between
+ * values, a line feed between rows, null as \N and every other value as SQLite writes it as
+ * text (a float as in the JSON). That is COPY text format as long as no value holds a tab, line
+ * feed, carriage return or backslash, which `copyText` checks.
  */
-function batchJsonSql(info: TableInfo, from: string, extra = ''): string {
-  // An infinite float goes as null, as JSON.stringify gives it (SQLite would write 9e999, which
-  // no JSON reader takes as a finite number and Postgres refuses as out of range).
-  const value = (c: string): string => `CASE WHEN typeof(t.${c}) = 'real' AND abs(t.${c}) > 1.7976931348623157e308 THEN NULL ELSE t.${c} END`;
-  const fields = info.columns.map((c) => `'${c.replace(/'/g, "''")}', ${value(quoteIdent(c))}`).join(', ');
-  return `SELECT json_group_array(json_object(${fields})) AS json, count(*) AS rows${extra} FROM ${from}`;
+function batchJsonSql(info: TableInfo, from: string, extra = '', copyColumns: readonly string[] | null = null): string {
+  const fields = info.columns.map((c) => `'${c.replace(/'/g, "''")}', ${finite(quoteIdent(c))}`).join(', ');
+  const copy = copyColumns
+    ? `, group_concat(concat_ws(char(9), ${copyColumns.map((c) => `coalesce(${finite(quoteIdent(c))}, '\\N')`).join(', ')}), char(10)) AS copy, sum(${copyColumns.map((c) => `(t.${quoteIdent(c)} IS NULL)`).join(' + ')}) AS copyNulls`
+    : '';
+  return `SELECT json_group_array(json_object(${fields})) AS json, count(*) AS rows${copy}${extra} FROM ${from}`;
+}
+
+/**
+ * The COPY text of a batch (`batchJsonSql`'s `copy`: `rows` lines of `columns` values, `copyNulls`
+ * of them null), or null when a value holds a character COPY text reads as a separator or an
+ * escape (a tab, line feed, carriage return or backslash: then the counts of tabs, line feeds
+ * or backslashes, one per \N, are off) or is an infinite float (written as \N but not counted
+ * as a null): such a batch goes as JSON only.
+ */
+function copyText(batch: RowBatch, columns: number): string | null {
+  const { copy, rows } = batch;
+  if (!copy) return null;
+  let tabs = 0;
+  let lines = 0;
+  let backslashes = 0;
+  for (let i = 0; i < copy.length; i++) {
+    const ch = copy.charCodeAt(i);
+    if (ch === 9) tabs++;
+    else if (ch === 10) lines++;
+    else if (ch === 92) backslashes++;
+    else if (ch === 13) return null;
+  }
+  return tabs === rows * (columns - 1) && lines === rows - 1 && backslashes === batch.copyNulls ? copy : null;
+}
+
+/** A table's push statements (see upsertStatement). */
+interface PushStatements {
+  upsert: string;
+  insert: string;
+  /** The COPY of the table's shared columns (`columns` of them), when they all take COPY text. */
+  copy: { sql: string; columns: number } | null;
+  log: string;
 }
 
 export interface SyncEngine {
@@ -158,19 +215,33 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
   const state = openSyncState(db);
   const readRow = rowReader(o.store);
   const validators = createRowValidators(db);
-  const upsertSql = new Map<string, { upsert: string; insert: string }>();
+  const upsertSql = new Map<string, PushStatements>();
   let connected = false;
 
-  /** Columns of each table on the team database, read at connect (versions may differ). */
-  let serverColumns = new Map<string, Set<string>>();
+  /** Columns of each table on the team database with their types, read at connect (versions may differ). */
+  let serverColumns = new Map<string, Map<string, string>>();
 
-  function upsertStatement(info: TableInfo): { upsert: string; insert: string } {
+  /** Only columns both sides know: a column added by a newer client stays local until the team database has it too. */
+  function sharedColumns(info: TableInfo): readonly string[] {
+    const shared = serverColumns.get(info.name);
+    return shared ? info.columns.filter((c) => shared.has(c)) : info.columns;
+  }
+
+  /**
+   * The columns a table's rows go by COPY (the shared ones), or null when one of them has a team
+   * type outside COPY_TYPES or the team database's columns are not known yet.
+   */
+  function copyColumns(info: TableInfo): readonly string[] | null {
+    const shared = serverColumns.get(info.name);
+    if (!shared) return null;
+    const columns = sharedColumns(info);
+    return columns.every((c) => COPY_TYPES.has(shared.get(c) ?? '')) ? columns : null;
+  }
+
+  function upsertStatement(info: TableInfo): PushStatements {
     let sql = upsertSql.get(info.name);
     if (sql) return sql;
-    // Only columns both sides know: a column added by a newer client stays local until the
-    // team database has it too.
-    const shared = serverColumns.get(info.name);
-    const columns = shared ? info.columns.filter((c) => shared.has(c)) : info.columns;
+    const columns = sharedColumns(info);
     const cols = columns.map(quoteIdent).join(', ');
     const t = quoteIdent(info.name);
     const nonKey = columns.filter((c) => !info.key.includes(c));
@@ -190,7 +261,16 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
     // ON CONFLICT costs for every row (a fifth of the server's work on new rows).
     const logged = (into: string): string => `WITH up AS (INSERT INTO ${t} AS cur (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${t}, $1::text::json)${into} RETURNING 1)
       INSERT INTO sync_changes (tbl, origin, row_count, rows_json) SELECT $2, $3, $4, $1::text WHERE EXISTS (SELECT 1 FROM up) RETURNING seq`;
-    sql = { upsert: logged(` ON CONFLICT (${info.key.map(quoteIdent).join(', ')}) ${conflict}`), insert: logged('') };
+    // `copy`: the plain insert of rows that come as COPY text straight into the table (no JSON
+    // to parse: about 40% less of the server's CPU per batch than `insert`), `log` the
+    // change-log entry written after it from the JSON text.
+    const copyCols = copyColumns(info);
+    sql = {
+      upsert: logged(` ON CONFLICT (${info.key.map(quoteIdent).join(', ')}) ${conflict}`),
+      insert: logged(''),
+      copy: copyCols ? { sql: `COPY ${t} (${copyCols.map(quoteIdent).join(', ')}) FROM STDIN`, columns: copyCols.length } : null,
+      log: 'INSERT INTO sync_changes (tbl, origin, row_count, rows_json) VALUES ($2, $3, $4, $1::text) RETURNING seq',
+    };
     upsertSql.set(info.name, sql);
     return sql;
   }
@@ -253,12 +333,19 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
           // violation) rolls it back and the batch goes through the upsert instead.
           const plain = !conflicting.has(tbl);
           if (plain) await c.query('SAVEPOINT sync_insert');
-          const upsert = c.query<{ seq: string }>(plain ? sql.insert : sql.upsert, params);
-          if (first && whileUpserting) whileUpserting();
+          const prepareNext = first ? whileUpserting : undefined;
           first = false;
           let res: pg.QueryResult<{ seq: string }>;
           try {
-            res = await upsert;
+            const copy = plain && sql.copy ? copyText(batch, sql.copy.columns) : null;
+            if (copy !== null && sql.copy) {
+              await copyIn(c, sql.copy.sql, copy, prepareNext);
+              res = await c.query<{ seq: string }>(sql.log, params);
+            } else {
+              const upsert = c.query<{ seq: string }>(plain ? sql.insert : sql.upsert, params);
+              prepareNext?.();
+              res = await upsert;
+            }
           } catch (err) {
             if (!plain || (err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
             conflicting.add(tbl);
@@ -284,6 +371,29 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
   }
 
   /**
+   * Sends `text` (COPY text lines) through `sql` (a COPY ... FROM STDIN). `whileCopying` runs once
+   * the text has been handed to the connection, while Postgres reads it. Written as one chunk:
+   * a COPY the server refuses part-way (a duplicate key, a bad value) then leaves nothing of it
+   * to send, and the error is this call's.
+   */
+  async function copyIn(c: pg.PoolClient, sql: string, text: string, whileCopying?: () => void): Promise<void> {
+    const stream = c.query(copyFrom(sql));
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('finish', resolve);
+      stream.on('error', reject);
+    });
+    const written = new Promise<void>((resolve) => stream.write(text, () => resolve()));
+    // A refusal before the text is out settles `done` first; the stream is then left as it is.
+    await Promise.race([written, done]);
+    stream.end();
+    try {
+      whileCopying?.();
+    } finally {
+      await done;
+    }
+  }
+
+  /**
    * Moves the watermark past this client's own just-committed entries when nothing else was
    * logged before them: the local rows already are what they hold. Call in the SQLite
    * transaction that records the push.
@@ -305,7 +415,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       // range instead of the (tbl, key) index. One statement instead of a lookup per row: the
       // per-call overhead was most of the push's SQLite time.
       const on = info.key.map((k, i) => `t.${quoteIdent(k)} = json_extract(o.key, '$[${i}]')`).join(' AND ');
-      stmt = db.prepare<[string, number, number], RowBatch>(batchJsonSql(info, `sync_outbox o CROSS JOIN ${quoteIdent(tbl)} t ON ${on} WHERE +o.tbl = ? AND o.seq >= ? AND o.seq <= ?`));
+      stmt = db.prepare<[string, number, number], RowBatch>(batchJsonSql(info, `sync_outbox o CROSS JOIN ${quoteIdent(tbl)} t ON ${on} WHERE +o.tbl = ? AND o.seq >= ? AND o.seq <= ?`, '', copyColumns(info)));
       rangeStmts.set(tbl, stmt);
     }
     return stmt.get(tbl, fromSeq, toSeq) ?? { json: '[]', rows: 0 };
@@ -403,15 +513,16 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       await withClient(primary.pool, async (c) => {
         // Tables added by migrations after the sync one get their capture triggers here.
         await c.query('SELECT sync_install_triggers()');
-        const cols = await c.query<{ table_name: string; column_name: string }>('SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()');
-        const byTable = new Map<string, Set<string>>();
+        const cols = await c.query<{ table_name: string; column_name: string; data_type: string }>('SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema()');
+        const byTable = new Map<string, Map<string, string>>();
         for (const r of cols.rows) {
           let set = byTable.get(r.table_name);
-          if (!set) byTable.set(r.table_name, (set = new Set()));
-          set.add(r.column_name);
+          if (!set) byTable.set(r.table_name, (set = new Map()));
+          set.set(r.column_name, r.data_type);
         }
         serverColumns = byTable;
         upsertSql.clear();
+        rangeStmts.clear();
         const res = await c.query<{ acked_seq: string }>('SELECT acked_seq FROM sync_clients WHERE client_id = $1', [o.clientId]);
         const acked = Number(res.rows[0]?.acked_seq ?? 0);
         if (acked > 0) {
@@ -449,7 +560,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
             let after = cursor && cursor.id === id && ti === startTable ? cursor.rowid : 0;
             // A chunk: the next rows by rowid as one JSON batch, and the rowid it ends at.
             const stmt = db.prepare<[number, number], RowBatch & { last: number | null }>(
-              batchJsonSql(o.store.table(tbl), `(SELECT rowid AS _rowid, * FROM ${quoteIdent(tbl)} WHERE rowid > ? ORDER BY rowid LIMIT ?) t`, ', max(t._rowid) AS last'),
+              batchJsonSql(o.store.table(tbl), `(SELECT rowid AS _rowid, * FROM ${quoteIdent(tbl)} WHERE rowid > ? ORDER BY rowid LIMIT ?) t`, ', max(t._rowid) AS last', copyColumns(o.store.table(tbl))),
             );
             const readChunk = (from: number): RowBatch & { last: number | null } => stmt.get(from, batchSize) ?? { json: '[]', rows: 0, last: null };
             let chunk = readChunk(after);
@@ -460,7 +571,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
               const from = after;
               let next: (RowBatch & { last: number | null }) | null = null;
               const ff = await pushGroups(
-                new Map([[tbl, { json: batch.json, rows: batch.rows }]]),
+                new Map([[tbl, { json: batch.json, rows: batch.rows, copy: batch.copy ?? null, copyNulls: batch.copyNulls ?? null }]]),
                 0,
                 () => {
                   next = readChunk(from);
