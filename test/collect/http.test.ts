@@ -93,6 +93,61 @@ describe('HTTP client discipline', () => {
     expect(api.count('/truncated')).toBe(2);
   });
 
+  /** A fetch answering with `bytes` cut into the given chunk sizes (the last size repeats), counting its calls. */
+  const chunkedFetch = (bytes: Uint8Array, sizes: number[], headers: Record<string, string> = {}) => {
+    const calls = { n: 0 };
+    const fetchImpl = (async () => {
+      calls.n++;
+      let at = 0;
+      let k = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(ctl) {
+          if (at >= bytes.length) return ctl.close();
+          const size = sizes[Math.min(k++, sizes.length - 1)] as number;
+          ctl.enqueue(bytes.slice(at, at + size));
+          at += size;
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'content-type': 'application/json', ...headers } });
+    }) as typeof fetch;
+    return { fetchImpl, calls };
+  };
+
+  it('decodes a body split across many chunks, a multi-byte character split between two of them included', async () => {
+    const Named = z.object({ name: z.string(), notes: z.array(z.string()) });
+    const value = { name: 'Zürich € 🦊 crème', notes: ['東京', 'naïve', 'x'.repeat(5000)] };
+    const bytes = Buffer.from(JSON.stringify(value), 'utf8');
+    // '€' is 3 bytes and the fox 4: one-byte chunks split every character that is more than one byte.
+    for (const sizes of [[1], [2, 3], [bytes.indexOf(0xe2) + 1, 1000], [bytes.indexOf(0xf0) + 2, 7]]) {
+      const { fetchImpl } = chunkedFetch(bytes, sizes);
+      const res = await createHttpClient({ ports, log }, policy, { fetch: fetchImpl }).request({ url: `${api.url}/chunked`, schema: Named });
+      expect(res.data).toEqual(value);
+    }
+    // An all-ASCII body (the JSON-RPC case) in many chunks reads the same text.
+    const ascii = { name: 'USDC', notes: Array.from({ length: 300 }, (_, i) => `0x${i.toString(16).padStart(64, '0')}`) };
+    const { fetchImpl } = chunkedFetch(Buffer.from(JSON.stringify(ascii)), [1, 13, 4096]);
+    expect((await createHttpClient({ ports, log }, policy, { fetch: fetchImpl }).request({ url: `${api.url}/chunked`, schema: Named })).data).toEqual(ascii);
+  });
+
+  it('refuses a body over its byte bound with a clear error, streamed or declared, without retrying', async () => {
+    const bytes = Buffer.from(JSON.stringify({ price: 1, pad: 'p'.repeat(10_000) }));
+    const streamed = chunkedFetch(bytes, [1000]);
+    await expect(createHttpClient({ ports, log }, policy, { fetch: streamed.fetchImpl }).request({ url: `${api.url}/chunked`, schema: Price, what: 'prices', maxBytes: 4096 })).rejects.toMatchObject({
+      code: 'MALFORMED_DATA',
+      message: 'prices: the response passed the 4096-byte bound',
+    });
+    expect(streamed.calls.n).toBe(1);
+    const declared = chunkedFetch(bytes, [1000], { 'content-length': String(bytes.length) });
+    await expect(createHttpClient({ ports, log }, policy, { fetch: declared.fetchImpl }).request({ url: `${api.url}/chunked`, schema: Price, what: 'prices', maxBytes: 4096 })).rejects.toMatchObject({
+      code: 'MALFORMED_DATA',
+      message: `prices: the response is ${bytes.length} bytes, over the 4096-byte bound`,
+    });
+    expect(declared.calls.n).toBe(1);
+    // At the bound exactly it is read.
+    const exact = chunkedFetch(bytes, [999]);
+    expect((await createHttpClient({ ports, log }, policy, { fetch: exact.fetchImpl }).request({ url: `${api.url}/chunked`, schema: Price, maxBytes: bytes.length })).data.price).toBe(1);
+  });
+
   it('fails at once when told to wait longer than it may', async () => {
     api.on('/long', { status: 429, headers: { 'retry-after': '3600' }, json: {} });
     const c = client();

@@ -11,6 +11,7 @@
  * - an optional shared response cache (`core.ports.cache`, keyed by a hash of the request,
  *   so keys in URLs never reach Redis) plus in-flight de-duplication in this process.
  */
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { AppError, type ErrorCode } from '../../../shared/errors';
@@ -112,7 +113,13 @@ export { parseRetryAfter } from '../kernel/retry';
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-/** The body as text, read as a stream and refused once it passes `maxBytes` (a 10 MB answer is fine; a runaway one is not). */
+/**
+ * The body as text, read as a stream and refused once it passes `maxBytes` (a 10 MB answer is
+ * fine; a runaway one is not). The chunks are joined once and decoded once: an all-ASCII body (any
+ * JSON-RPC answer, most APIs') as Latin-1, which is the same text for ASCII at a fortieth of the
+ * cost of UTF-8 decoding; anything else as UTF-8, whole, so a character split across chunks decodes
+ * right.
+ */
 async function readBounded(res: Response, maxBytes: number, what: string): Promise<string> {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
@@ -133,7 +140,9 @@ async function readBounded(res: Response, maxBytes: number, what: string): Promi
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const first = chunks[0];
+  const bytes = chunks.length === 1 && first !== undefined ? Buffer.from(first.buffer, first.byteOffset, first.byteLength) : Buffer.concat(chunks, total);
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
 function describeZod(error: z.ZodError): string {
