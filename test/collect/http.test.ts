@@ -118,7 +118,8 @@ describe('HTTP client discipline', () => {
     const value = { name: 'Zürich € 🦊 crème', notes: ['東京', 'naïve', 'x'.repeat(5000)] };
     const bytes = Buffer.from(JSON.stringify(value), 'utf8');
     // '€' is 3 bytes and the fox 4: one-byte chunks split every character that is more than one byte.
-    for (const sizes of [[1], [2, 3], [bytes.indexOf(0xe2) + 1, 1000], [bytes.indexOf(0xf0) + 2, 7]]) {
+    // Also an all-ASCII first chunk, then the rest in pieces that cut characters.
+    for (const sizes of [[1], [2, 3], [bytes.indexOf(0xc3), 1], [bytes.indexOf(0xc3) + 1, 1000], [bytes.indexOf(0xe2) + 1, 1000], [bytes.indexOf(0xf0) + 2, 7]]) {
       const { fetchImpl } = chunkedFetch(bytes, sizes);
       const res = await createHttpClient({ ports, log }, policy, { fetch: fetchImpl }).request({ url: `${api.url}/chunked`, schema: Named });
       expect(res.data).toEqual(value);
