@@ -6,9 +6,11 @@
  * 2. end to end against a local hardhat node holding 24,001 Transfer logs (checked on the node
  *    before and in the collector's count after): logs per second and our code's share of wall
  *    time, as the CPU time of our whole process (HTTP client, JSON parse, checks, aggregation,
- *    SQLite, garbage collection) over the wall time, beside the node's own CPU time.
+ *    SQLite, garbage collection) over the wall time, beside the node's own CPU time; and the
+ *    floor of that share: our CPU for only receiving and JSON-parsing the node's answer.
  * Settings reach the services as configuration overrides (the environment is not read here).
  */
+import { isAscii } from 'node:buffer';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -237,6 +239,28 @@ export async function collectHardhat(chain: HardhatChain, around: <T>(fn: () => 
   });
 }
 
+/**
+ * The floor of our share: our process's CPU for only receiving the node's eth_getLogs answer for
+ * the whole walk and parsing it (fetch, decode, JSON.parse; no checks, aggregation or storage),
+ * asked `runs` times; the median, with the body's size.
+ */
+async function receiveAndParseFloor(chain: HardhatChain, runs: number): Promise<{ cpuMs: number; bytes: number }> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getLogs', params: [{ address: chain.token, topics: [tokenInterface().getEvent('Transfer')?.topicHash], fromBlock: '0x0', toBlock: 'latest' }] });
+  const cpu: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
+    const res = await fetch(chain.node.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const buf = Buffer.from(await res.arrayBuffer());
+    const parsed = JSON.parse(isAscii(buf) ? buf.toString('latin1') : buf.toString('utf8')) as { result?: unknown[] };
+    const c = process.cpuUsage(c0);
+    if (parsed.result?.length !== chain.logs) throw new Error(`hardhat bench: the floor's answer holds ${parsed.result?.length} logs, not ${chain.logs}`);
+    bytes = buf.length;
+    cpu.push((c.user + c.system) / 1000);
+  }
+  return { cpuMs: median(cpu), bytes };
+}
+
 async function hardhatBench(): Promise<void> {
   const chain = await hardhatChain();
   try {
@@ -256,6 +280,11 @@ async function hardhatBench(): Promise<void> {
     console.log(
       `  median: our code ${share.toFixed(1)}% of wall time (target < 10%; CPU of our whole process: HTTP client, JSON, checks, aggregation, SQLite, GC), ${Math.round(median(runs.map((r) => r.cpuMs)))} ms CPU for ${chain.logs.toLocaleString('en')} logs` +
         `${nodeRatio === null ? '' : `, ${nodeRatio.toFixed(2)}x the node's CPU (load-independent; the wall share depends on how busy the machine keeps the node)`}; load ${loadAverage()}`,
+    );
+    const floor = await receiveAndParseFloor(chain, 5);
+    const wall = median(runs.map((r) => r.wallMs));
+    console.log(
+      `  floor: only receiving and parsing the node's ${mb(floor.bytes)} answer (fetch, decode, JSON.parse; no checks, aggregation or SQLite) costs ${Math.round(floor.cpuMs)} ms CPU = ${((floor.cpuMs / wall) * 100).toFixed(1)}% of the median wall, ${((floor.cpuMs / median(runs.map((r) => r.cpuMs))) * 100).toFixed(0)}% of our CPU; load ${loadAverage()}`,
     );
   } finally {
     await chain.node.stop();
