@@ -85,6 +85,14 @@ describe('chain collector through providers that refuse wide ranges and long bat
     expect(r.stats.refusedRanges).toBeGreaterThan(0);
   }, 120_000);
 
+  it('asks for the next range before the headers of the current one have come back, so the provider is never idle waiting on that round trip', async () => {
+    // Ranges of 5 blocks (four below the confirmation depth) whose header batches each take 150 ms to come back.
+    const r = await collectThrough('quicknode', { maxSpan: 5, holdHeadersMs: 150 });
+    expectHistory(r.days);
+    // Every range but the last has its successor's eth_getLogs in flight beside its headers (one after the other: none).
+    expect(r.stats.headersBesideLogs).toBeGreaterThanOrEqual(3);
+  }, 120_000);
+
   it('a bare -32602 "invalid params" over 6 blocks: halves until it passes, then keeps the span that worked', async () => {
     const r = await collectThrough('bare', { maxSpan: 6 });
     expectHistory(r.days);

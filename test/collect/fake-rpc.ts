@@ -14,7 +14,10 @@
  * - `geth-batch`: an over-long batch answered with a one-element array for the first id;
  * - `erigon-batch`: an over-long batch answered with one `{"error": ...}` object.
  *
- * Everything else is forwarded to the node. Every request is counted.
+ * Everything else is forwarded to the node. Every request is counted. With `holdHeadersMs`, a
+ * batch of block headers is answered that much later (a slow round trip), and
+ * `headersBesideLogs` counts the header batches that had an eth_getLogs request in flight
+ * beside them at some point.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -23,7 +26,7 @@ export type FakeMode = 'alchemy-range' | 'alchemy-size' | 'infura-range' | 'infu
 
 export interface FakeRpc {
   url: string;
-  stats: { requests: number; refusedRanges: number; refusedBatches: number; widestLogSpan: number; largestBatch: number };
+  stats: { requests: number; refusedRanges: number; refusedBatches: number; widestLogSpan: number; largestBatch: number; headersBesideLogs: number };
   close(): Promise<void>;
 }
 
@@ -36,11 +39,25 @@ interface Req {
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
-export async function startFakeRpc(nodeUrl: string, mode: FakeMode, opts: { maxSpan?: number; maxLogs?: number; maxBatch?: number } = {}): Promise<FakeRpc> {
+export async function startFakeRpc(nodeUrl: string, mode: FakeMode, opts: { maxSpan?: number; maxLogs?: number; maxBatch?: number; holdHeadersMs?: number } = {}): Promise<FakeRpc> {
   const maxSpan = opts.maxSpan ?? 5;
   const maxLogs = opts.maxLogs ?? 300;
   const maxBatch = opts.maxBatch ?? 3;
-  const stats = { requests: 0, refusedRanges: 0, refusedBatches: 0, widestLogSpan: 0, largestBatch: 0 };
+  const stats = { requests: 0, refusedRanges: 0, refusedBatches: 0, widestLogSpan: 0, largestBatch: 0, headersBesideLogs: 0 };
+  /** eth_getLogs requests being answered, and the header batches in flight (each flagged once it saw one). */
+  let logsInFlight = 0;
+  const headersInFlight = new Set<{ beside: boolean }>();
+  const logsStarted = (): void => {
+    logsInFlight++;
+    for (const h of headersInFlight) h.beside = true;
+  };
+  const holdHeaders = async (): Promise<void> => {
+    const h = { beside: logsInFlight > 0 };
+    headersInFlight.add(h);
+    await new Promise((resolve) => setTimeout(resolve, opts.holdHeadersMs));
+    headersInFlight.delete(h);
+    if (h.beside) stats.headersBesideLogs++;
+  };
 
   const forward = async (body: unknown): Promise<unknown> => {
     const res = await fetch(nodeUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -80,7 +97,10 @@ export async function startFakeRpc(nodeUrl: string, mode: FakeMode, opts: { maxS
     req.on('end', () => {
       void (async () => {
         stats.requests++;
+        let answeringLogs = false;
         const send = (status: number, body: unknown): void => {
+          if (answeringLogs) logsInFlight--;
+          answeringLogs = false;
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(JSON.stringify(body));
         };
@@ -96,6 +116,7 @@ export async function startFakeRpc(nodeUrl: string, mode: FakeMode, opts: { maxS
               stats.refusedBatches++;
               return send(200, { error: { code: -32000, message: `batch limit ${maxBatch} exceeded: ${body.length} requests given` } });
             }
+            if (opts.holdHeadersMs !== undefined && body.every((r) => r.method === 'eth_getBlockByNumber')) await holdHeaders();
             const out: unknown[] = [];
             for (const r of body) {
               if (r.method === 'eth_getLogs') {
@@ -111,6 +132,8 @@ export async function startFakeRpc(nodeUrl: string, mode: FakeMode, opts: { maxS
             return send(200, out);
           }
           if (body.method === 'eth_getLogs') {
+            logsStarted();
+            answeringLogs = true;
             const f = (body.params?.[0] ?? {}) as { fromBlock?: string; toBlock?: string };
             const refused = await refuseLogs(body);
             if (refused && (refused.body as { error?: unknown }).error) {

@@ -255,6 +255,14 @@ function inChainOrder(logs: readonly RpcLog[]): boolean {
   return true;
 }
 
+/** A range's logs, with the fetch of its blocks' headers (into the block cache) under way. */
+interface Fetched {
+  from: number;
+  end: number;
+  logs: RpcLog[];
+  headers: Promise<void>;
+}
+
 /** Applies Transfer logs in chain order to the aggregator; malformed values fail the whole range. */
 function applyLogs(raw: RpcLog[], agg: TokenAggregator, cache: BlockCache): void {
   // Providers return logs in order, but a merged answer need not be; order is what makes days right.
@@ -606,12 +614,13 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
     };
 
     /**
-     * Logs of [from, end] with the headers of their blocks cached. A range refusal shrinks the
-     * range and carries on: to the provider's suggested range when it gives one, to its stated
-     * block cap (remembered for the rest of the run and every token), else to half; only a
-     * one-block range that is still refused is an error.
+     * Logs of [from, end], and `headers`: the fetch of their blocks' headers into the cache, under
+     * way when the logs are returned, so the walk asks for the next range before waiting for them.
+     * A range refusal shrinks the range and carries on: to the provider's suggested range when it
+     * gives one, to its stated block cap (remembered for the rest of the run and every token),
+     * else to half; only a one-block range that is still refused is an error.
      */
-    const fetchRange = async (from: number, end: number): Promise<{ from: number; end: number; logs: RpcLog[] }> => {
+    const fetchRange = async (from: number, end: number): Promise<Fetched> => {
       let unclear = false;
       for (;;) {
         try {
@@ -624,10 +633,12 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
             if (b !== prev) blocks.push(b);
             prev = b;
           }
-          await fetchHeaders(rpc, blocks, settings.batchSize, cache, signal);
           // A refusal that named no cap: the span that worked becomes the cap (so growth stops re-asking).
           if (unclear) rpc.noteLogRange(end - from + 1);
-          return { from, end, logs };
+          const headers = fetchHeaders(rpc, blocks, settings.batchSize, cache, signal);
+          // Awaited by the walk before the logs are applied; a walk that fails first leaves it unobserved.
+          headers.catch(() => undefined);
+          return { from, end, logs, headers };
         } catch (err) {
           const hint = rangeHintOf(err);
           if (hint === null || end <= from) throw err;
@@ -649,7 +660,7 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
     let logsTotal = 0;
     let range = Math.max(1, Math.min(state.rangeHint, settings.maxRange, rpc.limits.maxLogRange ?? Number.POSITIVE_INFINITY));
     let from = state.nextBlock;
-    let next: Promise<{ from: number; end: number; logs: RpcLog[] }> | null = from <= to ? fetchRange(from, Math.min(to, from + range - 1)) : null;
+    let next: Promise<Fetched> | null = from <= to ? fetchRange(from, Math.min(to, from + range - 1)) : null;
     let sinceCommit = 0;
     try {
       while (next) {
@@ -662,8 +673,11 @@ export async function collectChain(args: CollectChainArgs): Promise<ChainRunStat
         if (cur.logs.length < settings.targetLogs / 4) range = Math.min(cap, range * 2);
         else if (cur.logs.length > settings.targetLogs) range = Math.max(1, Math.floor(range / 2));
         from = cur.end + 1;
-        // The node works on the next range while this one is aggregated.
+        // The node works on the next range while this one's headers arrive and it is aggregated.
         next = from <= to ? fetchRange(from, Math.min(to, from + range - 1)) : null;
+        const th = performance.now();
+        await cur.headers;
+        acc.waitMs += performance.now() - th;
 
         const ta = performance.now();
         applyLogs(cur.logs, agg, cache);
