@@ -207,10 +207,10 @@ describe.runIf(pgOk)('two clients converge through one Postgres', () => {
       c.sync.worker.configure({ batchSize: 10 });
       await c.sync.worker.syncOnce();
       const before = Number((await admin.query('SELECT max(seq) AS m FROM sync_changes')).rows[0].m);
-      // Outbox order: 10 new keys; 5 keys the team holds (new values) and 5 new; 10 new, one
-      // with a tab in its text (that batch goes as JSON only).
+      // Outbox order: 10 new keys (text beyond ASCII); 5 keys the team holds (new values) and 5
+      // new; 10 new, one with a tab in its text (that batch goes as JSON only).
       const store = c.services.core.store;
-      store.write('financial_metrics', rowsOf('first', 10, 100));
+      store.write('financial_metrics', rowsOf('first', 10, 100, 'café ✓ 日本'));
       store.write('financial_metrics', [...rowsOf('held', 5, 200), ...rowsOf('second', 5, 300)]);
       store.write('financial_metrics', [...rowsOf('third', 9, 400), ...rowsOf('tabbed', 1, 500, 'a\tb')]);
       expect(await c.sync.worker.syncOnce()).toMatchObject({ pushed: 30, rejected: 0, pending: 0 });

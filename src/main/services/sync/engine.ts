@@ -123,9 +123,10 @@ function importKey(imp: { source: string; fingerprint: string }): string {
  * count, and, when the table's columns allow it, the same rows as COPY text (see copyColumns).
  */
 interface RowBatch {
-  json: string;
+  /** UTF-8 bytes as SQLite holds them (never decoded into a string here), or text. */
+  json: Buffer | string;
   rows: number;
-  copy?: string | null;
+  copy?: Buffer | null;
   /** The null values in `copy`. */
   copyNulls?: number | null;
 }
@@ -157,9 +158,9 @@ const finite = (c: string): string => `CASE WHEN typeof(t.${c}) = 'real' AND abs
 function batchJsonSql(info: TableInfo, from: string, extra = '', copyColumns: readonly string[] | null = null): string {
   const fields = info.columns.map((c) => `'${c.replace(/'/g, "''")}', ${finite(quoteIdent(c))}`).join(', ');
   const copy = copyColumns
-    ? `, group_concat(concat_ws(char(9), ${copyColumns.map((c) => `coalesce(${finite(quoteIdent(c))}, '\\N')`).join(', ')}), char(10)) AS copy, sum(${copyColumns.map((c) => `(t.${quoteIdent(c)} IS NULL)`).join(' + ')}) AS copyNulls`
+    ? `, CAST(group_concat(concat_ws(char(9), ${copyColumns.map((c) => `coalesce(${finite(quoteIdent(c))}, '\\N')`).join(', ')}), char(10)) AS BLOB) AS copy, sum(${copyColumns.map((c) => `(t.${quoteIdent(c)} IS NULL)`).join(' + ')}) AS copyNulls`
     : '';
-  return `SELECT json_group_array(json_object(${fields})) AS json, count(*) AS rows${copy}${extra} FROM ${from}`;
+  return `SELECT CAST(json_group_array(json_object(${fields})) AS BLOB) AS json, count(*) AS rows${copy}${extra} FROM ${from}`;
 }
 
 /**
@@ -169,14 +170,14 @@ function batchJsonSql(info: TableInfo, from: string, extra = '', copyColumns: re
  * or backslashes, one per \N, are off) or is an infinite float (written as \N but not counted
  * as a null): such a batch goes as JSON only.
  */
-function copyText(batch: RowBatch, columns: number): string | null {
+function copyText(batch: RowBatch, columns: number): Buffer | null {
   const { copy, rows } = batch;
   if (!copy) return null;
   let tabs = 0;
   let lines = 0;
   let backslashes = 0;
   for (let i = 0; i < copy.length; i++) {
-    const ch = copy.charCodeAt(i);
+    const ch = copy[i];
     if (ch === 9) tabs++;
     else if (ch === 10) lines++;
     else if (ch === 92) backslashes++;
@@ -376,7 +377,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
    * a COPY the server refuses part-way (a duplicate key, a bad value) then leaves nothing of it
    * to send, and the error is this call's.
    */
-  async function copyIn(c: pg.PoolClient, sql: string, text: string, whileCopying?: () => void): Promise<void> {
+  async function copyIn(c: pg.PoolClient, sql: string, text: Buffer, whileCopying?: () => void): Promise<void> {
     const stream = c.query(copyFrom(sql));
     const done = new Promise<void>((resolve, reject) => {
       stream.on('finish', resolve);
