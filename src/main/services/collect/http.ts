@@ -115,10 +115,13 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 /**
  * The body as text, read as a stream and refused once it passes `maxBytes` (a 10 MB answer is
- * fine; a runaway one is not). The chunks are joined once and decoded once: an all-ASCII body (any
- * JSON-RPC answer, most APIs') as Latin-1, which is the same text for ASCII at a fortieth of the
- * cost of UTF-8 decoding; anything else as UTF-8, whole, so a character split across chunks decodes
- * right.
+ * fine; a runaway one is not). Each all-ASCII chunk (every chunk of a JSON-RPC answer, most APIs')
+ * is decoded as it arrives as Latin-1, which is the same text for ASCII at a fortieth of the cost
+ * of UTF-8 decoding, needs no joined copy of the bytes and stays on the JS heap (one Latin-1
+ * string of a whole answer over 1 MB is made outside it, where finished answers piled up until a
+ * collection: +50 MB peak RSS over a walk of 1.2 MB answers); from the first chunk that is not ASCII
+ * on, the rest is kept and decoded whole as UTF-8 at the end, so a character split across chunks
+ * decodes right (the ASCII text before it ends on a character boundary).
  */
 async function readBounded(res: Response, maxBytes: number, what: string): Promise<string> {
   const declared = Number(res.headers.get('content-length'));
@@ -128,7 +131,8 @@ async function readBounded(res: Response, maxBytes: number, what: string): Promi
   }
   if (!res.body) return '';
   const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
+  let ascii = '';
+  let rest: Uint8Array[] | null = null;
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
@@ -138,11 +142,10 @@ async function readBounded(res: Response, maxBytes: number, what: string): Promi
       await reader.cancel().catch(() => undefined);
       throw new AppError('MALFORMED_DATA', `${what}: the response passed the ${maxBytes}-byte bound`);
     }
-    chunks.push(value);
+    if (rest === null && isAscii(value)) ascii += Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
+    else (rest ??= []).push(value);
   }
-  const first = chunks[0];
-  const bytes = chunks.length === 1 && first !== undefined ? Buffer.from(first.buffer, first.byteOffset, first.byteLength) : Buffer.concat(chunks, total);
-  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  return rest === null ? ascii : ascii + Buffer.concat(rest).toString('utf8');
 }
 
 function describeZod(error: z.ZodError): string {
