@@ -28,7 +28,18 @@ interface Page {
   dataEnd: string;
   values: Record<'price' | 'marketCap' | 'volume24h' | 'tvl' | 'revenue30d' | 'commits12w', V>;
   score: { value: number | null; confidence: number | null; asOf: string | null; summary: string; explanation: { label: string; value: string; effect: number }[]; skill: Record<string, unknown> };
-  peers: { symbol: string; similarity: number | null; category: string | null; marketCap: number | null; tvl: number | null; score: number | null }[];
+  peers: {
+    symbol: string;
+    similarity: number | null;
+    category: string | null;
+    marketCap: number | null;
+    marketCapAsOf: string | null;
+    marketCapStale: boolean;
+    tvl: number | null;
+    tvlAsOf: string | null;
+    tvlStale: boolean;
+    score: number | null;
+  }[];
 }
 
 let sushi: Page;
@@ -54,7 +65,7 @@ describe('defimon asset', () => {
     expect(Object.keys(sushi.values).sort()).toEqual(['commits12w', 'marketCap', 'price', 'revenue30d', 'tvl', 'volume24h']);
     for (const v of Object.values(sushi.values)) expect(Object.keys(v).sort()).toEqual(['asOf', 'source', 'stale', 'value']);
     expect(Object.keys(sushi.score).sort()).toEqual(['asOf', 'confidence', 'explanation', 'skill', 'summary', 'value']);
-    for (const p of sushi.peers) expect(Object.keys(p).sort()).toEqual(['category', 'marketCap', 'score', 'similarity', 'symbol', 'tvl']);
+    for (const p of sushi.peers) expect(Object.keys(p).sort()).toEqual(['category', 'marketCap', 'marketCapAsOf', 'marketCapStale', 'score', 'similarity', 'symbol', 'tvl', 'tvlAsOf', 'tvlStale']);
     expect(sushi.symbol).toBe('SUSHI');
     expect(sushi.dataEnd).toBe((db.prepare('SELECT MAX(day) AS d FROM financial_metrics WHERE close IS NOT NULL').get() as { d: string }).d);
   });
@@ -106,6 +117,27 @@ describe('defimon asset', () => {
     expect(sushi.peers[0]!.category).toBe(cat);
     const similar = db.prepare(`SELECT competitor_id FROM competitor_analysis WHERE asset_id = 'SUSHI'`).all() as { competitor_id: string }[];
     expect(similar.length).toBeGreaterThan(0);
+  });
+
+  it('gives every peer its market cap and TVL with their own days, as `defimon assets` does, in JSON and in the table', async () => {
+    const listed = JSON.parse((await defimon(['assets', '--json'])).stdout) as { symbol: string; marketCap: number | null; marketCapDay: string | null; marketCapStale: boolean }[];
+    const bySymbol = new Map(listed.map((a) => [a.symbol, a]));
+    for (const p of sushi.peers) {
+      const a = bySymbol.get(p.symbol)!;
+      expect({ symbol: p.symbol, value: p.marketCap, asOf: p.marketCapAsOf, stale: p.marketCapStale }).toEqual({ symbol: a.symbol, value: a.marketCap, asOf: a.marketCapDay, stale: a.marketCapStale });
+      expect(p.tvlAsOf === null).toBe(p.tvl === null);
+      expect(p.tvlStale).toBe(p.tvlAsOf !== null && p.tvlAsOf < minus(sushi.dataEnd, 30));
+    }
+    // The bundle's TVL ends in 2022 for most peers: some peer shows a stale day.
+    expect(sushi.peers.some((p) => p.tvlStale || p.marketCapStale)).toBe(true);
+    const text = (await defimon(['asset', 'SUSHI'])).stdout.split('\n');
+    const at = text.indexOf('Peers:');
+    expect(text[at + 1]).toMatch(/SYMBOL\s+SIMILAR\s+CATEGORY\s+MCAP AS OF\s+TVL AS OF\s+SCORE/);
+    for (const p of sushi.peers) {
+      const line = text.find((l) => l.startsWith(`  ${p.symbol.padEnd(8)}`));
+      const dated = (v: number | null, asOf: string | null, stale: boolean): string => (v === null ? '-' : `\\S+ ${asOf}${stale ? ' STALE' : ''}`);
+      expect(line).toMatch(new RegExp(`${dated(p.marketCap, p.marketCapAsOf, p.marketCapStale)}\\s+${dated(p.tvl, p.tvlAsOf, p.tvlStale)}\\s`));
+    }
   });
 
   it('prints a readable page, and says clearly when the asset does not exist', async () => {

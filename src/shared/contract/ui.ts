@@ -144,7 +144,21 @@ export const AssetPage = z.object({
       confidenceMeant: z.string().nullable(),
     }),
   }),
-  peers: z.array(z.object({ symbol: z.string(), similarity: z.number().nullable(), category: z.string().nullable(), marketCap: z.number().nullable(), tvl: z.number().nullable(), score: z.number().nullable() })),
+  /** Peers with their market cap and TVL, each as of its own day and marked stale by it. */
+  peers: z.array(
+    z.object({
+      symbol: z.string(),
+      similarity: z.number().nullable(),
+      category: z.string().nullable(),
+      marketCap: z.number().nullable(),
+      marketCapAsOf: z.string().nullable(),
+      marketCapStale: z.boolean(),
+      tvl: z.number().nullable(),
+      tvlAsOf: z.string().nullable(),
+      tvlStale: z.boolean(),
+      score: z.number().nullable(),
+    }),
+  ),
 });
 export type AssetPage = z.infer<typeof AssetPage>;
 

@@ -42,9 +42,13 @@ export function renderAssetPage(p: AssetPage): string {
   lines.push('', 'Peers:');
   if (p.peers.length === 0) lines.push('  none known');
   else {
-    lines.push(`  ${'SYMBOL'.padEnd(8)}${'SIMILAR'.padStart(8)}  ${'CATEGORY'.padEnd(18)}${'MCAP'.padStart(10)}${'TVL'.padStart(10)}${'SCORE'.padStart(7)}`);
+    // Each value with its own day; STALE as the values above mark it.
+    const dated = (v: number | null, asOf: string | null, stale: boolean): string => `${usd(v).padStart(10)} ${v === null ? '' : `${asOf ?? '-'}${stale ? ' STALE' : ''}`}`.padEnd(28);
+    lines.push(`  ${'SYMBOL'.padEnd(8)}${'SIMILAR'.padStart(8)}  ${'CATEGORY'.padEnd(18)}${`${'MCAP'.padStart(10)} AS OF`.padEnd(28)}${`${'TVL'.padStart(10)} AS OF`.padEnd(28)}${'SCORE'.padStart(5)}`);
     for (const q of p.peers)
-      lines.push(`  ${q.symbol.padEnd(8)}${(q.similarity === null ? '-' : q.similarity.toFixed(2)).padStart(8)}  ${(q.category ?? '-').slice(0, 17).padEnd(18)}${usd(q.marketCap).padStart(10)}${usd(q.tvl).padStart(10)}${(q.score === null ? '-' : q.score.toFixed(0)).padStart(7)}`);
+      lines.push(
+        `  ${q.symbol.padEnd(8)}${(q.similarity === null ? '-' : q.similarity.toFixed(2)).padStart(8)}  ${(q.category ?? '-').slice(0, 17).padEnd(18)}${dated(q.marketCap, q.marketCapAsOf, q.marketCapStale)}${dated(q.tvl, q.tvlAsOf, q.tvlStale)}${(q.score === null ? '-' : q.score.toFixed(0)).padStart(5)}`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }

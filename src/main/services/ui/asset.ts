@@ -161,7 +161,18 @@ export function assetPage(store: SqliteStore, asset: string, staleAfterDays = DE
       confidenceMeant: confidenceMeant(skill, scored?.confidence ?? null),
     },
   };
-  const peers = peersOf(store, assetId, 10, staleAfterDays).map((p) => ({ symbol: p.row.symbol, similarity: p.similarity, category: p.category, marketCap: p.row.marketCap, tvl: p.row.tvl, score: p.row.score }));
+  const peers = peersOf(store, assetId, 10, staleAfterDays).map(({ row, similarity, category }) => ({
+    symbol: row.symbol,
+    similarity,
+    category,
+    marketCap: row.marketCap,
+    marketCapAsOf: row.marketCapDay,
+    marketCapStale: row.marketCapStale,
+    tvl: row.tvl,
+    tvlAsOf: row.tvlDay,
+    tvlStale: row.tvlStale,
+    score: row.score,
+  }));
   return { symbol: meta.symbol, name: meta.name, category: meta.defillama_category ?? meta.category, dataEnd, values, score, peers };
 }
 
