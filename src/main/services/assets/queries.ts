@@ -61,14 +61,22 @@ function familiesByAsset(store: SqliteStore, assetId?: string): Map<string, Data
     list.push(f);
     map.set(id, list);
   };
-  // One asset: the first matching row answers (LIMIT 1), not every row of the table.
-  const q = (table: string, where: string): string[] =>
-    store.db
-      .prepare<unknown[], { asset_id: string }>(
-        assetId === undefined ? `SELECT DISTINCT asset_id FROM ${table} WHERE ${where}` : `SELECT asset_id FROM ${table} WHERE asset_id = ? AND (${where}) LIMIT 1`,
-      )
+  // One asset: the first matching row answers (LIMIT 1), not every row of the table. Every asset:
+  // a table whose key leads with asset_id is asked per registered asset, where the first matching
+  // row answers too (a DISTINCT over the whole table read every row: ~25-90 ms of `defimon
+  // assets` on the bundled set); other tables are read whole.
+  const q = (table: string, where: string): string[] => {
+    const sql =
+      assetId !== undefined
+        ? `SELECT asset_id FROM ${table} WHERE asset_id = ? AND (${where}) LIMIT 1`
+        : store.table(table).key[0] === 'asset_id'
+          ? `SELECT a.asset_id FROM crypto_assets a WHERE EXISTS (SELECT 1 FROM ${table} x WHERE x.asset_id = a.asset_id AND (${where}))`
+          : `SELECT DISTINCT asset_id FROM ${table} WHERE ${where}`;
+    return store.db
+      .prepare<unknown[], { asset_id: string }>(sql)
       .all(...(assetId === undefined ? [] : [assetId]))
       .map((r) => r.asset_id);
+  };
   for (const id of q('financial_metrics', 'close IS NOT NULL')) add(id, 'market');
   for (const id of q('onchain_metrics', 'transfers IS NOT NULL OR active_addresses IS NOT NULL')) add(id, 'onchain');
   for (const id of q('onchain_metrics', 'tvl IS NOT NULL OR revenue IS NOT NULL')) add(id, 'tvl');
