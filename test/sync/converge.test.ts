@@ -214,8 +214,15 @@ describe.runIf(pgOk)('two clients converge through one Postgres', () => {
       store.write('financial_metrics', [...rowsOf('held', 5, 200), ...rowsOf('second', 5, 300)]);
       store.write('financial_metrics', [...rowsOf('third', 9, 400), ...rowsOf('tabbed', 1, 500, 'a\tb')]);
       expect(await c.sync.worker.syncOnce()).toMatchObject({ pushed: 30, rejected: 0, pending: 0 });
-      const entries = (await admin.query('SELECT row_count FROM sync_changes WHERE seq > $1 ORDER BY seq', [before])).rows;
-      expect(entries).toEqual([{ row_count: '10' }, { row_count: '10' }, { row_count: '10' }]);
+      // New rows log the COPY text they went in with; the upserted batches (the table met held
+      // keys, so the rest of this push upserts) log their JSON.
+      const entries = (await admin.query('SELECT row_count, rows_copy IS NOT NULL AS copy, rows_json IS NOT NULL AS json, copy_columns FROM sync_changes WHERE seq > $1 ORDER BY seq', [before])).rows;
+      expect(entries.map(({ row_count, copy, json }: { row_count: string; copy: boolean; json: boolean }) => ({ row_count, copy, json }))).toEqual([
+        { row_count: '10', copy: true, json: false },
+        { row_count: '10', copy: false, json: true },
+        { row_count: '10', copy: false, json: true },
+      ]);
+      expect(entries[0].copy_columns).toEqual(expect.arrayContaining(['asset_id', 'day', 'source', 'close', 'close_source', 'updated_at']));
       const select = "SELECT * FROM financial_metrics WHERE asset_id IN ('first', 'held', 'second', 'third', 'tabbed') ORDER BY asset_id, day";
       const team = (await admin.query(select)).rows;
       expect(team).toHaveLength(30);
@@ -302,13 +309,13 @@ describe.runIf(pgOk)('two clients converge through one Postgres', () => {
       await holder.services.client.call('dataset.import', { dir });
       const since = async (what: string, imports: boolean): Promise<number> =>
         Number((await admin.query(`SELECT coalesce(sum(${what}), 0) AS n FROM sync_changes WHERE seq > $1 AND (origin LIKE '% import %') = $2`, [before, imports])).rows[0].n);
-      const logged = await since('length(rows_json)', true);
+      const logged = await since('length(coalesce(rows_json, rows_copy))', true);
       expect(logged).toBeGreaterThan(40_000);
       received = 0;
       await holder.sync.worker.syncOnce();
       // The import's rows would be tens of kilobytes; what came is the entries' headers, the few
       // rows the clients logged besides the import, and the protocol.
-      const others = await since('length(rows_json)', false);
+      const others = await since('length(coalesce(rows_json, rows_copy))', false);
       expect(received).toBeLessThan(others + logged / 4);
       expect(imported(holder)).toBe(400);
     } finally {
@@ -316,6 +323,38 @@ describe.runIf(pgOk)('two clients converge through one Postgres', () => {
       await holder.close();
       relay.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a COPY text entry field by field: escapes, nulls and unknown columns; a bad line or value is rejected on its own', async () => {
+    await a.services.client.call('sync.now', {}); // the team schema is in place
+    const columns = ['asset_id', 'day', 'source', 'close', 'volume_usd', 'updated_at', 'column_of_a_newer_version'];
+    const lines = [
+      'copyhand\t2024-04-01\ttest\t1.5\t\\N\tline\\nbreak \\t tab \\\\ back\textra',
+      'copyhand\t2024-04-02\ttest\t2.5e3\t7\tu\tx',
+      'copyhand\t2024-04-03\ttest\tabc\t1\tu\tx',
+      'copyhand\t2024-04-04\ttest',
+      'copyhand\t2024-04-05\ttest\t-0.25\t\\N\t\\101\\x42\tx',
+    ];
+    await admin.query(`INSERT INTO sync_changes (tbl, origin, row_count, rows_copy, copy_columns) VALUES ('financial_metrics', 'elsewhere', 5, $1, $2)`, [`${lines.join('\n')}\n`, columns]);
+    await admin.query(`INSERT INTO sync_changes (tbl, origin, row_count, rows_copy) VALUES ('financial_metrics', 'elsewhere', 1, $1)`, ['copyhand\t2024-04-06']);
+    const c = await createSyncClient({ pgUrl: db.url });
+    try {
+      const r = await c.sync.worker.syncOnce();
+      expect(r.rejected).toBeGreaterThanOrEqual(3);
+      expect(c.services.core.store.db.prepare("SELECT day, close, volume_usd, updated_at FROM financial_metrics WHERE asset_id = 'copyhand' ORDER BY day").all()).toEqual([
+        { day: '2024-04-01', close: 1.5, volume_usd: null, updated_at: 'line\nbreak \t tab \\ back' },
+        { day: '2024-04-02', close: 2500, volume_usd: 7, updated_at: 'u' },
+        { day: '2024-04-05', close: -0.25, volume_usd: null, updated_at: 'AB' },
+      ]);
+      // (This test's own user-data table is not on the new client: its entries are rejected too.)
+      const rejects = (await c.services.client.call('sync.rejects', {})).filter((x) => x.table === 'financial_metrics').map((x) => x.error);
+      expect(rejects).toEqual(
+        expect.arrayContaining([expect.stringMatching(/close: expected a finite number, got "abc"/), expect.stringMatching(/3 value\(s\) for 7 column\(s\)/), expect.stringMatching(/no column list/)]),
+      );
+      expect(rejects).toHaveLength(3);
+    } finally {
+      await c.close();
     }
   });
 });

@@ -52,3 +52,15 @@ export async function waitFor(cond: () => Promise<boolean> | boolean, what: stri
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/**
+ * Every (entry, asset_id, day) the team change log holds for `tbl`, from both entry formats: a
+ * JSON array of rows (`rows_json`) and COPY text lines of `copy_columns` (`rows_copy`).
+ */
+export function changeLogKeysSql(tbl: string): string {
+  const t = tbl.replace(/'/g, "''");
+  return `SELECT seq, e->>'asset_id' AS asset_id, e->>'day' AS day FROM sync_changes, json_array_elements(rows_json::json) e WHERE rows_json IS NOT NULL AND tbl = '${t}'
+    UNION ALL
+    SELECT seq, split_part(l, E'\\t', array_position(copy_columns, 'asset_id')), split_part(l, E'\\t', array_position(copy_columns, 'day'))
+      FROM sync_changes, regexp_split_to_table(rows_copy, E'\\n') l WHERE rows_copy IS NOT NULL AND tbl = '${t}'`;
+}

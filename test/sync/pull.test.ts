@@ -80,13 +80,17 @@ describe.runIf(pgOk)('large pulls', () => {
     expect((await a.sync.worker.syncOnce()).pushed).toBe(9000);
     // One row in the middle of the first entry gets a day that is not a day.
     const bad = rows[2500] as Row;
-    const first = (await admin.query<{ seq: string; rows_json: string }>('SELECT seq, rows_json FROM sync_changes ORDER BY seq LIMIT 1')).rows[0]!;
-    const entry = JSON.parse(first.rows_json) as Row[];
-    const at = entry.findIndex((r) => r.asset_id === bad.asset_id && r.day === bad.day);
+    // The entry holds its rows as COPY text (a line per row, tab-separated `copy_columns`).
+    const first = (await admin.query<{ seq: string; rows_json: string | null; rows_copy: string; copy_columns: string[] }>('SELECT seq, rows_json, rows_copy, copy_columns FROM sync_changes ORDER BY seq LIMIT 1')).rows[0]!;
+    expect(first.rows_json).toBeNull();
+    const lines = first.rows_copy.split('\n').map((l) => l.split('\t'));
+    const assetAt = first.copy_columns.indexOf('asset_id');
+    const dayAt = first.copy_columns.indexOf('day');
+    const at = lines.findIndex((f) => f[assetAt] === bad.asset_id && f[dayAt] === bad.day);
     expect(at).toBeGreaterThan(0);
-    expect(at).toBeLessThan(entry.length - 1);
-    entry[at] = { ...entry[at], day: '2010-02-30' };
-    await admin.query('UPDATE sync_changes SET rows_json = $2 WHERE seq = $1', [first.seq, JSON.stringify(entry)]);
+    expect(at).toBeLessThan(lines.length - 1);
+    lines[at]![dayAt] = '2010-02-30';
+    await admin.query('UPDATE sync_changes SET rows_copy = $2 WHERE seq = $1', [first.seq, lines.map((f) => f.join('\t')).join('\n')]);
 
     const b = await client();
     const r = await b.sync.worker.syncOnce();

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createHttpClient } from '../../src/main/services/collect/http';
 import { createTestDatabase, createRedisPrefix, postgresAvailable, REDIS_URL, redisAvailable } from '../helpers/services';
-import { createSyncClient, marketRows, sqliteContent, waitFor, type SyncClient } from './helpers';
+import { changeLogKeysSql, createSyncClient, marketRows, sqliteContent, waitFor, type SyncClient } from './helpers';
 
 const redisOk = await redisAvailable();
 const pgOk = redisOk && (await postgresAvailable());
@@ -197,7 +197,7 @@ describe.runIf(pgOk)('Redis stopped and started while two clients sync', () => {
 
     expect(Number((await admin.query('SELECT count(*) AS n FROM financial_metrics')).rows[0].n)).toBe(300);
     expect(sqliteContent(b.services, 'financial_metrics', 'asset_id, day')).toEqual(sqliteContent(a.services, 'financial_metrics', 'asset_id, day'));
-    const dup = await admin.query(`SELECT 1 FROM sync_changes, json_array_elements(rows_json::json) e GROUP BY e->>'asset_id', e->>'day' HAVING count(*) > 1`);
+    const dup = await admin.query(`SELECT 1 FROM (${changeLogKeysSql('financial_metrics')}) e GROUP BY asset_id, day HAVING count(*) > 1`);
     expect(dup.rowCount).toBe(0);
   });
 });

@@ -27,7 +27,7 @@ import { migratePostgres } from '../storage/migrator';
 import { openPostgres, type PostgresStore } from '../storage/postgres';
 import type { BulkWriter, Row, SqliteStore, TableInfo } from '../storage/sqlite';
 import { isSyncedTable, isUserDataTable, openOutbox, openSyncState, recordReject, rowReader, type OutboxEntry } from './local';
-import { createRowValidators } from './validate';
+import { createRowValidators, type TableValidator } from './validate';
 
 /** Serialises writers of the change log; the capture trigger takes the same lock. */
 const CHANGE_LOG_LOCK = 724400;
@@ -40,6 +40,9 @@ interface ChangeRow {
   origin: string | null;
   row_data: unknown;
   rows_json: unknown;
+  /** A batch as COPY text lines of `copy_columns` (see migration 0504). */
+  rows_copy?: string | null;
+  copy_columns?: string[] | null;
 }
 
 /**
@@ -53,7 +56,8 @@ const HELD_SQL = `(origin IS NOT NULL AND substr(origin, strpos(origin, ' ') + 1
  * their row counts reach $2 (always at least one entry, however big). Entries of a held import
  * come without their rows (never downloaded) and count for nothing in the batch.
  */
-const PULL_SQL = `SELECT seq, tbl, origin, CASE WHEN held THEN NULL ELSE row_data END AS row_data, CASE WHEN held THEN NULL ELSE rows_json END AS rows_json
+const PULL_SQL = `SELECT seq, tbl, origin, CASE WHEN held THEN NULL ELSE row_data END AS row_data, CASE WHEN held THEN NULL ELSE rows_json END AS rows_json,
+    CASE WHEN held THEN NULL ELSE rows_copy END AS rows_copy, copy_columns
   FROM (SELECT *, ${HELD_SQL} AS held FROM sync_changes WHERE seq > $1) c
   WHERE seq <= (
     SELECT coalesce(max(seq), $1) FROM (
@@ -61,6 +65,45 @@ const PULL_SQL = `SELECT seq, tbl, origin, CASE WHEN held THEN NULL ELSE row_dat
       FROM (SELECT seq, CASE WHEN ${HELD_SQL} THEN 0 ELSE row_count END AS n FROM sync_changes WHERE seq > $1 ORDER BY seq LIMIT $2) l
     ) w WHERE before < $2)
   ORDER BY seq`;
+
+/** Where `visitRows` hands each row: into which array, then the valid ones and the rejected ones. */
+interface RowVisitor {
+  /** The array the next row's values are read into (one per table, or a new one per row). */
+  target(): unknown[];
+  ok(values: unknown[]): void;
+  bad(error: string, row: unknown): void;
+}
+
+/**
+ * Reads each row of a change entry held as COPY text (`columns` named per line) with the table's
+ * validator, straight from the line's fields (no row object; one is built only for a rejected
+ * row's record). A line with the wrong number of fields is rejected on its own.
+ */
+export function visitCopyRows(text: string, columns: unknown, validator: TableValidator, v: RowVisitor): void {
+  if (!Array.isArray(columns) || columns.length === 0 || columns.some((c) => typeof c !== 'string')) {
+    v.bad('a COPY text change has no column list', text.slice(0, 200));
+    return;
+  }
+  const names = columns as string[];
+  const check = validator.copyChecker(names);
+  const end = text.endsWith('\n') ? text.length - 1 : text.length;
+  let start = 0;
+  while (start < end) {
+    let stop = text.indexOf('\n', start);
+    if (stop < 0 || stop > end) stop = end;
+    const line = text.slice(start, stop);
+    start = stop + 1;
+    const fields = line.split('\t');
+    if (fields.length !== names.length) {
+      v.bad(`a COPY text row has ${fields.length} value(s) for ${names.length} column(s)`, line.slice(0, 200));
+      continue;
+    }
+    const values = v.target();
+    const error = check(fields, values);
+    if (error === null) v.ok(values);
+    else v.bad(error, validator.copyRow(names, fields));
+  }
+}
 
 /** Most rows per pull transaction unless configured. */
 export const PULL_BATCH_ROWS = 50_000;
@@ -119,16 +162,26 @@ function importKey(imp: { source: string; fingerprint: string }): string {
 }
 
 /**
- * One table's rows of a push batch: their JSON array text (the change-log entry as pushed), their
- * count, and, when the table's columns allow it, the same rows as COPY text (see copyColumns).
+ * One table's rows of a push batch: their count and, when the table's columns allow it and no
+ * value needs COPY escaping, the rows as COPY text (see copyColumns, copyText), which goes into
+ * the table and becomes the change-log entry. Otherwise (and when the rows meet keys the team
+ * holds, for the upsert) their JSON array text: read with the batch, or on demand by `readJson`.
  */
 interface RowBatch {
   /** UTF-8 bytes as SQLite holds them (never decoded into a string here), or text. */
-  json: Buffer | string;
+  json?: Buffer | string;
+  /** Reads `json` when the batch was read as COPY text only (the same outbox range or rowids). */
+  readJson?: () => Buffer | string;
   rows: number;
   copy?: Buffer | null;
   /** The null values in `copy`. */
   copyNulls?: number | null;
+}
+
+/** A batch's JSON array text, read now if the batch came as COPY text only. */
+function batchJson(batch: RowBatch): Buffer | string {
+  if (batch.json === undefined) batch.json = batch.readJson?.() ?? '[]';
+  return batch.json;
 }
 
 /**
@@ -149,18 +202,23 @@ const finite = (c: string): string => `CASE WHEN typeof(t.${c}) = 'real' AND abs
  * count: no row objects on this side, and the text goes to the team database as it is. A batch
  * holds each key once (the outbox has one entry per key; an import chunk is a rowid range), so
  * the order of its rows carries no meaning. SQLite writes every float with enough digits to read back
- * the same double, so values are the ones a JSON.stringify of the rows would carry. With
- * `copyColumns`, the same rows also come as lines of those columns' values (`copy`): tab between
- * values, a line feed between rows, null as \N and every other value as SQLite writes it as
- * text (a float as in the JSON). That is COPY text format as long as no value holds a tab, line
- * feed, carriage return or backslash, which `copyText` checks.
+ * the same double, so values are the ones a JSON.stringify of the rows would carry.
  */
-function batchJsonSql(info: TableInfo, from: string, extra = '', copyColumns: readonly string[] | null = null): string {
+function batchJsonSql(info: TableInfo, from: string, extra = ''): string {
   const fields = info.columns.map((c) => `'${c.replace(/'/g, "''")}', ${finite(quoteIdent(c))}`).join(', ');
-  const copy = copyColumns
-    ? `, CAST(group_concat(concat_ws(char(9), ${copyColumns.map((c) => `coalesce(${finite(quoteIdent(c))}, '\\N')`).join(', ')}), char(10)) AS BLOB) AS copy, sum(${copyColumns.map((c) => `(t.${quoteIdent(c)} IS NULL)`).join(' + ')}) AS copyNulls`
-    : '';
-  return `SELECT CAST(json_group_array(json_object(${fields})) AS BLOB) AS json, count(*) AS rows${copy}${extra} FROM ${from}`;
+  return `SELECT CAST(json_group_array(json_object(${fields})) AS BLOB) AS json, count(*) AS rows${extra} FROM ${from}`;
+}
+
+/**
+ * The same rows as `batchJsonSql` as lines of `copyColumns`' values (`copy`), with their count
+ * and the count of nulls: tab between values, a line feed between rows, null as \N and every
+ * other value as SQLite writes it as text (a float as in the JSON). That is COPY text format as
+ * long as no value holds a tab, line feed, carriage return or backslash, which `copyText` checks.
+ */
+function batchCopySql(copyColumns: readonly string[], from: string, extra = ''): string {
+  const values = copyColumns.map((c) => `coalesce(${finite(quoteIdent(c))}, '\\N')`).join(', ');
+  const nulls = copyColumns.map((c) => `(t.${quoteIdent(c)} IS NULL)`).join(' + ');
+  return `SELECT CAST(group_concat(concat_ws(char(9), ${values}), char(10)) AS BLOB) AS copy, sum(${nulls}) AS copyNulls, count(*) AS rows${extra} FROM ${from}`;
 }
 
 /**
@@ -190,8 +248,8 @@ function copyText(batch: RowBatch, columns: number): Buffer | null {
 interface PushStatements {
   upsert: string;
   insert: string;
-  /** The COPY of the table's shared columns (`columns` of them), when they all take COPY text. */
-  copy: { sql: string; columns: number } | null;
+  /** The COPY of the table's shared columns (`columns` of them, named in `names`), when they all take COPY text. */
+  copy: { sql: string; columns: number; names: readonly string[] } | null;
   log: string;
 }
 
@@ -264,13 +322,13 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       INSERT INTO sync_changes (tbl, origin, row_count, rows_json) SELECT $2, $3, $4, $1::text WHERE EXISTS (SELECT 1 FROM up) RETURNING seq`;
     // `copy`: the plain insert of rows that come as COPY text straight into the table (no JSON
     // to parse: about 40% less of the server's CPU per batch than `insert`), `log` the
-    // change-log entry written after it from the JSON text.
+    // change-log entry written after it from the same COPY text.
     const copyCols = copyColumns(info);
     sql = {
       upsert: logged(` ON CONFLICT (${info.key.map(quoteIdent).join(', ')}) ${conflict}`),
       insert: logged(''),
-      copy: copyCols ? { sql: `COPY ${t} (${copyCols.map(quoteIdent).join(', ')}) FROM STDIN`, columns: copyCols.length } : null,
-      log: 'INSERT INTO sync_changes (tbl, origin, row_count, rows_json) VALUES ($2, $3, $4, $1::text) RETURNING seq',
+      copy: copyCols ? { sql: `COPY ${t} (${copyCols.map(quoteIdent).join(', ')}) FROM STDIN`, columns: copyCols.length, names: copyCols } : null,
+      log: 'INSERT INTO sync_changes (tbl, origin, row_count, rows_copy, copy_columns) VALUES ($2, $3, $4, $1::text, $5::text[]) RETURNING seq',
     };
     upsertSql.set(info.name, sql);
     return sql;
@@ -329,7 +387,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         let first = true;
         for (const [tbl, batch] of groups) {
           const sql = upsertStatement(o.store.table(tbl));
-          const params = [batch.json, tbl, originTag, batch.rows];
+          const jsonParams = (): unknown[] => [batchJson(batch), tbl, originTag, batch.rows];
           // A plain insert first, under a savepoint; a key the team already holds (unique
           // violation) rolls it back and the batch goes through the upsert instead.
           const plain = !conflicting.has(tbl);
@@ -338,12 +396,13 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
           first = false;
           let res: pg.QueryResult<{ seq: string }>;
           try {
-            const copy = plain && sql.copy ? copyText(batch, sql.copy.columns) : null;
+            // `batch.copy` is set only when copyText accepted it (see readBatch).
+            const copy = plain && sql.copy ? (batch.copy ?? null) : null;
             if (copy !== null && sql.copy) {
               await copyIn(c, sql.copy.sql, copy, prepareNext);
-              res = await c.query<{ seq: string }>(sql.log, params);
+              res = await c.query<{ seq: string }>(sql.log, [copy, tbl, originTag, batch.rows, sql.copy.names]);
             } else {
-              const upsert = c.query<{ seq: string }>(plain ? sql.insert : sql.upsert, params);
+              const upsert = c.query<{ seq: string }>(plain ? sql.insert : sql.upsert, jsonParams());
               prepareNext?.();
               res = await upsert;
             }
@@ -351,7 +410,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
             if (!plain || (err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
             conflicting.add(tbl);
             await c.query('ROLLBACK TO SAVEPOINT sync_insert');
-            res = await c.query<{ seq: string }>(sql.upsert, params);
+            res = await c.query<{ seq: string }>(sql.upsert, jsonParams());
           }
           const entry = res.rows[0];
           if (entry) lastEntry = Number(entry.seq);
@@ -406,20 +465,47 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
   /** Outbox seqs already refused for a missing table (a bisected batch sees them again). */
   const refused = new Set<number>();
 
-  /** Per table: the current rows of the outbox entries in a seq range, as one JSON batch, in one query. */
-  const rangeStmts = new Map<string, Database.Statement<[string, number, number], RowBatch>>();
+  /**
+   * A batch of `info`'s rows: as COPY text when the table takes it (`copyStmt`), has not met keys
+   * the team holds in this push and no value needs escaping, with its JSON left to `readJson`;
+   * otherwise as JSON. `args` select the same rows in both statements.
+   */
+  function readBatch<A extends unknown[]>(
+    info: TableInfo,
+    copyStmt: Database.Statement<A, RowBatch> | null,
+    jsonStmt: Database.Statement<A, RowBatch>,
+    args: A,
+    jsonArgs: () => A = () => args,
+  ): RowBatch {
+    const copyCols = copyStmt && !conflicting.has(info.name) ? copyColumns(info) : null;
+    if (copyStmt && copyCols) {
+      const batch = copyStmt.get(...args) ?? { rows: 0 };
+      if (batch.rows === 0) return batch;
+      if (copyText(batch, copyCols.length) !== null) return { ...batch, readJson: () => jsonStmt.get(...jsonArgs())?.json ?? '[]' };
+    }
+    const batch = jsonStmt.get(...args) ?? { json: '[]', rows: 0 };
+    return { ...batch, copy: null };
+  }
+
+  /** Per table: the current rows of the outbox entries in a seq range, as one batch, in one query. */
+  const rangeStmts = new Map<string, { copy: Database.Statement<[string, number, number], RowBatch> | null; json: Database.Statement<[string, number, number], RowBatch> }>();
   function rowsInRange(tbl: string, fromSeq: number, toSeq: number): RowBatch {
-    let stmt = rangeStmts.get(tbl);
-    if (!stmt) {
-      const info = o.store.table(tbl);
+    const info = o.store.table(tbl);
+    let stmts = rangeStmts.get(tbl);
+    if (!stmts) {
       // CROSS JOIN keeps the outbox range as the outer loop; `+o.tbl` keeps SQLite on the seq
       // range instead of the (tbl, key) index. One statement instead of a lookup per row: the
       // per-call overhead was most of the push's SQLite time.
       const on = info.key.map((k, i) => `t.${quoteIdent(k)} = json_extract(o.key, '$[${i}]')`).join(' AND ');
-      stmt = db.prepare<[string, number, number], RowBatch>(batchJsonSql(info, `sync_outbox o CROSS JOIN ${quoteIdent(tbl)} t ON ${on} WHERE +o.tbl = ? AND o.seq >= ? AND o.seq <= ?`, '', copyColumns(info)));
-      rangeStmts.set(tbl, stmt);
+      const from = `sync_outbox o CROSS JOIN ${quoteIdent(tbl)} t ON ${on} WHERE +o.tbl = ? AND o.seq >= ? AND o.seq <= ?`;
+      const copyCols = copyColumns(info);
+      stmts = {
+        copy: copyCols ? db.prepare<[string, number, number], RowBatch>(batchCopySql(copyCols, from)) : null,
+        json: db.prepare<[string, number, number], RowBatch>(batchJsonSql(info, from)),
+      };
+      rangeStmts.set(tbl, stmts);
     }
-    return stmt.get(tbl, fromSeq, toSeq) ?? { json: '[]', rows: 0 };
+    return readBatch(info, stmts.copy, stmts.json, [tbl, fromSeq, toSeq]);
   }
 
   function groupEntries(entries: readonly OutboxEntry[]): { groups: Map<string, RowBatch>; rows: number; rejected: number } {
@@ -559,11 +645,19 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
           for (let ti = startTable; ti < IMPORT_TABLES.length; ti++) {
             const tbl = IMPORT_TABLES[ti] as string;
             let after = cursor && cursor.id === id && ti === startTable ? cursor.rowid : 0;
-            // A chunk: the next rows by rowid as one JSON batch, and the rowid it ends at.
-            const stmt = db.prepare<[number, number], RowBatch & { last: number | null }>(
-              batchJsonSql(o.store.table(tbl), `(SELECT rowid AS _rowid, * FROM ${quoteIdent(tbl)} WHERE rowid > ? ORDER BY rowid LIMIT ?) t`, ', max(t._rowid) AS last', copyColumns(o.store.table(tbl))),
-            );
-            const readChunk = (from: number): RowBatch & { last: number | null } => stmt.get(from, batchSize) ?? { json: '[]', rows: 0, last: null };
+            // A chunk: the next rows by rowid as one batch, and the rowid it ends at; its JSON,
+            // when it is wanted after the COPY text, is read for the same rowid range.
+            const info = o.store.table(tbl);
+            const chunkOf = `(SELECT rowid AS _rowid, * FROM ${quoteIdent(tbl)} WHERE rowid > ? ORDER BY rowid LIMIT ?) t`;
+            const copyCols = copyColumns(info);
+            const copyStmt = copyCols ? db.prepare<[number, number], RowBatch & { last: number | null }>(batchCopySql(copyCols, chunkOf, ', max(t._rowid) AS last')) : null;
+            const jsonStmt = db.prepare<[number, number], RowBatch & { last: number | null }>(batchJsonSql(info, chunkOf, ', max(t._rowid) AS last'));
+            const jsonRange = db.prepare<[number, number], RowBatch>(batchJsonSql(info, `(SELECT * FROM ${quoteIdent(tbl)} WHERE rowid > ? AND rowid <= ?) t`));
+            const readChunk = (from: number): RowBatch & { last: number | null } => {
+              const batch = readBatch(info, copyStmt, jsonStmt, [from, batchSize]) as RowBatch & { last: number | null };
+              if (batch.readJson) batch.readJson = () => jsonRange.get(from, batch.last ?? from)?.json ?? '[]';
+              return { ...batch, last: batch.last ?? null };
+            };
             let chunk = readChunk(after);
             while (chunk.rows > 0) {
               if (signal?.aborted) throw new AppError('CANCELLED', 'sync was cancelled');
@@ -572,7 +666,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
               const from = after;
               let next: (RowBatch & { last: number | null }) | null = null;
               const ff = await pushGroups(
-                new Map([[tbl, { json: batch.json, rows: batch.rows, copy: batch.copy ?? null, copyNulls: batch.copyNulls ?? null }]]),
+                new Map([[tbl, batch]]),
                 0,
                 () => {
                   next = readChunk(from);
@@ -731,11 +825,18 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         if (ch.origin !== null && held.has(ch.origin.slice(ch.origin.indexOf(' ') + 1))) continue;
         const validator = isSyncedTable(ch.tbl) ? validators(ch.tbl) : null;
         if (!validator) {
-          rejects.push({ seq, tbl: ch.tbl, row: ch.rows_json ?? ch.row_data, error: `table "${ch.tbl}" is not known to this version of DEFIMON` });
+          rejects.push({ seq, tbl: ch.tbl, row: ch.rows_json ?? ch.rows_copy ?? ch.row_data, error: `table "${ch.tbl}" is not known to this version of DEFIMON` });
           continue;
         }
-        let rows: unknown[];
-        if (ch.rows_json !== null && ch.rows_json !== undefined) {
+        const bad = (error: string, row: unknown): void => {
+          rejects.push({ seq, tbl: ch.tbl, row, error });
+        };
+        // The entry's rows: COPY text lines, a JSON array (both batches) or one row (the trigger's).
+        let rows: unknown[] = [];
+        const copyText = typeof ch.rows_copy === 'string' ? ch.rows_copy : null;
+        if (copyText !== null) {
+          // read by visitRows below
+        } else if (ch.rows_json !== null && ch.rows_json !== undefined) {
           let batch: unknown;
           try {
             batch = typeof ch.rows_json === 'string' ? JSON.parse(ch.rows_json) : ch.rows_json;
@@ -749,16 +850,21 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
           }
           rows = batch;
         } else rows = [ch.row_data];
+        const visitRows = (v: RowVisitor): void => {
+          if (copyText !== null) return visitCopyRows(copyText, ch.copy_columns, validator, v);
+          for (const raw of rows) {
+            const values = v.target();
+            const error = validator.check(raw, values);
+            if (error === null) v.ok(values);
+            else v.bad(error, raw);
+          }
+        };
         const info = o.store.table(ch.tbl);
         if (isUserDataTable(info)) {
           let group = userData.get(ch.tbl);
           if (!group) userData.set(ch.tbl, (group = { columns: validator.columns, rows: [] }));
-          for (const raw of rows) {
-            const values = new Array<unknown>(validator.columns.length);
-            const error = validator.check(raw, values);
-            if (error !== null) rejects.push({ seq, tbl: ch.tbl, row: raw, error });
-            else group.rows.push(values);
-          }
+          const into = group.rows;
+          visitRows({ target: () => new Array<unknown>(validator.columns.length), ok: (values) => into.push(values), bad });
           continue;
         }
         let fact = facts.get(ch.tbl);
@@ -773,11 +879,13 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
           facts.set(ch.tbl, fact);
         }
         const { writer, values, keyOf } = fact;
-        for (const raw of rows) {
-          const error = validator.check(raw, values);
-          if (error !== null) rejects.push({ seq, tbl: ch.tbl, row: raw, error });
-          else if (!outboxBusy || !outbox.hasKey(ch.tbl, keyOf(values))) writer.write(values);
-        }
+        visitRows({
+          target: () => values,
+          ok: () => {
+            if (!outboxBusy || !outbox.hasKey(ch.tbl, keyOf(values))) writer.write(values);
+          },
+          bad,
+        });
       }
       for (const { writer } of facts.values()) applied += writer.end();
       for (const [tbl, { columns, rows }] of userData) {

@@ -69,6 +69,41 @@ function describe(v: unknown): string {
 export interface TableValidator {
   readonly columns: readonly string[];
   check(raw: unknown, out: unknown[]): string | null;
+  /**
+   * `check` for rows held as COPY text lines of `columns`: the returned function reads one line's
+   * fields (split at tabs) into `out` the same way, each field read as the value a JSON entry
+   * would carry (see copyField; a number for a numeric column when the text is one, else the
+   * text, which the rules then judge). Fields of columns this version does not know are dropped.
+   */
+  copyChecker(columns: readonly string[]): (fields: readonly string[], out: unknown[]) => string | null;
+  /** A line's fields as a row object, for the record of a rejected row. */
+  copyRow(columns: readonly string[], fields: readonly string[]): Record<string, unknown>;
+}
+
+const INTEGER_TEXT = /^[+-]?\d+$/;
+const DECIMAL_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A local column's reading of COPY text, by its declared type (as typeRule judges it). */
+function copyReader(decl: ColumnDecl): (field: string) => unknown {
+  const t = decl.type.toUpperCase();
+  if (t.includes('INT')) return (f) => (INTEGER_TEXT.test(f) ? Number(f) : f);
+  if (t.includes('DOUB') || t.includes('REAL') || t.includes('FLOA') || t.includes('NUMERIC')) return (f) => (DECIMAL_TEXT.test(f) ? Number(f) : f);
+  return (f) => f;
+}
+
+const COPY_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/**
+ * One field of COPY's text format as text, or null for \N: backslash escapes decoded (\t, \n,
+ * \\ and the rest, octal and hex as character codes). Fields DEFIMON writes never hold one; a
+ * hand-made entry may.
+ */
+export function copyField(field: string): string | null {
+  if (field === '\\N') return null;
+  if (!field.includes('\\')) return field;
+  return field.replace(/\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|([\s\S]))/g, (_, oct: string | undefined, hex: string | undefined, ch: string | undefined) =>
+    oct !== undefined ? String.fromCharCode(parseInt(oct, 8)) : hex !== undefined ? String.fromCharCode(parseInt(hex, 16)) : (COPY_ESCAPES[ch ?? ''] ?? ch ?? ''),
+  );
 }
 
 /** Builds (and caches) one validator per local table; null for a table this client does not sync or have. */
@@ -87,30 +122,60 @@ export function createRowValidators(db: Database.Database): (table: string) => T
       hasDefault: d.dflt_value !== null,
       rules: [typeRule(d), semanticRule(d.name)].filter((r): r is ColumnRule => r !== null),
     }));
+    const readers = decls.map(copyReader);
+    /** Column `i`'s value `v` (undefined: absent) into `out[i]`; what is wrong with it, or null. */
+    const accept = (i: number, v: unknown, out: unknown[]): string | null => {
+      const c = cols[i]!;
+      if (v === undefined && c.hasDefault) {
+        out[i] = undefined; // SQLite fills in the default
+        return null;
+      }
+      if (v === undefined || v === null) {
+        if (c.notNull) return `${c.name} is missing`;
+        out[i] = null;
+        return null;
+      }
+      for (const rule of c.rules) {
+        const problem = rule(v);
+        if (problem !== null) return `${c.name}: ${problem}`;
+      }
+      out[i] = v;
+      return null;
+    };
+    const copyValue = (i: number, field: string | undefined): unknown => {
+      if (field === undefined) return undefined;
+      const text = copyField(field);
+      return text === null ? null : readers[i]!(text);
+    };
     const validator: TableValidator = {
       columns: cols.map((c) => c.name),
       check(raw, out) {
         if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return `row is ${describe(raw)}, not an object`;
         const src = raw as Record<string, unknown>;
         for (let i = 0; i < cols.length; i++) {
-          const c = cols[i]!;
-          const v = src[c.name];
-          if (v === undefined && c.hasDefault) {
-            out[i] = undefined; // SQLite fills in the default
-            continue;
-          }
-          if (v === undefined || v === null) {
-            if (c.notNull) return `${c.name} is missing`;
-            out[i] = null;
-            continue;
-          }
-          for (const rule of c.rules) {
-            const problem = rule(v);
-            if (problem !== null) return `${c.name}: ${problem}`;
-          }
-          out[i] = v;
+          const problem = accept(i, src[cols[i]!.name], out);
+          if (problem !== null) return problem;
         }
         return null;
+      },
+      copyChecker(columns) {
+        const at = cols.map((c) => columns.indexOf(c.name));
+        return (fields, out) => {
+          for (let i = 0; i < at.length; i++) {
+            const p = at[i]!;
+            const problem = accept(i, p < 0 ? undefined : copyValue(i, fields[p]), out);
+            if (problem !== null) return problem;
+          }
+          return null;
+        };
+      },
+      copyRow(columns, fields) {
+        const row: Record<string, unknown> = {};
+        columns.forEach((name, p) => {
+          const i = cols.findIndex((c) => c.name === name);
+          row[name] = i < 0 ? fields[p] : copyValue(i, fields[p]);
+        });
+        return row;
       },
     };
     cache.set(table, validator);

@@ -16,8 +16,9 @@ import { m0500UiUserData } from './0500_ui_user_data';
 import { m0501AssetsDefillamaBundled } from './0501_assets_defillama_bundled';
 import { m0502MlModelCompleteness } from './0502_ml_model_completeness';
 import { m0503MarketLatestKnown } from './0503_market_latest_known';
+import { m0504SyncBatchCopy } from './0504_sync_batch_copy';
 import type { Migration } from './types';
 
-export const migrations: readonly Migration[] = [m0001Core, m0100Collect, m0200MlRegistry, m0300Audit, m0400Sync, m0401SyncBatches, m0402SyncBatchText, m0500UiUserData, m0501AssetsDefillamaBundled, m0502MlModelCompleteness, m0503MarketLatestKnown];
+export const migrations: readonly Migration[] = [m0001Core, m0100Collect, m0200MlRegistry, m0300Audit, m0400Sync, m0401SyncBatches, m0402SyncBatchText, m0500UiUserData, m0501AssetsDefillamaBundled, m0502MlModelCompleteness, m0503MarketLatestKnown, m0504SyncBatchCopy];
 
 export type { Dialect, Migration, Retirement } from './types';
