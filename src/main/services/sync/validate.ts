@@ -83,11 +83,29 @@ export interface TableValidator {
 const INTEGER_TEXT = /^[+-]?\d+$/;
 const DECIMAL_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/**
+ * A decimal number's text as that number, other text as it is. Number() alone would also read
+ * '', blanks, 'Infinity' and hex or binary literals; those stay text (the rules reject them).
+ */
+function readDecimal(f: string): unknown {
+  const n = Number(f);
+  if (n !== n || f.length === 0) return f; // NaN
+  const last = f.charCodeAt(f.length - 1);
+  // Every decimal ends in a digit or a point. Text of only digits, points and minus signs that
+  // Number() reads is a plain decimal; the rest (an exponent, a plus sign) is checked in full.
+  if (!((last >= 48 && last <= 57) || last === 46)) return f;
+  for (let i = 0; i < f.length; i++) {
+    const c = f.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || c === 46 || c === 45)) return DECIMAL_TEXT.test(f) ? n : f;
+  }
+  return n;
+}
+
 /** A local column's reading of COPY text, by its declared type (as typeRule judges it). */
 function copyReader(decl: ColumnDecl): (field: string) => unknown {
   const t = decl.type.toUpperCase();
   if (t.includes('INT')) return (f) => (INTEGER_TEXT.test(f) ? Number(f) : f);
-  if (t.includes('DOUB') || t.includes('REAL') || t.includes('FLOA') || t.includes('NUMERIC')) return (f) => (DECIMAL_TEXT.test(f) ? Number(f) : f);
+  if (t.includes('DOUB') || t.includes('REAL') || t.includes('FLOA') || t.includes('NUMERIC')) return readDecimal;
   return (f) => f;
 }
 
