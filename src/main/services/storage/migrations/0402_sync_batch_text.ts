@@ -1,3 +1,4 @@
+import { lz4Compression } from './lz4';
 import type { Migration } from './types';
 
 /**
@@ -10,14 +11,7 @@ export const m0402SyncBatchText: Migration = {
   statements: [],
   postgres: [
     `ALTER TABLE sync_changes ALTER COLUMN rows_json TYPE TEXT`,
-    `DO $do$
-BEGIN
-  ALTER TABLE sync_changes ALTER COLUMN rows_json SET COMPRESSION lz4;
-EXCEPTION WHEN OTHERS THEN
-  -- A server built without lz4 keeps its default compression.
-  NULL;
-END
-$do$`,
+    lz4Compression('sync_changes', 'rows_json'),
   ],
   retires: [{ table: 'sync_changes', column: 'rows_json', reason: 'Postgres JSON retyped to TEXT (same content, written and validated by the client)' }],
 };

@@ -1,3 +1,4 @@
+import { lz4Compression } from './lz4';
 import type { Migration } from './types';
 
 /**
@@ -14,13 +15,6 @@ export const m0504SyncBatchCopy: Migration = {
   postgres: [
     `ALTER TABLE sync_changes ADD COLUMN rows_copy TEXT`,
     `ALTER TABLE sync_changes ADD COLUMN copy_columns TEXT[]`,
-    `DO $do$
-BEGIN
-  ALTER TABLE sync_changes ALTER COLUMN rows_copy SET COMPRESSION lz4;
-EXCEPTION WHEN OTHERS THEN
-  -- A server built without lz4 keeps its default compression.
-  NULL;
-END
-$do$`,
+    lz4Compression('sync_changes', 'rows_copy'),
   ],
 };
