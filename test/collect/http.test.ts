@@ -128,6 +128,14 @@ describe('HTTP client discipline', () => {
     const ascii = { name: 'USDC', notes: Array.from({ length: 300 }, (_, i) => `0x${i.toString(16).padStart(64, '0')}`) };
     const { fetchImpl } = chunkedFetch(Buffer.from(JSON.stringify(ascii)), [1, 13, 4096]);
     expect((await createHttpClient({ ports, log }, policy, { fetch: fetchImpl }).request({ url: `${api.url}/chunked`, schema: Named })).data).toEqual(ascii);
+    // Hundreds of KB of ASCII in ~500-byte chunks (a node writing an answer a log at a time), then
+    // text beyond ASCII in the last chunks: every piece in its place.
+    const long = { name: 'Zürich', notes: ['a'.repeat(300_000), 'b'.repeat(300_000), 'c'.repeat(1000), '東京 🦊'] };
+    const longBytes = Buffer.from(JSON.stringify({ notes: long.notes, name: long.name }), 'utf8');
+    for (const sizes of [[523], [100_000, 523], [700_000]]) {
+      const chunked = chunkedFetch(longBytes, sizes);
+      expect((await createHttpClient({ ports, log }, policy, { fetch: chunked.fetchImpl }).request({ url: `${api.url}/chunked`, schema: Named })).data).toEqual(long);
+    }
   });
 
   it('refuses a body over its byte bound with a clear error, streamed or declared, without retrying', async () => {
