@@ -259,6 +259,9 @@ describe.runIf(pgOk)('two clients converge through one Postgres', () => {
       expect(same.pulled).toBeLessThanOrEqual(Number(others));
       const fresh = await e.sync.worker.syncOnce();
       expect(fresh.pulled).toBeGreaterThan(same.pulled);
+      // e got the import from the team, which holds it: nothing of it is e's to push.
+      expect(fresh.pending).toBe(0);
+      expect(e.sync.worker.status().pending).toBe(0);
       for (const x of [c, d, e]) expect(imported(x)).toBe(40);
       const order = 'asset_id, day, source';
       const content = (x: SyncClient): unknown[] => sqliteContent(x.services, 'financial_metrics', order).map(({ updated_at: _u, ...r }) => r);

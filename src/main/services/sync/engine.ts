@@ -817,6 +817,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
       const facts = new Map<string, { writer: BulkWriter; values: unknown[]; keyOf: (values: readonly unknown[]) => string }>();
       // User-data rows per table (tables in first-seen order), each row's values in the table's column order.
       const userData = new Map<string, { columns: readonly string[]; rows: unknown[][] }>();
+      const teamImports: string[] = [];
       for (const ch of changes) {
         const seq = Number(ch.seq);
         watermark = seq;
@@ -879,15 +880,20 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
           facts.set(ch.tbl, fact);
         }
         const { writer, values, keyOf } = fact;
+        const importAt = ch.tbl === 'dataset_imports' ? [validator.columns.indexOf('source'), validator.columns.indexOf('fingerprint')] : null;
         visitRows({
           target: () => values,
           ok: () => {
             if (!outboxBusy || !outbox.hasKey(ch.tbl, keyOf(values))) writer.write(values);
+            if (importAt) teamImports.push(`${String(values[importAt[0] as number])}|${String(values[importAt[1] as number])}`);
           },
           bad,
         });
       }
       for (const { writer } of facts.values()) applied += writer.end();
+      // A dataset import whose record came from the team is complete there (its record is pushed
+      // after its rows): nothing of it is this client's to push, so it is not counted as pending.
+      if (teamImports.length > 0) state.set('imports_pushed', JSON.stringify([...new Set([...(JSON.parse(state.get('imports_pushed') ?? '[]') as string[]), ...teamImports])]));
       for (const [tbl, { columns, rows }] of userData) {
         const info = o.store.table(tbl);
         const keyAt = info.key.map((k) => columns.indexOf(k));
