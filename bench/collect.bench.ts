@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
+import http from 'node:http';
 import { createServices, type Services } from '../src/main/services';
 import { loadConfig } from '../src/main/services/config/config';
 import { createLogger } from '../src/main/services/log/logger';
@@ -244,7 +245,7 @@ export async function collectHardhat(chain: HardhatChain, around: <T>(fn: () => 
  * the whole walk and parsing it (fetch, decode, JSON.parse; no checks, aggregation or storage),
  * asked `runs` times; the median, with the body's size.
  */
-async function receiveAndParseFloor(chain: HardhatChain, runs: number): Promise<{ cpuMs: number; bytes: number }> {
+async function receiveAndParseFloor(chain: HardhatChain, runs: number): Promise<{ cpuMs: number; bytes: number; chunks: number; reads: number }> {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getLogs', params: [{ address: chain.token, topics: [tokenInterface().getEvent('Transfer')?.topicHash], fromBlock: '0x0', toBlock: 'latest' }] });
   const cpu: number[] = [];
   let bytes = 0;
@@ -258,7 +259,28 @@ async function receiveAndParseFloor(chain: HardhatChain, runs: number): Promise<
     bytes = buf.length;
     cpu.push((c.user + c.system) / 1000);
   }
-  return { cpuMs: median(cpu), bytes };
+  // How the node sends it (not timed): its HTTP chunks (node:http hands each body chunk over on
+  // its own), and the reads fetch makes of them.
+  const u = new URL(chain.node.url);
+  const chunks = await new Promise<number>((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let n = 0;
+      res.on('data', () => n++);
+      res.on('end', () => resolve(n));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  const res = await fetch(chain.node.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  let reads = 0;
+  const reader = res.body?.getReader();
+  for (;;) {
+    const r = await reader?.read();
+    if (!r || r.done) break;
+    reads++;
+  }
+  return { cpuMs: median(cpu), bytes, chunks, reads };
 }
 
 async function hardhatBench(): Promise<void> {
@@ -284,7 +306,7 @@ async function hardhatBench(): Promise<void> {
     const floor = await receiveAndParseFloor(chain, 5);
     const wall = median(runs.map((r) => r.wallMs));
     console.log(
-      `  floor: only receiving and parsing the node's ${mb(floor.bytes)} answer (fetch, decode, JSON.parse; no checks, aggregation or SQLite) costs ${Math.round(floor.cpuMs)} ms CPU = ${((floor.cpuMs / wall) * 100).toFixed(1)}% of the median wall, ${((floor.cpuMs / median(runs.map((r) => r.cpuMs))) * 100).toFixed(0)}% of our CPU; load ${loadAverage()}`,
+      `  floor: only receiving and parsing the node's ${mb(floor.bytes)} answer (written as ${floor.chunks.toLocaleString('en')} HTTP chunks of ~${Math.round(floor.bytes / Math.max(1, floor.chunks))} bytes, read by fetch in ${floor.reads.toLocaleString('en')} pieces; fetch, decode, JSON.parse; no checks, aggregation or SQLite) costs ${Math.round(floor.cpuMs)} ms CPU = ${((floor.cpuMs / wall) * 100).toFixed(1)}% of the median wall, ${((floor.cpuMs / median(runs.map((r) => r.cpuMs))) * 100).toFixed(0)}% of our CPU; load ${loadAverage()}`,
     );
   } finally {
     await chain.node.stop();
