@@ -475,13 +475,12 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
     copyStmt: Database.Statement<A, RowBatch> | null,
     jsonStmt: Database.Statement<A, RowBatch>,
     args: A,
-    jsonArgs: () => A = () => args,
   ): RowBatch {
     const copyCols = copyStmt && !conflicting.has(info.name) ? copyColumns(info) : null;
     if (copyStmt && copyCols) {
       const batch = copyStmt.get(...args) ?? { rows: 0 };
       if (batch.rows === 0) return batch;
-      if (copyText(batch, copyCols.length) !== null) return { ...batch, readJson: () => jsonStmt.get(...jsonArgs())?.json ?? '[]' };
+      if (copyText(batch, copyCols.length) !== null) return { ...batch, readJson: () => jsonStmt.get(...args)?.json ?? '[]' };
     }
     const batch = jsonStmt.get(...args) ?? { json: '[]', rows: 0 };
     return { ...batch, copy: null };
@@ -832,12 +831,11 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
         const bad = (error: string, row: unknown): void => {
           rejects.push({ seq, tbl: ch.tbl, row, error });
         };
-        // The entry's rows: COPY text lines, a JSON array (both batches) or one row (the trigger's).
+        // The entry's rows: COPY text lines (read by visitRows), a JSON array (both batches) or
+        // one row (the trigger's).
         let rows: unknown[] = [];
         const copyText = typeof ch.rows_copy === 'string' ? ch.rows_copy : null;
-        if (copyText !== null) {
-          // read by visitRows below
-        } else if (ch.rows_json !== null && ch.rows_json !== undefined) {
+        if (copyText === null && ch.rows_json !== null && ch.rows_json !== undefined) {
           let batch: unknown;
           try {
             batch = typeof ch.rows_json === 'string' ? JSON.parse(ch.rows_json) : ch.rows_json;
@@ -850,7 +848,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
             continue;
           }
           rows = batch;
-        } else rows = [ch.row_data];
+        } else if (copyText === null) rows = [ch.row_data];
         const visitRows = (v: RowVisitor): void => {
           if (copyText !== null) return visitCopyRows(copyText, ch.copy_columns, validator, v);
           for (const raw of rows) {
