@@ -263,6 +263,31 @@ describe('HTTP sources against local servers speaking their formats', () => {
     expect(offline?.details.method).toBe('tfidf');
     const top = services.core.store.db.prepare(`SELECT competitor_id FROM competitor_analysis WHERE asset_id = 'AAA' AND method = 'tfidf' ORDER BY similarity DESC LIMIT 1`).get() as { competitor_id: string };
     expect(top.competitor_id).toBe('CCC');
+    // Again on the same descriptions: nothing changed, so nothing is written (no row gets a new
+    // stamp, and sync has nothing to share).
+    const db = services.core.store.db;
+    const pairs = (): unknown[] => db.prepare(`SELECT * FROM competitor_analysis WHERE method = 'tfidf' ORDER BY asset_id, competitor_id`).all();
+    const firstRows = pairs();
+    // The outbox keeps one entry per key; a rewrite moves it to a new seq.
+    const queued = (): number => (db.prepare(`SELECT coalesce(max(seq), 0) AS n FROM sync_outbox WHERE tbl = 'competitor_analysis'`).get() as { n: number }).n;
+    const queuedBefore = queued();
+    await new Promise((r) => setTimeout(r, 5));
+    const [again] = await services.client.call('collect.run', { source: 'hf' });
+    expect(again?.details).toMatchObject({ method: 'tfidf', changed: 0, removed: 0 });
+    expect(pairs()).toEqual(firstRows);
+    expect(queued()).toBe(queuedBefore);
+    // A description that changes moves the similarities it touches: those rows are written anew.
+    db.prepare(`UPDATE crypto_assets SET description = 'automated market maker exchange for token swaps' WHERE asset_id = 'CCC'`).run();
+    const [changed] = await services.client.call('collect.run', { source: 'hf' });
+    expect(changed?.details.changed).toBeGreaterThan(0);
+    const after = pairs() as { asset_id: string; competitor_id: string; similarity: number; computed_at: string }[];
+    const was = new Map((firstRows as typeof after).map((r) => [`${r.asset_id}>${r.competitor_id}`, r]));
+    for (const r of after) {
+      const old = was.get(`${r.asset_id}>${r.competitor_id}`);
+      if (old && old.similarity === r.similarity) expect(r.computed_at).toBe(old.computed_at);
+      else expect(r.computed_at > (old?.computed_at ?? '')).toBe(true);
+    }
+    expect((db.prepare(`SELECT competitor_id FROM competitor_analysis WHERE asset_id = 'CCC' AND method = 'tfidf' ORDER BY similarity DESC LIMIT 1`).get() as { competitor_id: string }).competitor_id).toBe('BBB');
 
     const hf = await createTestServices({ autoImport: false, hfEndpointUrl: `${api.url}/hf/embed`, hfToken: 'hf_testtoken' });
     try {

@@ -152,12 +152,31 @@ export async function collectSimilarity(args: { core: Core; topK?: number; offli
     scored.sort((a, b) => b.s - a.s);
     for (const { j, s } of scored.slice(0, topK)) rows.push({ asset_id: texts[i]?.assetId, competitor_id: texts[j]?.assetId, method, similarity: Math.round(s * 1e6) / 1e6, computed_at: stamp });
   }
+  // Only what changed is written: this method's pairs that left an asset's top K are removed, new
+  // pairs and changed similarities are written, and a pair whose similarity holds keeps its row
+  // (and the time it was computed). Rewriting every pair with a new stamp made each run a change
+  // of every row, which sync then pushed to the team and every teammate pulled.
+  const key = (assetId: unknown, competitorId: unknown): string => `${String(assetId)}\u0000${String(competitorId)}`;
+  let written = 0;
+  let removed = 0;
   core.store.transaction(() => {
-    // Replace this method's previous top-K so stale competitors do not linger.
-    core.store.db.prepare('DELETE FROM competitor_analysis WHERE method = ?').run(method);
-    core.store.write('competitor_analysis', rows);
+    const held = new Map(
+      core.store.db
+        .prepare<[string], { asset_id: string; competitor_id: string; similarity: number | null }>('SELECT asset_id, competitor_id, similarity FROM competitor_analysis WHERE method = ?')
+        .all(method)
+        .map((r) => [key(r.asset_id, r.competitor_id), r.similarity]),
+    );
+    const changed = rows.filter((r) => held.get(key(r.asset_id, r.competitor_id)) !== r.similarity);
+    const kept = new Set(rows.map((r) => key(r.asset_id, r.competitor_id)));
+    const drop = core.store.db.prepare('DELETE FROM competitor_analysis WHERE asset_id = ? AND competitor_id = ? AND method = ?');
+    for (const k of held.keys()) {
+      if (kept.has(k)) continue;
+      const [assetId, competitorId] = k.split('\u0000');
+      removed += drop.run(assetId, competitorId, method).changes;
+    }
+    if (changed.length > 0) written = core.store.write('competitor_analysis', changed);
   });
   args.progress(texts.length, texts.length, 'done');
   // TF-IDF is computed here: only embeddings fetched from the endpoint show that the network answered.
-  return { items: rows.length, details: { method, assets: texts.length, ...(fallbackReason ? { fallbackReason } : {}) }, local: method === 'tfidf' };
+  return { items: rows.length, details: { method, assets: texts.length, changed: written, removed, ...(fallbackReason ? { fallbackReason } : {}) }, local: method === 'tfidf' };
 }
