@@ -468,22 +468,24 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
   /**
    * A batch of `info`'s rows: as COPY text when the table takes it (`copyStmt`), has not met keys
    * the team holds in this push and no value needs escaping, with its JSON left to `readJson`;
-   * otherwise as JSON. `args` select the same rows in both statements.
+   * otherwise as JSON. `args` select the same rows in both statements; `jsonOf` reads the JSON of
+   * a COPY batch later (by default `jsonStmt` with `args` again).
    */
-  function readBatch<A extends unknown[]>(
+  function readBatch<A extends unknown[], B extends RowBatch>(
     info: TableInfo,
-    copyStmt: Database.Statement<A, RowBatch> | null,
-    jsonStmt: Database.Statement<A, RowBatch>,
+    copyStmt: Database.Statement<A, B> | null,
+    jsonStmt: Database.Statement<A, B>,
     args: A,
-  ): RowBatch {
+    jsonOf: (batch: B) => Buffer | string | undefined = () => jsonStmt.get(...args)?.json,
+  ): B | { rows: 0 } {
     const copyCols = copyStmt && !conflicting.has(info.name) ? copyColumns(info) : null;
     if (copyStmt && copyCols) {
-      const batch = copyStmt.get(...args) ?? { rows: 0 };
-      if (batch.rows === 0) return batch;
-      if (copyText(batch, copyCols.length) !== null) return { ...batch, readJson: () => jsonStmt.get(...args)?.json ?? '[]' };
+      const batch = copyStmt.get(...args);
+      if (!batch || batch.rows === 0) return { rows: 0 };
+      if (copyText(batch, copyCols.length) !== null) return { ...batch, readJson: () => jsonOf(batch) ?? '[]' };
     }
-    const batch = jsonStmt.get(...args) ?? { json: '[]', rows: 0 };
-    return { ...batch, copy: null };
+    const batch = jsonStmt.get(...args);
+    return batch ? { ...batch, copy: null } : { rows: 0 };
   }
 
   /** Per table: the current rows of the outbox entries in a seq range, as one batch, in one query. */
@@ -653,8 +655,7 @@ export function createSyncEngine(o: EngineOptions): SyncEngine {
             const jsonStmt = db.prepare<[number, number], RowBatch & { last: number | null }>(batchJsonSql(info, chunkOf, ', max(t._rowid) AS last'));
             const jsonRange = db.prepare<[number, number], RowBatch>(batchJsonSql(info, `(SELECT * FROM ${quoteIdent(tbl)} WHERE rowid > ? AND rowid <= ?) t`));
             const readChunk = (from: number): RowBatch & { last: number | null } => {
-              const batch = readBatch(info, copyStmt, jsonStmt, [from, batchSize]) as RowBatch & { last: number | null };
-              if (batch.readJson) batch.readJson = () => jsonRange.get(from, batch.last ?? from)?.json ?? '[]';
+              const batch: RowBatch & { last?: number | null } = readBatch(info, copyStmt, jsonStmt, [from, batchSize], (b) => jsonRange.get(from, b.last ?? from)?.json);
               return { ...batch, last: batch.last ?? null };
             };
             let chunk = readChunk(after);
