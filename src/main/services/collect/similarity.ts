@@ -160,20 +160,14 @@ export async function collectSimilarity(args: { core: Core; topK?: number; offli
   let written = 0;
   let removed = 0;
   core.store.transaction(() => {
-    const held = new Map(
-      core.store.db
-        .prepare<[string], { asset_id: string; competitor_id: string; similarity: number | null }>('SELECT asset_id, competitor_id, similarity FROM competitor_analysis WHERE method = ?')
-        .all(method)
-        .map((r) => [key(r.asset_id, r.competitor_id), r.similarity]),
-    );
-    const changed = rows.filter((r) => held.get(key(r.asset_id, r.competitor_id)) !== r.similarity);
+    const held = core.store.db
+      .prepare<[string], { asset_id: string; competitor_id: string; similarity: number | null }>('SELECT asset_id, competitor_id, similarity FROM competitor_analysis WHERE method = ?')
+      .all(method);
+    const was = new Map(held.map((r) => [key(r.asset_id, r.competitor_id), r.similarity]));
     const kept = new Set(rows.map((r) => key(r.asset_id, r.competitor_id)));
     const drop = core.store.db.prepare('DELETE FROM competitor_analysis WHERE asset_id = ? AND competitor_id = ? AND method = ?');
-    for (const k of held.keys()) {
-      if (kept.has(k)) continue;
-      const [assetId, competitorId] = k.split('\u0000');
-      removed += drop.run(assetId, competitorId, method).changes;
-    }
+    for (const r of held) if (!kept.has(key(r.asset_id, r.competitor_id))) removed += drop.run(r.asset_id, r.competitor_id, method).changes;
+    const changed = rows.filter((r) => was.get(key(r.asset_id, r.competitor_id)) !== r.similarity);
     if (changed.length > 0) written = core.store.write('competitor_analysis', changed);
   });
   args.progress(texts.length, texts.length, 'done');
